@@ -1,0 +1,41 @@
+# The two set-up commands: `make run` and `make test`. Everything they need is installed here.
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+
+.PHONY: run test lint bench schema install install-test
+
+run: install
+	$(BIN)/latchkey migrate
+	$(BIN)/latchkey user create-demo
+	$(BIN)/latchkey serve
+
+test: install-test
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: install-test
+	$(BIN)/ruff check .
+
+bench: install-test
+	$(BIN)/python -m bench
+
+schema: install
+	$(BIN)/latchkey export-schema > schema.graphql
+
+install: $(VENV)/.installed web/node_modules/.package-lock.json
+
+install-test: install $(VENV)/.installed-test
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund

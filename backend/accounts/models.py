@@ -1,0 +1,43 @@
+"""Users and the groups they belong to."""
+
+from tortoise import fields
+from tortoise.models import Model
+
+from backend import clock
+
+
+class User(Model):
+    id = fields.BigIntField(primary_key=True)
+    username = fields.CharField(max_length=64)
+    # The username folded for case-insensitive uniqueness and look-up.
+    username_key = fields.CharField(max_length=64, unique=True)
+    email = fields.CharField(max_length=254)
+    email_key = fields.CharField(max_length=254, unique=True)
+    first_name = fields.CharField(max_length=100, default="")
+    last_name = fields.CharField(max_length=100, default="")
+    description = fields.CharField(max_length=1000, default="")
+    mobile_phone = fields.CharField(max_length=16, null=True)
+    time_zone = fields.CharField(max_length=64, default="UTC")
+    password_hash = fields.CharField(max_length=255)
+    password_changed_at = fields.DatetimeField(default=clock.now)
+    created_at = fields.DatetimeField(default=clock.now)
+    groups: fields.ManyToManyRelation["Group"] = fields.ManyToManyField(
+        "models.Group", related_name="members", through="memberships"
+    )
+
+    class Meta:
+        table = "users"
+
+
+class Group(Model):
+    id = fields.BigIntField(primary_key=True)
+    name = fields.CharField(max_length=100, unique=True)
+    description = fields.CharField(max_length=1000, default="")
+    # Members may join and leave a self-service group themselves.
+    self_service = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField(default=clock.now)
+
+    members: fields.ManyToManyRelation[User]
+
+    class Meta:
+        table = "groups"

@@ -1,0 +1,81 @@
+"""Creating and finding accounts."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from email_validator import EmailNotValidError, validate_email
+from tortoise.exceptions import IntegrityError
+
+from backend.accounts.models import User
+from backend.accounts.passwords import PasswordHasher
+from backend.errors import DomainError, Problem
+
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9]{1,64}")
+
+
+def username_key(username: str) -> str:
+    """The canonical form used for uniqueness, look-up and throttling.
+
+    NFKC first, so full-width `ａｌｉｃｅ` and `alice` are one name, then case folding.
+    """
+    return unicodedata.normalize("NFKC", username).casefold()
+
+
+def email_key(email: str) -> str:
+    return email.casefold()
+
+
+def check_username(username: str) -> None:
+    if not USERNAME_PATTERN.fullmatch(username):
+        raise DomainError(
+            "VALIDATION_FAILED",
+            "A username is 1 to 64 ASCII letters and digits, nothing else.",
+            "username",
+        )
+
+
+def normalize_email(email: str) -> str:
+    """Syntax check only (no network); returns the normalised address."""
+    try:
+        return validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        message = f"Not a valid email address: {error}"
+        raise DomainError("VALIDATION_FAILED", message, "email") from None
+
+
+async def create_user(
+    hasher: PasswordHasher, *, username: str, email: str, password: str
+) -> User:
+    check_username(username)
+    email = normalize_email(email)
+    if not password:
+        raise DomainError("VALIDATION_FAILED", "A password is required.", "password")
+    password_hash = await hasher.hash(password)
+    problems = []
+    if await User.filter(username_key=username_key(username)).exists():
+        problems.append(Problem("CONFLICT", "This username is taken.", "username"))
+    if await User.filter(email_key=email_key(email)).exists():
+        problems.append(Problem("CONFLICT", "Another account uses this email address.", "email"))
+    if problems:
+        raise DomainError.of(problems)
+    try:
+        return await User.create(
+            username=username,
+            username_key=username_key(username),
+            email=email,
+            email_key=email_key(email),
+            password_hash=password_hash,
+        )
+    except IntegrityError:  # lost a race with a concurrent create
+        raise DomainError("CONFLICT", "This username or email address is taken.") from None
+
+
+async def find_by_username(username: str) -> User | None:
+    return await User.get_or_none(username_key=username_key(username))
+
+
+async def has_users() -> bool:
+    return await User.exists()
+

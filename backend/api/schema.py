@@ -1,0 +1,60 @@
+"""The GraphQL schema: the query root, the merged feature mutations, and the limits."""
+
+from __future__ import annotations
+
+import functools
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.exceptions import StrawberryGraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.tools import merge_types
+from strawberry.types import Info
+
+from backend.api.context import Context
+from backend.api.signin import SignInMutations
+from backend.api.types import User
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The signed-in user; null when the request is not signed in.")
+    def viewer(self, info: Info[Context, None]) -> User | None:
+        user = info.context.viewer
+        return User.from_model(user) if user else None
+
+
+Mutation = merge_types("Mutation", (SignInMutations,))
+
+
+def _is_unexpected(error: GraphQLError) -> bool:
+    """Mask bugs and infrastructure failures; keep validation and syntax errors readable."""
+    original = error.original_error
+    return original is not None and not isinstance(
+        original, GraphQLError | StrawberryGraphQLError
+    )
+
+
+def build_schema(*, introspection: bool = True) -> strawberry.Schema:
+    extensions = [
+        functools.partial(QueryDepthLimiter, max_depth=10),
+        functools.partial(MaxAliasesLimiter, max_alias_count=15),
+        functools.partial(MaxTokensLimiter, max_token_count=2000),
+        functools.partial(MaskErrors, should_mask_error=_is_unexpected),
+        functools.partial(ParserCache, maxsize=256),
+        functools.partial(ValidationCache, maxsize=256),
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
+    return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)
+
+
+schema = build_schema()

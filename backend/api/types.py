@@ -1,0 +1,54 @@
+"""The account as the API shows it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from backend.accounts import models
+
+
+@strawberry.type
+class Group:
+    name: str
+    description: str
+    self_service: bool = strawberry.field(description="Members may join and leave it themselves.")
+
+    @classmethod
+    def from_model(cls, group: models.Group) -> Group:
+        return cls(name=group.name, description=group.description, self_service=group.self_service)
+
+
+@strawberry.type(description="The signed-in user's own account.")
+class User:
+    model: strawberry.Private[models.User]
+    id: strawberry.ID
+    username: str
+    email: str
+    first_name: str
+    last_name: str
+    description: str
+    mobile_phone: str | None = strawberry.field(description="E.164, e.g. +14155552671.")
+    time_zone: str = strawberry.field(description="IANA time zone name, e.g. Europe/Berlin.")
+    created_at: datetime
+
+    @strawberry.field
+    async def groups(self) -> list[Group]:
+        groups = await self.model.groups.all().order_by("name")
+        return [Group.from_model(group) for group in groups]
+
+    @classmethod
+    def from_model(cls, user: models.User) -> User:
+        return cls(
+            model=user,
+            id=strawberry.ID(str(user.id)),
+            username=user.username,
+            email=user.email,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            description=user.description,
+            mobile_phone=user.mobile_phone,
+            time_zone=user.time_zone,
+            created_at=user.created_at,
+        )

@@ -1,0 +1,31 @@
+"""Recording security events. Callers never pass secrets in `details`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from backend.accounts.models import User
+from backend.audit.models import SecurityEvent
+from backend.client import ClientInfo
+
+log = logging.getLogger("latchkey.security")
+
+
+async def record(
+    kind: str, *, user: User | None = None, client: ClientInfo | None = None, **details: Any
+) -> SecurityEvent:
+    client = client or ClientInfo()
+    event = await SecurityEvent.create(
+        kind=kind,
+        user=user,
+        ip_address=client.ip_address,
+        user_agent=client.user_agent,
+        details=details,
+    )
+    log.info(
+        "security event",
+        extra={"event": kind, "user_id": user.id if user else None, "ip": client.ip_address,
+               **{f"detail_{k}": v for k, v in details.items()}},
+    )
+    return event

@@ -1,0 +1,156 @@
+"""The `latchkey` command for operators."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import secrets
+import sys
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
+
+from tortoise import Tortoise
+
+from backend.config import ConfigError, Settings
+from backend.database import UnmigratedDatabase, apply_migrations, ensure_migrated, tortoise_config
+from backend.errors import DomainError
+from backend.services import Services
+
+DEMO_USERNAME = "demo"
+
+
+class CommandFailed(Exception):
+    """Ends the command with a one-line reason and a non-zero exit status."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        return args.command(args, settings) or 0
+    except (CommandFailed, ConfigError, UnmigratedDatabase) as error:
+        print(f"latchkey: {error}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="latchkey", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve_cmd = commands.add_parser("serve", help="serve the API and the account page")
+    serve_cmd.add_argument("--host", default="127.0.0.1")
+    serve_cmd.add_argument("--port", type=int, default=8000)
+    serve_cmd.add_argument("--workers", type=int, default=1)
+    serve_cmd.set_defaults(command=serve)
+
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(command=migrate)
+    commands.add_parser("export-schema", help="print the GraphQL SDL").set_defaults(
+        command=export_schema
+    )
+
+    user = commands.add_parser("user", help="manage users").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    create = user.add_parser("create", help="create a user")
+    create.add_argument("username")
+    create.add_argument("--email", required=True)
+    create.add_argument(
+        "--password-stdin", action="store_true", required=True,
+        help="read the password from standard input (it never appears in argv)",
+    )
+    create.set_defaults(command=create_user)
+    demo = user.add_parser("create-demo", help="create a demo user if there are no users yet")
+    demo.set_defaults(command=create_demo_user)
+    return parser
+
+
+def serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    _run(_check_migrated, settings)
+    print(f"Latchkey listening on http://{args.host}:{args.port}", file=sys.stderr)
+    uvicorn.run(
+        "backend.server.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=settings.log_level.lower(),
+        proxy_headers=False,  # client addresses come from LATCHKEY_TRUSTED_PROXIES only
+    )
+    return 0
+
+
+def migrate(args: argparse.Namespace, settings: Settings) -> int:
+    asyncio.run(apply_migrations(settings.database_url))
+    print("Database is up to date.")
+    return 0
+
+
+def export_schema(args: argparse.Namespace, settings: Settings) -> int:
+    from backend.api.schema import schema
+
+    sys.stdout.write(schema.as_str() + "\n")
+    return 0
+
+
+def create_user(args: argparse.Namespace, settings: Settings) -> int:
+    password = sys.stdin.readline().rstrip("\r\n")
+    user = _run(_create_user, settings, args.username, args.email, password)
+    print(f"Created user {user.username}.")
+    return 0
+
+
+def create_demo_user(args: argparse.Namespace, settings: Settings) -> int:
+    password = secrets.token_urlsafe(15)
+    created = _run(_create_demo_user, settings, password)
+    if created:
+        print(f"Created demo user.\n  username: {DEMO_USERNAME}\n  password: {password}")
+    return 0
+
+
+def _run(function: Callable[..., Coroutine[Any, Any, Any]], settings: Settings, *args: Any) -> Any:
+    async def with_database() -> Any:
+        async with _database(settings):
+            return await function(settings, *args)
+
+    return asyncio.run(with_database())
+
+
+@contextlib.asynccontextmanager
+async def _database(settings: Settings) -> AsyncIterator[None]:
+    await Tortoise.init(config=tortoise_config(settings.database_url))
+    try:
+        await ensure_migrated()
+        yield
+    finally:
+        await Tortoise.close_connections()
+
+
+async def _check_migrated(settings: Settings) -> None:
+    return None  # _database() already refused an unmigrated database
+
+
+async def _create_user(settings: Settings, username: str, email: str, password: str) -> Any:
+    from backend.accounts.service import create_user
+
+    try:
+        return await create_user(
+            Services.from_settings(settings).hasher, username=username, email=email,
+            password=password,
+        )
+    except DomainError as error:
+        raise CommandFailed("; ".join(p.message for p in error.problems)) from None
+
+
+async def _create_demo_user(settings: Settings, password: str) -> bool:
+    from backend.accounts.service import create_user, has_users
+
+    if await has_users():
+        return False
+    await create_user(
+        Services.from_settings(settings).hasher,
+        username=DEMO_USERNAME, email="demo@example.com", password=password,
+    )
+    return True

@@ -1,0 +1,120 @@
+"""Settings, read once from `LATCHKEY_*` environment variables."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+DEFAULT_DATABASE_URL = "sqlite://latchkey.sqlite3"
+DEFAULT_SECRET_KEY_FILE = "latchkey.secret"
+
+
+class ConfigError(ValueError):
+    """A setting has a value Latchkey cannot use."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str = ""
+    public_url: str = "http://127.0.0.1:8000"
+    session_idle: timedelta = timedelta(hours=1)
+    session_absolute: timedelta = timedelta(hours=12)
+    # argon2id cost; OWASP's first recommended parameter set.
+    argon2_memory_kib: int = 19456
+    argon2_time_cost: int = 2
+    argon2_parallelism: int = 1
+    max_concurrent_hashes: int = 4
+    graphiql: bool = True
+    trusted_proxies: tuple[str, ...] = ()
+    max_body_bytes: int = 256 * 1024
+    log_level: str = "INFO"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return urlsplit(self.public_url).scheme == "https"
+
+    @property
+    def session_cookie_name(self) -> str:
+        return "__Host-latchkey_session" if self.secure_cookies else "latchkey_session"
+
+    @property
+    def csrf_cookie_name(self) -> str:
+        return "__Host-latchkey_csrf" if self.secure_cookies else "latchkey_csrf"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        reader = _Reader(env)
+        return cls(
+            database_url=reader.text("DATABASE_URL", DEFAULT_DATABASE_URL),
+            secret_key=reader.text("SECRET_KEY", "")
+            or _secret_from_file(reader.text("SECRET_KEY_FILE", DEFAULT_SECRET_KEY_FILE)),
+            public_url=reader.text("PUBLIC_URL", cls.public_url).rstrip("/"),
+            session_idle=timedelta(seconds=reader.integer("SESSION_IDLE_SECONDS", 3600)),
+            session_absolute=timedelta(seconds=reader.integer("SESSION_ABSOLUTE_SECONDS", 43200)),
+            argon2_memory_kib=reader.integer("ARGON2_MEMORY_KIB", cls.argon2_memory_kib),
+            argon2_time_cost=reader.integer("ARGON2_TIME_COST", cls.argon2_time_cost),
+            argon2_parallelism=reader.integer("ARGON2_PARALLELISM", cls.argon2_parallelism),
+            max_concurrent_hashes=reader.integer("MAX_CONCURRENT_HASHES", 4),
+            graphiql=reader.boolean("GRAPHIQL", True),
+            trusted_proxies=reader.words("TRUSTED_PROXIES"),
+            max_body_bytes=reader.integer("MAX_BODY_BYTES", cls.max_body_bytes),
+            log_level=reader.text("LOG_LEVEL", "INFO").upper(),
+        )
+
+
+def _secret_from_file(path: str) -> str:
+    """Read the key file, creating it on first use so `make run` needs no setup.
+
+    Every worker and every restart must see the same key (signed cookies, encrypted
+    two-factor secrets), so a key generated per process would not do.
+    """
+    try:
+        with open(path, encoding="ascii") as handle:
+            key = handle.read().strip()
+    except FileNotFoundError:
+        key = ""
+    if key:
+        return key
+    key = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker won the race: use its key
+        return _secret_from_file(path)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+@dataclasses.dataclass(frozen=True)
+class _Reader:
+    env: Mapping[str, str]
+
+    def text(self, name: str, default: str) -> str:
+        return self.env.get(f"LATCHKEY_{name}", default).strip()
+
+    def integer(self, name: str, default: int) -> int:
+        raw = self.text(name, str(default))
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"LATCHKEY_{name} must be a whole number, not {raw!r}") from None
+        if value < 0:
+            raise ConfigError(f"LATCHKEY_{name} must not be negative")
+        return value
+
+    def boolean(self, name: str, default: bool) -> bool:
+        raw = self.text(name, "true" if default else "false").lower()
+        if raw in {"1", "true", "yes", "on"}:
+            return True
+        if raw in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigError(f"LATCHKEY_{name} must be true or false, not {raw!r}")
+
+    def words(self, name: str) -> tuple[str, ...]:
+        return tuple(part.strip() for part in self.text(name, "").split(",") if part.strip())

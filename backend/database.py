@@ -1,0 +1,78 @@
+"""Database wiring: the Tortoise configuration and the migration state."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.connection import get_connection
+from tortoise.migrations.api import migrate
+from tortoise.migrations.executor import MigrationExecutor
+
+from backend.config import DEFAULT_DATABASE_URL
+
+MODEL_MODULES = [
+    "backend.accounts.models",
+    "backend.sessions.models",
+    "backend.audit.models",
+    "backend.throttle.models",
+]
+MIGRATIONS_PACKAGE = "backend.migrations"
+
+
+class UnmigratedDatabase(RuntimeError):
+    """The database lacks migrations this version of Latchkey needs."""
+
+    def __init__(self, pending: list[str]) -> None:
+        super().__init__(
+            f"the database is missing {len(pending)} migration(s) ({', '.join(pending)}); "
+            "run `latchkey migrate` first"
+        )
+        self.pending = pending
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    return {
+        "connections": {"default": _with_sqlite_defaults(database_url)},
+        "apps": {
+            "models": {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": MIGRATIONS_PACKAGE,
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def _with_sqlite_defaults(url: str) -> str:
+    # Several workers share one SQLite file: wait for a lock instead of failing at once.
+    if url.startswith("sqlite://") and "busy_timeout" not in url:
+        return url + ("&" if "?" in url else "?") + "busy_timeout=10000"
+    return url
+
+
+async def apply_migrations(database_url: str) -> None:
+    """Bring the database schema up to date (what `latchkey migrate` runs)."""
+    await migrate(config=tortoise_config(database_url))
+    await Tortoise.close_connections()
+
+
+async def pending_migrations() -> list[str]:
+    """Names of migrations not yet applied on the initialised connection."""
+    apps = tortoise_config("sqlite://:memory:")["apps"]
+    steps = await MigrationExecutor(get_connection("default"), apps).plan(None)
+    return [step.migration.name for step in steps if not step.backward]
+
+
+async def ensure_migrated() -> None:
+    pending = await pending_migrations()
+    if pending:
+        raise UnmigratedDatabase(pending)
+
+
+# Used by the `tortoise` command when a developer writes a migration
+# (`tortoise makemigrations`); the application itself calls tortoise_config().
+MIGRATIONS_CONFIG = tortoise_config(os.environ.get("LATCHKEY_DATABASE_URL", DEFAULT_DATABASE_URL))

@@ -1,0 +1,61 @@
+"""The Starlette application: every route and middleware, wired explicitly."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from tortoise.contrib.starlette import RegisterTortoise
+
+import web
+from backend.api.schema import build_schema
+from backend.config import Settings
+from backend.database import ensure_migrated, tortoise_config
+from backend.server.graphql import GraphQLEndpoint
+from backend.server.headers import SecurityHeaders
+from backend.services import Services
+from web.routes import routes as web_routes
+
+WEB = Path(web.__file__).parent
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    services = Services.from_settings(settings)
+    schema = build_schema(introspection=settings.graphiql)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            await ensure_migrated()
+            yield
+
+    routes = [
+        Route("/graphql", GraphQLEndpoint(schema, services), methods=["GET", "POST"]),
+        Route("/health", health, methods=["GET"]),
+        *web_routes(schema, services),
+        Mount("/static/vendor", StaticFiles(directory=_htmx_dist(), check_dir=False), name="htmx"),
+        Mount("/static", StaticFiles(directory=WEB / "static"), name="static"),
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(SecurityHeaders, hsts=settings.secure_cookies)],
+        lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
+    )
+
+
+async def health(request: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+def _htmx_dist() -> Path:
+    # Installed from the npm registry by `npm ci` in web/ (see web/package.json).
+    return WEB / "node_modules" / "htmx.org" / "dist"

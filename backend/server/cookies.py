@@ -1,0 +1,27 @@
+"""The session cookie: its name and flags follow the public URL's scheme."""
+
+from starlette.responses import Response
+
+from backend.config import Settings
+
+
+def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
+    # No max_age: the server enforces the timeouts; the cookie ends with the browser.
+    response.set_cookie(
+        settings.session_cookie_name,
+        token,
+        path="/",
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="lax",
+    )
+
+
+def clear_session_cookie(response: Response, settings: Settings) -> None:
+    response.delete_cookie(
+        settings.session_cookie_name,
+        path="/",
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="lax",
+    )

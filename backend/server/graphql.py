@@ -1,0 +1,52 @@
+"""`/graphql`: authenticate first, then let Strawberry run the operation."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+from strawberry import Schema
+from strawberry.asgi import GraphQL
+
+from backend.api.context import Context
+from backend.server.authentication import Rejected, authenticate
+from backend.server.client import client_info
+from backend.services import Services
+
+IDENTITY_KEY = "latchkey.identity"
+
+
+class _StrawberryView(GraphQL[Context, None]):
+    def __init__(self, schema: Schema, services: Services) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if services.settings.graphiql else None,
+            allow_queries_via_get=False,
+            subscription_protocols=(),
+        )
+        self.services = services
+
+    async def get_context(self, request: Request, response: Response) -> Context:
+        return Context(
+            services=self.services,
+            identity=request.scope[IDENTITY_KEY],
+            client=client_info(request, self.services.settings),
+            response=response,
+        )
+
+    async def get_root_value(self, request: Request) -> None:
+        return None
+
+
+class GraphQLEndpoint:
+    def __init__(self, schema: Schema, services: Services) -> None:
+        self.services = services
+        self.view = _StrawberryView(schema, services)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        identity = await authenticate(Request(scope, receive), self.services)
+        if isinstance(identity, Rejected):
+            await identity.response()(scope, receive, send)
+            return
+        scope[IDENTITY_KEY] = identity
+        await self.view(scope, receive, send)

@@ -1,0 +1,31 @@
+"""The long-lived collaborators a request needs, built once per process."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from backend.accounts.passwords import PasswordHasher
+from backend.config import Settings
+from backend.sessions.service import Timeouts
+
+
+@dataclasses.dataclass(frozen=True)
+class Services:
+    settings: Settings
+    hasher: PasswordHasher
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Services:
+        return cls(
+            settings=settings,
+            hasher=PasswordHasher(
+                memory_kib=settings.argon2_memory_kib,
+                time_cost=settings.argon2_time_cost,
+                parallelism=settings.argon2_parallelism,
+                max_concurrent=settings.max_concurrent_hashes,
+            ),
+        )
+
+    @property
+    def session_timeouts(self) -> Timeouts:
+        return Timeouts(idle=self.settings.session_idle, absolute=self.settings.session_absolute)

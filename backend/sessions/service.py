@@ -1,0 +1,58 @@
+"""Server-side sessions: a random cookie value, stored only as its SHA-256 digest."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+from backend import clock
+from backend.accounts.models import User
+from backend.client import ClientInfo
+from backend.crypto import digest, random_token
+from backend.sessions.models import Session
+
+# Writing last_seen_at on every request would turn each read into a write.
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclasses.dataclass(frozen=True)
+class Timeouts:
+    idle: timedelta
+    absolute: timedelta
+
+
+async def start(user: User, client: ClientInfo) -> tuple[Session, str]:
+    """A new session with a fresh id; returns it and the cookie value (shown only here)."""
+    token = random_token()
+    session = await Session.create(
+        user=user,
+        token_hash=digest(token),
+        ip_address=client.ip_address,
+        user_agent=client.user_agent,
+    )
+    return session, token
+
+
+async def resume(token: str, timeouts: Timeouts) -> Session | None:
+    """The live session for a cookie value, with its user loaded; None when ended or expired."""
+    if not token:
+        return None
+    session = await Session.get_or_none(token_hash=digest(token)).select_related("user")
+    if session is None:
+        return None
+    now = clock.now()
+    if now - session.last_seen_at > timeouts.idle or now - session.created_at > timeouts.absolute:
+        await session.delete()
+        return None
+    if now - session.last_seen_at >= LAST_SEEN_RESOLUTION:
+        await Session.filter(id=session.id).update(last_seen_at=now)
+        session.last_seen_at = now
+    return session
+
+
+async def end(token: str) -> None:
+    await Session.filter(token_hash=digest(token)).delete()
+
+
+async def end_all(user: User) -> int:
+    return await Session.filter(user=user).delete()

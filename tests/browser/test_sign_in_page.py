@@ -1,0 +1,49 @@
+"""A person signs in on /login, sees their account, and signs out."""
+
+from __future__ import annotations
+
+from playwright.async_api import expect
+
+from tests.browser.conftest import screenshot_path
+from tests.helpers import PASSWORD
+
+
+async def test_sign_in_see_account_and_sign_out(browser, server, create_user):
+    create_user("alice")
+    page = await browser.new_page()
+    await page.goto(f"{server}/account")
+    await expect(page).to_have_url(f"{server}/login")
+
+    await page.fill("#username", "alice")
+    await page.fill("#password", "not the password")
+    await page.click("button[type=submit]")
+    await expect(page.get_by_role("alert")).to_contain_text("Wrong username or password")
+
+    await page.fill("#password", PASSWORD)
+    await page.click("button[type=submit]")
+    await expect(page).to_have_url(f"{server}/account")
+    await expect(page.locator("[data-field=username]")).to_have_text("alice")
+    await expect(page.get_by_role("heading", name="Account management")).to_be_visible()
+
+    await page.click(".user-menu summary")
+    await expect(page.get_by_role("link", name="Account management")).to_be_visible()
+    await expect(page.get_by_role("link", name="Issue token")).to_be_visible()
+    await page.screenshot(path=screenshot_path("account-page"), full_page=True)
+
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page).to_have_url(f"{server}/login")
+    await page.goto(f"{server}/account")
+    await expect(page).to_have_url(f"{server}/login")
+
+
+async def test_sign_in_works_with_javascript_off(browser, server, create_user):
+    create_user("bob")
+    context = await browser.new_context(java_script_enabled=False)
+    page = await context.new_page()
+    await page.goto(f"{server}/login")
+    await page.fill("#username", "bob")
+    await page.fill("#password", PASSWORD)
+    await page.click("button[type=submit]")
+    await expect(page).to_have_url(f"{server}/account")
+    await expect(page.locator("[data-field=username]")).to_have_text("bob")
+    await context.close()

@@ -1,0 +1,133 @@
+"""Fixtures: a migrated database (SQLite file, and PostgreSQL when configured) and the app.
+
+Every test that asks for `app` or `client` runs once per database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+from backend import clock
+from backend.config import Settings
+from backend.database import apply_migrations
+from backend.server.app import create_app
+from tests.helpers import GraphQL
+
+POSTGRES_URL = os.environ.get("LATCHKEY_TEST_DATABASE_URL", "")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "latchkey.sqlite3"
+    asyncio.run(apply_migrations(f"sqlite://{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_migrated() -> str:
+    if not POSTGRES_URL:
+        if IN_CI:
+            pytest.fail("CI must test PostgreSQL: set LATCHKEY_TEST_DATABASE_URL")
+        pytest.skip("LATCHKEY_TEST_DATABASE_URL is not set")
+    asyncio.run(_reset_postgres_schema())
+    asyncio.run(apply_migrations(POSTGRES_URL))
+    return POSTGRES_URL
+
+
+async def _reset_postgres_schema() -> None:
+    connection = await asyncpg.connect(POSTGRES_URL)
+    try:
+        await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await connection.close()
+
+
+async def _truncate_postgres() -> None:
+    connection = await asyncpg.connect(POSTGRES_URL)
+    try:
+        tables = await connection.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename <> 'tortoise_migrations'"
+        )
+        names = ", ".join(f'"{row["tablename"]}"' for row in tables)
+        await connection.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    # Tortoise caches compiled INSERTs per connection name, whatever the dialect; one
+    # process that switches between SQLite and PostgreSQL must start afresh.
+    EXECUTOR_CACHE.clear()
+    if request.param == "sqlite":
+        path = tmp_path / "latchkey.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite://{path}"
+    url = request.getfixturevalue("postgres_migrated")
+    asyncio.run(_truncate_postgres())
+    return url
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return settings_for(database_url)
+
+
+def settings_for(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "secret_key": "test-secret-key-not-for-production",
+        # Cheap hashing keeps the suite fast; production uses the defaults in Settings.
+        "argon2_memory_kib": 1024,
+        "argon2_time_cost": 1,
+        "argon2_parallelism": 1,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True)
+def _reset_clock() -> None:
+    clock.reset()
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[object]:
+    async with LifespanManager(create_app(settings)) as manager:
+        yield manager.app
+
+
+@pytest.fixture
+async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
+    async with _client(app) as http:
+        yield http
+
+
+def _client(app: object) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, client=("203.0.113.7", 50000)),  # type: ignore[arg-type]
+        base_url="http://testserver",
+    )
+
+
+@pytest.fixture
+def new_client(app: object):
+    """Another browser or script, with its own cookies."""
+    return lambda: _client(app)
+
+
+@pytest.fixture
+def gql(client: httpx.AsyncClient) -> GraphQL:
+    return GraphQL(client)

@@ -1,0 +1,76 @@
+"""Small helpers shared by the tests."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+from asgi_lifespan import LifespanManager
+
+from backend.accounts.models import User
+from backend.accounts.service import create_user
+from backend.config import Settings
+from backend.server.app import create_app
+from backend.services import Services
+
+PASSWORD = "correct horse battery staple"
+
+SIGN_IN = """
+mutation SignIn($username: String!, $password: String!) {
+  signIn(input: {username: $username, password: $password}) {
+    status challenge
+    viewer { username }
+    userErrors { field code message }
+  }
+}
+"""
+
+
+class GraphQL:
+    """Posts operations to /graphql as a script would."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def __call__(
+        self, query: str, variables: dict[str, Any] | None = None, **headers: str
+    ) -> dict[str, Any]:
+        response = await self.raw(query, variables, **headers)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+    async def raw(
+        self, query: str, variables: dict[str, Any] | None = None, **headers: str
+    ) -> httpx.Response:
+        return await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+
+    async def sign_in(self, username: str, password: str = PASSWORD) -> dict[str, Any]:
+        data = await self(SIGN_IN, {"username": username, "password": password})
+        return data["signIn"]
+
+
+async def make_user(
+    settings: Settings, username: str = "alice", *, password: str = PASSWORD,
+    email: str | None = None,
+) -> User:
+    return await create_user(
+        Services.from_settings(settings).hasher,
+        username=username, email=email or f"{username.lower()}@example.com", password=password,
+    )
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    settings: Settings, base_url: str = "http://testserver"
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Run the app with these settings (one app at a time) and give a client for it."""
+    async with LifespanManager(create_app(settings)) as manager:
+        transport = httpx.ASGITransport(app=manager.app, client=("203.0.113.7", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
+            yield client

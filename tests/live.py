@@ -1,0 +1,71 @@
+"""`latchkey serve` in a subprocess on a free port, for browser and multi-process tests."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+from backend.config import Settings
+
+LATCHKEY = Path(sys.executable).parent / "latchkey"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def environment(settings: Settings, **extra: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LATCHKEY_")}
+    env.update({
+        "LATCHKEY_DATABASE_URL": settings.database_url,
+        "LATCHKEY_SECRET_KEY": settings.secret_key,
+        "LATCHKEY_ARGON2_MEMORY_KIB": str(settings.argon2_memory_kib),
+        "LATCHKEY_ARGON2_TIME_COST": str(settings.argon2_time_cost),
+        "LATCHKEY_ARGON2_PARALLELISM": str(settings.argon2_parallelism),
+        "LATCHKEY_LOG_LEVEL": "WARNING",
+        **extra,
+    })
+    return env
+
+
+@contextlib.contextmanager
+def live_server(settings: Settings, **extra_env: str) -> Iterator[str]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = environment(settings, LATCHKEY_PUBLIC_URL=url, **extra_env)
+    process = subprocess.Popen(
+        [str(LATCHKEY), "serve", "--port", str(port)], env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        _wait_until_up(url, process)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stdout.read().decode() if process.stdout else ""
+            raise RuntimeError(f"latchkey serve exited early:\n{output}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise RuntimeError("latchkey serve did not come up within 30 seconds")

@@ -1,0 +1,58 @@
+"""Runs the page's `.graphql` operations in-process, against the same schema as `/graphql`."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry import Schema
+
+from backend.api.context import Context, Identity
+from backend.server.client import client_info
+from backend.services import Services
+
+OPERATIONS = Path(__file__).parent / "operations"
+
+
+class OperationFailed(RuntimeError):
+    """The operation returned GraphQL errors: a bug in the page, not a user mistake."""
+
+
+@dataclasses.dataclass
+class Outcome:
+    data: dict[str, Any]
+    # Cookies the operation set (e.g. the session cookie of signIn), to pass on.
+    response: Response
+    identity: Identity
+
+    def pass_cookies_to(self, response: Response) -> Response:
+        for name, value in self.response.raw_headers:
+            if name == b"set-cookie":
+                response.raw_headers.append((name, value))
+        return response
+
+
+class GraphQLClient:
+    def __init__(self, schema: Schema, services: Services) -> None:
+        self.schema = schema
+        self.services = services
+        self.documents = {path.stem: path.read_text() for path in OPERATIONS.glob("*.graphql")}
+
+    async def execute(
+        self, operation: str, request: Request, identity: Identity, **variables: Any
+    ) -> Outcome:
+        context = Context(
+            services=self.services,
+            identity=identity,
+            client=client_info(request, self.services.settings),
+            response=Response(),
+        )
+        result = await self.schema.execute(
+            self.documents[operation], variable_values=variables, context_value=context
+        )
+        if result.errors:
+            raise OperationFailed(f"{operation}: {[error.message for error in result.errors]}")
+        return Outcome(data=result.data or {}, response=context.response, identity=context.identity)

@@ -1,0 +1,20 @@
+"""Every HTML route of the site, wired to one in-process GraphQL client."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+from strawberry import Schema
+
+from backend.services import Services
+from web.account_pages import AccountPages
+from web.graphql_client import GraphQLClient
+from web.sections import Renderer
+from web.signin_pages import SignInPages
+
+
+def routes(schema: Schema, services: Services) -> list[BaseRoute]:
+    renderer = Renderer(GraphQLClient(schema, services), services)
+    return [
+        *SignInPages(renderer).routes(),
+        *AccountPages(renderer).routes(),
+    ]

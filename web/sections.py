@@ -1,0 +1,118 @@
+"""Pages made of sections. A section is one `.graphql` query plus one template.
+
+A form inside a section posts to its own URL. The handler runs a mutation, then answers
+with the section alone when htmx asked (`HX-Request`), or with the whole page, the
+section showing the outcome, when a browser without JavaScript posted the form.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from backend.api.context import Identity
+from backend.server.authentication import authenticate_session
+from backend.services import Services
+from web import csrf
+from web.graphql_client import GraphQLClient
+from web.templating import templates
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Section:
+    name: str  # the template is partials/<name>.html
+    operation: str  # the query that fills it: operations/<operation>.graphql
+
+    @property
+    def template(self) -> str:
+        return f"partials/{self.name}.html"
+
+
+@dataclasses.dataclass(frozen=True)
+class Page:
+    path: str
+    title: str
+    sections: tuple[Section, ...]
+
+    def section(self, name: str) -> Section:
+        return next(section for section in self.sections if section.name == name)
+
+
+class CsrfFailed(Exception):
+    pass
+
+
+class Renderer:
+    """Renders pages and sections for a signed-in viewer."""
+
+    def __init__(self, client: GraphQLClient, services: Services) -> None:
+        self.client = client
+        self.services = services
+        self.settings = services.settings
+
+    async def identity(self, request: Request) -> Identity:
+        return await authenticate_session(request, self.services)
+
+    async def form(self, request: Request) -> FormData:
+        form = await request.form()
+        if not await csrf.is_valid(request, self.settings, _text(form.get(csrf.FIELD))):
+            raise CsrfFailed
+        return form
+
+    async def page(
+        self, request: Request, identity: Identity, page: Page,
+        states: dict[str, dict[str, Any]] | None = None, status_code: int = 200,
+    ) -> Response:
+        if identity.user is None:
+            return RedirectResponse("/login", status_code=303)
+        header = await self.client.execute("Header", request, identity)
+        states = states or {}
+        rendered = [
+            await self._section_context(request, identity, section, states.get(section.name))
+            for section in page.sections
+        ]
+        context = {"viewer": header.data["viewer"], "page": page, "sections": rendered}
+        return self.render(request, "page.html", context, status_code)
+
+    async def respond(
+        self, request: Request, identity: Identity, page: Page, section_name: str,
+        state: dict[str, Any], status_code: int = 200,
+    ) -> Response:
+        """The outcome of a form post: the section for htmx, the whole page otherwise."""
+        if request.headers.get("hx-request") != "true":
+            return await self.page(request, identity, page, {section_name: state}, status_code)
+        section = page.section(section_name)
+        header = await self.client.execute("Header", request, identity)
+        context = {
+            "viewer": header.data["viewer"],
+            **await self._section_context(request, identity, section, state),
+        }
+        return self.render(request, section.template, context, status_code)
+
+    def render(
+        self, request: Request, template: str, context: dict[str, Any], status_code: int = 200
+    ) -> Response:
+        context = {"csrf_token": csrf.token(request, self.settings), **context}
+        response = templates.TemplateResponse(request, template, context, status_code=status_code)
+        response.headers["Content-Security-Policy"] = CSP
+        return csrf.remember(request, response, self.settings)
+
+    async def _section_context(
+        self, request: Request, identity: Identity, section: Section,
+        state: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        outcome = await self.client.execute(section.operation, request, identity)
+        return {"section": section, "data": outcome.data.get("viewer"), "state": state or {}}
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None

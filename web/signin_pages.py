@@ -1,0 +1,70 @@
+"""/login and /logout: plain HTML forms that work without JavaScript."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from web.sections import CsrfFailed, Renderer
+
+
+class SignInPages:
+    def __init__(self, renderer: Renderer) -> None:
+        self.renderer = renderer
+        self.client = renderer.client
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/", self.home, methods=["GET"]),
+            Route("/login", self.login_form, methods=["GET"]),
+            Route("/login", self.login, methods=["POST"]),
+            Route("/logout", self.logout, methods=["POST"]),
+        ]
+
+    async def home(self, request: Request) -> Response:
+        return RedirectResponse("/account", status_code=303)
+
+    async def login_form(self, request: Request) -> Response:
+        if (await self.renderer.identity(request)).user:
+            return RedirectResponse("/account", status_code=303)
+        return self.renderer.render(request, "login.html", {"username": "", "errors": []})
+
+    async def login(self, request: Request) -> Response:
+        try:
+            form = await self.renderer.form(request)
+        except CsrfFailed:
+            return csrf_failed(self.renderer, request)
+        username, password = str(form.get("username", "")), str(form.get("password", ""))
+        outcome = await self.client.execute(
+            "SignIn", request, await self.renderer.identity(request),
+            username=username, password=password,
+        )
+        payload = outcome.data["signIn"]
+        if payload["userErrors"]:
+            context = {"username": username, "errors": payload["userErrors"]}
+            return self.renderer.render(request, "login.html", context, status_code=401)
+        return outcome.pass_cookies_to(redirect(request, "/account"))
+
+    async def logout(self, request: Request) -> Response:
+        try:
+            await self.renderer.form(request)
+        except CsrfFailed:
+            return csrf_failed(self.renderer, request)
+        identity = await self.renderer.identity(request)
+        if identity.user is None:
+            return redirect(request, "/login")
+        outcome = await self.client.execute("SignOut", request, identity)
+        return outcome.pass_cookies_to(redirect(request, "/login"))
+
+
+def redirect(request: Request, url: str) -> Response:
+    # htmx would follow a redirect inside fetch(); ask it to navigate instead.
+    if request.headers.get("hx-request") == "true":
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+def csrf_failed(renderer: Renderer, request: Request) -> Response:
+    context = {"message": "The form expired or came from another site. Reload and try again."}
+    return renderer.render(request, "error.html", context, status_code=403)

@@ -1,0 +1,26 @@
+"""Jinja2 environment: autoescaped templates and the filters that format times."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from starlette.templating import Jinja2Templates
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+def local_time(value: str | None, time_zone: str = "UTC") -> str:
+    """An ISO 8601 time from the API, shown in the viewer's time zone."""
+    if not value:
+        return "never"
+    try:
+        zone = ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    moment = datetime.fromisoformat(value).astimezone(zone)
+    return moment.strftime("%Y-%m-%d %H:%M %Z")
+
+
+templates.env.filters["local_time"] = local_time
