@@ -18,6 +18,16 @@ class ConfigError(ValueError):
 
 
 @dataclasses.dataclass(frozen=True)
+class SmtpSettings:
+    host: str = ""  # empty: messages go to the log instead
+    port: int = 587
+    security: str = "starttls"  # starttls, tls (implicit TLS), or none
+    username: str = ""
+    password: str = ""
+    sender: str = "Latchkey <latchkey@localhost>"
+
+
+@dataclasses.dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     secret_key: str = ""
@@ -33,6 +43,10 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     max_body_bytes: int = 256 * 1024
     log_level: str = "INFO"
+    issuer: str = "Latchkey"
+    smtp: SmtpSettings = dataclasses.field(default_factory=lambda: SmtpSettings())
+    sms_webhook_url: str = ""
+    sms_webhook_secret: str = ""
 
     @property
     def secure_cookies(self) -> bool:
@@ -65,6 +79,17 @@ class Settings:
             trusted_proxies=reader.words("TRUSTED_PROXIES"),
             max_body_bytes=reader.integer("MAX_BODY_BYTES", cls.max_body_bytes),
             log_level=reader.text("LOG_LEVEL", "INFO").upper(),
+            issuer=reader.text("ISSUER", "Latchkey"),
+            smtp=SmtpSettings(
+                host=reader.text("SMTP_HOST", ""),
+                port=reader.integer("SMTP_PORT", 587),
+                security=reader.choice("SMTP_SECURITY", "starttls", ("starttls", "tls", "none")),
+                username=reader.text("SMTP_USERNAME", ""),
+                password=reader.text("SMTP_PASSWORD", ""),
+                sender=reader.text("SMTP_FROM", "Latchkey <latchkey@localhost>"),
+            ),
+            sms_webhook_url=reader.text("SMS_WEBHOOK_URL", ""),
+            sms_webhook_secret=reader.text("SMS_WEBHOOK_SECRET", ""),
         )
 
 
@@ -115,6 +140,12 @@ class _Reader:
         if raw in {"0", "false", "no", "off"}:
             return False
         raise ConfigError(f"LATCHKEY_{name} must be true or false, not {raw!r}")
+
+    def choice(self, name: str, default: str, allowed: tuple[str, ...]) -> str:
+        value = self.text(name, default).lower()
+        if value not in allowed:
+            raise ConfigError(f"LATCHKEY_{name} must be one of {', '.join(allowed)}, not {value!r}")
+        return value
 
     def words(self, name: str) -> tuple[str, ...]:
         return tuple(part.strip() for part in self.text(name, "").split(",") if part.strip())

@@ -6,6 +6,8 @@ import dataclasses
 
 from backend.accounts.passwords import PasswordHasher
 from backend.config import Settings
+from backend.notifications.email import Mailer
+from backend.notifications.sms import SmsSender
 from backend.sessions.service import Timeouts
 
 
@@ -13,6 +15,8 @@ from backend.sessions.service import Timeouts
 class Services:
     settings: Settings
     hasher: PasswordHasher
+    mailer: Mailer
+    sms: SmsSender
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
@@ -24,6 +28,8 @@ class Services:
                 parallelism=settings.argon2_parallelism,
                 max_concurrent=settings.max_concurrent_hashes,
             ),
+            mailer=Mailer(settings.smtp),
+            sms=SmsSender(settings.sms_webhook_url, settings.sms_webhook_secret),
         )
 
     @property

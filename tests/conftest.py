@@ -18,10 +18,11 @@ from asgi_lifespan import LifespanManager
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from backend import clock
-from backend.config import Settings
+from backend.config import Settings, SmtpSettings
 from backend.database import apply_migrations
 from backend.server.app import create_app
 from tests.helpers import GraphQL
+from tests.outboxes import sms_webhook, smtp_server
 
 POSTGRES_URL = os.environ.get("LATCHKEY_TEST_DATABASE_URL", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -131,3 +132,24 @@ def new_client(app: object):
 @pytest.fixture
 def gql(client: httpx.AsyncClient) -> GraphQL:
     return GraphQL(client)
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server on loopback; use with settings_for(..., smtp=smtp_settings(port))."""
+    with smtp_server() as (outbox, port):
+        outbox.port = port  # type: ignore[attr-defined]
+        yield outbox
+
+
+@pytest.fixture
+def sms():
+    """A real HTTP server on loopback standing in for an SMS gateway."""
+    with sms_webhook() as (inbox, url):
+        inbox.url = url  # type: ignore[attr-defined]
+        yield inbox
+
+
+def smtp_settings(port: int) -> SmtpSettings:
+    return SmtpSettings(host="127.0.0.1", port=port, security="none",
+                        sender="Latchkey <latchkey@example.com>")
