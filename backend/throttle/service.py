@@ -20,21 +20,21 @@ from backend.throttle.models import ThrottleCounter
 
 @dataclasses.dataclass(frozen=True)
 class Policy:
-    free_failures: int
+    failures_before_lock: int
     first_delay: timedelta = timedelta(seconds=30)
     longest_delay: timedelta = timedelta(hours=1)
     # A quiet day wipes the slate: old failures do not count forever.
     forget_after: timedelta = timedelta(days=1)
 
     def delay_after(self, failures: int) -> timedelta | None:
-        over = failures - self.free_failures
+        over = failures - self.failures_before_lock
         if over < 0:
             return None
         return min(self.first_delay * (2 ** min(over, 16)), self.longest_delay)
 
 
-PER_ACCOUNT = Policy(free_failures=5)
-PER_ADDRESS = Policy(free_failures=50)
+PER_ACCOUNT = Policy(failures_before_lock=5)
+PER_ADDRESS = Policy(failures_before_lock=50)
 
 
 async def check(*keys: str) -> None:

@@ -1,0 +1,104 @@
+"""The `latchkey` command, run as an operator runs it."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from backend.config import Settings
+from tests.conftest import settings_for
+from tests.helpers import PASSWORD
+from tests.live import LATCHKEY, environment, live_server
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def latchkey(settings: Settings, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(LATCHKEY), *args], input=stdin, text=True, capture_output=True,
+        env=environment(settings), timeout=60,
+    )
+
+
+@pytest.fixture
+def cli_settings(database_url: str) -> Settings:
+    return settings_for(database_url)
+
+
+def test_user_create_reads_the_password_from_stdin(cli_settings):
+    result = latchkey(cli_settings, "user", "create", "Alice", "--email", "alice@example.com",
+                      "--password-stdin", stdin=PASSWORD + "\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "Created user Alice."
+    assert PASSWORD not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("username", "email", "reason"),
+    [
+        ("alice_1", "a1@example.com", "ASCII letters and digits"),
+        ("ålice", "a2@example.com", "ASCII letters and digits"),
+        ("", "a3@example.com", "ASCII letters and digits"),
+        ("x" * 65, "a4@example.com", "ASCII letters and digits"),
+        ("carol", "not-an-address", "Not a valid email address"),
+        ("ALICE", "other@example.com", "This username is taken."),
+        ("dave", "ALICE@example.com", "Another account uses this email address."),
+    ],
+)
+def test_user_create_refuses_bad_or_duplicate_input_in_one_line(
+    cli_settings, username, email, reason
+):
+    first = latchkey(cli_settings, "user", "create", "alice", "--email", "alice@example.com",
+                     "--password-stdin", stdin=PASSWORD)
+    assert first.returncode == 0, first.stderr
+    result = latchkey(cli_settings, "user", "create", username, "--email", email,
+                      "--password-stdin", stdin=PASSWORD)
+    assert result.returncode != 0
+    assert reason in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_create_demo_prints_a_password_once_and_only_for_an_empty_database(cli_settings):
+    first = latchkey(cli_settings, "user", "create-demo")
+    assert first.returncode == 0, first.stderr
+    assert "username: demo" in first.stdout
+    password = first.stdout.split("password: ")[1].strip()
+    assert len(password) >= 15
+    second = latchkey(cli_settings, "user", "create-demo")
+    assert second.returncode == 0 and second.stdout == ""
+
+
+def test_serve_refuses_an_unmigrated_database_and_says_how_to_fix_it(tmp_path):
+    settings = settings_for(f"sqlite://{tmp_path / 'empty.sqlite3'}")
+    result = latchkey(settings, "serve", "--port", "1")
+    assert result.returncode == 1
+    assert "run `latchkey migrate` first" in result.stderr
+    migrate = latchkey(settings, "migrate")
+    assert migrate.returncode == 0, migrate.stderr
+    assert latchkey(settings, "migrate").returncode == 0  # applying twice is harmless
+
+
+def test_serve_answers_the_viewer_query(cli_settings):
+    with live_server(cli_settings) as url:
+        import httpx
+
+        response = httpx.post(f"{url}/graphql", json={"query": "{ viewer { username } }"})
+    assert response.json() == {"data": {"viewer": None}}
+
+
+def test_export_schema_prints_the_committed_sdl(tmp_path):
+    result = latchkey(settings_for(f"sqlite://{tmp_path / 'x.sqlite3'}"), "export-schema")
+    assert result.returncode == 0
+    assert result.stdout == (ROOT / "schema.graphql").read_text()
+
+
+def test_bad_configuration_is_a_one_line_error(tmp_path):
+    settings = settings_for(f"sqlite://{tmp_path / 'x.sqlite3'}")
+    env = environment(settings, LATCHKEY_SESSION_IDLE_SECONDS="an hour")
+    result = subprocess.run([str(LATCHKEY), "migrate"], env=env, capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "latchkey: LATCHKEY_SESSION_IDLE_SECONDS must be a whole number, not 'an hour'"
+    )

@@ -1,0 +1,39 @@
+"""Configuration from LATCHKEY_* variables."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from backend.config import ConfigError, Settings
+
+
+def test_defaults_need_no_configuration(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    settings = Settings.from_env({})
+    assert settings.database_url == "sqlite://latchkey.sqlite3"
+    assert settings.session_idle == timedelta(hours=1)
+    assert settings.session_absolute == timedelta(hours=12)
+    assert settings.session_cookie_name == "latchkey_session"
+    # Without LATCHKEY_SECRET_KEY a key is generated once and kept for every worker.
+    assert Settings.from_env({}).secret_key == settings.secret_key
+    assert (tmp_path / "latchkey.secret").stat().st_mode & 0o777 == 0o600
+
+
+def test_https_public_url_means_secure_host_prefixed_cookies():
+    settings = Settings.from_env({"LATCHKEY_PUBLIC_URL": "https://id.example.com/",
+                                  "LATCHKEY_SECRET_KEY": "k"})
+    assert settings.secure_cookies
+    assert settings.session_cookie_name == "__Host-latchkey_session"
+    assert settings.public_url == "https://id.example.com"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("LATCHKEY_SESSION_IDLE_SECONDS", "-5"), ("LATCHKEY_GRAPHIQL", "maybe"),
+     ("LATCHKEY_SMTP_SECURITY", "ssl3")],
+)
+def test_bad_values_are_refused_by_name(name, value):
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env({name: value, "LATCHKEY_SECRET_KEY": "k"})
