@@ -15,6 +15,7 @@ from tortoise import Tortoise
 from backend.config import ConfigError, Settings
 from backend.database import UnmigratedDatabase, apply_migrations, ensure_migrated, tortoise_config
 from backend.errors import DomainError
+from backend.logs import logging_config
 from backend.services import Services
 
 DEMO_USERNAME = "demo"
@@ -77,6 +78,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         workers=args.workers,
         log_level=settings.log_level.lower(),
+        log_config=logging_config(settings.log_level),
         proxy_headers=False,  # client addresses come from LATCHKEY_TRUSTED_PROXIES only
     )
     return 0

@@ -24,8 +24,8 @@ async def record(
         details=details,
     )
     log.info(
-        "security event",
+        "security event %s", kind,
         extra={"event": kind, "user_id": user.id if user else None, "ip": client.ip_address,
-               **{f"detail_{k}": v for k, v in details.items()}},
+               "details": details},
     )
     return event
