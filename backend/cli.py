@@ -57,7 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("username")
     create.add_argument("--email", required=True)
     create.add_argument(
-        "--password-stdin", action="store_true", required=True,
+        "--password-stdin",
+        action="store_true",
+        required=True,
         help="read the password from standard input (it never appears in argv)",
     )
     create.set_defaults(command=create_user)
@@ -139,7 +141,9 @@ async def _create_user(settings: Settings, username: str, email: str, password: 
 
     try:
         return await create_user(
-            Services.from_settings(settings).hasher, username=username, email=email,
+            Services.from_settings(settings).hasher,
+            username=username,
+            email=email,
             password=password,
         )
     except DomainError as error:
@@ -153,6 +157,8 @@ async def _create_demo_user(settings: Settings, password: str) -> bool:
         return False
     await create_user(
         Services.from_settings(settings).hasher,
-        username=DEMO_USERNAME, email="demo@example.com", password=password,
+        username=DEMO_USERNAME,
+        email="demo@example.com",
+        password=password,
     )
     return True

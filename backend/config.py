@@ -44,6 +44,8 @@ class Settings:
     max_body_bytes: int = 256 * 1024
     log_level: str = "INFO"
     issuer: str = "Latchkey"
+    token_max_days: int = 365  # 0: tokens may be issued without an expiry
+    access_token_seconds: int = 300
     smtp: SmtpSettings = dataclasses.field(default_factory=lambda: SmtpSettings())
     sms_webhook_url: str = ""
     sms_webhook_secret: str = ""
@@ -80,6 +82,8 @@ class Settings:
             max_body_bytes=reader.integer("MAX_BODY_BYTES", cls.max_body_bytes),
             log_level=reader.text("LOG_LEVEL", "INFO").upper(),
             issuer=reader.text("ISSUER", "Latchkey"),
+            token_max_days=reader.integer("TOKEN_MAX_DAYS", 365),
+            access_token_seconds=reader.integer("ACCESS_TOKEN_SECONDS", 300),
             smtp=SmtpSettings(
                 host=reader.text("SMTP_HOST", ""),
                 port=reader.integer("SMTP_PORT", 587),

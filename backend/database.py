@@ -17,6 +17,7 @@ MODEL_MODULES = [
     "backend.sessions.models",
     "backend.audit.models",
     "backend.throttle.models",
+    "backend.tokens.models",
 ]
 MIGRATIONS_PACKAGE = "backend.migrations"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 
 from backend.accounts.passwords import PasswordHasher
 from backend.config import Settings
@@ -31,6 +32,10 @@ class Services:
             mailer=Mailer(settings.smtp),
             sms=SmsSender(settings.sms_webhook_url, settings.sms_webhook_secret),
         )
+
+    @property
+    def access_token_lifetime(self) -> timedelta:
+        return timedelta(seconds=self.settings.access_token_seconds)
 
     @property
     def session_timeouts(self) -> Timeouts:

@@ -17,8 +17,13 @@ from backend.throttle import service as throttle
 
 
 async def confirm(
-    services: Services, user: User, client: ClientInfo, *,
-    password: str, otp: str | None, purpose: str,
+    services: Services,
+    user: User,
+    client: ClientInfo,
+    *,
+    password: str,
+    otp: str | None,
+    purpose: str,
 ) -> None:
     """Raise unless `password` (and `otp` when 2FA is on) prove the user is present."""
     key = account_key(user.username)

@@ -151,5 +151,6 @@ def sms():
 
 
 def smtp_settings(port: int) -> SmtpSettings:
-    return SmtpSettings(host="127.0.0.1", port=port, security="none",
-                        sender="Latchkey <latchkey@example.com>")
+    return SmtpSettings(
+        host="127.0.0.1", port=port, security="none", sender="Latchkey <latchkey@example.com>"
+    )

@@ -56,12 +56,17 @@ class GraphQL:
 
 
 async def make_user(
-    settings: Settings, username: str = "alice", *, password: str = PASSWORD,
+    settings: Settings,
+    username: str = "alice",
+    *,
+    password: str = PASSWORD,
     email: str | None = None,
 ) -> User:
     return await create_user(
         Services.from_settings(settings).hasher,
-        username=username, email=email or f"{username.lower()}@example.com", password=password,
+        username=username,
+        email=email or f"{username.lower()}@example.com",
+        password=password,
     )
 
 
@@ -74,3 +79,37 @@ async def serving(
         transport = httpx.ASGITransport(app=manager.app, client=("203.0.113.7", 50000))
         async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
             yield client
+
+
+ISSUE_TOKEN = """
+mutation Issue($name: String!, $expiresAt: DateTime, $password: String!, $otp: String) {
+  issueToken(input: {name: $name, expiresAt: $expiresAt, password: $password, otp: $otp}) {
+    token { id name createdAt expiresAt lastUsedAt status }
+    secret
+    userErrors { field code message }
+  }
+}
+"""
+
+
+def days_ahead(days: float) -> str:
+    from datetime import timedelta
+
+    from backend import clock
+
+    return (clock.now() + timedelta(days=days)).isoformat()
+
+
+async def issue_token(
+    gql: GraphQL, name: str = "deploy", days: float = 30, password: str = PASSWORD
+) -> dict[str, Any]:
+    data = await gql(
+        ISSUE_TOKEN, {"name": name, "expiresAt": days_ahead(days), "password": password}
+    )
+    return data["issueToken"]
+
+
+async def exchange(client: httpx.AsyncClient, refresh_token: str) -> httpx.Response:
+    return await client.post(
+        "/oauth/token", data={"grant_type": "refresh_token", "refresh_token": refresh_token}
+    )

@@ -26,15 +26,17 @@ def free_port() -> int:
 
 def environment(settings: Settings, **extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("LATCHKEY_")}
-    env.update({
-        "LATCHKEY_DATABASE_URL": settings.database_url,
-        "LATCHKEY_SECRET_KEY": settings.secret_key,
-        "LATCHKEY_ARGON2_MEMORY_KIB": str(settings.argon2_memory_kib),
-        "LATCHKEY_ARGON2_TIME_COST": str(settings.argon2_time_cost),
-        "LATCHKEY_ARGON2_PARALLELISM": str(settings.argon2_parallelism),
-        "LATCHKEY_LOG_LEVEL": "WARNING",
-        **extra,
-    })
+    env.update(
+        {
+            "LATCHKEY_DATABASE_URL": settings.database_url,
+            "LATCHKEY_SECRET_KEY": settings.secret_key,
+            "LATCHKEY_ARGON2_MEMORY_KIB": str(settings.argon2_memory_kib),
+            "LATCHKEY_ARGON2_TIME_COST": str(settings.argon2_time_cost),
+            "LATCHKEY_ARGON2_PARALLELISM": str(settings.argon2_parallelism),
+            "LATCHKEY_LOG_LEVEL": "WARNING",
+            **extra,
+        }
+    )
     return env
 
 
@@ -44,8 +46,10 @@ def live_server(settings: Settings, **extra_env: str) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     env = environment(settings, LATCHKEY_PUBLIC_URL=url, **extra_env)
     process = subprocess.Popen(
-        [str(LATCHKEY), "serve", "--port", str(port)], env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [str(LATCHKEY), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         _wait_until_up(url, process)

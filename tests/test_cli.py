@@ -17,8 +17,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def latchkey(settings: Settings, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(LATCHKEY), *args], input=stdin, text=True, capture_output=True,
-        env=environment(settings), timeout=60,
+        [str(LATCHKEY), *args],
+        input=stdin,
+        text=True,
+        capture_output=True,
+        env=environment(settings),
+        timeout=60,
     )
 
 
@@ -28,8 +32,16 @@ def cli_settings(database_url: str) -> Settings:
 
 
 def test_user_create_reads_the_password_from_stdin(cli_settings):
-    result = latchkey(cli_settings, "user", "create", "Alice", "--email", "alice@example.com",
-                      "--password-stdin", stdin=PASSWORD + "\n")
+    result = latchkey(
+        cli_settings,
+        "user",
+        "create",
+        "Alice",
+        "--email",
+        "alice@example.com",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "Created user Alice."
     assert PASSWORD not in result.stdout + result.stderr
@@ -50,11 +62,27 @@ def test_user_create_reads_the_password_from_stdin(cli_settings):
 def test_user_create_refuses_bad_or_duplicate_input_in_one_line(
     cli_settings, username, email, reason
 ):
-    first = latchkey(cli_settings, "user", "create", "alice", "--email", "alice@example.com",
-                     "--password-stdin", stdin=PASSWORD)
+    first = latchkey(
+        cli_settings,
+        "user",
+        "create",
+        "alice",
+        "--email",
+        "alice@example.com",
+        "--password-stdin",
+        stdin=PASSWORD,
+    )
     assert first.returncode == 0, first.stderr
-    result = latchkey(cli_settings, "user", "create", username, "--email", email,
-                      "--password-stdin", stdin=PASSWORD)
+    result = latchkey(
+        cli_settings,
+        "user",
+        "create",
+        username,
+        "--email",
+        email,
+        "--password-stdin",
+        stdin=PASSWORD,
+    )
     assert result.returncode != 0
     assert reason in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1

@@ -22,8 +22,9 @@ def test_defaults_need_no_configuration(tmp_path, monkeypatch):
 
 
 def test_https_public_url_means_secure_host_prefixed_cookies():
-    settings = Settings.from_env({"LATCHKEY_PUBLIC_URL": "https://id.example.com/",
-                                  "LATCHKEY_SECRET_KEY": "k"})
+    settings = Settings.from_env(
+        {"LATCHKEY_PUBLIC_URL": "https://id.example.com/", "LATCHKEY_SECRET_KEY": "k"}
+    )
     assert settings.secure_cookies
     assert settings.session_cookie_name == "__Host-latchkey_session"
     assert settings.public_url == "https://id.example.com"
@@ -31,8 +32,11 @@ def test_https_public_url_means_secure_host_prefixed_cookies():
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("LATCHKEY_SESSION_IDLE_SECONDS", "-5"), ("LATCHKEY_GRAPHIQL", "maybe"),
-     ("LATCHKEY_SMTP_SECURITY", "ssl3")],
+    [
+        ("LATCHKEY_SESSION_IDLE_SECONDS", "-5"),
+        ("LATCHKEY_GRAPHIQL", "maybe"),
+        ("LATCHKEY_SMTP_SECURITY", "ssl3"),
+    ],
 )
 def test_bad_values_are_refused_by_name(name, value):
     with pytest.raises(ConfigError, match=name):

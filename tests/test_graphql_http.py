@@ -53,7 +53,8 @@ async def test_deep_queries_are_refused(client):
 
 async def test_oversized_bodies_get_413_before_parsing(client):
     response = await client.post(
-        "/graphql", content=b'{"query": "' + b"x" * (1024 * 1024) + b'"}',
+        "/graphql",
+        content=b'{"query": "' + b"x" * (1024 * 1024) + b'"}',
         headers={"content-type": "application/json"},
     )
     assert response.status_code == 413

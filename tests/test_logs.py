@@ -11,8 +11,13 @@ from tests.helpers import PASSWORD, make_user
 
 def test_a_record_is_one_json_line_even_with_newlines_in_it():
     record = logging.makeLogRecord(
-        {"name": "latchkey.security", "levelname": "INFO", "msg": "user %s",
-         "args": ("x\nFAKE ENTRY",), "event": "sign_in.failed"}
+        {
+            "name": "latchkey.security",
+            "levelname": "INFO",
+            "msg": "user %s",
+            "args": ("x\nFAKE ENTRY",),
+            "event": "sign_in.failed",
+        }
     )
     line = JsonFormatter().format(record)
     assert "\n" not in line

@@ -19,7 +19,8 @@ async def login_form(client: httpx.AsyncClient) -> str:
 async def sign_in(client, username="alice", password=PASSWORD, **headers) -> httpx.Response:
     token = await login_form(client)
     return await client.post(
-        "/login", data={"csrf_token": token, "username": username, "password": password},
+        "/login",
+        data={"csrf_token": token, "username": username, "password": password},
         headers=headers,
     )
 
@@ -76,7 +77,8 @@ async def test_the_htmx_header_token_is_accepted(client, settings):
     await make_user(settings, "alice")
     token = await login_form(client)
     response = await client.post(
-        "/login", data={"username": "alice", "password": PASSWORD},
+        "/login",
+        data={"username": "alice", "password": PASSWORD},
         headers={"X-CSRF-Token": token, "HX-Request": "true"},
     )
     assert response.status_code == 204

@@ -25,8 +25,12 @@ async def test_sign_in_sets_an_httponly_lax_session_cookie(gql, client, settings
     await make_user(settings, "Alice")
     response = await gql.raw(SIGN_IN, {"username": "Alice", "password": PASSWORD})
     payload = response.json()["data"]["signIn"]
-    assert payload == {"status": "SIGNED_IN", "challenge": None,
-                       "viewer": {"username": "Alice"}, "userErrors": []}
+    assert payload == {
+        "status": "SIGNED_IN",
+        "challenge": None,
+        "viewer": {"username": "Alice"},
+        "userErrors": [],
+    }
     set_cookie = response.headers["set-cookie"]
     assert set_cookie.startswith("latchkey_session=")
     assert "HttpOnly" in set_cookie and "SameSite=lax" in set_cookie and "Path=/" in set_cookie

@@ -35,8 +35,12 @@ def remember(request: Request, response: Response, settings: Settings) -> Respon
     new = getattr(request.state, "new_csrf_cookie", None)
     if new:
         response.set_cookie(
-            settings.csrf_cookie_name, new, path="/", httponly=True,
-            secure=settings.secure_cookies, samesite="strict",
+            settings.csrf_cookie_name,
+            new,
+            path="/",
+            httponly=True,
+            secure=settings.secure_cookies,
+            samesite="strict",
         )
     return response
 

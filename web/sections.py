@@ -69,8 +69,12 @@ class Renderer:
         return form
 
     async def page(
-        self, request: Request, identity: Identity, page: Page,
-        states: dict[str, dict[str, Any]] | None = None, status_code: int = 200,
+        self,
+        request: Request,
+        identity: Identity,
+        page: Page,
+        states: dict[str, dict[str, Any]] | None = None,
+        status_code: int = 200,
     ) -> Response:
         if identity.user is None:
             return RedirectResponse("/login", status_code=303)
@@ -84,8 +88,13 @@ class Renderer:
         return self.render(request, "page.html", context, status_code)
 
     async def respond(
-        self, request: Request, identity: Identity, page: Page, section_name: str,
-        state: dict[str, Any], status_code: int = 200,
+        self,
+        request: Request,
+        identity: Identity,
+        page: Page,
+        section_name: str,
+        state: dict[str, Any],
+        status_code: int = 200,
     ) -> Response:
         """The outcome of a form post: the section for htmx, the whole page otherwise."""
         if request.headers.get("hx-request") != "true":
@@ -107,7 +116,10 @@ class Renderer:
         return csrf.remember(request, response, self.settings)
 
     async def _section_context(
-        self, request: Request, identity: Identity, section: Section,
+        self,
+        request: Request,
+        identity: Identity,
+        section: Section,
         state: dict[str, Any] | None,
     ) -> dict[str, Any]:
         outcome = await self.client.execute(section.operation, request, identity)

@@ -37,8 +37,11 @@ class SignInPages:
             return csrf_failed(self.renderer, request)
         username, password = str(form.get("username", "")), str(form.get("password", ""))
         outcome = await self.client.execute(
-            "SignIn", request, await self.renderer.identity(request),
-            username=username, password=password,
+            "SignIn",
+            request,
+            await self.renderer.identity(request),
+            username=username,
+            password=password,
         )
         payload = outcome.data["signIn"]
         if payload["userErrors"]:

@@ -45,9 +45,7 @@ def normalize_email(email: str) -> str:
         raise DomainError("VALIDATION_FAILED", message, "email") from None
 
 
-async def create_user(
-    hasher: PasswordHasher, *, username: str, email: str, password: str
-) -> User:
+async def create_user(hasher: PasswordHasher, *, username: str, email: str, password: str) -> User:
     check_username(username)
     email = normalize_email(email)
     if not password:
@@ -78,4 +76,3 @@ async def find_by_username(username: str) -> User | None:
 
 async def has_users() -> bool:
     return await User.exists()
-

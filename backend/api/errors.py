@@ -39,8 +39,11 @@ class UserError:
 
 def user_errors(error: DomainError) -> list[UserError]:
     return [
-        UserError(field=_camel(p.field) if p.field else None, code=UserErrorCode(p.code),
-                  message=p.message)
+        UserError(
+            field=_camel(p.field) if p.field else None,
+            code=UserErrorCode(p.code),
+            message=p.message,
+        )
         for p in error.problems
     ]
 

@@ -21,6 +21,7 @@ from strawberry.types import Info
 
 from backend.api.context import Context
 from backend.api.signin import SignInMutations
+from backend.api.tokens import TokenMutations
 from backend.api.types import User
 
 
@@ -32,15 +33,13 @@ class Query:
         return User.from_model(user) if user else None
 
 
-Mutation = merge_types("Mutation", (SignInMutations,))
+Mutation = merge_types("Mutation", (SignInMutations, TokenMutations))
 
 
 def _is_unexpected(error: GraphQLError) -> bool:
     """Mask bugs and infrastructure failures; keep validation and syntax errors readable."""
     original = error.original_error
-    return original is not None and not isinstance(
-        original, GraphQLError | StrawberryGraphQLError
-    )
+    return original is not None and not isinstance(original, GraphQLError | StrawberryGraphQLError)
 
 
 def build_schema(*, introspection: bool = True) -> strawberry.Schema:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from backend.accounts import models
+
+if TYPE_CHECKING:
+    from backend.api.tokens import ApiCredentials, Token
 
 
 @strawberry.type
@@ -32,6 +36,20 @@ class User:
     mobile_phone: str | None = strawberry.field(description="E.164, e.g. +14155552671.")
     time_zone: str = strawberry.field(description="IANA time zone name, e.g. Europe/Berlin.")
     created_at: datetime
+
+    @strawberry.field(description="Refresh tokens, newest first.")
+    async def tokens(self) -> list[Annotated[Token, strawberry.lazy("backend.api.tokens")]]:
+        from backend.api.tokens import viewer_tokens
+
+        return await viewer_tokens(self.model.id)
+
+    @strawberry.field(description="Client id for the client_credentials grant, if generated.")
+    async def api_credentials(
+        self,
+    ) -> Annotated[ApiCredentials, strawberry.lazy("backend.api.tokens")] | None:
+        from backend.api.tokens import viewer_api_credentials
+
+        return await viewer_api_credentials(self.model.id)
 
     @strawberry.field
     async def groups(self) -> list[Group]:

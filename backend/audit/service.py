@@ -24,8 +24,13 @@ async def record(
         details=details,
     )
     log.info(
-        "security event %s", kind,
-        extra={"event": kind, "user_id": user.id if user else None, "ip": client.ip_address,
-               "details": details},
+        "security event %s",
+        kind,
+        extra={
+            "event": kind,
+            "user_id": user.id if user else None,
+            "ip": client.ip_address,
+            "details": details,
+        },
     )
     return event

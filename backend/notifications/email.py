@@ -27,8 +27,12 @@ class Mailer:
     async def send(self, email: Email) -> None:
         if not self.settings.host:
             # Development without a mail server: the log is the outbox.
-            log.warning("email not sent (no SMTP host); to=%s subject=%s\n%s",
-                        email.to, email.subject, email.body)
+            log.warning(
+                "email not sent (no SMTP host); to=%s subject=%s\n%s",
+                email.to,
+                email.subject,
+                email.body,
+            )
             return
         await aiosmtplib.send(
             self._message(email),

@@ -20,6 +20,7 @@ from backend.config import Settings
 from backend.database import ensure_migrated, tortoise_config
 from backend.server.graphql import GraphQLEndpoint
 from backend.server.headers import SecurityHeaders
+from backend.server.oauth import OAuthEndpoints
 from backend.services import Services
 from web.routes import routes as web_routes
 
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     routes = [
         Route("/graphql", GraphQLEndpoint(schema, services), methods=["GET", "POST"]),
+        *OAuthEndpoints(services).routes(),
         Route("/health", health, methods=["GET"]),
         *web_routes(schema, services),
         Mount("/static/vendor", StaticFiles(directory=_htmx_dist(), check_dir=False), name="htmx"),

@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 from backend.api.context import Identity
 from backend.services import Services
 from backend.sessions import service as sessions
+from backend.tokens import service as tokens
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,11 +27,19 @@ class Rejected:
         )
 
 
+INVALID_TOKEN = Rejected('Bearer realm="latchkey", error="invalid_token"')
+
+
 async def authenticate(request: HTTPConnection, services: Services) -> Identity | Rejected:
+    """A bearer token when one is sent (never silently anonymous), else the session cookie."""
     authorization = request.headers.get("authorization")
-    if authorization is not None:
-        return Rejected('Bearer error="invalid_token"')
-    return await authenticate_session(request, services)
+    if authorization is None:
+        return await authenticate_session(request, services)
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        return INVALID_TOKEN
+    user = await tokens.access_token_owner(credentials.strip())
+    return Identity(user=user) if user else INVALID_TOKEN
 
 
 async def authenticate_session(request: HTTPConnection, services: Services) -> Identity:

@@ -38,11 +38,22 @@ def server(browser_settings: Settings) -> Iterator[str]:
 def create_user(browser_settings: Settings):
     def create(username: str, password: str = PASSWORD) -> None:
         subprocess.run(
-            [str(LATCHKEY), "user", "create", username, "--email", f"{username}@example.com",
-             "--password-stdin"],
-            input=password + "\n", text=True, check=True, capture_output=True,
+            [
+                str(LATCHKEY),
+                "user",
+                "create",
+                username,
+                "--email",
+                f"{username}@example.com",
+                "--password-stdin",
+            ],
+            input=password + "\n",
+            text=True,
+            check=True,
+            capture_output=True,
             env=environment(browser_settings),
         )
+
     return create
 
 
@@ -55,8 +66,14 @@ async def browser() -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         yield browser
         await browser.close()

@@ -1,0 +1,182 @@
+"""OAuth 2.0 endpoints: token (RFC 6749), revocation (RFC 7009), introspection (RFC 7662)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from urllib.parse import parse_qsl, unquote_plus
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from backend.errors import RateLimited
+from backend.server.client import client_info
+from backend.services import Services
+from backend.tokens import credentials as api_credentials
+from backend.tokens import service as tokens
+from backend.tokens.models import ApiCredential
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+BASIC_CHALLENGE = 'Basic realm="latchkey"'
+
+
+class OAuthError(Exception):
+    """An error response as RFC 6749 §5.2 shapes it."""
+
+    def __init__(
+        self,
+        error: str,
+        description: str,
+        status_code: int = 400,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+        self.status_code = status_code
+        self.headers = headers or {}
+
+    def response(self) -> Response:
+        return JSONResponse(
+            {"error": self.error, "error_description": self.description},
+            status_code=self.status_code,
+            headers={**NO_STORE, **self.headers},
+        )
+
+
+def invalid_client(description: str = "Client authentication failed.") -> OAuthError:
+    return OAuthError("invalid_client", description, 401, {"WWW-Authenticate": BASIC_CHALLENGE})
+
+
+class OAuthEndpoints:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/oauth/token", self._handled(self.token), methods=["POST"]),
+            Route("/oauth/revoke", self._handled(self.revoke), methods=["POST"]),
+            Route("/oauth/introspect", self._handled(self.introspect), methods=["POST"]),
+        ]
+
+    def _handled(self, endpoint):
+        async def handle(request: Request) -> Response:
+            try:
+                return await endpoint(request, await _form(request))
+            except OAuthError as error:
+                return error.response()
+
+        return handle
+
+    async def token(self, request: Request, form: dict[str, str]) -> Response:
+        grant_type = _required(form, "grant_type")
+        if form.get("scope"):
+            raise OAuthError("invalid_scope", "Latchkey tokens carry no scopes.")
+        lifetime = self.services.access_token_lifetime
+        if grant_type == "refresh_token":
+            try:
+                issued = await tokens.exchange(
+                    _required(form, "refresh_token"),
+                    client_info(request, self.services.settings),
+                    lifetime,
+                )
+            except tokens.GrantRefused:
+                raise OAuthError(
+                    "invalid_grant", "The refresh token is invalid, expired or revoked."
+                ) from None
+        elif grant_type == "client_credentials":
+            credential = await self._client(request, form)
+            issued = await api_credentials.issue_access_token_for(credential, lifetime)
+        else:
+            raise OAuthError(
+                "unsupported_grant_type",
+                "Use grant_type=refresh_token or grant_type=client_credentials.",
+            )
+        body = {
+            "access_token": issued.secret,
+            "token_type": "Bearer",
+            "expires_in": issued.expires_in,
+        }
+        return JSONResponse(body, headers=NO_STORE)
+
+    async def revoke(self, request: Request, form: dict[str, str]) -> Response:
+        token = _required(form, "token")
+        await tokens.revoke_by_secret(token, client_info(request, self.services.settings))
+        return Response(status_code=200, headers=NO_STORE)
+
+    async def introspect(self, request: Request, form: dict[str, str]) -> Response:
+        await self._client(request, form)
+        info = await tokens.describe(_required(form, "token"))
+        if info is None:
+            return JSONResponse({"active": False}, headers=NO_STORE)
+        body: dict[str, object] = {
+            "active": True,
+            "sub": info.username,
+            "username": info.username,
+            "token_type": info.token_type,
+            "iat": int(info.issued_at.timestamp()),
+        }
+        if info.expires_at is not None:
+            body["exp"] = int(info.expires_at.timestamp())
+        if info.client_id:
+            body["client_id"] = info.client_id
+        return JSONResponse(body, headers=NO_STORE)
+
+    async def _client(self, request: Request, form: dict[str, str]) -> ApiCredential:
+        """Client authentication: HTTP Basic (RFC 6749 §2.3.1) or form parameters."""
+        client_id, secret = _client_credentials(request, form)
+        try:
+            return await api_credentials.authenticate(client_id, secret)
+        except api_credentials.ClientRefused:
+            raise invalid_client() from None
+        except RateLimited as limited:
+            raise OAuthError(
+                "invalid_client",
+                limited.problems[0].message,
+                429,
+                {"Retry-After": str(limited.retry_after_seconds)},
+            ) from None
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """The form body; a parameter sent twice is an error (RFC 6749 §3.1)."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != (
+        "application/x-www-form-urlencoded"
+    ):
+        raise OAuthError("invalid_request", "Send the parameters form-encoded.")
+    pairs = parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
+    form: dict[str, str] = {}
+    for name, value in pairs:
+        if name in form:
+            raise OAuthError("invalid_request", f"The parameter {name} was sent twice.")
+        form[name] = value
+    return form
+
+
+def _required(form: dict[str, str], name: str) -> str:
+    value = form.get(name, "")
+    if not value:
+        raise OAuthError("invalid_request", f"The parameter {name} is missing.")
+    return value
+
+
+def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str, str]:
+    authorization = request.headers.get("authorization", "")
+    scheme, _, encoded = authorization.partition(" ")
+    if scheme.lower() == "basic":
+        if "client_id" in form or "client_secret" in form:
+            raise OAuthError("invalid_request", "Authenticate the client one way only.")
+        try:
+            decoded = base64.b64decode(encoded.strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            raise invalid_client("Malformed Basic credentials.") from None
+        client_id, separator, secret = decoded.partition(":")
+        if not separator:
+            raise invalid_client("Malformed Basic credentials.")
+        return unquote_plus(client_id), unquote_plus(secret)
+    if authorization:
+        raise invalid_client("Use HTTP Basic or form parameters for client authentication.")
+    if not form.get("client_id"):
+        raise invalid_client("Client authentication is required.")
+    return form["client_id"], form.get("client_secret", "")

@@ -1,0 +1,105 @@
+"""API credentials: a client id and secret for the client_credentials grant."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from backend import clock, stepup
+from backend.accounts.models import User
+from backend.audit.service import record
+from backend.client import ClientInfo
+from backend.crypto import digest, same
+from backend.errors import DomainError, NotFound
+from backend.services import Services
+from backend.throttle import service as throttle
+from backend.tokens.format import Kind, generate, is_well_formed, new_client_id
+from backend.tokens.models import AccessToken, ApiCredential
+from backend.tokens.service import LAST_USED_RESOLUTION, IssuedAccessToken, issue_access_token
+
+
+@dataclasses.dataclass(frozen=True)
+class GeneratedCredentials:
+    credential: ApiCredential
+    secret: str  # shown to the user once, never stored
+
+
+class ClientRefused(Exception):
+    """Unknown client id or wrong secret (`invalid_client`)."""
+
+
+async def generate_for(
+    services: Services, user: User, client: ClientInfo, *, password: str, otp: str | None
+) -> GeneratedCredentials:
+    """Create credentials, or give existing ones a new secret; the old secret dies at once."""
+    await stepup.confirm(
+        services, user, client, password=password, otp=otp, purpose="api_credentials.generate"
+    )
+    secret = generate(Kind.CLIENT_SECRET)
+    try:
+        async with in_transaction():
+            credential = await _replace_secret(user, secret)
+            await record(
+                "api_credentials.generated",
+                user=user,
+                client=client,
+                client_id=credential.client_id,
+            )
+    except IntegrityError:  # a concurrent generate created them first
+        raise DomainError("CONFLICT", "The credentials changed meanwhile; try again.") from None
+    return GeneratedCredentials(credential, secret)
+
+
+async def _replace_secret(user: User, secret: str) -> ApiCredential:
+    credential = await ApiCredential.get_or_none(user_id=user.id)
+    if credential is None:
+        return await ApiCredential.create(
+            user=user, client_id=new_client_id(), secret_hash=digest(secret)
+        )
+    await AccessToken.filter(api_credential_id=credential.id).delete()
+    credential.secret_hash = digest(secret)
+    credential.created_at = clock.now()
+    credential.last_used_at = None
+    await credential.save(update_fields=["secret_hash", "created_at", "last_used_at"])
+    return credential
+
+
+async def remove(user: User, client_id: str, client: ClientInfo) -> None:
+    async with in_transaction():
+        removed = await ApiCredential.filter(user_id=user.id, client_id=client_id).delete()
+        if not removed:
+            raise NotFound("client_id")
+        await record("api_credentials.removed", user=user, client=client, client_id=client_id)
+
+
+async def get_for(user_id: int) -> ApiCredential | None:
+    return await ApiCredential.get_or_none(user_id=user_id)
+
+
+async def authenticate(client_id: str, secret: str) -> ApiCredential:
+    """Check a client's secret in constant time; repeated failures lock the client id."""
+    key = f"oauth-client:{client_id[:100]}"
+    await throttle.check(key)
+    credential = await ApiCredential.get_or_none(client_id=client_id)
+    expected = credential.secret_hash if credential else digest("no such client")
+    matches = same(digest(secret), expected) and is_well_formed(secret, Kind.CLIENT_SECRET)
+    if credential is None or not matches:
+        await throttle.fail(key, throttle.PER_ACCOUNT)
+        raise ClientRefused
+    return credential
+
+
+async def issue_access_token_for(
+    credential: ApiCredential, lifetime: timedelta
+) -> IssuedAccessToken:
+    """The client_credentials grant: an access token that speaks for the credential's user."""
+    issued = await issue_access_token(
+        lifetime, user_id=credential.user_id, api_credential_id=credential.id
+    )
+    now = clock.now()
+    if credential.last_used_at is None or now - credential.last_used_at >= LAST_USED_RESOLUTION:
+        await ApiCredential.filter(id=credential.id).update(last_used_at=now)
+    return issued

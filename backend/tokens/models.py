@@ -1,0 +1,65 @@
+"""Refresh tokens, the access tokens issued from them, and API credentials.
+
+Only SHA-256 digests of secrets are stored. Every access token points at what it was
+issued from and is deleted with it, so a revocation takes effect at once everywhere.
+"""
+
+from tortoise import fields
+from tortoise.models import Model
+
+from backend import clock
+
+
+class RefreshToken(Model):
+    id = fields.BigIntField(primary_key=True)
+    user = fields.ForeignKeyField(
+        "models.User", related_name="refresh_tokens", on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=100)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(default=clock.now)
+    expires_at = fields.DatetimeField(null=True)
+    last_used_at = fields.DatetimeField(null=True)
+    last_used_ip = fields.CharField(max_length=45, default="")
+    # Kept after deletion so a later use can be told apart from noise in the security log.
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "refresh_tokens"
+        indexes = (("user_id", "revoked_at"),)
+
+
+class ApiCredential(Model):
+    id = fields.BigIntField(primary_key=True)
+    user = fields.OneToOneField(
+        "models.User", related_name="api_credential", on_delete=fields.CASCADE
+    )
+    client_id = fields.CharField(max_length=40, unique=True)
+    secret_hash = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField(default=clock.now)
+    last_used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "api_credentials"
+
+
+class AccessToken(Model):
+    id = fields.BigIntField(primary_key=True)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    user = fields.ForeignKeyField(
+        "models.User", related_name="access_tokens", on_delete=fields.CASCADE
+    )
+    refresh_token = fields.ForeignKeyField(
+        "models.RefreshToken", related_name="access_tokens", null=True, on_delete=fields.CASCADE
+    )
+    api_credential = fields.ForeignKeyField(
+        "models.ApiCredential",
+        related_name="access_tokens",
+        null=True,
+        on_delete=fields.CASCADE,
+    )
+    created_at = fields.DatetimeField(default=clock.now)
+    expires_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "access_tokens"
