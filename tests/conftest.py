@@ -37,13 +37,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def postgres_migrated() -> str:
-    if not POSTGRES_URL:
-        if IN_CI:
-            pytest.fail("CI must test PostgreSQL: set LATCHKEY_TEST_DATABASE_URL")
-        pytest.skip("LATCHKEY_TEST_DATABASE_URL is not set")
-    asyncio.run(_reset_postgres_schema())
-    asyncio.run(apply_migrations(POSTGRES_URL))
-    return POSTGRES_URL
+    return _postgres_migrated_once()
 
 
 async def _reset_postgres_schema() -> None:
@@ -154,3 +148,27 @@ def smtp_settings(port: int) -> SmtpSettings:
     return SmtpSettings(
         host="127.0.0.1", port=port, security="none", sender="Latchkey <latchkey@example.com>"
     )
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    """The migrated, emptied PostgreSQL database, for tests that need several processes."""
+    url = _postgres_migrated_once()
+    asyncio.run(_truncate_postgres())
+    return url
+
+
+def _postgres_migrated_once() -> str:
+    global _postgres_ready
+    if not POSTGRES_URL:
+        if IN_CI:
+            pytest.fail("CI must test PostgreSQL: set LATCHKEY_TEST_DATABASE_URL")
+        pytest.skip("LATCHKEY_TEST_DATABASE_URL is not set")
+    if not _postgres_ready:
+        asyncio.run(_reset_postgres_schema())
+        asyncio.run(apply_migrations(POSTGRES_URL))
+        _postgres_ready = True
+    return POSTGRES_URL
+
+
+_postgres_ready = False
