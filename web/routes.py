@@ -10,6 +10,7 @@ from web.account_pages import AccountPages
 from web.graphql_client import GraphQLClient
 from web.sections import Renderer
 from web.signin_pages import SignInPages
+from web.tokens_pages import TokenPages
 
 
 def routes(schema: Schema, services: Services) -> list[BaseRoute]:
@@ -17,4 +18,5 @@ def routes(schema: Schema, services: Services) -> list[BaseRoute]:
     return [
         *SignInPages(renderer).routes(),
         *AccountPages(renderer).routes(),
+        *TokenPages(renderer).routes(),
     ]

@@ -1,0 +1,135 @@
+"""/account/tokens: the "Issue token" page, with API credentials below the tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from backend import clock
+from web.forms import field_errors
+from web.sections import CsrfFailed, Page, Renderer, Section
+from web.signin_pages import csrf_failed
+
+TOKENS = Page(
+    path="/account/tokens",
+    title="Issue token",
+    sections=(Section("tokens", "Tokens"), Section("api_credentials", "ApiCredentials")),
+)
+EXPIRY_CHOICES = ("7", "30", "60", "90", "custom")
+
+
+class TokenPages:
+    def __init__(self, renderer: Renderer) -> None:
+        self.renderer = renderer
+        self.client = renderer.client
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route(TOKENS.path, self.show, methods=["GET"]),
+            Route(TOKENS.path, self.issue, methods=["POST"]),
+            Route(TOKENS.path + "/{id}/delete", self.delete, methods=["POST"]),
+            Route(TOKENS.path + "/credentials", self.generate_credentials, methods=["POST"]),
+            Route(TOKENS.path + "/credentials/remove", self.remove_credentials, methods=["POST"]),
+        ]
+
+    async def show(self, request: Request) -> Response:
+        identity = await self.renderer.identity(request)
+        confirm = request.query_params.get("delete")
+        if confirm:  # the delete button asks first, also without JavaScript
+            return await self.renderer.respond(
+                request, identity, TOKENS, "tokens", {"confirm_delete": confirm}
+            )
+        return await self.renderer.page(request, identity, TOKENS)
+
+    async def issue(self, request: Request) -> Response:
+        return await self._handle(request, "tokens", self._issue)
+
+    async def delete(self, request: Request) -> Response:
+        return await self._handle(request, "tokens", self._delete)
+
+    async def generate_credentials(self, request: Request) -> Response:
+        return await self._handle(request, "api_credentials", self._generate)
+
+    async def remove_credentials(self, request: Request) -> Response:
+        return await self._handle(request, "api_credentials", self._remove)
+
+    async def _handle(self, request: Request, section: str, action) -> Response:
+        try:
+            form = await self.renderer.form(request)
+        except CsrfFailed:
+            return csrf_failed(self.renderer, request)
+        identity = await self.renderer.identity(request)
+        if identity.user is None:
+            return await self.renderer.page(request, identity, TOKENS)
+        state, status = await action(request, identity, form)
+        return await self.renderer.respond(request, identity, TOKENS, section, state, status)
+
+    async def _issue(self, request, identity, form) -> tuple[dict[str, Any], int]:
+        values = {name: str(form.get(name, "")) for name in ("name", "expiry", "custom_date")}
+        expires_at = _expiry(values["expiry"], values["custom_date"], identity.user.time_zone)
+        if isinstance(expires_at, str):
+            return {"values": values, "errors": {"expiresAt": expires_at}}, 422
+        outcome = await self.client.execute(
+            "IssueToken",
+            request,
+            identity,
+            name=values["name"],
+            expiresAt=expires_at.isoformat(),
+            password=str(form.get("password", "")),
+            otp=str(form.get("otp", "")) or None,
+        )
+        payload = outcome.data["issueToken"]
+        if payload["userErrors"]:
+            return {"values": values, "errors": field_errors(payload["userErrors"])}, 422
+        return {"issued": {**payload["token"], "secret": payload["secret"]}}, 200
+
+    async def _delete(self, request, identity, form) -> tuple[dict[str, Any], int]:
+        token_id = request.path_params["id"]
+        if str(form.get("confirm", "")).strip().lower() != "yes":
+            return {"confirm_delete": token_id, "confirm_error": "Type yes to confirm."}, 422
+        outcome = await self.client.execute("DeleteToken", request, identity, id=token_id)
+        payload = outcome.data["deleteToken"]
+        if payload["userErrors"]:
+            return {"errors": field_errors(payload["userErrors"])}, 404
+        return {"deleted": True}, 200
+
+    async def _generate(self, request, identity, form) -> tuple[dict[str, Any], int]:
+        outcome = await self.client.execute(
+            "GenerateApiCredentials",
+            request,
+            identity,
+            password=str(form.get("password", "")),
+            otp=str(form.get("otp", "")) or None,
+        )
+        payload = outcome.data["generateApiCredentials"]
+        if payload["userErrors"]:
+            return {"errors": field_errors(payload["userErrors"])}, 422
+        return {"generated": payload}, 200
+
+    async def _remove(self, request, identity, form) -> tuple[dict[str, Any], int]:
+        outcome = await self.client.execute(
+            "RemoveApiCredentials", request, identity, clientId=str(form.get("client_id", ""))
+        )
+        payload = outcome.data["removeApiCredentials"]
+        if payload["userErrors"]:
+            return {"errors": field_errors(payload["userErrors"])}, 404
+        return {"removed": True}, 200
+
+
+def _expiry(choice: str, custom_date: str, time_zone: str) -> datetime | str:
+    """The expiry the form asks for, or a message saying what is wrong with it."""
+    if choice in EXPIRY_CHOICES[:-1]:
+        return clock.now() + timedelta(days=int(choice))
+    if choice != "custom":
+        return "Choose when the token expires."
+    try:
+        day = datetime.strptime(custom_date, "%Y-%m-%d").date()
+    except ValueError:
+        return "Pick a date for the custom expiry."
+    # The end of the chosen day, in the user's own time zone.
+    return datetime.combine(day, time(23, 59, 59), ZoneInfo(time_zone))
