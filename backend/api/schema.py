@@ -8,14 +8,15 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.exceptions import StrawberryGraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as alias_limit
+from strawberry.extensions.query_depth_limiter import create_validator as depth_limit
 from strawberry.tools import merge_types
 from strawberry.types import Info
 
@@ -42,10 +43,14 @@ def _is_unexpected(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, GraphQLError | StrawberryGraphQLError)
 
 
+# Built once: the validation cache keys on the rule classes, and QueryDepthLimiter or
+# MaxAliasesLimiter instantiated per request would make a new class every time.
+LIMITS = (depth_limit(10, None, None), alias_limit(15))
+
+
 def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     extensions = [
-        functools.partial(QueryDepthLimiter, max_depth=10),
-        functools.partial(MaxAliasesLimiter, max_alias_count=15),
+        functools.partial(AddValidationRules, list(LIMITS)),
         functools.partial(MaxTokensLimiter, max_token_count=2000),
         functools.partial(MaskErrors, should_mask_error=_is_unexpected),
         functools.partial(ParserCache, maxsize=256),

@@ -1,0 +1,89 @@
+"""A small HTTP/1.1 load generator: keep-alive connections sending one request in a loop.
+
+It runs in its own process so that it does not share the server's event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import multiprocessing
+import time
+
+
+@dataclasses.dataclass
+class Result:
+    requests: int
+    seconds: float
+    latencies: list[float]
+    failures: int
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds
+
+    def percentile(self, fraction: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] * 1000
+
+
+def run(port: int, request: bytes, *, seconds: float, connections: int) -> Result:
+    """Load the server at 127.0.0.1:port from a separate process and return what it saw."""
+    queue: multiprocessing.Queue = multiprocessing.Queue()
+    process = multiprocessing.Process(
+        target=_process, args=(queue, port, request, seconds, connections)
+    )
+    process.start()
+    result = queue.get(timeout=seconds + 60)
+    process.join()
+    return result
+
+
+def _process(queue, port, request, seconds, connections) -> None:
+    queue.put(asyncio.run(_load(port, request, seconds, connections)))
+
+
+async def _load(port: int, request: bytes, seconds: float, connections: int) -> Result:
+    latencies: list[float] = []
+    failures = [0]
+    start = time.perf_counter()
+    deadline = start + seconds
+    await asyncio.gather(
+        *(_connection(port, request, deadline, latencies, failures) for _ in range(connections))
+    )
+    return Result(len(latencies), time.perf_counter() - start, latencies, failures[0])
+
+
+async def _connection(port, request, deadline, latencies, failures) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while time.perf_counter() < deadline:
+            sent = time.perf_counter()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            await reader.readexactly(_content_length(head))
+            if not head.startswith(b"HTTP/1.1 200"):
+                failures[0] += 1
+                continue
+            latencies.append(time.perf_counter() - sent)
+    finally:
+        writer.close()
+
+
+def _content_length(head: bytes) -> int:
+    for line in head.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return int(value)
+    raise ValueError("the benchmark needs responses with Content-Length")
+
+
+def post(path: str, body: bytes, content_type: str, **headers: str) -> bytes:
+    lines = [
+        f"POST {path} HTTP/1.1",
+        "Host: 127.0.0.1",
+        f"Content-Type: {content_type}",
+        f"Content-Length: {len(body)}",
+    ]
+    lines += [f"{name.replace('_', '-')}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
