@@ -44,6 +44,7 @@ class Settings:
     max_body_bytes: int = 256 * 1024
     log_level: str = "INFO"
     issuer: str = "Latchkey"
+    trusted_device_days: int = 30
     token_max_days: int = 365  # 0: tokens may be issued without an expiry
     access_token_seconds: int = 300
     smtp: SmtpSettings = dataclasses.field(default_factory=lambda: SmtpSettings())
@@ -57,6 +58,10 @@ class Settings:
     @property
     def session_cookie_name(self) -> str:
         return "__Host-latchkey_session" if self.secure_cookies else "latchkey_session"
+
+    @property
+    def device_cookie_name(self) -> str:
+        return "__Host-latchkey_device" if self.secure_cookies else "latchkey_device"
 
     @property
     def csrf_cookie_name(self) -> str:
@@ -82,6 +87,7 @@ class Settings:
             max_body_bytes=reader.integer("MAX_BODY_BYTES", cls.max_body_bytes),
             log_level=reader.text("LOG_LEVEL", "INFO").upper(),
             issuer=reader.text("ISSUER", "Latchkey"),
+            trusted_device_days=reader.integer("TRUSTED_DEVICE_DAYS", 30),
             token_max_days=reader.integer("TOKEN_MAX_DAYS", 365),
             access_token_seconds=reader.integer("ACCESS_TOKEN_SECONDS", 300),
             smtp=SmtpSettings(

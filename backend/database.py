@@ -18,6 +18,7 @@ MODEL_MODULES = [
     "backend.audit.models",
     "backend.throttle.models",
     "backend.tokens.models",
+    "backend.twofactor.models",
 ]
 MIGRATIONS_PACKAGE = "backend.migrations"
 

@@ -10,6 +10,8 @@ from backend.config import Settings
 from backend.notifications.email import Mailer
 from backend.notifications.sms import SmsSender
 from backend.sessions.service import Timeouts
+from backend.twofactor.factors import SecondFactor, factors
+from backend.twofactor.secrets_box import SecretBox
 
 
 @dataclasses.dataclass(frozen=True)
@@ -18,9 +20,14 @@ class Services:
     hasher: PasswordHasher
     mailer: Mailer
     sms: SmsSender
+    secret_box: SecretBox
+    second_factors: dict[str, SecondFactor]
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
+        mailer = Mailer(settings.smtp)
+        sms = SmsSender(settings.sms_webhook_url, settings.sms_webhook_secret)
+        box = SecretBox(settings.secret_key)
         return cls(
             settings=settings,
             hasher=PasswordHasher(
@@ -29,8 +36,10 @@ class Services:
                 parallelism=settings.argon2_parallelism,
                 max_concurrent=settings.max_concurrent_hashes,
             ),
-            mailer=Mailer(settings.smtp),
-            sms=SmsSender(settings.sms_webhook_url, settings.sms_webhook_secret),
+            mailer=mailer,
+            sms=sms,
+            secret_box=box,
+            second_factors=factors(box, mailer, sms, settings.secret_key),
         )
 
     @property

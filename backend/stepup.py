@@ -10,10 +10,14 @@ from __future__ import annotations
 from backend.accounts.models import User
 from backend.audit.service import record
 from backend.client import ClientInfo
-from backend.errors import InvalidCredentials
+from backend.errors import DomainError, InvalidCredentials
 from backend.services import Services
-from backend.signin.service import account_key
 from backend.throttle import service as throttle
+from backend.throttle.keys import account_key
+from backend.twofactor import verification
+from backend.twofactor.models import TwoFactor
+
+STEP_UP = "step-up"
 
 
 async def confirm(
@@ -26,20 +30,47 @@ async def confirm(
     purpose: str,
 ) -> None:
     """Raise unless `password` (and `otp` when 2FA is on) prove the user is present."""
+    await confirm_password(services, user, client, password=password, purpose=purpose)
+    await verify_second_factor(services, user, client, otp=otp, purpose=purpose)
+
+
+async def confirm_password(
+    services: Services, user: User, client: ClientInfo, *, password: str, purpose: str
+) -> None:
+    """The password alone, throttled together with sign-in failures of the account."""
     key = account_key(user.username)
     await throttle.check(key)
     if not await services.hasher.verify(user.password_hash, password):
         await throttle.fail(key, throttle.PER_ACCOUNT)
         await record(f"{purpose}.failed", user=user, client=client, reason="password")
         raise InvalidCredentials(field="password")
-    await verify_second_factor(services, user, client, otp=otp, purpose=purpose)
 
 
 async def verify_second_factor(
     services: Services, user: User, client: ClientInfo, *, otp: str | None, purpose: str
 ) -> None:
-    """Where two-factor authentication plugs in: OTP_REQUIRED or INVALID_OTP when it is on.
+    """With two-factor authentication on: OTP_REQUIRED without a code, INVALID_OTP for a bad one.
 
-    Without two-factor authentication on the account there is nothing to check.
+    A recognized device never stands in for the code here. Email and SMS users ask for a
+    code first (`send_step_up_code`); anyone may use a recovery code.
     """
-    return None
+    two_factor = await TwoFactor.get_or_none(user=user)
+    if two_factor is None:
+        return
+    if not (otp or "").strip():
+        raise DomainError("OTP_REQUIRED", "Enter a code from your second factor.", "otp")
+    await verification.verify(
+        services, user, two_factor, otp or "", purpose=STEP_UP, client=client, field="otp"
+    )
+
+
+async def send_step_up_code(
+    services: Services, user: User, client: ClientInfo, *, password: str
+) -> str:
+    """Email or text a code for a sensitive change; returns the method used."""
+    await confirm_password(services, user, client, password=password, purpose="step_up.send")
+    two_factor = await TwoFactor.get_or_none(user=user)
+    if two_factor is None or two_factor.method == "totp":
+        raise DomainError("VALIDATION_FAILED", "Use the code from your authenticator app.")
+    await services.second_factors[two_factor.method].send(user, STEP_UP)
+    return two_factor.method

@@ -49,6 +49,7 @@ class GraphQLClient:
             identity=identity,
             client=client_info(request, self.services.settings),
             response=Response(),
+            device_cookie=request.cookies.get(self.services.settings.device_cookie_name, ""),
         )
         result = await self.schema.execute(
             self.documents[operation], variable_values=variables, context_value=context

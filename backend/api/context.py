@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from backend.accounts.models import User
 from backend.client import ClientInfo
-from backend.server.cookies import clear_session_cookie, set_session_cookie
+from backend.server.cookies import clear_session_cookie, set_device_cookie, set_session_cookie
 from backend.services import Services
 from backend.sessions.models import Session
 
@@ -29,6 +29,8 @@ class Context:
     client: ClientInfo
     # Strawberry's sub-response under /graphql; a plain header carrier for in-process calls.
     response: Response
+    # The signed "remember this device" cookie the browser sent, if any.
+    device_cookie: str = ""
 
     @property
     def viewer(self) -> User | None:
@@ -37,6 +39,9 @@ class Context:
     def start_session(self, user: User, session: Session, token: str) -> None:
         self.identity = Identity(user=user, session=session, session_token=token)
         set_session_cookie(self.response, self.services.settings, token)
+
+    def remember_device(self, cookie: str) -> None:
+        set_device_cookie(self.response, self.services.settings, cookie)
 
     def end_session(self) -> None:
         self.identity = Identity()

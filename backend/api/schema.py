@@ -23,6 +23,7 @@ from strawberry.types import Info
 from backend.api.context import Context
 from backend.api.signin import SignInMutations
 from backend.api.tokens import TokenMutations
+from backend.api.twofactor import TwoFactorMutations
 from backend.api.types import User
 
 
@@ -34,7 +35,7 @@ class Query:
         return User.from_model(user) if user else None
 
 
-Mutation = merge_types("Mutation", (SignInMutations, TokenMutations))
+Mutation = merge_types("Mutation", (SignInMutations, TokenMutations, TwoFactorMutations))
 
 
 def _is_unexpected(error: GraphQLError) -> bool:

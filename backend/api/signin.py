@@ -1,4 +1,4 @@
-"""signIn and signOut."""
+"""signIn, verifySignIn, resendSignInCode and signOut."""
 
 from __future__ import annotations
 
@@ -38,6 +38,36 @@ class SignInPayload:
 
 
 @strawberry.input
+class VerifySignInInput:
+    challenge: str
+    code: str = strawberry.field(
+        description="From the authenticator app, the email or SMS, or a recovery code."
+    )
+    remember_device: bool = strawberry.field(
+        default=False,
+        description="Skip the code on this device while the policy allows it.",
+    )
+
+
+@strawberry.type
+class VerifySignInPayload:
+    status: SignInStatus | None = None
+    viewer: User | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class ResendSignInCodeInput:
+    challenge: str
+
+
+@strawberry.type
+class ResendSignInCodePayload:
+    sent: bool = False
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
 class SignOutInput:
     everywhere: bool = strawberry.field(
         default=False, description="End every session of the account, not only this one."
@@ -55,15 +85,51 @@ class SignInMutations:
     async def sign_in(self, info: Info[Context, None], input: SignInInput) -> SignInPayload:
         context = info.context
         try:
-            signed_in = await signin.sign_in(
-                context.services.hasher, input.username, input.password, context.client
+            outcome = await signin.sign_in(
+                context.services,
+                input.username,
+                input.password,
+                context.client,
+                context.device_cookie,
             )
         except DomainError as error:
             return SignInPayload(user_errors=user_errors(error))
-        if context.identity.session_token:  # a fresh id at every sign-in
-            await sessions.end(context.identity.session_token)
-        context.start_session(signed_in.user, signed_in.session, signed_in.session_token)
-        return SignInPayload(status=SignInStatus.SIGNED_IN, viewer=User.from_model(signed_in.user))
+        if isinstance(outcome, signin.SecondFactorRequired):
+            return SignInPayload(
+                status=SignInStatus.SECOND_FACTOR_REQUIRED, challenge=outcome.challenge
+            )
+        await _start(context, outcome)
+        return SignInPayload(status=SignInStatus.SIGNED_IN, viewer=User.from_model(outcome.user))
+
+    @strawberry.mutation(description="The second step of signing in; sets the session cookie.")
+    async def verify_sign_in(
+        self, info: Info[Context, None], input: VerifySignInInput
+    ) -> VerifySignInPayload:
+        context = info.context
+        try:
+            signed_in = await signin.verify_sign_in(
+                context.services,
+                input.challenge,
+                input.code,
+                context.client,
+                remember_device=input.remember_device,
+            )
+        except DomainError as error:
+            return VerifySignInPayload(user_errors=user_errors(error))
+        await _start(context, signed_in)
+        return VerifySignInPayload(
+            status=SignInStatus.SIGNED_IN, viewer=User.from_model(signed_in.user)
+        )
+
+    @strawberry.mutation(description="Send the email or SMS code of a sign-in again.")
+    async def resend_sign_in_code(
+        self, info: Info[Context, None], input: ResendSignInCodeInput
+    ) -> ResendSignInCodePayload:
+        try:
+            await signin.resend_code(info.context.services, input.challenge)
+        except DomainError as error:
+            return ResendSignInCodePayload(user_errors=user_errors(error))
+        return ResendSignInCodePayload(sent=True)
 
     @strawberry.mutation(description="End this session (or every session) of the signed-in user.")
     async def sign_out(
@@ -78,3 +144,11 @@ class SignInMutations:
         )
         context.end_session()
         return SignOutPayload()
+
+
+async def _start(context: Context, signed_in: signin.SignedIn) -> None:
+    if context.identity.session_token:  # a fresh id at every sign-in
+        await sessions.end(context.identity.session_token)
+    context.start_session(signed_in.user, signed_in.session, signed_in.session_token)
+    if signed_in.device_cookie:
+        context.remember_device(signed_in.device_cookie)

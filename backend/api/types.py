@@ -11,6 +11,7 @@ from backend.accounts import models
 
 if TYPE_CHECKING:
     from backend.api.tokens import ApiCredentials, Token
+    from backend.api.twofactor import TrustedDevice, TwoFactor
 
 
 @strawberry.type
@@ -50,6 +51,20 @@ class User:
         from backend.api.tokens import viewer_api_credentials
 
         return await viewer_api_credentials(self.model.id)
+
+    @strawberry.field(description="Two-factor authentication settings.")
+    async def two_factor(self) -> Annotated[TwoFactor, strawberry.lazy("backend.api.twofactor")]:
+        from backend.api.twofactor import viewer_two_factor
+
+        return await viewer_two_factor(self.model.id)
+
+    @strawberry.field(description="Browsers remembered for two-factor sign-in.")
+    async def trusted_devices(
+        self,
+    ) -> list[Annotated[TrustedDevice, strawberry.lazy("backend.api.twofactor")]]:
+        from backend.api.twofactor import viewer_trusted_devices
+
+        return await viewer_trusted_devices(self.model.id)
 
     @strawberry.field
     async def groups(self) -> list[Group]:

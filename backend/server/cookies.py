@@ -17,6 +17,19 @@ def set_session_cookie(response: Response, settings: Settings, token: str) -> No
     )
 
 
+def set_device_cookie(response: Response, settings: Settings, value: str) -> None:
+    """The recognized-device cookie outlives the browser session, for the configured days."""
+    response.set_cookie(
+        settings.device_cookie_name,
+        value,
+        max_age=settings.trusted_device_days * 86400,
+        path="/",
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="lax",
+    )
+
+
 def clear_session_cookie(response: Response, settings: Settings) -> None:
     response.delete_cookie(
         settings.session_cookie_name,

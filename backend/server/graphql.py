@@ -32,6 +32,7 @@ class _StrawberryView(GraphQL[Context, None]):
             identity=request.scope[IDENTITY_KEY],
             client=client_info(request, self.services.settings),
             response=response,
+            device_cookie=request.cookies.get(self.services.settings.device_cookie_name, ""),
         )
 
     async def get_root_value(self, request: Request) -> None:

@@ -1,4 +1,4 @@
-"""Signing in with a username and password."""
+"""Signing in: the password, then the second factor when the account's policy asks for it."""
 
 from __future__ import annotations
 
@@ -6,13 +6,16 @@ import dataclasses
 
 from backend.accounts import service as accounts
 from backend.accounts.models import User
-from backend.accounts.passwords import PasswordHasher
 from backend.audit.service import record
 from backend.client import ClientInfo
 from backend.errors import InvalidCredentials
+from backend.services import Services
 from backend.sessions import service as sessions
 from backend.sessions.models import Session
 from backend.throttle import service as throttle
+from backend.throttle.keys import account_key, address_key
+from backend.twofactor import devices
+from backend.twofactor import service as twofactor
 
 
 @dataclasses.dataclass(frozen=True)
@@ -20,34 +23,66 @@ class SignedIn:
     user: User
     session: Session
     session_token: str
+    device_cookie: str | None = None  # set when the user asked to remember this device
 
 
-def account_key(username: str) -> str:
-    # Unknown names get counters too, so they answer exactly like real accounts.
-    return f"sign-in:account:{accounts.username_key(username)}"
+@dataclasses.dataclass(frozen=True)
+class SecondFactorRequired:
+    """The password was right; nothing is granted until `verify_sign_in` succeeds."""
 
-
-def address_key(client: ClientInfo) -> str:
-    return f"sign-in:address:{client.ip_address}"
+    challenge: str
 
 
 async def sign_in(
-    hasher: PasswordHasher, username: str, password: str, client: ClientInfo
-) -> SignedIn:
+    services: Services,
+    username: str,
+    password: str,
+    client: ClientInfo,
+    device_cookie: str = "",
+) -> SignedIn | SecondFactorRequired:
     await throttle.check(account_key(username), address_key(client))
     user = await accounts.find_by_username(username)
     if user is None:
-        await hasher.verify_nothing(password)
-    elif await hasher.verify(user.password_hash, password):
-        await _upgrade_hash(hasher, user, password)
+        await services.hasher.verify_nothing(password)
+    elif await services.hasher.verify(user.password_hash, password):
+        await _upgrade_hash(services, user, password)
         await throttle.clear(account_key(username))
-        session, token = await sessions.start(user, client)
-        await record("sign_in.succeeded", user=user, client=client)
-        return SignedIn(user, session, token)
+        if await twofactor.second_factor_needed(services, user, device_cookie):
+            await record("sign_in.password_accepted", user=user, client=client)
+            return SecondFactorRequired(await twofactor.start_challenge(services, user))
+        return await _start_session(user, client, factor="password")
     await throttle.fail(account_key(username), throttle.PER_ACCOUNT)
     await throttle.fail(address_key(client), throttle.PER_ADDRESS)
     await record("sign_in.failed", user=user, client=client, reason="password")
     raise InvalidCredentials()
+
+
+async def verify_sign_in(
+    services: Services,
+    challenge_token: str,
+    code: str,
+    client: ClientInfo,
+    *,
+    remember_device: bool,
+) -> SignedIn:
+    challenge = await twofactor.live_challenge(challenge_token)
+    if challenge is None:
+        raise twofactor.challenge_expired()
+    method = await twofactor.complete_challenge(services, challenge, code, client)
+    signed_in = await _start_session(challenge.user, client, factor=method)
+    if not remember_device:
+        return signed_in
+    cookie = await devices.remember(
+        challenge.user, client, services.settings.secret_key, services.settings.trusted_device_days
+    )
+    return dataclasses.replace(signed_in, device_cookie=cookie)
+
+
+async def resend_code(services: Services, challenge_token: str) -> None:
+    challenge = await twofactor.live_challenge(challenge_token)
+    if challenge is None:
+        raise twofactor.challenge_expired()
+    await twofactor.resend_challenge_code(services, challenge)
 
 
 async def sign_out(
@@ -60,9 +95,15 @@ async def sign_out(
     await record("sign_out", user=user, client=client, everywhere=everywhere)
 
 
-async def _upgrade_hash(hasher: PasswordHasher, user: User, password: str) -> None:
-    if hasher.needs_rehash(user.password_hash):
-        new_hash = await hasher.hash(password)
+async def _start_session(user: User, client: ClientInfo, *, factor: str) -> SignedIn:
+    session, token = await sessions.start(user, client)
+    await record("sign_in.succeeded", user=user, client=client, factor=factor)
+    return SignedIn(user, session, token)
+
+
+async def _upgrade_hash(services: Services, user: User, password: str) -> None:
+    if services.hasher.needs_rehash(user.password_hash):
+        new_hash = await services.hasher.hash(password)
         await User.filter(id=user.id, password_hash=user.password_hash).update(
             password_hash=new_hash
         )

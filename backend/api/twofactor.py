@@ -1,0 +1,319 @@
+"""Two-factor authentication settings and recognized devices."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from backend import stepup
+from backend.api.context import Context
+from backend.api.errors import UserError, unauthenticated, user_errors
+from backend.client import describe_user_agent
+from backend.errors import DomainError, NotFound
+from backend.twofactor import devices, recovery_codes
+from backend.twofactor import models as twofactor_models
+from backend.twofactor import service as twofactor
+
+
+@strawberry.enum
+class TwoFactorMethod(enum.Enum):
+    TOTP = "totp"
+    EMAIL = "email"
+    SMS = "sms"
+
+
+@strawberry.enum
+class TwoFactorPolicy(enum.Enum):
+    EVERY_SIGN_IN = "every_sign_in"
+    UNRECOGNIZED_DEVICE = "unrecognized_device"
+
+
+@strawberry.type(description="Two-factor authentication of the account.")
+class TwoFactor:
+    enabled: bool
+    method: TwoFactorMethod | None
+    policy: TwoFactorPolicy | None
+    recovery_codes_remaining: int
+    enabled_at: datetime | None
+
+
+@strawberry.type(description="A browser the user asked Latchkey to remember.")
+class TrustedDevice:
+    id: strawberry.ID
+    browser: str = strawberry.field(description="Browser and system in words.")
+    ip_address: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+
+    @classmethod
+    def from_model(cls, device: twofactor_models.TrustedDevice) -> TrustedDevice:
+        return cls(
+            id=strawberry.ID(str(device.id)),
+            browser=describe_user_agent(device.user_agent),
+            ip_address=device.ip_address,
+            first_seen_at=device.created_at,
+            last_seen_at=device.last_seen_at,
+            expires_at=device.expires_at,
+        )
+
+
+async def viewer_two_factor(user_id: int) -> TwoFactor:
+    state = await twofactor.status(user_id)
+    if state is None:
+        return TwoFactor(
+            enabled=False, method=None, policy=None, recovery_codes_remaining=0, enabled_at=None
+        )
+    return TwoFactor(
+        enabled=True,
+        method=TwoFactorMethod(state.method),
+        policy=TwoFactorPolicy(state.policy),
+        recovery_codes_remaining=await recovery_codes.remaining(user_id),
+        enabled_at=state.enabled_at,
+    )
+
+
+async def viewer_trusted_devices(user_id: int) -> list[TrustedDevice]:
+    return [TrustedDevice.from_model(device) for device in await devices.list_for(user_id)]
+
+
+@strawberry.input
+class StartTotpSetupInput:
+    password: str
+
+
+@strawberry.type
+class StartTotpSetupPayload:
+    secret: str | None = strawberry.field(default=None, description="Base32, to type by hand.")
+    otpauth_uri: str | None = None
+    qr_code_svg: str | None = strawberry.field(default=None, description="Inline SVG.")
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class ConfirmSetupInput:
+    code: str
+
+
+@strawberry.type
+class RecoveryCodesPayload:
+    recovery_codes: list[str] | None = strawberry.field(
+        default=None, description="Shown only here, only once. Each works once."
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class StartCodeSetupInput:
+    method: TwoFactorMethod = strawberry.field(description="EMAIL or SMS.")
+    password: str
+
+
+@strawberry.type
+class StartCodeSetupPayload:
+    sent: bool = False
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class SetTwoFactorPolicyInput:
+    policy: TwoFactorPolicy
+    password: str
+    code: str
+
+
+@strawberry.type
+class TwoFactorPayload:
+    two_factor: TwoFactor | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class DisableTwoFactorInput:
+    password: str
+    code: str = strawberry.field(description="A current code, or a recovery code.")
+
+
+@strawberry.input
+class RegenerateRecoveryCodesInput:
+    password: str
+
+
+@strawberry.input
+class SendStepUpCodeInput:
+    password: str
+
+
+@strawberry.type
+class SendStepUpCodePayload:
+    method: TwoFactorMethod | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class ForgetTrustedDeviceInput:
+    id: strawberry.ID
+
+
+@strawberry.input
+class ForgetAllTrustedDevicesInput:
+    confirm: bool = True
+
+
+@strawberry.type
+class ForgetTrustedDevicesPayload:
+    forgotten_count: int = 0
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class TwoFactorMutations:
+    @strawberry.mutation(description="Begin setting up an authenticator app: a secret and QR code.")
+    async def start_totp_setup(
+        self, info: Info[Context, None], input: StartTotpSetupInput
+    ) -> StartTotpSetupPayload:
+        context = info.context
+        try:
+            setup = await twofactor.start_totp_setup(
+                context.services, _viewer(context), context.client, password=input.password
+            )
+        except DomainError as error:
+            return StartTotpSetupPayload(user_errors=user_errors(error))
+        return StartTotpSetupPayload(
+            secret=setup.secret, otpauth_uri=setup.uri, qr_code_svg=setup.qr_code_svg
+        )
+
+    @strawberry.mutation(description="Turn the authenticator app on with a current code.")
+    async def confirm_totp_setup(
+        self, info: Info[Context, None], input: ConfirmSetupInput
+    ) -> RecoveryCodesPayload:
+        return await _confirm(info.context, input.code, "totp")
+
+    @strawberry.mutation(description="Begin setting up codes by email or SMS: sends a code.")
+    async def start_code_setup(
+        self, info: Info[Context, None], input: StartCodeSetupInput
+    ) -> StartCodeSetupPayload:
+        context = info.context
+        try:
+            if input.method == TwoFactorMethod.TOTP:
+                raise DomainError("VALIDATION_FAILED", "Use startTotpSetup for an app.", "method")
+            await twofactor.start_code_setup(
+                context.services,
+                _viewer(context),
+                context.client,
+                method=input.method.value,
+                password=input.password,
+            )
+        except DomainError as error:
+            return StartCodeSetupPayload(user_errors=user_errors(error))
+        return StartCodeSetupPayload(sent=True)
+
+    @strawberry.mutation(description="Turn codes by email or SMS on with the code that was sent.")
+    async def confirm_code_setup(
+        self, info: Info[Context, None], input: ConfirmSetupInput
+    ) -> RecoveryCodesPayload:
+        return await _confirm(info.context, input.code, None)
+
+    @strawberry.mutation(
+        description="Ask for the second factor every sign-in, or only from new devices."
+    )
+    async def set_two_factor_policy(
+        self, info: Info[Context, None], input: SetTwoFactorPolicyInput
+    ) -> TwoFactorPayload:
+        context = info.context
+        try:
+            user = _viewer(context)
+            await twofactor.set_policy(
+                context.services,
+                user,
+                context.client,
+                policy=input.policy.value,
+                password=input.password,
+                code=input.code,
+            )
+        except DomainError as error:
+            return TwoFactorPayload(user_errors=user_errors(error))
+        return TwoFactorPayload(two_factor=await viewer_two_factor(user.id))
+
+    @strawberry.mutation(description="Turn two-factor authentication off; needs password and code.")
+    async def disable_two_factor(
+        self, info: Info[Context, None], input: DisableTwoFactorInput
+    ) -> TwoFactorPayload:
+        context = info.context
+        try:
+            user = _viewer(context)
+            await twofactor.disable(
+                context.services, user, context.client, password=input.password, code=input.code
+            )
+        except DomainError as error:
+            return TwoFactorPayload(user_errors=user_errors(error))
+        return TwoFactorPayload(two_factor=await viewer_two_factor(user.id))
+
+    @strawberry.mutation(description="New recovery codes; the old ones stop working.")
+    async def regenerate_recovery_codes(
+        self, info: Info[Context, None], input: RegenerateRecoveryCodesInput
+    ) -> RecoveryCodesPayload:
+        context = info.context
+        try:
+            codes = await twofactor.regenerate_recovery_codes(
+                context.services, _viewer(context), context.client, password=input.password
+            )
+        except DomainError as error:
+            return RecoveryCodesPayload(user_errors=user_errors(error))
+        return RecoveryCodesPayload(recovery_codes=codes)
+
+    @strawberry.mutation(description="Email or text a code for a sensitive change.")
+    async def send_step_up_code(
+        self, info: Info[Context, None], input: SendStepUpCodeInput
+    ) -> SendStepUpCodePayload:
+        context = info.context
+        try:
+            method = await stepup.send_step_up_code(
+                context.services, _viewer(context), context.client, password=input.password
+            )
+        except DomainError as error:
+            return SendStepUpCodePayload(user_errors=user_errors(error))
+        return SendStepUpCodePayload(method=TwoFactorMethod(method))
+
+    @strawberry.mutation(description="Forget one recognized device.")
+    async def forget_trusted_device(
+        self, info: Info[Context, None], input: ForgetTrustedDeviceInput
+    ) -> ForgetTrustedDevicesPayload:
+        context = info.context
+        try:
+            user = _viewer(context)
+            if not input.id.isdigit() or not await devices.forget(user, int(input.id)):
+                raise NotFound()
+        except DomainError as error:
+            return ForgetTrustedDevicesPayload(user_errors=user_errors(error))
+        return ForgetTrustedDevicesPayload(forgotten_count=1)
+
+    @strawberry.mutation(description="Forget every recognized device.")
+    async def forget_all_trusted_devices(
+        self, info: Info[Context, None], input: ForgetAllTrustedDevicesInput | None = None
+    ) -> ForgetTrustedDevicesPayload:
+        context = info.context
+        try:
+            count = await devices.forget_all(_viewer(context))
+        except DomainError as error:
+            return ForgetTrustedDevicesPayload(user_errors=user_errors(error))
+        return ForgetTrustedDevicesPayload(forgotten_count=count)
+
+
+async def _confirm(context: Context, code: str, method: str | None) -> RecoveryCodesPayload:
+    try:
+        codes = await twofactor.confirm_setup(
+            context.services, _viewer(context), context.client, code=code, method=method
+        )
+    except DomainError as error:
+        return RecoveryCodesPayload(user_errors=user_errors(error))
+    return RecoveryCodesPayload(recovery_codes=codes)
+
+
+def _viewer(context: Context):
+    if context.viewer is None:
+        raise unauthenticated()
+    return context.viewer

@@ -1,0 +1,64 @@
+"""Codes sent by email or SMS: 6 digits, 10 minutes, single use, dead after 5 wrong tries."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from tortoise.expressions import F
+
+from backend import clock
+from backend.accounts.models import User
+from backend.crypto import keyed_digest, same
+from backend.errors import RateLimited
+from backend.twofactor.models import OneTimeCode
+
+LIFETIME = timedelta(minutes=10)
+MAX_FAILED_ATTEMPTS = 5
+MAX_SENDS = 3
+RESEND_INTERVAL = timedelta(seconds=30)
+
+
+async def issue(user: User, purpose: str, secret_key: str) -> str:
+    """A fresh code for `purpose`; it replaces the previous one without resetting its failures."""
+    code = f"{secrets.randbelow(10**6):06d}"
+    now = clock.now()
+    existing = await OneTimeCode.get_or_none(user=user, purpose=purpose)
+    if existing is None or existing.used_at is not None or existing.expires_at <= now:
+        await OneTimeCode.filter(user=user, purpose=purpose).delete()
+        await OneTimeCode.create(
+            user=user, purpose=purpose, code_hash=_hash(code, secret_key), expires_at=now + LIFETIME
+        )
+        return code
+    if existing.sends >= MAX_SENDS:
+        raise RateLimited(int((existing.expires_at - now).total_seconds()))
+    if now - existing.created_at < RESEND_INTERVAL * existing.sends:
+        raise RateLimited(
+            int((existing.created_at + RESEND_INTERVAL * existing.sends - now).total_seconds())
+        )
+    await OneTimeCode.filter(id=existing.id).update(
+        code_hash=_hash(code, secret_key), expires_at=now + LIFETIME, sends=F("sends") + 1
+    )
+    return code
+
+
+async def consume(user: User, purpose: str, code: str, secret_key: str) -> bool:
+    now = clock.now()
+    stored = await OneTimeCode.get_or_none(
+        user=user,
+        purpose=purpose,
+        used_at=None,
+        expires_at__gt=now,
+        failed_attempts__lt=MAX_FAILED_ATTEMPTS,
+    )
+    if stored is None:
+        return False
+    if not same(stored.code_hash, _hash(code.strip(), secret_key)):
+        await OneTimeCode.filter(id=stored.id).update(failed_attempts=F("failed_attempts") + 1)
+        return False
+    used = await OneTimeCode.filter(id=stored.id, used_at=None).update(used_at=now)
+    return used == 1
+
+
+def _hash(code: str, secret_key: str) -> str:
+    return keyed_digest(secret_key, "one-time-code", code)

@@ -1,0 +1,104 @@
+"""Two-factor authentication state. Secrets are stored encrypted (TOTP) or hashed (codes)."""
+
+from tortoise import fields
+from tortoise.models import Model
+
+from backend import clock
+
+
+class TwoFactor(Model):
+    """A row exists while two-factor authentication is on for the user."""
+
+    id = fields.BigIntField(primary_key=True)
+    user = fields.OneToOneField("models.User", related_name="two_factor", on_delete=fields.CASCADE)
+    method = fields.CharField(max_length=8)  # totp, email or sms
+    policy = fields.CharField(max_length=24, default="every_sign_in")
+    totp_secret = fields.CharField(max_length=255, null=True)  # AES-GCM, see crypto.py
+    # RFC 6238 §5.2: a time step is accepted once; only a later one after it.
+    last_timecode = fields.BigIntField(default=0)
+    enabled_at = fields.DatetimeField(default=clock.now)
+
+    class Meta:
+        table = "two_factor"
+
+
+class PendingSetup(Model):
+    """A method being set up: the TOTP secret or the confirmation code, until confirmed."""
+
+    id = fields.BigIntField(primary_key=True)
+    user = fields.OneToOneField(
+        "models.User", related_name="pending_two_factor", on_delete=fields.CASCADE
+    )
+    method = fields.CharField(max_length=8)
+    totp_secret = fields.CharField(max_length=255, null=True)
+    expires_at = fields.DatetimeField()
+
+    class Meta:
+        table = "two_factor_pending_setups"
+
+
+class RecoveryCode(Model):
+    id = fields.BigIntField(primary_key=True)
+    user = fields.ForeignKeyField(
+        "models.User", related_name="recovery_codes", on_delete=fields.CASCADE
+    )
+    code_hash = fields.CharField(max_length=64)
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "recovery_codes"
+        unique_together = (("user", "code_hash"),)
+
+
+class SignInChallenge(Model):
+    """The password was right, the second factor is still to come."""
+
+    id = fields.BigIntField(primary_key=True)
+    user = fields.ForeignKeyField(
+        "models.User", related_name="sign_in_challenges", on_delete=fields.CASCADE
+    )
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(default=clock.now)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "sign_in_challenges"
+
+
+class OneTimeCode(Model):
+    """A code sent by email or SMS: for a sign-in, a setup, or a sensitive change."""
+
+    id = fields.BigIntField(primary_key=True)
+    user = fields.ForeignKeyField(
+        "models.User", related_name="one_time_codes", on_delete=fields.CASCADE
+    )
+    purpose = fields.CharField(max_length=80)  # "sign-in:<challenge id>", "setup", "step-up"
+    code_hash = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField(default=clock.now)
+    expires_at = fields.DatetimeField()
+    failed_attempts = fields.IntField(default=0)
+    sends = fields.IntField(default=1)
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "one_time_codes"
+        unique_together = (("user", "purpose"),)
+
+
+class TrustedDevice(Model):
+    """A browser the user asked to remember (its cookie value is stored hashed)."""
+
+    id = fields.BigIntField(primary_key=True)
+    user = fields.ForeignKeyField(
+        "models.User", related_name="trusted_devices", on_delete=fields.CASCADE
+    )
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(default=clock.now)
+    last_seen_at = fields.DatetimeField(default=clock.now)
+    expires_at = fields.DatetimeField()
+    ip_address = fields.CharField(max_length=45, default="")
+    user_agent = fields.CharField(max_length=512, default="")
+
+    class Meta:
+        table = "trusted_devices"

@@ -1,0 +1,36 @@
+"""Encryption at rest for TOTP secrets, with a key derived from LATCHKEY_SECRET_KEY.
+
+A TOTP secret must be recoverable to check codes, so it cannot be hashed like the others.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+VERSION = "v1"
+
+
+class SecretBox:
+    def __init__(self, secret_key: str) -> None:
+        key = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"latchkey totp secret v1"
+        ).derive(secret_key.encode())
+        self._aead = AESGCM(key)
+
+    def seal(self, plaintext: str, *, bound_to: str) -> str:
+        """Encrypt `plaintext`; `bound_to` (e.g. the user id) must match when opening."""
+        nonce = os.urandom(12)
+        sealed = self._aead.encrypt(nonce, plaintext.encode(), bound_to.encode())
+        return f"{VERSION}:{base64.urlsafe_b64encode(nonce + sealed).decode()}"
+
+    def open(self, sealed: str, *, bound_to: str) -> str:
+        version, _, payload = sealed.partition(":")
+        if version != VERSION:
+            raise ValueError("unknown secret format")
+        raw = base64.urlsafe_b64decode(payload)
+        return self._aead.decrypt(raw[:12], raw[12:], bound_to.encode()).decode()

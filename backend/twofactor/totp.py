@@ -1,0 +1,58 @@
+"""Authenticator apps (RFC 6238): 6 digits, SHA-1, 30 seconds, one step of drift either way."""
+
+from __future__ import annotations
+
+import pyotp
+import segno
+
+from backend import clock
+from backend.twofactor.models import TwoFactor
+
+DRIFT_STEPS = 1
+
+
+def new_secret() -> str:
+    return pyotp.random_base32()  # 160 bits
+
+
+def provisioning_uri(secret: str, *, username: str, issuer: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=issuer)
+
+
+def qr_code_svg(uri: str) -> str:
+    qr = segno.make_qr(uri, error="m")
+    return qr.svg_inline(
+        scale=4,
+        border=2,
+        dark="#111",
+        light="#fff",
+        title="Scan with your authenticator app",
+        svgclass="qr",
+    )
+
+
+def matching_timecode(secret: str, code: str) -> int | None:
+    """The time step a code belongs to (within the allowed drift), or None."""
+    code = code.replace(" ", "").strip()
+    if not (code.isdigit() and len(code) == 6):
+        return None
+    try:
+        return pyotp.TOTP(secret).verify_and_get_timecode(
+            code, for_time=clock.now(), valid_window=DRIFT_STEPS
+        )
+    except pyotp.exceptions.OTPVerificationError:
+        return None
+
+
+async def consume(two_factor: TwoFactor, secret: str, code: str) -> bool:
+    """Accept a code once: the stored time step only moves forward, atomically.
+
+    Two workers given the same code race on one conditional UPDATE; one of them wins.
+    """
+    timecode = matching_timecode(secret, code)
+    if timecode is None:
+        return False
+    advanced = await TwoFactor.filter(id=two_factor.id, last_timecode__lt=timecode).update(
+        last_timecode=timecode
+    )
+    return advanced == 1
