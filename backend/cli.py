@@ -63,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
         help="read the password from standard input (it never appears in argv)",
     )
     create.set_defaults(command=create_user)
+    reset = user.add_parser("reset-2fa", help="turn off two-factor authentication of a user")
+    reset.add_argument("username")
+    reset.set_defaults(command=reset_two_factor)
     demo = user.add_parser("create-demo", help="create a demo user if there are no users yet")
     demo.set_defaults(command=create_demo_user)
     return parser
@@ -114,6 +117,13 @@ def create_demo_user(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def reset_two_factor(args: argparse.Namespace, settings: Settings) -> int:
+    was_on = _run(_reset_two_factor, settings, args.username)
+    state = "was on and is now turned off" if was_on else "was already off"
+    print(f"Two-factor authentication of {args.username} {state}; the user was told by email.")
+    return 0
+
+
 def _run(function: Callable[..., Coroutine[Any, Any, Any]], settings: Settings, *args: Any) -> Any:
     async def with_database() -> Any:
         async with _database(settings):
@@ -148,6 +158,16 @@ async def _create_user(settings: Settings, username: str, email: str, password: 
         )
     except DomainError as error:
         raise CommandFailed("; ".join(p.message for p in error.problems)) from None
+
+
+async def _reset_two_factor(settings: Settings, username: str) -> bool:
+    from backend.accounts.service import find_by_username
+    from backend.twofactor.service import reset_by_operator
+
+    user = await find_by_username(username)
+    if user is None:
+        raise CommandFailed(f"there is no user {username}")
+    return await reset_by_operator(Services.from_settings(settings), user)
 
 
 async def _create_demo_user(settings: Settings, password: str) -> bool:
