@@ -8,32 +8,12 @@ from authlib.integrations.httpx_client import OAuth2Client
 
 from tests.conftest import settings_for
 from tests.helpers import ISSUE_TOKEN, PASSWORD, SIGN_IN, days_ahead
-from tests.live import LATCHKEY, environment, live_server
+from tests.live import live_server
+from tests.oauth_helpers import create_user
 
 VIEWER = {"query": "{ viewer { username tokens { name } } }"}
 GENERATE = """mutation { generateApiCredentials(input: {password: "%s"}) {
   clientId clientSecret userErrors { code } } }"""
-
-
-def create_user(settings, username: str = "alice") -> None:
-    import subprocess
-
-    subprocess.run(
-        [
-            str(LATCHKEY),
-            "user",
-            "create",
-            username,
-            "--email",
-            f"{username}@example.com",
-            "--password-stdin",
-        ],
-        input=PASSWORD,
-        text=True,
-        check=True,
-        capture_output=True,
-        env=environment(settings),
-    )
 
 
 def signed_in(url: str, username: str = "alice") -> httpx.Client:

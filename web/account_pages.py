@@ -11,7 +11,10 @@ from web.sections import Page, Renderer, Section
 ACCOUNT = Page(
     path="/account",
     title="Account management",
-    sections=(Section("account_details", "AccountDetails"),),
+    sections=(
+        Section("account_details", "AccountDetails"),
+        Section("two_factor", "TwoFactorSettings"),
+    ),
 )
 
 

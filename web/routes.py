@@ -11,6 +11,7 @@ from web.graphql_client import GraphQLClient
 from web.sections import Renderer
 from web.signin_pages import SignInPages
 from web.tokens_pages import TokenPages
+from web.twofactor_pages import TwoFactorPages
 
 
 def routes(schema: Schema, services: Services) -> list[BaseRoute]:
@@ -19,4 +20,5 @@ def routes(schema: Schema, services: Services) -> list[BaseRoute]:
         *SignInPages(renderer).routes(),
         *AccountPages(renderer).routes(),
         *TokenPages(renderer).routes(),
+        *TwoFactorPages(renderer).routes(),
     ]

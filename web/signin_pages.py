@@ -19,6 +19,8 @@ class SignInPages:
             Route("/", self.home, methods=["GET"]),
             Route("/login", self.login_form, methods=["GET"]),
             Route("/login", self.login, methods=["POST"]),
+            Route("/login/verify", self.verify, methods=["POST"]),
+            Route("/login/resend", self.resend, methods=["POST"]),
             Route("/logout", self.logout, methods=["POST"]),
         ]
 
@@ -47,7 +49,67 @@ class SignInPages:
         if payload["userErrors"]:
             context = {"username": username, "errors": payload["userErrors"]}
             return self.renderer.render(request, "login.html", context, status_code=401)
+        if payload["status"] == "SECOND_FACTOR_REQUIRED":
+            return self._code_step(request, payload["challenge"], payload["secondFactorMethod"])
         return outcome.pass_cookies_to(redirect(request, "/account"))
+
+    async def verify(self, request: Request) -> Response:
+        """The second step: a code from the app, the email or SMS, or a recovery code."""
+        try:
+            form = await self.renderer.form(request)
+        except CsrfFailed:
+            return csrf_failed(self.renderer, request)
+        challenge, method = str(form.get("challenge", "")), str(form.get("method", ""))
+        outcome = await self.client.execute(
+            "VerifySignIn",
+            request,
+            await self.renderer.identity(request),
+            challenge=challenge,
+            code=str(form.get("code", "")),
+            rememberDevice=form.get("remember_device") == "on",
+        )
+        errors = outcome.data["verifySignIn"]["userErrors"]
+        if any(error["code"] == "CHALLENGE_EXPIRED" for error in errors):
+            context = {"username": "", "errors": errors}
+            return self.renderer.render(request, "login.html", context, status_code=401)
+        if errors:
+            return self._code_step(request, challenge, method, errors=errors, status_code=401)
+        return outcome.pass_cookies_to(redirect(request, "/account"))
+
+    async def resend(self, request: Request) -> Response:
+        try:
+            form = await self.renderer.form(request)
+        except CsrfFailed:
+            return csrf_failed(self.renderer, request)
+        challenge, method = str(form.get("challenge", "")), str(form.get("method", ""))
+        outcome = await self.client.execute(
+            "ResendSignInCode",
+            request,
+            await self.renderer.identity(request),
+            challenge=challenge,
+        )
+        errors = outcome.data["resendSignInCode"]["userErrors"]
+        return self._code_step(request, challenge, method, errors=errors, resent=not errors)
+
+    def _code_step(
+        self,
+        request: Request,
+        challenge: str,
+        method: str,
+        *,
+        errors=(),
+        resent=False,
+        status_code: int = 200,
+    ) -> Response:
+        context = {
+            "step": "code",
+            "challenge": challenge,
+            "method": method,
+            "errors": list(errors),
+            "resent": resent,
+            "username": "",
+        }
+        return self.renderer.render(request, "login.html", context, status_code=status_code)
 
     async def logout(self, request: Request) -> Response:
         try:

@@ -35,6 +35,7 @@ class TokenPages:
             Route(TOKENS.path + "/{id}/delete", self.delete, methods=["POST"]),
             Route(TOKENS.path + "/credentials", self.generate_credentials, methods=["POST"]),
             Route(TOKENS.path + "/credentials/remove", self.remove_credentials, methods=["POST"]),
+            Route(TOKENS.path + "/send-code", self.send_code, methods=["POST"]),
         ]
 
     async def show(self, request: Request) -> Response:
@@ -57,6 +58,12 @@ class TokenPages:
 
     async def remove_credentials(self, request: Request) -> Response:
         return await self._handle(request, "api_credentials", self._remove)
+
+    async def send_code(self, request: Request) -> Response:
+        """Email or SMS users ask for the code a token or credentials need."""
+        form = await request.form()
+        section = "api_credentials" if form.get("section") == "api_credentials" else "tokens"
+        return await self._handle(request, section, self._send_code)
 
     async def _handle(self, request: Request, section: str, action) -> Response:
         try:
@@ -110,6 +117,16 @@ class TokenPages:
         if payload["userErrors"]:
             return {"errors": field_errors(payload["userErrors"])}, 422
         return {"generated": payload}, 200
+
+    async def _send_code(self, request, identity, form) -> tuple[dict[str, Any], int]:
+        values = {name: str(form.get(name, "")) for name in ("name", "expiry", "custom_date")}
+        outcome = await self.client.execute(
+            "SendStepUpCode", request, identity, password=str(form.get("password", ""))
+        )
+        payload = outcome.data["sendStepUpCode"]
+        if payload["userErrors"]:
+            return {"values": values, "errors": field_errors(payload["userErrors"])}, 422
+        return {"values": values, "code_sent": True}, 200
 
     async def _remove(self, request, identity, form) -> tuple[dict[str, Any], int]:
         outcome = await self.client.execute(

@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from backend.api.context import Context
 from backend.api.errors import UserError, unauthenticated, user_errors
+from backend.api.twofactor import TwoFactorMethod
 from backend.api.types import User
 from backend.errors import DomainError
 from backend.sessions import service as sessions
@@ -34,6 +35,9 @@ class SignInPayload:
         default=None, description="Pass to verifySignIn when a second factor is required."
     )
     viewer: User | None = None
+    second_factor_method: TwoFactorMethod | None = strawberry.field(
+        default=None, description="Where the code comes from, when one is required."
+    )
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -96,7 +100,9 @@ class SignInMutations:
             return SignInPayload(user_errors=user_errors(error))
         if isinstance(outcome, signin.SecondFactorRequired):
             return SignInPayload(
-                status=SignInStatus.SECOND_FACTOR_REQUIRED, challenge=outcome.challenge
+                status=SignInStatus.SECOND_FACTOR_REQUIRED,
+                challenge=outcome.challenge,
+                second_factor_method=TwoFactorMethod(outcome.method),
             )
         await _start(context, outcome)
         return SignInPayload(status=SignInStatus.SIGNED_IN, viewer=User.from_model(outcome.user))

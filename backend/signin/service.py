@@ -31,6 +31,7 @@ class SecondFactorRequired:
     """The password was right; nothing is granted until `verify_sign_in` succeeds."""
 
     challenge: str
+    method: str  # totp, email or sms: where the user finds the code
 
 
 async def sign_in(
@@ -49,7 +50,8 @@ async def sign_in(
         await throttle.clear(account_key(username))
         if await twofactor.second_factor_needed(services, user, device_cookie):
             await record("sign_in.password_accepted", user=user, client=client)
-            return SecondFactorRequired(await twofactor.start_challenge(services, user))
+            challenge, method = await twofactor.start_challenge(services, user)
+            return SecondFactorRequired(challenge, method)
         return await _start_session(user, client, factor="password")
     await throttle.fail(account_key(username), throttle.PER_ACCOUNT)
     await throttle.fail(address_key(client), throttle.PER_ADDRESS)

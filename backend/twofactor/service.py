@@ -242,7 +242,7 @@ async def second_factor_needed(services: Services, user: User, device_cookie: st
     return True
 
 
-async def start_challenge(services: Services, user: User) -> str:
+async def start_challenge(services: Services, user: User) -> tuple[str, str]:
     """A short-lived, single-use challenge; email and SMS users get their code now."""
     token = random_token()
     challenge = await SignInChallenge.create(
@@ -250,7 +250,7 @@ async def start_challenge(services: Services, user: User) -> str:
     )
     two_factor = await TwoFactor.get(user=user)
     await _send_quietly(services, user, two_factor.method, f"sign-in:{challenge.id}")
-    return token
+    return token, two_factor.method
 
 
 async def live_challenge(token: str) -> SignInChallenge | None:

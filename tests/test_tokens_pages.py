@@ -1,0 +1,55 @@
+"""The Issue token page over plain form posts, as a browser without JavaScript sends them."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import settings_for, smtp_settings
+from tests.helpers import PASSWORD, make_user
+from tests.test_pages import sign_in
+from tests.twofactor_helpers import CONFIRM_CODES, START_CODES, code_in
+
+
+@pytest.fixture
+def settings(database_url, smtp):
+    return settings_for(database_url, smtp=smtp_settings(smtp.port))
+
+
+def csrf(page_text: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page_text).group(1)
+
+
+async def test_without_two_factor_there_is_no_code_field(client, settings):
+    await make_user(settings, "alice")
+    await sign_in(client)
+    page = await client.get("/account/tokens")
+    assert 'name="otp"' not in page.text
+
+
+async def test_an_email_user_asks_for_a_code_then_issues_a_token(client, gql, smtp, settings):
+    await make_user(settings, "alice")
+    await sign_in(client)
+    await gql(START_CODES, {"m": "EMAIL", "p": PASSWORD})
+    await gql(CONFIRM_CODES, {"c": code_in(smtp.text(smtp.messages[-1]))})
+
+    page = await client.get("/account/tokens")
+    assert 'name="otp"' in page.text and "Email or text me a code" in page.text
+    form = {
+        "csrf_token": csrf(page.text),
+        "name": "deploy",
+        "expiry": "30",
+        "password": PASSWORD,
+        "section": "tokens",
+    }
+    sent = await client.post("/account/tokens/send-code", data=form)
+    assert sent.status_code == 200 and "We sent you a code" in sent.text
+    assert 'value="deploy"' in sent.text  # what the user typed is kept
+
+    missing = await client.post("/account/tokens", data=form)
+    assert missing.status_code == 422 and "Enter a code" in missing.text
+    code = code_in(smtp.text(smtp.messages[-1]))
+    issued = await client.post("/account/tokens", data={**form, "otp": code})
+    assert issued.status_code == 200
+    assert re.search(r'id="new-token-secret">lk_rt_[0-9A-Za-z]{38}<', issued.text)

@@ -1,0 +1,128 @@
+"""The "Signing in → Two-factor authentication" section of /account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from web.account_pages import ACCOUNT
+from web.forms import field_errors
+from web.sections import CsrfFailed, Renderer
+from web.signin_pages import csrf_failed
+
+SECTION = "two_factor"
+BASE = "/account/two-factor"
+
+State = tuple[dict[str, Any], int]
+
+
+class TwoFactorPages:
+    def __init__(self, renderer: Renderer) -> None:
+        self.renderer = renderer
+        self.client = renderer.client
+
+    def routes(self) -> list[BaseRoute]:
+        actions = {
+            "/start": self._start,
+            "/confirm": self._confirm,
+            "/policy": self._policy,
+            "/disable": self._disable,
+            "/recovery-codes": self._regenerate,
+            "/devices/{id}/forget": self._forget,
+            "/devices/forget-all": self._forget_all,
+        }
+        return [
+            Route(BASE + path, self._handler(action), methods=["POST"])
+            for path, action in actions.items()
+        ]
+
+    def _handler(self, action):
+        async def handle(request: Request) -> Response:
+            try:
+                form = await self.renderer.form(request)
+            except CsrfFailed:
+                return csrf_failed(self.renderer, request)
+            identity = await self.renderer.identity(request)
+            if identity.user is None:
+                return await self.renderer.page(request, identity, ACCOUNT)
+            state, status = await action(request, identity, form)
+            return await self.renderer.respond(request, identity, ACCOUNT, SECTION, state, status)
+
+        return handle
+
+    async def _run(self, request, identity, operation: str, **variables) -> tuple[dict, dict]:
+        outcome = await self.client.execute(operation, request, identity, **variables)
+        payload = next(iter(outcome.data.values()))
+        return payload, field_errors(payload["userErrors"])
+
+    async def _start(self, request, identity, form) -> State:
+        method, password = str(form.get("method", "TOTP")), str(form.get("password", ""))
+        if method == "TOTP":
+            payload, errors = await self._run(
+                request, identity, "StartTotpSetup", password=password
+            )
+            if errors:
+                return {"errors": errors, "method": method}, 422
+            return {"setup": {"method": method, **payload}}, 200
+        payload, errors = await self._run(
+            request, identity, "StartCodeSetup", method=method, password=password
+        )
+        if errors:
+            return {"errors": errors, "method": method}, 422
+        return {"setup": {"method": method}}, 200
+
+    async def _confirm(self, request, identity, form) -> State:
+        method = str(form.get("method", "TOTP"))
+        operation = "ConfirmTotpSetup" if method == "TOTP" else "ConfirmCodeSetup"
+        payload, errors = await self._run(
+            request, identity, operation, code=str(form.get("code", ""))
+        )
+        if errors:
+            setup = {
+                "method": method,
+                "secret": form.get("secret"),
+                "otpauthUri": form.get("otpauth_uri"),
+                "qrCodeSvg": None,
+            }
+            return {"errors": errors, "setup": setup}, 422
+        return {"recovery_codes": payload["recoveryCodes"]}, 200
+
+    async def _policy(self, request, identity, form) -> State:
+        payload, errors = await self._run(
+            request,
+            identity,
+            "SetTwoFactorPolicy",
+            policy=str(form.get("policy", "")),
+            password=str(form.get("password", "")),
+            code=str(form.get("code", "")),
+        )
+        return ({"policy_errors": errors}, 422) if errors else ({"saved": "policy"}, 200)
+
+    async def _disable(self, request, identity, form) -> State:
+        payload, errors = await self._run(
+            request,
+            identity,
+            "DisableTwoFactor",
+            password=str(form.get("password", "")),
+            code=str(form.get("code", "")),
+        )
+        return ({"disable_errors": errors}, 422) if errors else ({"saved": "disabled"}, 200)
+
+    async def _regenerate(self, request, identity, form) -> State:
+        payload, errors = await self._run(
+            request, identity, "RegenerateRecoveryCodes", password=str(form.get("password", ""))
+        )
+        if errors:
+            return {"regenerate_errors": errors}, 422
+        return {"recovery_codes": payload["recoveryCodes"]}, 200
+
+    async def _forget(self, request, identity, form) -> State:
+        await self._run(request, identity, "ForgetTrustedDevice", id=request.path_params["id"])
+        return {"saved": "device"}, 200
+
+    async def _forget_all(self, request, identity, form) -> State:
+        await self._run(request, identity, "ForgetAllTrustedDevices")
+        return {"saved": "devices"}, 200
