@@ -66,6 +66,24 @@ def _parser() -> argparse.ArgumentParser:
     reset = user.add_parser("reset-2fa", help="turn off two-factor authentication of a user")
     reset.add_argument("username")
     reset.set_defaults(command=reset_two_factor)
+    group = commands.add_parser("group", help="manage groups").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    group_create = group.add_parser("create", help="create a group")
+    group_create.add_argument("name")
+    group_create.add_argument(
+        "--self-service", action="store_true", help="members may join and leave it themselves"
+    )
+    group_create.add_argument("--description", default="")
+    group_create.set_defaults(command=create_group)
+    for action, helptext in (
+        ("add-member", "add a user to a group"),
+        ("remove-member", "remove a user from a group"),
+    ):
+        member = group.add_parser(action, help=helptext)
+        member.add_argument("group")
+        member.add_argument("username")
+        member.set_defaults(command=change_membership, action=action)
     demo = user.add_parser("create-demo", help="create a demo user if there are no users yet")
     demo.set_defaults(command=create_demo_user)
     return parser
@@ -124,6 +142,20 @@ def reset_two_factor(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def create_group(args: argparse.Namespace, settings: Settings) -> int:
+    _run(_create_group, settings, args.name, args.description, args.self_service)
+    kind = "self-service group" if args.self_service else "group"
+    print(f"Created {kind} {args.name}.")
+    return 0
+
+
+def change_membership(args: argparse.Namespace, settings: Settings) -> int:
+    _run(_change_membership, settings, args.action, args.group, args.username)
+    done = "Added" if args.action == "add-member" else "Removed"
+    print(f"{done} {args.username} {'to' if args.action == 'add-member' else 'from'} {args.group}.")
+    return 0
+
+
 def _run(function: Callable[..., Coroutine[Any, Any, Any]], settings: Settings, *args: Any) -> Any:
     async def with_database() -> Any:
         async with _database(settings):
@@ -168,6 +200,29 @@ async def _reset_two_factor(settings: Settings, username: str) -> bool:
     if user is None:
         raise CommandFailed(f"there is no user {username}")
     return await reset_by_operator(Services.from_settings(settings), user)
+
+
+async def _create_group(settings: Settings, name: str, description: str, self_service: bool):
+    from backend.accounts import groups
+
+    try:
+        return await groups.create(name, description=description, self_service=self_service)
+    except DomainError as error:
+        raise CommandFailed(error.problems[0].message) from None
+
+
+async def _change_membership(settings: Settings, action: str, group: str, username: str) -> None:
+    from backend.accounts import groups
+    from backend.accounts.service import find_by_username
+
+    user = await find_by_username(username)
+    if user is None:
+        raise CommandFailed(f"there is no user {username}")
+    change = groups.add_member if action == "add-member" else groups.remove_member
+    try:
+        await change(group, user)
+    except DomainError as error:
+        raise CommandFailed(error.problems[0].message) from None
 
 
 async def _create_demo_user(settings: Settings, password: str) -> bool:

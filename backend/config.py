@@ -44,6 +44,7 @@ class Settings:
     max_body_bytes: int = 256 * 1024
     log_level: str = "INFO"
     issuer: str = "Latchkey"
+    password_min_length: int = 15
     trusted_device_days: int = 30
     token_max_days: int = 365  # 0: tokens may be issued without an expiry
     access_token_seconds: int = 300
@@ -87,6 +88,7 @@ class Settings:
             max_body_bytes=reader.integer("MAX_BODY_BYTES", cls.max_body_bytes),
             log_level=reader.text("LOG_LEVEL", "INFO").upper(),
             issuer=reader.text("ISSUER", "Latchkey"),
+            password_min_length=reader.integer("PASSWORD_MIN_LENGTH", 15),
             trusted_device_days=reader.integer("TRUSTED_DEVICE_DAYS", 30),
             token_max_days=reader.integer("TOKEN_MAX_DAYS", 365),
             access_token_seconds=reader.integer("ACCESS_TOKEN_SECONDS", 300),

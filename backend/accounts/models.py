@@ -29,6 +29,22 @@ class User(Model):
         table = "users"
 
 
+class EmailChange(Model):
+    """A new address waiting for the code sent to it (the account keeps the old one until then)."""
+
+    id = fields.BigIntField(primary_key=True)
+    user = fields.OneToOneField(
+        "models.User", related_name="email_change", on_delete=fields.CASCADE
+    )
+    new_email = fields.CharField(max_length=254)
+    code_hash = fields.CharField(max_length=64)
+    expires_at = fields.DatetimeField()
+    failed_attempts = fields.IntField(default=0)
+
+    class Meta:
+        table = "email_changes"
+
+
 class Group(Model):
     id = fields.BigIntField(primary_key=True)
     name = fields.CharField(max_length=100, unique=True)

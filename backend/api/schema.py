@@ -20,6 +20,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.tools import merge_types
 from strawberry.types import Info
 
+from backend.api.account import AccountMutations
 from backend.api.context import Context
 from backend.api.signin import SignInMutations
 from backend.api.tokens import TokenMutations
@@ -35,7 +36,9 @@ class Query:
         return User.from_model(user) if user else None
 
 
-Mutation = merge_types("Mutation", (SignInMutations, TokenMutations, TwoFactorMutations))
+Mutation = merge_types(
+    "Mutation", (SignInMutations, AccountMutations, TokenMutations, TwoFactorMutations)
+)
 
 
 def _is_unexpected(error: GraphQLError) -> bool:

@@ -10,6 +10,7 @@ import strawberry
 from backend.accounts import models
 
 if TYPE_CHECKING:
+    from backend.api.account import SecurityEventConnection, Session
     from backend.api.tokens import ApiCredentials, Token
     from backend.api.twofactor import TrustedDevice, TwoFactor
 
@@ -70,6 +71,35 @@ class User:
     async def groups(self) -> list[Group]:
         groups = await self.model.groups.all().order_by("name")
         return [Group.from_model(group) for group in groups]
+
+    @strawberry.field(description="Self-service groups the user may join.")
+    async def joinable_groups(self) -> list[Group]:
+        from backend.accounts.groups import joinable_by
+
+        return [Group.from_model(group) for group in await joinable_by(self.model.id)]
+
+    @strawberry.field(description="A new address waiting for its confirmation code.")
+    async def pending_email(self) -> str | None:
+        from backend.accounts.email_change import pending_for
+
+        change = await pending_for(self.model.id)
+        return change.new_email if change else None
+
+    @strawberry.field(description="Signed-in sessions, most recently used first.")
+    async def sessions(
+        self, info: strawberry.Info
+    ) -> list[Annotated[Session, strawberry.lazy("backend.api.account")]]:
+        from backend.api.account import viewer_sessions
+
+        return await viewer_sessions(info.context, self.model.id)
+
+    @strawberry.field(description="The security log, newest first.")
+    async def security_events(
+        self, first: int = 20, after: str | None = None
+    ) -> Annotated[SecurityEventConnection, strawberry.lazy("backend.api.account")]:
+        from backend.api.account import viewer_security_events
+
+        return await viewer_security_events(self.model.id, first, after)
 
     @classmethod
     def from_model(cls, user: models.User) -> User:

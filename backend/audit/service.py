@@ -34,3 +34,12 @@ async def record(
         },
     )
     return event
+
+
+async def page_for(user_id: int, *, first: int, before_id: int | None) -> list[SecurityEvent]:
+    """Up to `first` + 1 events older than `before_id`, newest first (the extra one tells
+    whether there is a next page)."""
+    query = SecurityEvent.filter(user_id=user_id)
+    if before_id is not None:
+        query = query.filter(id__lt=before_id)
+    return await query.order_by("-id").limit(first + 1)

@@ -56,3 +56,21 @@ async def end(token: str) -> None:
 
 async def end_all(user: User) -> int:
     return await Session.filter(user=user).delete()
+
+
+async def list_for(user_id: int, timeouts: Timeouts) -> list[Session]:
+    """Live sessions, most recently used first."""
+    now = clock.now()
+    return await Session.filter(
+        user_id=user_id,
+        last_seen_at__gt=now - timeouts.idle,
+        created_at__gt=now - timeouts.absolute,
+    ).order_by("-last_seen_at", "-id")
+
+
+async def revoke(user: User, session_id: int) -> bool:
+    return await Session.filter(user=user, id=session_id).delete() == 1
+
+
+async def end_others(user: User, keep_session_id: int) -> int:
+    return await Session.filter(user=user).exclude(id=keep_session_id).delete()

@@ -1,0 +1,98 @@
+"""Changing the email address: it applies only after the code sent to the new address."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from backend import clock
+from backend.accounts.models import EmailChange, User
+from backend.accounts.service import email_key
+from backend.audit.service import record
+from backend.client import ClientInfo
+from backend.crypto import keyed_digest, same
+from backend.errors import DomainError
+from backend.notifications.email import Email
+from backend.services import Services
+
+LIFETIME = timedelta(hours=1)
+MAX_FAILED_ATTEMPTS = 5
+
+
+async def start(user: User, new_email: str, services: Services, client: ClientInfo) -> str:
+    """Record the pending address; returns the code to send (call inside the transaction)."""
+    code = f"{secrets.randbelow(10**6):06d}"
+    await EmailChange.filter(user=user).delete()
+    await EmailChange.create(
+        user=user,
+        new_email=new_email,
+        expires_at=clock.now() + LIFETIME,
+        code_hash=_hash(services, code),
+    )
+    await record("email.change_requested", user=user, client=client)
+    return code
+
+
+async def send_code(services: Services, user: User, new_email: str, code: str) -> None:
+    await services.mailer.send(
+        Email(
+            to=new_email,
+            subject="Confirm your new email address",
+            body=f"Your Latchkey code is {code}. Enter it on your account page to use this "
+            f"address for {user.username}. It expires in one hour.",
+        )
+    )
+
+
+async def pending_for(user_id: int) -> EmailChange | None:
+    return await EmailChange.get_or_none(user_id=user_id, expires_at__gt=clock.now())
+
+
+async def verify(services: Services, user: User, client: ClientInfo, code: str) -> str:
+    """Apply the pending address when the code matches; returns the new address."""
+    change = await EmailChange.get_or_none(
+        user=user, expires_at__gt=clock.now(), failed_attempts__lt=MAX_FAILED_ATTEMPTS
+    )
+    if change is None or not same(change.code_hash, _hash(services, code.strip())):
+        if change is not None:
+            await EmailChange.filter(id=change.id).update(failed_attempts=F("failed_attempts") + 1)
+        await record("email.change_failed", user=user, client=client)
+        raise DomainError("INVALID_OTP", "That code is not valid. Check it or ask again.", "code")
+    old_email = user.email
+    try:
+        async with in_transaction():
+            await User.filter(id=user.id).update(
+                email=change.new_email, email_key=email_key(change.new_email)
+            )
+            await EmailChange.filter(id=change.id).delete()
+            await record("email.changed", user=user, client=client)
+    except IntegrityError:  # another account took the address meanwhile
+        raise DomainError("CONFLICT", "Another account uses this email address.", "email") from None
+    user.email, user.email_key = change.new_email, email_key(change.new_email)
+    await tell(
+        services,
+        old_email,
+        "Your email address changed",
+        f"The email address of your Latchkey account {user.username} is now "
+        f"{change.new_email}. Mail will no longer come to this address.",
+    )
+    return change.new_email
+
+
+async def tell(services: Services, to: str, subject: str, text: str) -> None:
+    await services.mailer.send(
+        Email(
+            to=to,
+            subject=subject,
+            body=f"{text}\n\nIf this was not you, sign in and change your password, or contact "
+            "your administrator.",
+        )
+    )
+
+
+def _hash(services: Services, code: str) -> str:
+    return keyed_digest(services.settings.secret_key, "email-change", code)

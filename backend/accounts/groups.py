@@ -1,0 +1,70 @@
+"""Group membership: users join and leave self-service groups; operators manage the rest."""
+
+from __future__ import annotations
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from backend.accounts.models import Group, User
+from backend.audit.service import record
+from backend.client import ClientInfo
+from backend.errors import DomainError, NotFound
+
+
+async def of(user: User) -> list[Group]:
+    return await user.groups.all().order_by("name")
+
+
+async def joinable_by(user_id: int) -> list[Group]:
+    return await Group.filter(self_service=True).exclude(members__id=user_id).order_by("name")
+
+
+async def join(user: User, name: str, client: ClientInfo) -> Group:
+    group = await Group.get_or_none(name=name, self_service=True)
+    if group is None:
+        raise NotFound("name")
+    if not await group.members.filter(id=user.id).exists():
+        await group.members.add(user)
+        await record("group.joined", user=user, client=client, group=group.name)
+    return group
+
+
+async def leave(user: User, name: str, client: ClientInfo) -> Group:
+    group = await Group.get_or_none(name=name, self_service=True, members__id=user.id)
+    if group is None:
+        raise NotFound("name")
+    await group.members.remove(user)
+    await record("group.left", user=user, client=client, group=group.name)
+    return group
+
+
+async def create(name: str, *, description: str = "", self_service: bool = False) -> Group:
+    name = name.strip()
+    if not 1 <= len(name) <= 100:
+        raise DomainError("VALIDATION_FAILED", "A group name is 1 to 100 characters.", "name")
+    try:
+        async with in_transaction():
+            return await Group.create(name=name, description=description, self_service=self_service)
+    except IntegrityError:
+        raise DomainError("CONFLICT", f"A group named {name} exists already.", "name") from None
+
+
+async def add_member(group_name: str, user: User) -> None:
+    group = await _group(group_name)
+    await group.members.add(user)
+    await record("group.member_added", user=user, group=group.name)
+
+
+async def remove_member(group_name: str, user: User) -> None:
+    group = await _group(group_name)
+    if not await group.members.filter(id=user.id).exists():
+        raise DomainError("NOT_FOUND", f"{user.username} is not in {group.name}.")
+    await group.members.remove(user)
+    await record("group.member_removed", user=user, group=group.name)
+
+
+async def _group(name: str) -> Group:
+    group = await Group.get_or_none(name=name)
+    if group is None:
+        raise DomainError("NOT_FOUND", f"There is no group named {name}.", "name")
+    return group

@@ -1,0 +1,80 @@
+"""Changing the password: other sessions end, remembered devices are forgotten."""
+
+from __future__ import annotations
+
+from tortoise.transactions import in_transaction
+
+from backend import clock, stepup
+from backend.accounts import password_policy
+from backend.accounts.email_change import tell
+from backend.accounts.models import User
+from backend.accounts.passwords import normalize
+from backend.audit.service import record
+from backend.client import ClientInfo
+from backend.errors import DomainError, InvalidCredentials, Problem
+from backend.services import Services
+from backend.sessions.models import Session
+from backend.twofactor import devices
+
+
+async def change(
+    services: Services,
+    user: User,
+    current_session_id: int | None,
+    client: ClientInfo,
+    *,
+    current: str,
+    new: str,
+    confirmation: str,
+) -> None:
+    try:
+        await stepup.confirm_password(
+            services, user, client, password=current, purpose="password.change"
+        )
+    except InvalidCredentials:
+        raise InvalidCredentials(field="current_password") from None
+    _check(services, user, current, new, confirmation)
+    new_hash = await services.hasher.hash(new)
+    async with in_transaction():
+        # Compare-and-set: of two changes made with the same current password, one wins.
+        changed = await User.filter(id=user.id, password_hash=user.password_hash).update(
+            password_hash=new_hash, password_changed_at=clock.now()
+        )
+        if not changed:
+            raise InvalidCredentials(field="current_password")
+        await Session.filter(user=user).exclude(id=current_session_id or 0).delete()
+        await devices.forget_all(user)
+        await record("password.changed", user=user, client=client)
+    user.password_hash = new_hash
+    await tell(
+        services,
+        user.email,
+        "Your password changed",
+        "The password of your Latchkey account was changed. Every other session was signed out.",
+    )
+
+
+def _check(services: Services, user: User, current: str, new: str, confirmation: str) -> None:
+    if new != confirmation:
+        raise DomainError(
+            "PASSWORD_MISMATCH", "The two new passwords differ.", "new_password_confirmation"
+        )
+    if normalize(new) == normalize(current):
+        raise DomainError(
+            "PASSWORD_UNCHANGED", "Choose a password you do not use now.", "new_password"
+        )
+    personal = [
+        user.username,
+        user.email,
+        user.email.split("@")[0],
+        user.first_name,
+        user.last_name,
+    ]
+    problems: list[Problem] = password_policy.problems(
+        new,
+        min_length=services.settings.password_min_length,
+        personal=personal,
+        field="new_password",
+    )
+    if problems:
+        raise DomainError.of(problems)

@@ -1,0 +1,66 @@
+"""What a new password must be (NIST SP 800-63B-4): long enough, not common, not personal.
+
+No composition rules. Length counts code points after NFKC, the same normalisation the
+hasher applies. Common passwords are those zxcvbn's frequency lists and pattern matching
+(repeats, sequences, keyboard walks, dictionary words) would guess quickly.
+"""
+
+from __future__ import annotations
+
+from difflib import SequenceMatcher
+
+from zxcvbn import zxcvbn
+
+from backend.accounts.passwords import normalize
+from backend.errors import Problem
+
+MAX_LENGTH = 256
+ZXCVBN_MAX_LENGTH = 72  # zxcvbn refuses longer input; longer passwords are rarely common
+MIN_GUESSES_LOG10 = 10
+SIMILARITY = 0.7
+
+
+def problems(password: str, *, min_length: int, personal: list[str], field: str) -> list[Problem]:
+    """Everything wrong with `password` as a new password, as field problems."""
+    normalized = normalize(password)
+    if len(normalized) < min_length:
+        return [
+            Problem(
+                "PASSWORD_TOO_SHORT",
+                f"Use at least {min_length} characters; a few words make a good one.",
+                field,
+            )
+        ]
+    if len(normalized) > MAX_LENGTH:
+        return [Problem("PASSWORD_TOO_LONG", f"Use at most {MAX_LENGTH} characters.", field)]
+    if _too_similar(normalized, personal):
+        return [
+            Problem(
+                "PASSWORD_TOO_SIMILAR", "Too close to your username, name or email address.", field
+            )
+        ]
+    if _too_common(normalized):
+        return [
+            Problem(
+                "PASSWORD_TOO_COMMON",
+                "This password is too common or too easy to guess. Try a few unrelated words.",
+                field,
+            )
+        ]
+    return []
+
+
+def _too_similar(password: str, personal: list[str]) -> bool:
+    folded = password.casefold()
+    for word in {w.casefold() for w in personal + ["latchkey"] if len(w) >= 3}:
+        if word in folded and len(folded) - len(word) < 8:
+            return True
+        if SequenceMatcher(None, folded, word).quick_ratio() >= SIMILARITY:
+            return True
+    return False
+
+
+def _too_common(password: str) -> bool:
+    if len(password) > ZXCVBN_MAX_LENGTH:
+        return False
+    return zxcvbn(password)["guesses_log10"] < MIN_GUESSES_LOG10

@@ -1,0 +1,165 @@
+"""Editing the account: every field checked, all applied together or none."""
+
+from __future__ import annotations
+
+import dataclasses
+import unicodedata
+import zoneinfo
+from functools import cache
+
+import phonenumbers
+from tortoise.transactions import in_transaction
+
+from backend import stepup
+from backend.accounts import email_change
+from backend.accounts.models import User
+from backend.accounts.service import email_key, normalize_email
+from backend.audit.service import record
+from backend.client import ClientInfo
+from backend.errors import DomainError, Problem
+from backend.services import Services
+from backend.twofactor.models import TwoFactor
+
+NAME_FIELDS = ("first_name", "last_name")
+
+
+@dataclasses.dataclass(frozen=True)
+class ProfileChanges:
+    """Fields left as None are not changed."""
+
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    description: str | None = None
+    mobile_phone: str | None = None
+    time_zone: str | None = None
+    password: str | None = None
+
+
+async def update(
+    services: Services, user: User, client: ClientInfo, changes: ProfileChanges
+) -> bool:
+    """Apply the changes; returns True when a code went to a new email address."""
+    values, problems = _checked(changes)
+    new_email = values.pop("email", None)
+    if new_email is not None and email_key(new_email) == user.email_key:
+        new_email = None
+    problems += await _conflicts(user, new_email, values)
+    if problems:
+        raise DomainError.of(problems)
+    phone_changes = "mobile_phone" in values and values["mobile_phone"] != user.mobile_phone
+    if new_email is not None or phone_changes:
+        await stepup.confirm_password(
+            services, user, client, password=changes.password or "", purpose="account.update"
+        )
+    async with in_transaction():
+        if values:
+            await User.filter(id=user.id).update(**values)
+            for name, value in values.items():
+                setattr(user, name, value)
+            await record("account.updated", user=user, client=client, fields=sorted(values))
+        code = await email_change.start(user, new_email, services, client) if new_email else None
+    if code:
+        await email_change.send_code(services, user, new_email, code)
+    if phone_changes:
+        await email_change.tell(
+            services,
+            user.email,
+            "Your mobile phone number changed",
+            "The mobile phone number of your account was changed.",
+        )
+    return code is not None
+
+
+def _checked(changes: ProfileChanges) -> tuple[dict[str, str | None], list[Problem]]:
+    values: dict[str, str | None] = {}
+    problems: list[Problem] = []
+    checks = {
+        "first_name": _name,
+        "last_name": _name,
+        "description": _description,
+        "mobile_phone": _phone,
+        "time_zone": _time_zone,
+        "email": _email,
+    }
+    for field, check in checks.items():
+        raw = getattr(changes, field)
+        if raw is None:
+            continue
+        try:
+            values[field] = check(raw, field)
+        except DomainError as error:
+            problems += error.problems
+    return values, problems
+
+
+async def _conflicts(user: User, new_email: str | None, values: dict) -> list[Problem]:
+    problems = []
+    if new_email and await User.filter(email_key=email_key(new_email)).exclude(id=user.id).exists():
+        problems.append(Problem("CONFLICT", "Another account uses this email address.", "email"))
+    clears_phone = "mobile_phone" in values and values["mobile_phone"] is None
+    if clears_phone and await TwoFactor.filter(user=user, method="sms").exists():
+        problems.append(
+            Problem(
+                "PHONE_REQUIRED_FOR_SMS",
+                "Your codes go to this number. Choose another two-factor method first.",
+                "mobile_phone",
+            )
+        )
+    return problems
+
+
+def _clean_text(value: str, field: str) -> str:
+    value = unicodedata.normalize("NFC", value.strip())
+    # Cc: control characters, Cf: zero-width and bidirectional overrides, Cs/Co/Cn: junk.
+    if any(unicodedata.category(char).startswith("C") for char in value):
+        raise DomainError("VALIDATION_FAILED", "Remove control or invisible characters.", field)
+    return value
+
+
+def _name(value: str, field: str) -> str:
+    value = _clean_text(value, field)
+    if not 1 <= len(value) <= 100:
+        raise DomainError("VALIDATION_FAILED", "Use 1 to 100 characters.", field)
+    return value
+
+
+def _description(value: str, field: str) -> str:
+    # Line breaks are welcome in a description; other control characters are not.
+    lines = [_clean_text(line, field) for line in value.strip().splitlines()]
+    value = "\n".join(lines)
+    if len(value) > 1000:
+        raise DomainError("VALIDATION_FAILED", "Use at most 1,000 characters.", field)
+    return value
+
+
+def _phone(value: str, field: str) -> str | None:
+    value = unicodedata.normalize("NFKC", value).strip()
+    if not value:
+        return None
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise DomainError(
+            "VALIDATION_FAILED",
+            "Enter a valid number with its country code, e.g. +14155552671.",
+            field,
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _time_zone(value: str, field: str) -> str:
+    if value not in time_zones():
+        raise DomainError("VALIDATION_FAILED", "Choose a time zone from the list.", field)
+    return value
+
+
+def _email(value: str, field: str) -> str:
+    return normalize_email(value.strip())
+
+
+@cache
+def time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())

@@ -1,0 +1,38 @@
+"""Security events in words, for the account page and the API."""
+
+DESCRIPTIONS = {
+    "sign_in.succeeded": "Signed in",
+    "sign_in.failed": "Failed sign-in (wrong password)",
+    "sign_in.password_accepted": "Password accepted, second factor asked",
+    "sign_out": "Signed out",
+    "second_factor.failed": "Wrong two-factor code",
+    "recovery_code.used": "Recovery code used",
+    "twofactor.enabled": "Two-factor authentication turned on",
+    "twofactor.disabled": "Two-factor authentication turned off",
+    "twofactor.policy_changed": "Two-factor policy changed",
+    "twofactor.reset_by_operator": "Two-factor authentication reset by an administrator",
+    "recovery_codes.regenerated": "New recovery codes generated",
+    "token.issued": "Token issued",
+    "token.deleted": "Token deleted",
+    "token.exchange_refused": "Deleted or expired token used",
+    "api_credentials.generated": "API credentials generated",
+    "api_credentials.removed": "API credentials removed",
+    "password.changed": "Password changed",
+    "password.change.failed": "Failed password change (wrong current password)",
+    "account.updated": "Account details changed",
+    "email.change_requested": "Email change requested",
+    "email.changed": "Email address changed",
+    "email.change_failed": "Wrong email confirmation code",
+    "group.joined": "Joined a group",
+    "group.left": "Left a group",
+    "group.member_added": "Added to a group by an administrator",
+    "group.member_removed": "Removed from a group by an administrator",
+    "session.revoked": "Session signed out",
+    "sessions.signed_out_others": "Other sessions signed out",
+}
+
+
+def describe(kind: str) -> str:
+    if kind.endswith(".failed") and kind not in DESCRIPTIONS:
+        return "Failed confirmation of a sensitive change (wrong password)"
+    return DESCRIPTIONS.get(kind, kind.replace("_", " ").replace(".", ": ").capitalize())
