@@ -16,7 +16,8 @@ async def of(user: User) -> list[Group]:
 
 
 async def joinable_by(user_id: int) -> list[Group]:
-    return await Group.filter(self_service=True).exclude(members__id=user_id).order_by("name")
+    member_of = await Group.filter(members__id=user_id).values_list("id", flat=True)
+    return await Group.filter(self_service=True).exclude(id__in=member_of).order_by("name")
 
 
 async def join(user: User, name: str, client: ClientInfo) -> Group:

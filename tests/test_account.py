@@ -1,0 +1,174 @@
+"""Editing the account: validation per field, all-or-nothing, and the verified email change."""
+
+from __future__ import annotations
+
+import pytest
+
+from backend.accounts.models import User
+from backend.accounts.passwords import PasswordHasher
+from backend.twofactor.models import TwoFactor
+from tests.conftest import settings_for, smtp_settings
+from tests.helpers import PASSWORD, make_user
+from tests.twofactor_helpers import code_in
+
+UPDATE = """mutation($input: UpdateAccountInput!) { updateAccount(input: $input) {
+  viewer { email firstName lastName description mobilePhone timeZone }
+  emailVerificationSent userErrors { field code message } } }"""
+VERIFY_EMAIL = """mutation($code: String!) { verifyEmailChange(input: {code: $code}) {
+  viewer { email } userErrors { field code } } }"""
+VIEWER = "{ viewer { email pendingEmail firstName lastName description mobilePhone timeZone } }"
+
+
+@pytest.fixture
+def settings(database_url, smtp):
+    return settings_for(database_url, smtp=smtp_settings(smtp.port))
+
+
+@pytest.fixture
+async def alice(gql, settings):
+    user = await make_user(settings, "alice")
+    await gql.sign_in("alice")
+    return user
+
+
+async def update(gql, **fields) -> dict:
+    return (await gql(UPDATE, {"input": fields}))["updateAccount"]
+
+
+def errors(payload) -> list[tuple[str, str]]:
+    return [(e["field"], e["code"]) for e in payload["userErrors"]]
+
+
+async def test_names_are_trimmed_and_stored_in_nfc(gql, alice):
+    result = await update(gql, firstName="  Zoe\u0301 ", lastName="Ålund")
+    assert result["userErrors"] == []
+    assert result["viewer"]["firstName"] == "Zoé" and len(result["viewer"]["firstName"]) == 3
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["", "   ", "x" * 101, "Ali\u200bce", "Al\u0007ice", "evil\u202eecilA", "tab\tname"],
+)
+async def test_bad_names_are_refused(gql, alice, name):
+    assert errors(await update(gql, firstName=name)) == [("firstName", "VALIDATION_FAILED")]
+
+
+async def test_a_hundred_code_points_are_fine_even_astral_ones(gql, alice):
+    assert (await update(gql, lastName="🔑" * 100))["userErrors"] == []
+
+
+async def test_description_allows_line_breaks_up_to_a_thousand_characters(gql, alice):
+    ok = await update(gql, description="Line one\nLine two")
+    assert ok["viewer"]["description"] == "Line one\nLine two"
+    assert errors(await update(gql, description="x" * 1001)) == [
+        ("description", "VALIDATION_FAILED")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("+1 (415) 555-2671", "+14155552671"),
+        ("+44 20 7946 0958", "+442079460958"),
+        ("＋１４１５５５５２６７１", "+14155552671"),
+    ],
+)
+async def test_phone_numbers_are_stored_in_e164(gql, alice, given, stored):
+    result = await update(gql, mobilePhone=given, password=PASSWORD)
+    assert result["viewer"]["mobilePhone"] == stored
+
+
+@pytest.mark.parametrize("number", ["4155552671", "+0123", "+1415555267100000", "call me"])
+async def test_bad_phone_numbers_are_refused(gql, alice, number):
+    result = await update(gql, mobilePhone=number, password=PASSWORD)
+    assert errors(result) == [("mobilePhone", "VALIDATION_FAILED")]
+
+
+async def test_an_empty_phone_clears_it_unless_sms_is_the_second_factor(gql, alice):
+    await update(gql, mobilePhone="+14155552671", password=PASSWORD)
+    await TwoFactor.create(user=alice, method="sms")
+    refused = await update(gql, mobilePhone="", password=PASSWORD)
+    assert errors(refused) == [("mobilePhone", "PHONE_REQUIRED_FOR_SMS")]
+    await TwoFactor.filter(user=alice).delete()
+    assert (await update(gql, mobilePhone="", password=PASSWORD))["viewer"]["mobilePhone"] is None
+
+
+@pytest.mark.parametrize("zone", ["europe/berlin", "../../etc/passwd", "UTC\x00", "", "X" * 1000])
+async def test_time_zones_must_be_iana_names(gql, alice, zone):
+    assert errors(await update(gql, timeZone=zone)) == [("timeZone", "VALIDATION_FAILED")]
+
+
+async def test_a_valid_time_zone_is_saved(gql, alice):
+    assert (await update(gql, timeZone="Europe/Berlin"))["viewer"]["timeZone"] == "Europe/Berlin"
+
+
+async def test_one_invalid_field_saves_nothing_and_every_error_is_reported(gql, alice):
+    result = await update(gql, firstName="Alice", lastName="", timeZone="Mars/Base")
+    assert errors(result) == [("lastName", "VALIDATION_FAILED"), ("timeZone", "VALIDATION_FAILED")]
+    viewer = (await gql(VIEWER))["viewer"]
+    assert viewer["firstName"] == "" and viewer["timeZone"] == "UTC"
+
+
+async def test_the_username_cannot_be_changed(gql, alice):
+    response = await gql.raw(UPDATE, {"input": {"username": "mallory"}})
+    assert "username" in response.json()["errors"][0]["message"]
+    assert (await User.get(id=alice.id)).username == "alice"
+
+
+async def test_phone_and_email_changes_need_the_password(gql, alice, smtp):
+    for fields in ({"mobilePhone": "+14155552671"}, {"email": "new@example.com"}):
+        assert errors(await update(gql, **fields)) == [("password", "INVALID_CREDENTIALS")]
+        assert errors(await update(gql, **fields, password="wrong")) == [
+            ("password", "INVALID_CREDENTIALS")
+        ]
+    assert (await gql(VIEWER))["viewer"]["mobilePhone"] is None
+    assert smtp.messages == []
+
+
+async def test_an_email_change_applies_only_after_the_code_sent_to_the_new_address(
+    gql, alice, smtp
+):
+    result = await update(gql, email="Alice.New@Example.COM", password=PASSWORD)
+    assert result["emailVerificationSent"] is True
+    viewer = (await gql(VIEWER))["viewer"]
+    assert viewer["email"] == "alice@example.com"
+    assert viewer["pendingEmail"] == "Alice.New@example.com"
+    [message] = smtp.to("Alice.New@example.com")
+    wrong = (await gql(VERIFY_EMAIL, {"code": "000000"}))["verifyEmailChange"]
+    assert errors(wrong) == [("code", "INVALID_OTP")]
+    done = (await gql(VERIFY_EMAIL, {"code": code_in(smtp.text(message))}))["verifyEmailChange"]
+    assert done["viewer"] == {"email": "Alice.New@example.com"}
+    [notice] = smtp.to("alice@example.com")
+    assert notice["Subject"] == "Your email address changed"
+    assert "Alice.New@example.com" in smtp.text(notice)
+    assert (await gql(VIEWER))["viewer"]["pendingEmail"] is None
+
+
+async def test_an_address_another_account_uses_is_refused_without_saying_whose(
+    gql, alice, settings, smtp
+):
+    await make_user(settings, "bob", email="bob@example.com")
+    result = await update(gql, email="BOB@example.com", password=PASSWORD)
+    assert errors(result) == [("email", "CONFLICT")]
+    assert "bob" not in result["userErrors"][0]["message"].lower()
+    assert smtp.messages == []
+
+
+@pytest.mark.parametrize("address", ["not-an-address", "x@y.z\r\nBcc: v@w.x", "a" * 250 + "@b.co"])
+async def test_bad_email_addresses_are_refused(gql, alice, address):
+    assert errors(await update(gql, email=address, password=PASSWORD)) == [
+        ("email", "VALIDATION_FAILED")
+    ]
+
+
+async def test_ten_megabytes_get_a_clear_413_before_any_password_hash(client, alice, monkeypatch):
+    hashed = []
+    monkeypatch.setattr(PasswordHasher, "_verify", lambda *a: hashed.append(1) or False)
+    body = b'{"query": "mutation { updateAccount(input: {description: \\"' + b"x" * 10_000_000
+    response = await client.post(
+        "/graphql",
+        content=body + b'\\"}) { viewer { email } } }"}',
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert hashed == []

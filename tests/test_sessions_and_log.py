@@ -1,0 +1,142 @@
+"""Sessions, groups and the security log of the viewer."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from backend.accounts import groups
+from tests.conftest import settings_for
+from tests.helpers import GraphQL, make_user
+from tests.live import LATCHKEY, environment
+
+SESSIONS = "{ viewer { sessions { id current ipAddress userAgent browser lastSeenAt } } }"
+REVOKE = """mutation($id: ID!) { revokeSession(input: {id: $id}) {
+  revokedSessionId userErrors { field code } } }"""
+OTHERS = "mutation { signOutOtherSessions { signedOutCount userErrors { code } } }"
+EVENTS = """query($first: Int, $after: String) {
+  viewer { securityEvents(first: $first, after: $after) {
+  edges { cursor node { kind description createdAt ipAddress } }
+  pageInfo { hasNextPage endCursor } } } }"""
+GROUPS = "{ viewer { groups { name selfService } joinableGroups { name description } } }"
+JOIN = (
+    "mutation($n: String!) { joinGroup(input: {name: $n}) { group { name } userErrors { code } } }"
+)
+LEAVE = (
+    "mutation($n: String!) { leaveGroup(input: {name: $n}) { group { name } userErrors { code } } }"
+)
+FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:140.0) Gecko/20100101 Firefox/140.0"
+
+
+@pytest.fixture
+async def alice(gql, settings):
+    user = await make_user(settings, "alice")
+    await gql.sign_in("alice")
+    return user
+
+
+async def test_sessions_are_listed_with_the_browser_in_words(gql, new_client, alice):
+    async with new_client() as other:
+        other.headers["user-agent"] = FIREFOX
+        await GraphQL(other).sign_in("alice")
+        sessions = (await gql(SESSIONS))["viewer"]["sessions"]
+    assert len(sessions) == 2
+    mine = next(s for s in sessions if s["current"])
+    theirs = next(s for s in sessions if not s["current"])
+    assert theirs["browser"] == "Firefox on Windows" and theirs["userAgent"] == FIREFOX
+    assert mine["ipAddress"] == "203.0.113.7"
+
+
+async def test_revoking_a_session_signs_that_browser_out(gql, new_client, settings, alice):
+    async with new_client() as other:
+        second = GraphQL(other)
+        await second.sign_in("alice")
+        theirs = next(s for s in (await gql(SESSIONS))["viewer"]["sessions"] if not s["current"])
+        assert (await gql(REVOKE, {"id": theirs["id"]}))["revokeSession"]["userErrors"] == []
+        assert (await second("{ viewer { username } }"))["viewer"] is None
+    await make_user(settings, "mallory")
+    async with new_client() as attacker:
+        mallory = GraphQL(attacker)
+        await mallory.sign_in("mallory")
+        mine = next(s for s in (await gql(SESSIONS))["viewer"]["sessions"] if s["current"])
+        refused = (await mallory(REVOKE, {"id": mine["id"]}))["revokeSession"]
+    assert refused["userErrors"] == [{"field": "id", "code": "NOT_FOUND"}]
+    assert (await gql("{ viewer { username } }"))["viewer"] == {"username": "alice"}
+
+
+async def test_sign_out_other_sessions_keeps_this_one(gql, new_client, alice):
+    async with new_client() as one, new_client() as two:
+        await GraphQL(one).sign_in("alice")
+        await GraphQL(two).sign_in("alice")
+        assert (await gql(OTHERS))["signOutOtherSessions"]["signedOutCount"] == 2
+        assert (await GraphQL(one)("{ viewer { username } }"))["viewer"] is None
+    assert len((await gql(SESSIONS))["viewer"]["sessions"]) == 1
+
+
+async def test_the_security_log_pages_newest_first(gql, alice):
+    for _ in range(3):
+        await gql.sign_in("alice", "a wrong password")
+    await gql.sign_in("alice")
+    page = (await gql(EVENTS, {"first": 2}))["viewer"]["securityEvents"]
+    kinds = [edge["node"]["kind"] for edge in page["edges"]]
+    assert kinds == ["sign_in.succeeded", "sign_in.failed"]
+    assert page["pageInfo"]["hasNextPage"] is True
+    assert page["edges"][0]["node"]["description"] == "Signed in"
+    rest = await gql(EVENTS, {"first": 100, "after": page["pageInfo"]["endCursor"]})
+    rest_kinds = [e["node"]["kind"] for e in rest["viewer"]["securityEvents"]["edges"]]
+    assert rest_kinds == ["sign_in.failed", "sign_in.failed", "sign_in.succeeded"]
+    assert rest["viewer"]["securityEvents"]["pageInfo"]["hasNextPage"] is False
+
+
+async def test_page_size_is_capped(gql, alice):
+    for _ in range(3):
+        await gql.sign_in("alice")
+    page = (await gql(EVENTS, {"first": 100000}))["viewer"]["securityEvents"]
+    assert len(page["edges"]) <= 100
+
+
+async def test_self_service_groups_can_be_joined_and_left_others_cannot(gql, alice):
+    await groups.create("book-club", description="Reading together", self_service=True)
+    await groups.create("admins")
+    assert (await gql(GROUPS))["viewer"]["joinableGroups"] == [
+        {"name": "book-club", "description": "Reading together"}
+    ]
+    assert (await gql(JOIN, {"n": "book-club"}))["joinGroup"]["group"] == {"name": "book-club"}
+    assert (await gql(GROUPS))["viewer"]["groups"] == [{"name": "book-club", "selfService": True}]
+    assert (await gql(JOIN, {"n": "admins"}))["joinGroup"]["userErrors"] == [{"code": "NOT_FOUND"}]
+    await groups.add_member("admins", alice)
+    assert (await gql(LEAVE, {"n": "admins"}))["leaveGroup"]["userErrors"] == [
+        {"code": "NOT_FOUND"}
+    ]
+    assert (await gql(LEAVE, {"n": "book-club"}))["leaveGroup"]["group"] == {"name": "book-club"}
+    assert (await gql(GROUPS))["viewer"]["groups"] == [{"name": "admins", "selfService": False}]
+
+
+def run_cli(settings, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(LATCHKEY), *args], capture_output=True, text=True, env=environment(settings)
+    )
+
+
+def test_operators_manage_groups_from_the_command_line(database_url):
+    settings = settings_for(database_url)
+    subprocess.run(
+        [str(LATCHKEY), "user", "create", "alice", "--email", "a@example.com", "--password-stdin"],
+        input="a long enough password",
+        text=True,
+        check=True,
+        env=environment(settings),
+        capture_output=True,
+    )
+    assert run_cli(settings, "group", "create", "ops", "--self-service").stdout == (
+        "Created self-service group ops.\n"
+    )
+    duplicate = run_cli(settings, "group", "create", "ops")
+    assert duplicate.returncode == 1 and "exists already" in duplicate.stderr
+    assert run_cli(settings, "group", "add-member", "ops", "ALICE").returncode == 0
+    missing = run_cli(settings, "group", "add-member", "nope", "alice")
+    assert missing.returncode == 1 and "no group named nope" in missing.stderr
+    assert run_cli(settings, "group", "remove-member", "ops", "alice").returncode == 0
+    again = run_cli(settings, "group", "remove-member", "ops", "alice")
+    assert again.returncode == 1 and "is not in ops" in again.stderr
