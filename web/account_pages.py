@@ -1,30 +1,127 @@
-"""/account: the account management page."""
+"""/account: account details, groups, signing in, sessions and the security log."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from web.sections import Page, Renderer, Section
+from web.forms import field_errors
+from web.sections import CsrfFailed, Page, Renderer, Section
+from web.signin_pages import csrf_failed
 
 ACCOUNT = Page(
     path="/account",
     title="Account management",
     sections=(
         Section("account_details", "AccountDetails"),
+        Section("groups", "Groups"),
+        Section("change_password", "ChangePasswordSection"),
         Section("two_factor", "TwoFactorSettings"),
+        Section("sessions", "Sessions"),
+        Section("security_log", "SecurityLog"),
     ),
 )
+PROFILE_FIELDS = {
+    "email": "email",
+    "first_name": "firstName",
+    "last_name": "lastName",
+    "description": "description",
+    "mobile_phone": "mobilePhone",
+    "time_zone": "timeZone",
+}
+State = tuple[dict[str, Any], int]
 
 
 class AccountPages:
     def __init__(self, renderer: Renderer) -> None:
         self.renderer = renderer
+        self.client = renderer.client
 
     def routes(self) -> list[BaseRoute]:
-        return [Route(ACCOUNT.path, self.account, methods=["GET"])]
+        actions = {
+            "/details": ("account_details", self._update),
+            "/email/verify": ("account_details", self._verify_email),
+            "/groups/join": ("groups", self._join),
+            "/groups/leave": ("groups", self._leave),
+            "/password": ("change_password", self._change_password),
+            "/sessions/{id}/revoke": ("sessions", self._revoke),
+            "/sessions/others/sign-out": ("sessions", self._sign_out_others),
+        }
+        return [
+            Route(ACCOUNT.path, self.account, methods=["GET"]),
+            *(
+                Route(ACCOUNT.path + path, self._handler(section, action), methods=["POST"])
+                for path, (section, action) in actions.items()
+            ),
+        ]
 
     async def account(self, request: Request) -> Response:
         identity = await self.renderer.identity(request)
         return await self.renderer.page(request, identity, ACCOUNT)
+
+    def _handler(self, section: str, action):
+        async def handle(request: Request) -> Response:
+            try:
+                form = await self.renderer.form(request)
+            except CsrfFailed:
+                return csrf_failed(self.renderer, request)
+            identity = await self.renderer.identity(request)
+            if identity.user is None:
+                return await self.renderer.page(request, identity, ACCOUNT)
+            state, status = await action(request, identity, form)
+            return await self.renderer.respond(request, identity, ACCOUNT, section, state, status)
+
+        return handle
+
+    async def _run(self, request, identity, operation: str, **variables) -> dict[str, str]:
+        outcome = await self.client.execute(operation, request, identity, **variables)
+        payload = next(iter(outcome.data.values()))
+        return field_errors(payload["userErrors"]) | (
+            {"_sent": "yes"} if payload.get("emailVerificationSent") else {}
+        )
+
+    async def _update(self, request, identity, form: FormData) -> State:
+        values = {name: str(form.get(name, "")) for name in PROFILE_FIELDS}
+        changes = {api: values[name] for name, api in PROFILE_FIELDS.items()}
+        changes["password"] = str(form.get("password", ""))
+        errors = await self._run(request, identity, "UpdateAccount", input=changes)
+        if set(errors) - {"_sent"}:
+            return {"values": values, "errors": errors}, 422
+        return {"saved": True, "email_sent": "_sent" in errors}, 200
+
+    async def _verify_email(self, request, identity, form: FormData) -> State:
+        errors = await self._run(
+            request, identity, "VerifyEmailChange", code=str(form.get("code", ""))
+        )
+        return ({"code_errors": errors}, 422) if errors else ({"email_changed": True}, 200)
+
+    async def _join(self, request, identity, form: FormData) -> State:
+        errors = await self._run(request, identity, "JoinGroup", name=str(form.get("name", "")))
+        return ({"errors": errors}, 404) if errors else ({"joined": form.get("name")}, 200)
+
+    async def _leave(self, request, identity, form: FormData) -> State:
+        errors = await self._run(request, identity, "LeaveGroup", name=str(form.get("name", "")))
+        return ({"errors": errors}, 404) if errors else ({"left": form.get("name")}, 200)
+
+    async def _change_password(self, request, identity, form: FormData) -> State:
+        errors = await self._run(
+            request,
+            identity,
+            "ChangePassword",
+            current=str(form.get("current_password", "")),
+            new=str(form.get("new_password", "")),
+            repeat=str(form.get("new_password_repeat", "")),
+        )
+        return ({"errors": errors}, 422) if errors else ({"changed": True}, 200)
+
+    async def _revoke(self, request, identity, form: FormData) -> State:
+        errors = await self._run(request, identity, "RevokeSession", id=request.path_params["id"])
+        return ({"errors": errors}, 404) if errors else ({"revoked": True}, 200)
+
+    async def _sign_out_others(self, request, identity, form: FormData) -> State:
+        await self._run(request, identity, "SignOutOtherSessions")
+        return {"signed_out_others": True}, 200

@@ -123,7 +123,12 @@ class Renderer:
         state: dict[str, Any] | None,
     ) -> dict[str, Any]:
         outcome = await self.client.execute(section.operation, request, identity)
-        return {"section": section, "data": outcome.data.get("viewer"), "state": state or {}}
+        return {
+            "section": section,
+            "data": outcome.data.get("viewer"),
+            "query": outcome.data,
+            "state": state or {},
+        }
 
 
 def _text(value: object) -> str | None:

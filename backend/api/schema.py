@@ -20,6 +20,8 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.tools import merge_types
 from strawberry.types import Info
 
+from backend.accounts import password_policy
+from backend.accounts.profile import time_zones
 from backend.api.account import AccountMutations
 from backend.api.context import Context
 from backend.api.signin import SignInMutations
@@ -28,12 +30,29 @@ from backend.api.twofactor import TwoFactorMutations
 from backend.api.types import User
 
 
+@strawberry.type(description="What a new password must be; no composition rules.")
+class PasswordPolicy:
+    min_length: int
+    max_length: int
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="The signed-in user; null when the request is not signed in.")
     def viewer(self, info: Info[Context, None]) -> User | None:
         user = info.context.viewer
         return User.from_model(user) if user else None
+
+    @strawberry.field
+    def password_policy(self, info: Info[Context, None]) -> PasswordPolicy:
+        return PasswordPolicy(
+            min_length=info.context.services.settings.password_min_length,
+            max_length=password_policy.MAX_LENGTH,
+        )
+
+    @strawberry.field(description="The IANA time zone names timeZone accepts, sorted.")
+    def time_zones(self) -> list[str]:
+        return sorted(time_zones())
 
 
 Mutation = merge_types(

@@ -1,0 +1,77 @@
+"""A person edits their profile on the account page and changes their password."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.async_api import Page, expect
+
+from tests.browser.conftest import screenshot_path
+from tests.helpers import PASSWORD
+
+
+async def sign_in(page: Page, server: str, password: str = PASSWORD) -> None:
+    await page.goto(f"{server}/login")
+    await page.fill("#username", "alice")
+    await page.fill("#password", password)
+    await page.click("button[type=submit]")
+    await expect(page).to_have_url(f"{server}/account")
+
+
+async def test_edit_profile_with_an_error_then_fix_it(browser, server, create_user):
+    create_user("alice")
+    page = await browser.new_page()
+    await sign_in(page, server)
+    details = page.locator("#account_details")
+    await expect(page.locator("#security_log td.when").first).to_contain_text("UTC")
+
+    await details.get_by_label("First name").fill("Alice")
+    await details.get_by_label("Last name").fill("Lid\u200bdell")  # a zero-width space
+    await details.get_by_label("Time zone").select_option("Asia/Tokyo")
+    await details.get_by_role("button", name="Save").click()
+    error = details.locator("[data-error-for=lastName]")
+    await expect(error).to_contain_text("invisible characters")
+    await expect(details.get_by_label("Last name")).to_have_attribute("aria-invalid", "true")
+    await expect(details.get_by_role("alert")).to_contain_text("Nothing was saved")
+    await page.screenshot(path=screenshot_path("account-edit-error"), full_page=True)
+
+    await page.reload()  # really nothing saved
+    await expect(page.locator("#field-firstName")).to_have_value("")
+    await expect(page.locator("#field-timeZone")).to_have_value("UTC")
+
+    await details.get_by_label("First name").fill("Alice")
+    await details.get_by_label("Last name").fill("Liddell")
+    await details.get_by_label("Time zone").select_option("Asia/Tokyo")
+    await details.get_by_role("button", name="Save").click()
+    await expect(details.get_by_role("status")).to_have_text("Saved.")
+
+    await page.reload()
+    await expect(page.locator("#field-lastName")).to_have_value("Liddell")
+    await expect(page.locator("[data-field=createdAt]")).to_contain_text("JST")
+    await expect(page.locator("#security_log td.when").first).to_contain_text("JST")
+    await expect(page.locator("#sessions tbody")).to_contain_text(re.compile("JST"))
+    await page.screenshot(path=screenshot_path("account-page-edited"), full_page=True)
+
+
+async def test_change_password_ends_other_sessions(browser, server, create_user):
+    create_user("alice")
+    first = await browser.new_context()
+    second = await browser.new_context()
+    mine, other = await first.new_page(), await second.new_page()
+    await sign_in(mine, server)
+    await sign_in(other, server)
+
+    section = mine.locator("#change_password")
+    await section.get_by_label("Current password").fill(PASSWORD)
+    await section.get_by_label("New password", exact=True).fill("short")
+    await expect(section.locator("#password-hint")).to_contain_text("5 of at least 15")
+    new = "marmalade skyline of quiet otters"
+    await section.get_by_label("New password", exact=True).fill(new)
+    await section.get_by_label("Repeat the new password").fill(new)
+    await section.get_by_role("button", name="Change password").click()
+    await expect(section.get_by_role("status")).to_contain_text("Every other session")
+
+    await other.reload()
+    await expect(other).to_have_url(f"{server}/login")
+    await mine.reload()
+    await expect(mine).to_have_url(f"{server}/account")
