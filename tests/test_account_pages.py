@@ -1,0 +1,142 @@
+"""The account page's forms as a browser without JavaScript posts them."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from backend.accounts import groups
+from backend.accounts.models import User
+from tests.conftest import settings_for, smtp_settings
+from tests.helpers import PASSWORD, GraphQL, make_user
+from tests.test_pages import sign_in
+from tests.twofactor_helpers import code_in
+
+
+@pytest.fixture
+def settings(database_url, smtp):
+    return settings_for(database_url, smtp=smtp_settings(smtp.port))
+
+
+@pytest.fixture
+async def page(client, settings):
+    await make_user(settings, "alice")
+    await sign_in(client)
+    return await client.get("/account")
+
+
+def csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def details(page, **changes) -> dict[str, str]:
+    form = {
+        "csrf_token": csrf(page.text),
+        "first_name": "",
+        "last_name": "",
+        "description": "",
+        "email": "alice@example.com",
+        "mobile_phone": "",
+        "time_zone": "UTC",
+        "password": "",
+    }
+    return {**form, **changes}
+
+
+async def test_one_bad_field_shows_its_error_and_saves_nothing(client, page):
+    response = await client.post(
+        "/account/details",
+        data=details(
+            page, first_name="Alice", last_name="Liddell", mobile_phone="12", password=PASSWORD
+        ),
+    )
+    assert response.status_code == 422
+    assert re.search(r'data-error-for="mobilePhone">Enter a valid number', response.text)
+    assert 'value="Alice"' in response.text  # what was typed stays in the form
+    assert (await User.get()).first_name == ""
+
+
+async def test_saving_details_and_confirming_a_new_email(client, page, smtp):
+    response = await client.post(
+        "/account/details",
+        data=details(
+            page,
+            first_name="Alice",
+            last_name="Liddell",
+            email="alice@wonderland.example",
+            password=PASSWORD,
+            time_zone="Europe/Berlin",
+        ),
+    )
+    assert response.status_code == 200 and "We sent a code to your new email" in response.text
+    assert "Waiting for the code sent to alice@wonderland.example" in response.text
+    code = code_in(smtp.text(smtp.to("alice@wonderland.example")[0]))
+    confirmed = await client.post(
+        "/account/email/verify", data={"csrf_token": csrf(page.text), "code": code}
+    )
+    assert "Your email address is now alice@wonderland.example" in confirmed.text
+    user = await User.get()
+    assert (user.first_name, user.email, user.time_zone) == (
+        "Alice",
+        "alice@wonderland.example",
+        "Europe/Berlin",
+    )
+
+
+async def test_changing_the_password_on_the_page(client, page):
+    token = csrf(page.text)
+    mismatch = await client.post(
+        "/account/password",
+        data={
+            "csrf_token": token,
+            "current_password": PASSWORD,
+            "new_password": "marmalade skyline of otters",
+            "new_password_repeat": "something else",
+        },
+    )
+    assert (
+        mismatch.status_code == 422 and 'data-error-for="newPasswordConfirmation"' in mismatch.text
+    )
+    done = await client.post(
+        "/account/password",
+        data={
+            "csrf_token": token,
+            "current_password": PASSWORD,
+            "new_password": "marmalade skyline of otters",
+            "new_password_repeat": "marmalade skyline of otters",
+        },
+    )
+    assert done.status_code == 200 and "Your password changed" in done.text
+
+
+async def test_joining_a_group_and_signing_out_another_session(client, page, new_client):
+    await groups.create("book-club", self_service=True)
+    token = csrf(page.text)
+    joined = await client.post(
+        "/account/groups/join",
+        data={"csrf_token": token, "name": "book-club"},
+        headers={"HX-Request": "true"},
+    )
+    assert joined.status_code == 200 and joined.text.lstrip().startswith(
+        '<section class="card" id="groups"'
+    )
+    assert "You joined book-club" in joined.text
+    async with new_client() as other:
+        await GraphQL(other).sign_in("alice")
+        listing = await client.get("/account")
+        other_id = re.findall(r'data-session-id="(\d+)"', listing.text)
+        revoke_ids = [i for i in other_id if f"/account/sessions/{i}/revoke" in listing.text]
+        revoked = await client.post(
+            f"/account/sessions/{revoke_ids[0]}/revoke", data={"csrf_token": token}
+        )
+        assert "That session was signed out" in revoked.text
+        assert (await GraphQL(other)("{ viewer { username } }"))["viewer"] is None
+
+
+async def test_the_security_log_on_the_page_uses_the_viewer_time_zone(client, page):
+    await User.filter(username="alice").update(time_zone="America/New_York")
+    listing = await client.get("/account")
+    log = listing.text.split('id="security_log"')[1]
+    assert re.search(r'data-kind="sign_in.succeeded">\s*<td class="when">[^<]+ E[SD]T<', log)
+    assert "Times are in America/New_York" in log
