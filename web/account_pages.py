@@ -10,8 +10,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from web.forms import field_errors
-from web.sections import CsrfFailed, Page, Renderer, Section
-from web.signin_pages import csrf_failed
+from web.sections import Page, Renderer, Section
 
 ACCOUNT = Page(
     path="/account",
@@ -54,7 +53,11 @@ class AccountPages:
         return [
             Route(ACCOUNT.path, self.account, methods=["GET"]),
             *(
-                Route(ACCOUNT.path + path, self._handler(section, action), methods=["POST"])
+                Route(
+                    ACCOUNT.path + path,
+                    self.renderer.form_endpoint(ACCOUNT, section, action),
+                    methods=["POST"],
+                )
                 for path, (section, action) in actions.items()
             ),
         ]
@@ -62,20 +65,6 @@ class AccountPages:
     async def account(self, request: Request) -> Response:
         identity = await self.renderer.identity(request)
         return await self.renderer.page(request, identity, ACCOUNT)
-
-    def _handler(self, section: str, action):
-        async def handle(request: Request) -> Response:
-            try:
-                form = await self.renderer.form(request)
-            except CsrfFailed:
-                return csrf_failed(self.renderer, request)
-            identity = await self.renderer.identity(request)
-            if identity.user is None:
-                return await self.renderer.page(request, identity, ACCOUNT)
-            state, status = await action(request, identity, form)
-            return await self.renderer.respond(request, identity, ACCOUNT, section, state, status)
-
-        return handle
 
     async def _run(self, request, identity, operation: str, **variables) -> dict[str, str]:
         outcome = await self.client.execute(operation, request, identity, **variables)

@@ -8,6 +8,7 @@ section showing the outcome, when a browser without JavaScript posted the form.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -51,6 +52,10 @@ class CsrfFailed(Exception):
     pass
 
 
+# A form action: runs mutations for the posted form, returns the section's state and status.
+Action = Callable[[Request, Identity, FormData], Awaitable[tuple[dict[str, Any], int]]]
+
+
 class Renderer:
     """Renders pages and sections for a signed-in viewer."""
 
@@ -67,6 +72,38 @@ class Renderer:
         if not await csrf.is_valid(request, self.settings, _text(form.get(csrf.FIELD))):
             raise CsrfFailed
         return form
+
+    def csrf_protected(
+        self, handler: Callable[[Request, FormData], Awaitable[Response]]
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """A POST endpoint that hands `handler` the form only when its CSRF token is good."""
+
+        async def endpoint(request: Request) -> Response:
+            try:
+                form = await self.form(request)
+            except CsrfFailed:
+                return self.csrf_failed(request)
+            return await handler(request, form)
+
+        return endpoint
+
+    def form_endpoint(
+        self, page: Page, section: str, action: Action
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """A POST endpoint: check CSRF and the session, run `action`, answer with the section."""
+
+        async def endpoint(request: Request, form: FormData) -> Response:
+            identity = await self.identity(request)
+            if identity.user is None:
+                return await self.page(request, identity, page)
+            state, status = await action(request, identity, form)
+            return await self.respond(request, identity, page, section, state, status)
+
+        return self.csrf_protected(endpoint)
+
+    def csrf_failed(self, request: Request) -> Response:
+        context = {"message": "The form expired or came from another site. Reload and try again."}
+        return self.render(request, "error.html", context, status_code=403)
 
     async def page(
         self,

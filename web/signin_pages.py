@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from web.sections import CsrfFailed, Renderer
+from web.sections import Renderer
 
 
 class SignInPages:
@@ -18,10 +19,10 @@ class SignInPages:
         return [
             Route("/", self.home, methods=["GET"]),
             Route("/login", self.login_form, methods=["GET"]),
-            Route("/login", self.login, methods=["POST"]),
-            Route("/login/verify", self.verify, methods=["POST"]),
-            Route("/login/resend", self.resend, methods=["POST"]),
-            Route("/logout", self.logout, methods=["POST"]),
+            Route("/login", self.renderer.csrf_protected(self.login), methods=["POST"]),
+            Route("/login/verify", self.renderer.csrf_protected(self.verify), methods=["POST"]),
+            Route("/login/resend", self.renderer.csrf_protected(self.resend), methods=["POST"]),
+            Route("/logout", self.renderer.csrf_protected(self.logout), methods=["POST"]),
         ]
 
     async def home(self, request: Request) -> Response:
@@ -32,11 +33,7 @@ class SignInPages:
             return RedirectResponse("/account", status_code=303)
         return self.renderer.render(request, "login.html", {"username": "", "errors": []})
 
-    async def login(self, request: Request) -> Response:
-        try:
-            form = await self.renderer.form(request)
-        except CsrfFailed:
-            return csrf_failed(self.renderer, request)
+    async def login(self, request: Request, form: FormData) -> Response:
         username, password = str(form.get("username", "")), str(form.get("password", ""))
         outcome = await self.client.execute(
             "SignIn",
@@ -53,12 +50,8 @@ class SignInPages:
             return self._code_step(request, payload["challenge"], payload["secondFactorMethod"])
         return outcome.pass_cookies_to(redirect(request, "/account"))
 
-    async def verify(self, request: Request) -> Response:
+    async def verify(self, request: Request, form: FormData) -> Response:
         """The second step: a code from the app, the email or SMS, or a recovery code."""
-        try:
-            form = await self.renderer.form(request)
-        except CsrfFailed:
-            return csrf_failed(self.renderer, request)
         challenge, method = str(form.get("challenge", "")), str(form.get("method", ""))
         outcome = await self.client.execute(
             "VerifySignIn",
@@ -76,11 +69,7 @@ class SignInPages:
             return self._code_step(request, challenge, method, errors=errors, status_code=401)
         return outcome.pass_cookies_to(redirect(request, "/account"))
 
-    async def resend(self, request: Request) -> Response:
-        try:
-            form = await self.renderer.form(request)
-        except CsrfFailed:
-            return csrf_failed(self.renderer, request)
+    async def resend(self, request: Request, form: FormData) -> Response:
         challenge, method = str(form.get("challenge", "")), str(form.get("method", ""))
         outcome = await self.client.execute(
             "ResendSignInCode",
@@ -111,11 +100,7 @@ class SignInPages:
         }
         return self.renderer.render(request, "login.html", context, status_code=status_code)
 
-    async def logout(self, request: Request) -> Response:
-        try:
-            await self.renderer.form(request)
-        except CsrfFailed:
-            return csrf_failed(self.renderer, request)
+    async def logout(self, request: Request, form: FormData) -> Response:
         identity = await self.renderer.identity(request)
         if identity.user is None:
             return redirect(request, "/login")
@@ -128,8 +113,3 @@ def redirect(request: Request, url: str) -> Response:
     if request.headers.get("hx-request") == "true":
         return Response(status_code=204, headers={"HX-Redirect": url})
     return RedirectResponse(url, status_code=303)
-
-
-def csrf_failed(renderer: Renderer, request: Request) -> Response:
-    context = {"message": "The form expired or came from another site. Reload and try again."}
-    return renderer.render(request, "error.html", context, status_code=403)

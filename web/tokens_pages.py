@@ -12,8 +12,7 @@ from starlette.routing import BaseRoute, Route
 
 from backend import clock
 from web.forms import field_errors
-from web.sections import CsrfFailed, Page, Renderer, Section
-from web.signin_pages import csrf_failed
+from web.sections import Page, Renderer, Section
 
 TOKENS = Page(
     path="/account/tokens",
@@ -29,13 +28,24 @@ class TokenPages:
         self.client = renderer.client
 
     def routes(self) -> list[BaseRoute]:
+        actions = {
+            "": ("tokens", self._issue),
+            "/{id}/delete": ("tokens", self._delete),
+            "/send-code": ("tokens", self._send_code),
+            "/credentials": ("api_credentials", self._generate),
+            "/credentials/remove": ("api_credentials", self._remove),
+            "/credentials/send-code": ("api_credentials", self._send_code),
+        }
         return [
             Route(TOKENS.path, self.show, methods=["GET"]),
-            Route(TOKENS.path, self.issue, methods=["POST"]),
-            Route(TOKENS.path + "/{id}/delete", self.delete, methods=["POST"]),
-            Route(TOKENS.path + "/credentials", self.generate_credentials, methods=["POST"]),
-            Route(TOKENS.path + "/credentials/remove", self.remove_credentials, methods=["POST"]),
-            Route(TOKENS.path + "/send-code", self.send_code, methods=["POST"]),
+            *(
+                Route(
+                    TOKENS.path + path,
+                    self.renderer.form_endpoint(TOKENS, section, action),
+                    methods=["POST"],
+                )
+                for path, (section, action) in actions.items()
+            ),
         ]
 
     async def show(self, request: Request) -> Response:
@@ -46,35 +56,6 @@ class TokenPages:
                 request, identity, TOKENS, "tokens", {"confirm_delete": confirm}
             )
         return await self.renderer.page(request, identity, TOKENS)
-
-    async def issue(self, request: Request) -> Response:
-        return await self._handle(request, "tokens", self._issue)
-
-    async def delete(self, request: Request) -> Response:
-        return await self._handle(request, "tokens", self._delete)
-
-    async def generate_credentials(self, request: Request) -> Response:
-        return await self._handle(request, "api_credentials", self._generate)
-
-    async def remove_credentials(self, request: Request) -> Response:
-        return await self._handle(request, "api_credentials", self._remove)
-
-    async def send_code(self, request: Request) -> Response:
-        """Email or SMS users ask for the code a token or credentials need."""
-        form = await request.form()
-        section = "api_credentials" if form.get("section") == "api_credentials" else "tokens"
-        return await self._handle(request, section, self._send_code)
-
-    async def _handle(self, request: Request, section: str, action) -> Response:
-        try:
-            form = await self.renderer.form(request)
-        except CsrfFailed:
-            return csrf_failed(self.renderer, request)
-        identity = await self.renderer.identity(request)
-        if identity.user is None:
-            return await self.renderer.page(request, identity, TOKENS)
-        state, status = await action(request, identity, form)
-        return await self.renderer.respond(request, identity, TOKENS, section, state, status)
 
     async def _issue(self, request, identity, form) -> tuple[dict[str, Any], int]:
         values = {name: str(form.get(name, "")) for name in ("name", "expiry", "custom_date")}

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from web.account_pages import ACCOUNT
 from web.forms import field_errors
-from web.sections import CsrfFailed, Renderer
-from web.signin_pages import csrf_failed
+from web.sections import Renderer
 
 SECTION = "two_factor"
 BASE = "/account/two-factor"
@@ -35,23 +32,13 @@ class TwoFactorPages:
             "/devices/forget-all": self._forget_all,
         }
         return [
-            Route(BASE + path, self._handler(action), methods=["POST"])
+            Route(
+                BASE + path,
+                self.renderer.form_endpoint(ACCOUNT, SECTION, action),
+                methods=["POST"],
+            )
             for path, action in actions.items()
         ]
-
-    def _handler(self, action):
-        async def handle(request: Request) -> Response:
-            try:
-                form = await self.renderer.form(request)
-            except CsrfFailed:
-                return csrf_failed(self.renderer, request)
-            identity = await self.renderer.identity(request)
-            if identity.user is None:
-                return await self.renderer.page(request, identity, ACCOUNT)
-            state, status = await action(request, identity, form)
-            return await self.renderer.respond(request, identity, ACCOUNT, SECTION, state, status)
-
-        return handle
 
     async def _run(self, request, identity, operation: str, **variables) -> tuple[dict, dict]:
         outcome = await self.client.execute(operation, request, identity, **variables)

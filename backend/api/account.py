@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from backend.accounts import email_change, groups, password_change, profile
 from backend.api.context import Context
-from backend.api.errors import UserError, unauthenticated, user_errors
+from backend.api.errors import UserError, user_errors
 from backend.api.types import Group, User
 from backend.audit import service as audit
 from backend.audit.descriptions import describe
@@ -223,7 +223,7 @@ class AccountMutations:
             }
         )
         try:
-            user = _viewer(context)
+            user = context.require_viewer()
             sent = await profile.update(context.services, user, context.client, changes)
         except DomainError as error:
             return UpdateAccountPayload(user_errors=user_errors(error))
@@ -235,7 +235,7 @@ class AccountMutations:
     ) -> ViewerPayload:
         context = info.context
         try:
-            user = _viewer(context)
+            user = context.require_viewer()
             await email_change.verify(context.services, user, context.client, input.code)
         except DomainError as error:
             return ViewerPayload(user_errors=user_errors(error))
@@ -247,7 +247,7 @@ class AccountMutations:
     ) -> ViewerPayload:
         context = info.context
         try:
-            user = _viewer(context)
+            user = context.require_viewer()
             session = context.identity.session
             await password_change.change(
                 context.services,
@@ -266,7 +266,7 @@ class AccountMutations:
     async def join_group(self, info: Info[Context, None], input: GroupInput) -> GroupPayload:
         context = info.context
         try:
-            group = await groups.join(_viewer(context), input.name, context.client)
+            group = await groups.join(context.require_viewer(), input.name, context.client)
         except DomainError as error:
             return GroupPayload(user_errors=user_errors(error))
         return GroupPayload(group=Group.from_model(group))
@@ -275,7 +275,7 @@ class AccountMutations:
     async def leave_group(self, info: Info[Context, None], input: GroupInput) -> GroupPayload:
         context = info.context
         try:
-            group = await groups.leave(_viewer(context), input.name, context.client)
+            group = await groups.leave(context.require_viewer(), input.name, context.client)
         except DomainError as error:
             return GroupPayload(user_errors=user_errors(error))
         return GroupPayload(group=Group.from_model(group))
@@ -286,7 +286,7 @@ class AccountMutations:
     ) -> RevokeSessionPayload:
         context = info.context
         try:
-            user = _viewer(context)
+            user = context.require_viewer()
             if not input.id.isdigit() or not await sessions.revoke(user, int(input.id)):
                 raise NotFound()
             await record("session.revoked", user=user, client=context.client)
@@ -300,7 +300,7 @@ class AccountMutations:
     ) -> SignOutOtherSessionsPayload:
         context = info.context
         try:
-            user = _viewer(context)
+            user = context.require_viewer()
             current = context.identity.session
             count = await sessions.end_others(user, current.id if current else 0)
             await record(
@@ -309,9 +309,3 @@ class AccountMutations:
         except DomainError as error:
             return SignOutOtherSessionsPayload(user_errors=user_errors(error))
         return SignOutOtherSessionsPayload(signed_out_count=count)
-
-
-def _viewer(context: Context):
-    if context.viewer is None:
-        raise unauthenticated()
-    return context.viewer

@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from backend.accounts.models import User
 from backend.client import ClientInfo
+from backend.errors import DomainError
 from backend.server.cookies import clear_session_cookie, set_device_cookie, set_session_cookie
 from backend.services import Services
 from backend.sessions.models import Session
@@ -34,6 +35,12 @@ class Context:
 
     @property
     def viewer(self) -> User | None:
+        return self.identity.user
+
+    def require_viewer(self) -> User:
+        """The signed-in user; raises UNAUTHENTICATED (a userError) for anonymous requests."""
+        if self.identity.user is None:
+            raise DomainError("UNAUTHENTICATED", "Sign in first.")
         return self.identity.user
 
     def start_session(self, user: User, session: Session, token: str) -> None:

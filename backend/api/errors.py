@@ -49,10 +49,6 @@ def user_errors(error: DomainError) -> list[UserError]:
     ]
 
 
-def unauthenticated() -> DomainError:
-    return DomainError("UNAUTHENTICATED", "Sign in first.")
-
-
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)

@@ -8,7 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from backend.api.context import Context
-from backend.api.errors import UserError, unauthenticated, user_errors
+from backend.api.errors import UserError, user_errors
 from backend.api.twofactor import TwoFactorMethod
 from backend.api.types import User
 from backend.errors import DomainError
@@ -142,8 +142,10 @@ class SignInMutations:
         self, info: Info[Context, None], input: SignOutInput | None = None
     ) -> SignOutPayload:
         context = info.context
-        if context.identity.session is None:
-            return SignOutPayload(user_errors=user_errors(unauthenticated()))
+        if context.identity.session is None:  # a bearer token has no session to end
+            return SignOutPayload(
+                user_errors=user_errors(DomainError("UNAUTHENTICATED", "Sign in first."))
+            )
         everywhere = bool(input and input.everywhere)
         await signin.sign_out(
             context.identity.session_token, context.viewer, context.client, everywhere=everywhere

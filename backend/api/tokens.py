@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from backend import clock
 from backend.api.context import Context
-from backend.api.errors import UserError, unauthenticated, user_errors
+from backend.api.errors import UserError, user_errors
 from backend.errors import DomainError, NotFound
 from backend.tokens import credentials as api_credentials
 from backend.tokens import models
@@ -142,7 +142,7 @@ class TokenMutations:
     ) -> IssueTokenPayload:
         context = info.context
         try:
-            user = _viewer(context)
+            user = context.require_viewer()
             issued = await tokens.issue(
                 context.services,
                 user,
@@ -164,7 +164,7 @@ class TokenMutations:
     ) -> DeleteTokenPayload:
         context = info.context
         try:
-            await tokens.delete(_viewer(context), _numeric_id(input.id), context.client)
+            await tokens.delete(context.require_viewer(), _numeric_id(input.id), context.client)
         except DomainError as error:
             return DeleteTokenPayload(user_errors=user_errors(error))
         return DeleteTokenPayload(deleted_token_id=input.id)
@@ -177,7 +177,7 @@ class TokenMutations:
         try:
             generated = await api_credentials.generate_for(
                 context.services,
-                _viewer(context),
+                context.require_viewer(),
                 context.client,
                 password=input.password,
                 otp=input.otp,
@@ -199,16 +199,10 @@ class TokenMutations:
     ) -> RemoveApiCredentialsPayload:
         context = info.context
         try:
-            await api_credentials.remove(_viewer(context), input.client_id, context.client)
+            await api_credentials.remove(context.require_viewer(), input.client_id, context.client)
         except DomainError as error:
             return RemoveApiCredentialsPayload(user_errors=user_errors(error))
         return RemoveApiCredentialsPayload(removed_client_id=input.client_id)
-
-
-def _viewer(context: Context):
-    if context.viewer is None:
-        raise unauthenticated()
-    return context.viewer
 
 
 def _numeric_id(value: str) -> int:

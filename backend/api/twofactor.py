@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from backend import stepup
 from backend.api.context import Context
-from backend.api.errors import UserError, unauthenticated, user_errors
+from backend.api.errors import UserError, user_errors
 from backend.client import describe_user_agent
 from backend.errors import DomainError, NotFound
 from backend.twofactor import devices, recovery_codes
@@ -178,7 +178,7 @@ class TwoFactorMutations:
         context = info.context
         try:
             setup = await twofactor.start_totp_setup(
-                context.services, _viewer(context), context.client, password=input.password
+                context.services, context.require_viewer(), context.client, password=input.password
             )
         except DomainError as error:
             return StartTotpSetupPayload(user_errors=user_errors(error))
@@ -202,7 +202,7 @@ class TwoFactorMutations:
                 raise DomainError("VALIDATION_FAILED", "Use startTotpSetup for an app.", "method")
             await twofactor.start_code_setup(
                 context.services,
-                _viewer(context),
+                context.require_viewer(),
                 context.client,
                 method=input.method.value,
                 password=input.password,
@@ -225,7 +225,7 @@ class TwoFactorMutations:
     ) -> TwoFactorPayload:
         context = info.context
         try:
-            user = _viewer(context)
+            user = context.require_viewer()
             await twofactor.set_policy(
                 context.services,
                 user,
@@ -244,7 +244,7 @@ class TwoFactorMutations:
     ) -> TwoFactorPayload:
         context = info.context
         try:
-            user = _viewer(context)
+            user = context.require_viewer()
             await twofactor.disable(
                 context.services, user, context.client, password=input.password, code=input.code
             )
@@ -259,7 +259,7 @@ class TwoFactorMutations:
         context = info.context
         try:
             codes = await twofactor.regenerate_recovery_codes(
-                context.services, _viewer(context), context.client, password=input.password
+                context.services, context.require_viewer(), context.client, password=input.password
             )
         except DomainError as error:
             return RecoveryCodesPayload(user_errors=user_errors(error))
@@ -272,7 +272,7 @@ class TwoFactorMutations:
         context = info.context
         try:
             method = await stepup.send_step_up_code(
-                context.services, _viewer(context), context.client, password=input.password
+                context.services, context.require_viewer(), context.client, password=input.password
             )
         except DomainError as error:
             return SendStepUpCodePayload(user_errors=user_errors(error))
@@ -284,7 +284,7 @@ class TwoFactorMutations:
     ) -> ForgetTrustedDevicesPayload:
         context = info.context
         try:
-            user = _viewer(context)
+            user = context.require_viewer()
             if not input.id.isdigit() or not await devices.forget(user, int(input.id)):
                 raise NotFound()
         except DomainError as error:
@@ -297,7 +297,7 @@ class TwoFactorMutations:
     ) -> ForgetTrustedDevicesPayload:
         context = info.context
         try:
-            count = await devices.forget_all(_viewer(context))
+            count = await devices.forget_all(context.require_viewer())
         except DomainError as error:
             return ForgetTrustedDevicesPayload(user_errors=user_errors(error))
         return ForgetTrustedDevicesPayload(forgotten_count=count)
@@ -306,14 +306,8 @@ class TwoFactorMutations:
 async def _confirm(context: Context, code: str, method: str | None) -> RecoveryCodesPayload:
     try:
         codes = await twofactor.confirm_setup(
-            context.services, _viewer(context), context.client, code=code, method=method
+            context.services, context.require_viewer(), context.client, code=code, method=method
         )
     except DomainError as error:
         return RecoveryCodesPayload(user_errors=user_errors(error))
     return RecoveryCodesPayload(recovery_codes=codes)
-
-
-def _viewer(context: Context):
-    if context.viewer is None:
-        raise unauthenticated()
-    return context.viewer
