@@ -21,7 +21,7 @@ from backend import clock
 from backend.config import Settings, SmtpSettings
 from backend.database import apply_migrations
 from backend.server.app import create_app
-from tests.helpers import GraphQL
+from tests.helpers import GraphQL, make_user
 from tests.outboxes import sms_webhook, smtp_server
 
 POSTGRES_URL = os.environ.get("LATCHKEY_TEST_DATABASE_URL", "")
@@ -126,6 +126,14 @@ def new_client(app: object):
 @pytest.fixture
 def gql(client: httpx.AsyncClient) -> GraphQL:
     return GraphQL(client)
+
+
+@pytest.fixture
+async def alice(gql: GraphQL, settings: Settings):
+    """The user alice, signed in on `client`."""
+    user = await make_user(settings, "alice")
+    await gql.sign_in("alice")
+    return user
 
 
 @pytest.fixture

@@ -24,13 +24,6 @@ def settings(database_url, smtp):
     return settings_for(database_url, smtp=smtp_settings(smtp.port))
 
 
-@pytest.fixture
-async def alice(gql, settings):
-    user = await make_user(settings, "alice")
-    await gql.sign_in("alice")
-    return user
-
-
 async def update(gql, **fields) -> dict:
     return (await gql(UPDATE, {"input": fields}))["updateAccount"]
 

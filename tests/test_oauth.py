@@ -29,13 +29,6 @@ mutation($clientId: String!) {
 
 
 @pytest.fixture
-async def alice(gql, settings):
-    user = await make_user(settings, "alice")
-    await gql.sign_in("alice")
-    return user
-
-
-@pytest.fixture
 async def credentials(gql, alice) -> tuple[str, str]:
     data = (await gql(GENERATE, {"password": PASSWORD}))["generateApiCredentials"]
     assert data["userErrors"] == []

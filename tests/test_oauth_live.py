@@ -6,10 +6,10 @@ import httpx
 import pytest
 from authlib.integrations.httpx_client import OAuth2Client
 
+from tests.cli_helpers import create_user
 from tests.conftest import settings_for
 from tests.helpers import ISSUE_TOKEN, PASSWORD, SIGN_IN, days_ahead
 from tests.live import live_server
-from tests.oauth_helpers import create_user
 
 VIEWER = {"query": "{ viewer { username tokens { name } } }"}
 GENERATE = """mutation { generateApiCredentials(input: {password: "%s"}) {

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import subprocess
 
-import pytest
-
 from backend.accounts import groups
 from tests.conftest import settings_for
 from tests.helpers import GraphQL, make_user
@@ -27,13 +25,6 @@ LEAVE = (
     "mutation($n: String!) { leaveGroup(input: {name: $n}) { group { name } userErrors { code } } }"
 )
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:140.0) Gecko/20100101 Firefox/140.0"
-
-
-@pytest.fixture
-async def alice(gql, settings):
-    user = await make_user(settings, "alice")
-    await gql.sign_in("alice")
-    return user
 
 
 async def test_sessions_are_listed_with_the_browser_in_words(gql, new_client, alice):

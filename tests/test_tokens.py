@@ -27,13 +27,6 @@ mutation($id: ID!) { deleteToken(input: {id: $id}) { deletedTokenId userErrors {
 """
 
 
-@pytest.fixture
-async def alice(gql, settings):
-    user = await make_user(settings, "alice")
-    await gql.sign_in("alice")
-    return user
-
-
 def codes(payload):
     return [(error["field"], error["code"]) for error in payload["userErrors"]]
 

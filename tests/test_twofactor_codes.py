@@ -9,7 +9,7 @@ import pytest
 from backend import clock
 from backend.accounts.models import User
 from tests.conftest import settings_for, smtp_settings
-from tests.helpers import PASSWORD, make_user
+from tests.helpers import PASSWORD
 from tests.twofactor_helpers import CONFIRM_CODES, START_CODES, TWO_FACTOR, code_in, verify
 
 RESEND = """mutation($ch: String!) { resendSignInCode(input: {challenge: $ch}) {
@@ -19,13 +19,6 @@ RESEND = """mutation($ch: String!) { resendSignInCode(input: {challenge: $ch}) {
 @pytest.fixture
 def settings(database_url, smtp, sms):
     return settings_for(database_url, smtp=smtp_settings(smtp.port), sms_webhook_url=sms.url)
-
-
-@pytest.fixture
-async def alice(gql, settings):
-    user = await make_user(settings, "alice")
-    await gql.sign_in("alice")
-    return user
 
 
 def codes(payload) -> list[str]:

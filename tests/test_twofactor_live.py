@@ -6,10 +6,10 @@ import asyncio
 
 import httpx
 
+from tests.cli_helpers import create_user
 from tests.conftest import settings_for
 from tests.helpers import PASSWORD, SIGN_IN
 from tests.live import live_server
-from tests.oauth_helpers import create_user
 from tests.twofactor_helpers import CONFIRM_TOTP, START_TOTP, VERIFY, oathtool
 
 

@@ -37,13 +37,6 @@ def settings(database_url, smtp):
     return settings_for(database_url, smtp=smtp_settings(smtp.port))
 
 
-@pytest.fixture
-async def alice(gql, settings):
-    user = await make_user(settings, "alice")
-    await gql.sign_in("alice")
-    return user
-
-
 def codes(payload) -> list[str]:
     return [error["code"] for error in payload["userErrors"]]
 

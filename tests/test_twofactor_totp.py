@@ -11,7 +11,7 @@ import pytest
 from backend import clock
 from backend.audit.models import SecurityEvent
 from backend.twofactor.models import PendingSetup, RecoveryCode, TwoFactor
-from tests.helpers import PASSWORD, make_user
+from tests.helpers import PASSWORD
 from tests.twofactor_helpers import (
     CONFIRM_TOTP,
     START_TOTP,
@@ -21,13 +21,6 @@ from tests.twofactor_helpers import (
     oathtool,
     verify,
 )
-
-
-@pytest.fixture
-async def alice(gql, settings):
-    user = await make_user(settings, "alice")
-    await gql.sign_in("alice")
-    return user
 
 
 def codes(payload) -> list[str]:

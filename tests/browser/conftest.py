@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -12,9 +11,10 @@ import pytest
 from playwright.async_api import Browser, async_playwright
 
 from backend.config import Settings
+from tests.cli_helpers import create_user as cli_create_user
 from tests.conftest import IN_CI, settings_for
 from tests.helpers import PASSWORD
-from tests.live import LATCHKEY, environment, live_server
+from tests.live import live_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 HAVE_CHROMIUM = os.path.exists(CHROMIUM)
@@ -36,25 +36,7 @@ def server(browser_settings: Settings) -> Iterator[str]:
 
 @pytest.fixture
 def create_user(browser_settings: Settings):
-    def create(username: str, password: str = PASSWORD) -> None:
-        subprocess.run(
-            [
-                str(LATCHKEY),
-                "user",
-                "create",
-                username,
-                "--email",
-                f"{username}@example.com",
-                "--password-stdin",
-            ],
-            input=password + "\n",
-            text=True,
-            check=True,
-            capture_output=True,
-            env=environment(browser_settings),
-        )
-
-    return create
+    return lambda username, password=PASSWORD: cli_create_user(browser_settings, username, password)
 
 
 @pytest.fixture

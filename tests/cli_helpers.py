@@ -1,14 +1,16 @@
-"""Helpers for tests against `latchkey serve` subprocesses."""
+"""Helpers for tests that use the `latchkey` command, as an operator would."""
 
 from __future__ import annotations
 
 import subprocess
 
+from backend.config import Settings
 from tests.helpers import PASSWORD
 from tests.live import LATCHKEY, environment
 
 
-def create_user(settings, username: str = "alice") -> None:
+def create_user(settings: Settings, username: str = "alice", password: str = PASSWORD) -> None:
+    """`latchkey user create`, with the password on standard input."""
     subprocess.run(
         [
             str(LATCHKEY),
@@ -19,7 +21,7 @@ def create_user(settings, username: str = "alice") -> None:
             f"{username}@example.com",
             "--password-stdin",
         ],
-        input=PASSWORD,
+        input=password,
         text=True,
         check=True,
         capture_output=True,
