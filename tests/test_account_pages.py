@@ -11,7 +11,7 @@ from backend.accounts.models import User
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import PASSWORD, GraphQL, make_user
 from tests.test_pages import sign_in
-from tests.twofactor_helpers import code_in
+from tests.twofactor_helpers import CONFIRM_CODES, START_CODES, code_in
 
 
 @pytest.fixture
@@ -140,3 +140,24 @@ async def test_the_security_log_on_the_page_uses_the_viewer_time_zone(client, pa
     log = listing.text.split('id="security_log"')[1]
     assert re.search(r'data-kind="sign_in.succeeded">\s*<td class="when">[^<]+ E[SD]T<', log)
     assert "Times are in America/New_York" in log
+
+
+async def test_an_email_user_turns_two_factor_off_with_a_code_sent_from_the_page(
+    client, gql, page, smtp
+):
+    await gql(START_CODES, {"m": "EMAIL", "p": PASSWORD})
+    await gql(CONFIRM_CODES, {"c": code_in(smtp.text(smtp.messages[-1]))})
+    page = await client.get("/account")
+    form = {"csrf_token": csrf(page.text), "password": PASSWORD}
+
+    sent = await client.post("/account/two-factor/disable/send-code", data=form)
+    assert sent.status_code == 200 and "We sent you a code" in sent.text
+    still_on = await client.post("/account/two-factor/disable", data={**form, "otp": "000000"})
+    assert still_on.status_code == 422 and "That code is not valid" in still_on.text
+
+    code = code_in(smtp.text(smtp.messages[-1]))
+    turned_off = await client.post("/account/two-factor/disable", data={**form, "otp": code})
+    assert turned_off.status_code == 200
+    assert (await gql("{ viewer { twoFactor { enabled } } }"))["viewer"]["twoFactor"] == {
+        "enabled": False
+    }

@@ -8,7 +8,7 @@ from starlette.routing import BaseRoute, Route
 
 from web.account_pages import ACCOUNT
 from web.forms import field_errors
-from web.sections import Renderer
+from web.sections import Action, Renderer
 
 SECTION = "two_factor"
 BASE = "/account/two-factor"
@@ -27,6 +27,8 @@ class TwoFactorPages:
             "/confirm": self._confirm,
             "/policy": self._policy,
             "/disable": self._disable,
+            "/policy/send-code": self._send_code_for("policy"),
+            "/disable/send-code": self._send_code_for("disable"),
             "/recovery-codes": self._regenerate,
             "/devices/{id}/forget": self._forget,
             "/devices/forget-all": self._forget_all,
@@ -84,7 +86,7 @@ class TwoFactorPages:
             "SetTwoFactorPolicy",
             policy=str(form.get("policy", "")),
             password=str(form.get("password", "")),
-            code=str(form.get("code", "")),
+            code=str(form.get("otp", "")),
         )
         return ({"policy_errors": errors}, 422) if errors else ({"saved": "policy"}, 200)
 
@@ -94,9 +96,23 @@ class TwoFactorPages:
             identity,
             "DisableTwoFactor",
             password=str(form.get("password", "")),
-            code=str(form.get("code", "")),
+            code=str(form.get("otp", "")),
         )
         return ({"disable_errors": errors}, 422) if errors else ({"saved": "disabled"}, 200)
+
+    def _send_code_for(self, form_name: str) -> Action:
+        """Email or text a step-up code for the policy or the turn-off form."""
+
+        async def send_code(request, identity, form) -> State:
+            payload, errors = await self._run(
+                request, identity, "SendStepUpCode", password=str(form.get("password", ""))
+            )
+            state = {"policy": str(form.get("policy", ""))} if form_name == "policy" else {}
+            if errors:
+                return {**state, f"{form_name}_errors": errors}, 422
+            return {**state, "code_sent": form_name}, 200
+
+        return send_code
 
     async def _regenerate(self, request, identity, form) -> State:
         payload, errors = await self._run(

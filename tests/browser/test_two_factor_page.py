@@ -62,7 +62,7 @@ async def test_set_up_sign_in_remember_forget(browser, server, create_user):
     # Only ask on devices not remembered; a recovery code stands in for the app here.
     await section.get_by_label("Only from a device").check()
     await section.locator("#policy-password").fill(PASSWORD)
-    await section.locator("#policy-code").fill(recovery[0])
+    await section.locator("#policy-otp").fill(recovery[0])
     await section.get_by_role("button", name="Save").click()
     await expect(section.get_by_role("status")).to_have_text("Saved.")
     await page.screenshot(path=screenshot_path("two-factor-on"), full_page=True)
