@@ -13,7 +13,7 @@ from backend.client import ClientInfo
 from backend.errors import DomainError, InvalidCredentials
 from backend.services import Services
 from backend.throttle import service as throttle
-from backend.throttle.keys import account_key
+from backend.throttle.keys import account_key, step_up_key
 from backend.twofactor import verification
 from backend.twofactor.models import TwoFactor
 
@@ -37,13 +37,20 @@ async def confirm(
 async def confirm_password(
     services: Services, user: User, client: ClientInfo, *, password: str, purpose: str
 ) -> None:
-    """The password alone, throttled together with sign-in failures of the account."""
-    key = account_key(user.username)
+    """The password alone, with a lock of its own that also feeds the sign-in lock.
+
+    Wrong passwords here count toward signing in too, so a stolen session is no
+    guessing oracle. But a sign-in lock an attacker caused does not stop the user who
+    is already signed in from changing the password.
+    """
+    key = step_up_key(user)
     await throttle.check(key)
     if not await services.hasher.verify(user.password_hash, password):
         await throttle.fail(key, throttle.PER_ACCOUNT)
+        await throttle.fail(account_key(user.username), throttle.PER_ACCOUNT)
         await record(f"{purpose}.failed", user=user, client=client, reason="password")
         raise InvalidCredentials(field="password")
+    await throttle.clear(key)
 
 
 async def verify_second_factor(

@@ -44,6 +44,7 @@ async def change(gql, new: str, repeat: str | None = None, current: str = PASSWO
         ("qwertyuiopasdfgh", ("newPassword", "PASSWORD_TOO_COMMON")),
         ("aliceliddell2024!", ("newPassword", "PASSWORD_TOO_SIMILAR")),
         ("alice@example.com1", ("newPassword", "PASSWORD_TOO_SIMILAR")),
+        ("aliceliddell latchkey", ("newPassword", "PASSWORD_TOO_SIMILAR")),
         (PASSWORD, ("newPassword", "PASSWORD_UNCHANGED")),
     ],
 )
@@ -59,6 +60,8 @@ async def test_the_policy(gql, alice, new, expected):
         "🔑🌵🚲🎻🦊🍋🧭🪁🛶🌋🎲🧩🪴🦉🍄",  # 15 code points, all outside the BMP
         "xkq9vbn2ml4pzr8t",
         "zyxwvutsr qponm lkj",
+        "maple calico axle mile",  # the letters of alice@example.com, in another order
+        "example decimal call",
         "long:256",
     ],
 )

@@ -55,7 +55,7 @@ def _too_similar(password: str, personal: list[str]) -> bool:
     for word in {w.casefold() for w in personal + ["latchkey"] if len(w) >= 3}:
         if word in folded and len(folded) - len(word) < 8:
             return True
-        if SequenceMatcher(None, folded, word).quick_ratio() >= SIMILARITY:
+        if SequenceMatcher(None, folded, word).ratio() >= SIMILARITY:
             return True
     return False
 

@@ -1,5 +1,6 @@
-"""What the sign-in throttle counts: accounts (by canonical name) and client addresses."""
+"""What the throttle counts: accounts (by canonical name), client addresses, step-ups."""
 
+from backend.accounts.models import User
 from backend.accounts.service import username_key
 from backend.client import ClientInfo
 
@@ -11,3 +12,7 @@ def account_key(username: str) -> str:
 
 def address_key(client: ClientInfo) -> str:
     return f"sign-in:address:{client.ip_address}"
+
+
+def step_up_key(user: User) -> str:
+    return f"step-up:password:{user.id}"
