@@ -25,6 +25,8 @@ async def test_graphiql_can_be_turned_off(database_url):
         query = "{ __schema { types { name } } }"
         introspection = await http.post("/graphql", json={"query": query})
         assert "introspection has been disabled" in introspection.text
+        typo = await http.post("/graphql", json={"query": "{ viewr { username } }"})
+        assert "viewr" in typo.text and "Did you mean" not in typo.text
 
 
 async def test_queries_and_mutations_are_not_run_over_get(client):

@@ -17,6 +17,7 @@ from strawberry.extensions import (
 )
 from strawberry.extensions.max_aliases import create_validator as alias_limit
 from strawberry.extensions.query_depth_limiter import create_validator as depth_limit
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import Info
 
@@ -81,7 +82,9 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)
+    # Without introspection, "Did you mean ...?" would still spell out the schema.
+    config = StrawberryConfig(disable_field_suggestions=not introspection)
+    return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions, config=config)
 
 
 schema = build_schema()
