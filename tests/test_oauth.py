@@ -9,6 +9,7 @@ import pytest
 
 from backend import clock
 from backend.audit.models import SecurityEvent
+from backend.tokens import credentials as api_credentials
 from backend.tokens.models import AccessToken, ApiCredential
 from tests.helpers import PASSWORD, GraphQL, exchange, issue_token, make_user
 
@@ -180,6 +181,17 @@ async def test_regenerating_stops_the_old_secret_and_its_access_tokens_at_once(
     )
     assert response.status_code == 401
     assert await ApiCredential.all().count() == 1
+
+
+async def test_an_exchange_that_checked_the_old_secret_before_a_regeneration_gets_nothing(
+    gql, credentials
+):
+    client_id, old_secret = credentials
+    checked = await api_credentials.authenticate(client_id, old_secret)
+    await gql(GENERATE, {"password": PASSWORD})  # commits between the check and the insert
+    with pytest.raises(api_credentials.ClientRefused):
+        await api_credentials.issue_access_token_for(checked, timedelta(minutes=5))
+    assert not await AccessToken.exists()
 
 
 async def test_generating_needs_the_password(gql, alice):

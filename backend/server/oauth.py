@@ -87,7 +87,10 @@ class OAuthEndpoints:
                 ) from None
         elif grant_type == "client_credentials":
             credential = await self._client(request, form)
-            issued = await api_credentials.issue_access_token_for(credential, lifetime)
+            try:
+                issued = await api_credentials.issue_access_token_for(credential, lifetime)
+            except api_credentials.ClientRefused:
+                raise invalid_client() from None
         else:
             raise OAuthError(
                 "unsupported_grant_type",

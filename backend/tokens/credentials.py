@@ -54,17 +54,17 @@ async def generate_for(
 
 
 async def _replace_secret(user: User, secret: str) -> ApiCredential:
+    """A new row under the same client id: the old row's access tokens go with it.
+
+    A new row, not an update, so that an exchange which checked the old secret just
+    before cannot store a token afterwards: its insert refers to a row that is gone.
+    """
     credential = await ApiCredential.get_or_none(user_id=user.id)
-    if credential is None:
-        return await ApiCredential.create(
-            user=user, client_id=new_client_id(), secret_hash=digest(secret)
-        )
-    await AccessToken.filter(api_credential_id=credential.id).delete()
-    credential.secret_hash = digest(secret)
-    credential.created_at = clock.now()
-    credential.last_used_at = None
-    await credential.save(update_fields=["secret_hash", "created_at", "last_used_at"])
-    return credential
+    client_id = credential.client_id if credential else new_client_id()
+    if credential is not None:
+        await AccessToken.filter(api_credential_id=credential.id).delete()
+        await credential.delete()
+    return await ApiCredential.create(user=user, client_id=client_id, secret_hash=digest(secret))
 
 
 async def remove(user: User, client_id: str, client: ClientInfo) -> None:
@@ -96,9 +96,12 @@ async def issue_access_token_for(
     credential: ApiCredential, lifetime: timedelta
 ) -> IssuedAccessToken:
     """The client_credentials grant: an access token that speaks for the credential's user."""
-    issued = await issue_access_token(
-        lifetime, user_id=credential.user_id, api_credential_id=credential.id
-    )
+    try:
+        issued = await issue_access_token(
+            lifetime, user_id=credential.user_id, api_credential_id=credential.id
+        )
+    except IntegrityError:  # regenerated or removed since the secret was checked
+        raise ClientRefused from None
     now = clock.now()
     if credential.last_used_at is None or now - credential.last_used_at >= LAST_USED_RESOLUTION:
         await ApiCredential.filter(id=credential.id).update(last_used_at=now)
