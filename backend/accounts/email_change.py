@@ -17,6 +17,7 @@ from backend.client import ClientInfo
 from backend.crypto import keyed_digest, same
 from backend.errors import DomainError
 from backend.notifications.email import Email
+from backend.notifications.notices import tell
 from backend.services import Services
 
 LIFETIME = timedelta(hours=1)
@@ -74,24 +75,13 @@ async def verify(services: Services, user: User, client: ClientInfo, code: str) 
         raise DomainError("CONFLICT", "Another account uses this email address.", "email") from None
     user.email, user.email_key = change.new_email, email_key(change.new_email)
     await tell(
-        services,
+        services.mailer,
         old_email,
         "Your email address changed",
         f"The email address of your Latchkey account {user.username} is now "
         f"{change.new_email}. Mail will no longer come to this address.",
     )
     return change.new_email
-
-
-async def tell(services: Services, to: str, subject: str, text: str) -> None:
-    await services.mailer.send(
-        Email(
-            to=to,
-            subject=subject,
-            body=f"{text}\n\nIf this was not you, sign in and change your password, or contact "
-            "your administrator.",
-        )
-    )
 
 
 def _hash(services: Services, code: str) -> str:

@@ -6,12 +6,12 @@ from tortoise.transactions import in_transaction
 
 from backend import clock, stepup
 from backend.accounts import password_policy
-from backend.accounts.email_change import tell
 from backend.accounts.models import User
 from backend.accounts.passwords import normalize
 from backend.audit.service import record
 from backend.client import ClientInfo
 from backend.errors import DomainError, InvalidCredentials, Problem
+from backend.notifications.notices import tell
 from backend.services import Services
 from backend.sessions.models import Session
 from backend.twofactor import devices
@@ -47,7 +47,7 @@ async def change(
         await record("password.changed", user=user, client=client)
     user.password_hash = new_hash
     await tell(
-        services,
+        services.mailer,
         user.email,
         "Your password changed",
         "The password of your Latchkey account was changed. Every other session was signed out.",

@@ -17,6 +17,7 @@ from backend.accounts.service import email_key, normalize_email
 from backend.audit.service import record
 from backend.client import ClientInfo
 from backend.errors import DomainError, Problem
+from backend.notifications.notices import tell
 from backend.services import Services
 from backend.twofactor.models import TwoFactor
 
@@ -62,8 +63,8 @@ async def update(
     if code:
         await email_change.send_code(services, user, new_email, code)
     if phone_changes:
-        await email_change.tell(
-            services,
+        await tell(
+            services.mailer,
             user.email,
             "Your mobile phone number changed",
             "The mobile phone number of your account was changed.",

@@ -47,8 +47,8 @@ async def check(*keys: str) -> None:
         raise RateLimited(int((max(locked) - now).total_seconds()) + 1)
 
 
-async def fail(key: str, policy: Policy) -> None:
-    """Count one failure for `key` and lock it when the policy says so."""
+async def fail(key: str, policy: Policy) -> int:
+    """Count one failure for `key`, lock it when the policy says so; the failures so far."""
     now = clock.now()
     await ThrottleCounter.filter(key=key, updated_at__lt=now - policy.forget_after).update(
         failures=0, locked_until=None
@@ -57,6 +57,7 @@ async def fail(key: str, policy: Policy) -> None:
     delay = policy.delay_after(failures)
     if delay is not None:
         await ThrottleCounter.filter(key=key, failures=failures).update(locked_until=now + delay)
+    return failures
 
 
 async def clear(key: str) -> None:

@@ -14,6 +14,7 @@ from backend.audit.service import record
 from backend.client import ClientInfo
 from backend.crypto import digest, same
 from backend.errors import DomainError, NotFound
+from backend.notifications.notices import tell
 from backend.services import Services
 from backend.throttle import service as throttle
 from backend.tokens.format import Kind, generate, is_well_formed, new_client_id
@@ -50,6 +51,13 @@ async def generate_for(
             )
     except IntegrityError:  # a concurrent generate created them first
         raise DomainError("CONFLICT", "The credentials changed meanwhile; try again.") from None
+    await tell(
+        services.mailer,
+        user.email,
+        "New API credentials for your account",
+        f"A new client secret was generated for the API credentials {credential.client_id} of "
+        f"your Latchkey account {user.username}. Any earlier secret no longer works.",
+    )
     return GeneratedCredentials(credential, secret)
 
 

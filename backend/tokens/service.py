@@ -15,6 +15,7 @@ from backend.audit.service import record
 from backend.client import ClientInfo
 from backend.crypto import digest
 from backend.errors import DomainError, NotFound
+from backend.notifications.notices import tell
 from backend.services import Services
 from backend.tokens.format import Kind, generate, is_well_formed
 from backend.tokens.models import AccessToken, RefreshToken
@@ -58,6 +59,12 @@ async def issue(
             user=user, name=name, token_hash=digest(secret), expires_at=expires_at
         )
         await record("token.issued", user=user, client=client, token_id=token.id, name=name)
+    await tell(
+        services.mailer,
+        user.email,
+        "A new token for your account",
+        f"A refresh token named “{name}” was issued for your Latchkey account {user.username}.",
+    )
     return IssuedRefreshToken(token, secret)
 
 

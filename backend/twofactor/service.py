@@ -15,7 +15,7 @@ from backend.audit.service import record
 from backend.client import ClientInfo
 from backend.crypto import digest, random_token
 from backend.errors import DomainError
-from backend.notifications.email import Email
+from backend.notifications.notices import tell
 from backend.services import Services
 from backend.twofactor import devices, recovery_codes, totp, verification
 from backend.twofactor.factors import EMAIL, SMS, TOTP
@@ -160,9 +160,20 @@ async def set_policy(
     await stepup.confirm(
         services, user, client, password=password, otp=code, purpose="twofactor.policy"
     )
-    await TwoFactor.filter(id=two_factor.id).update(policy=policy)
-    await record("twofactor.policy_changed", user=user, client=client, policy=policy)
+    async with in_transaction():
+        await TwoFactor.filter(id=two_factor.id).update(policy=policy)
+        await record("twofactor.policy_changed", user=user, client=client, policy=policy)
     two_factor.policy = policy
+    when = {
+        "every_sign_in": "at every sign-in",
+        "unrecognized_device": "only when you sign in from a device it does not recognize",
+    }[policy]
+    await _tell(
+        services,
+        user,
+        "Two-factor authentication settings changed",
+        f"Latchkey now asks for your second factor {when}.",
+    )
     return two_factor
 
 
@@ -195,12 +206,14 @@ async def regenerate_recovery_codes(
     codes = recovery_codes.generate()
     async with in_transaction():
         await recovery_codes.replace_all(user, codes, services.settings.secret_key)
+        await devices.forget_all(user)  # trust was granted under the old codes
         await record("recovery_codes.regenerated", user=user, client=client)
     await _tell(
         services,
         user,
         "New recovery codes",
-        "New recovery codes were generated for your account; the old ones no longer work.",
+        "New recovery codes were generated for your account; the old ones no longer work, "
+        "and every recognized device was forgotten.",
     )
     return codes
 
@@ -321,14 +334,7 @@ async def _send_quietly(services: Services, user: User, method: str, purpose: st
 
 
 async def _tell(services: Services, user: User, subject: str, text: str) -> None:
-    body = (
-        f"{text}\n\nIf this was not you, sign in and change your password, or contact "
-        "your administrator."
-    )
-    try:
-        await services.mailer.send(Email(to=user.email, subject=subject, body=body))
-    except Exception:  # the change is made; a lost notice must not undo or hide it
-        log.exception("could not send a notice", extra={"user_id": user.id})
+    await tell(services.mailer, user.email, subject, text)
 
 
 def _method_name(method: str) -> str:

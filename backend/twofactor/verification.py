@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from backend.accounts.models import User
 from backend.audit.service import record
-from backend.client import ClientInfo
+from backend.client import ClientInfo, describe_user_agent
 from backend.errors import DomainError
+from backend.notifications.notices import tell
 from backend.services import Services
 from backend.throttle import service as throttle
 from backend.twofactor import recovery_codes
@@ -19,6 +20,10 @@ from backend.twofactor.models import TwoFactor
 class InvalidOtp(DomainError):
     def __init__(self, field: str = "code") -> None:
         super().__init__("INVALID_OTP", "That code is not valid. Check it and try again.", field)
+
+
+# Wrong codes after the right password: the user hears of it once per burst, not per try.
+FAILURES_WORTH_A_NOTICE = 3
 
 
 def throttle_key(user: User) -> str:
@@ -52,8 +57,11 @@ async def verify(
         ):
             await throttle.clear(key)
             await record("recovery_code.used", user=user, client=client, purpose=purpose)
+            await _tell_recovery_code_used(services, user)
             return
-    await throttle.fail(key, throttle.PER_ACCOUNT)
+    failures = await throttle.fail(key, throttle.PER_ACCOUNT)
+    if failures == FAILURES_WORTH_A_NOTICE:
+        await _tell_codes_failed(services, user, client)
     await record(
         "second_factor.failed",
         user=user,
@@ -63,3 +71,25 @@ async def verify(
         reason=reason,
     )
     raise InvalidOtp(field)
+
+
+async def _tell_recovery_code_used(services: Services, user: User) -> None:
+    left = await recovery_codes.remaining(user.id)
+    await tell(
+        services.mailer,
+        user.email,
+        "A recovery code was used",
+        f"A recovery code was used for your Latchkey account {user.username}. "
+        f"{left} unused recovery code{'' if left == 1 else 's'} left.",
+    )
+
+
+async def _tell_codes_failed(services: Services, user: User, client: ClientInfo) -> None:
+    await tell(
+        services.mailer,
+        user.email,
+        "Wrong codes for your account",
+        f"Someone entered the right password for your Latchkey account {user.username}, then "
+        f"{FAILURES_WORTH_A_NOTICE} wrong second-factor codes in a row, from address "
+        f"{client.ip_address} ({describe_user_agent(client.user_agent)}).",
+    )
