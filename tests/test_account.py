@@ -9,7 +9,7 @@ from backend.accounts.passwords import PasswordHasher
 from backend.twofactor.models import TwoFactor
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import PASSWORD, make_user
-from tests.twofactor_helpers import code_in
+from tests.twofactor_helpers import code_in, enable_totp, oathtool
 
 UPDATE = """mutation($input: UpdateAccountInput!) { updateAccount(input: $input) {
   viewer { email firstName lastName description mobilePhone timeZone }
@@ -118,6 +118,20 @@ async def test_phone_and_email_changes_need_the_password(gql, alice, smtp):
     assert smtp.messages == []
 
 
+async def test_with_two_factor_on_phone_and_email_changes_need_a_code_too(gql, alice, smtp):
+    secret, _ = await enable_totp(gql)
+    for fields in ({"mobilePhone": "+14155552671"}, {"email": "new@example.com"}):
+        missing = await update(gql, **fields, password=PASSWORD)
+        assert errors(missing) == [("otp", "OTP_REQUIRED")]
+        wrong = await update(gql, **fields, password=PASSWORD, otp="000000")
+        assert errors(wrong) == [("otp", "INVALID_OTP")]
+    assert (await gql(VIEWER))["viewer"]["mobilePhone"] is None
+    changed = await update(gql, mobilePhone="+14155552671", password=PASSWORD, otp=oathtool(secret))
+    assert changed["viewer"]["mobilePhone"] == "+14155552671"
+    named = await update(gql, firstName="Alice")  # other fields need neither
+    assert named["userErrors"] == []
+
+
 async def test_an_email_change_applies_only_after_the_code_sent_to_the_new_address(
     gql, alice, smtp
 ):
@@ -157,11 +171,11 @@ async def test_bad_email_addresses_are_refused(gql, alice, address):
 async def test_ten_megabytes_get_a_clear_413_before_any_password_hash(client, alice, monkeypatch):
     hashed = []
     monkeypatch.setattr(PasswordHasher, "_verify", lambda *a: hashed.append(1) or False)
-    body = b'{"query": "mutation { updateAccount(input: {description: \\"' + b"x" * 10_000_000
-    response = await client.post(
-        "/graphql",
-        content=body + b'\\"}) { viewer { email } } }"}',
-        headers={"content-type": "application/json"},
-    )
+    huge = "x" * 10_000_000
+    query = "mutation($p: String!) { updateAccount(input: {description: $p, password: $p, "
+    query += 'email: "new@example.com"}) { viewer { email } } }'
+    response = await client.post("/graphql", json={"query": query, "variables": {"p": huge}})
     assert response.status_code == 413
+    assert "too large" in response.text.lower()
     assert hashed == []
+    assert (await User.get(id=alice.id)).description == ""

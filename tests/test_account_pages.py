@@ -161,3 +161,23 @@ async def test_an_email_user_turns_two_factor_off_with_a_code_sent_from_the_page
     assert (await gql("{ viewer { twoFactor { enabled } } }"))["viewer"]["twoFactor"] == {
         "enabled": False
     }
+
+
+async def test_an_email_user_changes_the_phone_with_a_code_sent_from_the_form(
+    client, gql, page, smtp
+):
+    await gql(START_CODES, {"m": "EMAIL", "p": PASSWORD})
+    await gql(CONFIRM_CODES, {"c": code_in(smtp.text(smtp.messages[-1]))})
+    page = await client.get("/account")
+    form = details(page, mobile_phone="+14155552671", password=PASSWORD)
+
+    refused = await client.post("/account/details", data=form)
+    assert refused.status_code == 422 and "Enter a code" in refused.text
+    sent = await client.post("/account/details/send-code", data=form)
+    assert sent.status_code == 200 and "We sent you a code" in sent.text
+    assert 'value="+14155552671"' in sent.text  # what was typed stays
+
+    code = code_in(smtp.text(smtp.messages[-1]))
+    saved = await client.post("/account/details", data={**form, "otp": code})
+    assert saved.status_code == 200
+    assert (await User.get()).mobile_phone == "+14155552671"

@@ -43,6 +43,7 @@ class AccountPages:
     def routes(self) -> list[BaseRoute]:
         actions = {
             "/details": ("account_details", self._update),
+            "/details/send-code": ("account_details", self._send_code),
             "/email/verify": ("account_details", self._verify_email),
             "/groups/join": ("groups", self._join),
             "/groups/leave": ("groups", self._leave),
@@ -75,12 +76,28 @@ class AccountPages:
 
     async def _update(self, request, identity, form: FormData) -> State:
         values = {name: str(form.get(name, "")) for name in PROFILE_FIELDS}
-        changes = {api: values[name] for name, api in PROFILE_FIELDS.items()}
+        # Only what the user changed: an untouched empty name is not a request to clear it.
+        changes = {
+            api: values[name]
+            for name, api in PROFILE_FIELDS.items()
+            if values[name] != (getattr(identity.user, name) or "")
+        }
         changes["password"] = str(form.get("password", ""))
+        changes["otp"] = str(form.get("otp", "")) or None
         errors = await self._run(request, identity, "UpdateAccount", input=changes)
         if set(errors) - {"_sent"}:
             return {"values": values, "errors": errors}, 422
         return {"saved": True, "email_sent": "_sent" in errors}, 200
+
+    async def _send_code(self, request, identity, form: FormData) -> State:
+        """Email or text a code for changing the email or phone; what was typed stays."""
+        values = {name: str(form.get(name, "")) for name in PROFILE_FIELDS}
+        errors = await self._run(
+            request, identity, "SendStepUpCode", password=str(form.get("password", ""))
+        )
+        if errors:
+            return {"values": values, "errors": errors}, 422
+        return {"values": values, "code_sent": True}, 200
 
     async def _verify_email(self, request, identity, form: FormData) -> State:
         errors = await self._run(

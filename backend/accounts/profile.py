@@ -35,6 +35,7 @@ class ProfileChanges:
     mobile_phone: str | None = None
     time_zone: str | None = None
     password: str | None = None
+    otp: str | None = None  # with 2FA on: these change where codes and notices go
 
 
 async def update(
@@ -50,8 +51,13 @@ async def update(
         raise DomainError.of(problems)
     phone_changes = "mobile_phone" in values and values["mobile_phone"] != user.mobile_phone
     if new_email is not None or phone_changes:
-        await stepup.confirm_password(
-            services, user, client, password=changes.password or "", purpose="account.update"
+        await stepup.confirm(
+            services,
+            user,
+            client,
+            password=changes.password or "",
+            otp=changes.otp,
+            purpose="account.update",
         )
     async with in_transaction():
         if values:

@@ -135,6 +135,10 @@ class UpdateAccountInput:
     password: str | None = strawberry.field(
         default=strawberry.UNSET, description="Needed to change the email or mobile phone."
     )
+    otp: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="With two-factor authentication on, also needed for the email or phone.",
+    )
 
 
 @strawberry.type
@@ -219,6 +223,7 @@ class AccountMutations:
                     "mobile_phone",
                     "time_zone",
                     "password",
+                    "otp",
                 )
             }
         )
