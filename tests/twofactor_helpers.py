@@ -35,6 +35,12 @@ def oathtool(secret: str, offset_seconds: int = 0) -> str:
     return result.stdout.strip()
 
 
+def early_in_a_time_step() -> None:
+    """Move the clock to just after a step boundary, so no boundary passes during a test."""
+    into_step = clock.now().timestamp() % 30
+    clock.advance(timedelta(seconds=30 - into_step + 1))
+
+
 def next_time_step() -> None:
     """Wait (on the test clock) for the authenticator to show a new code."""
     clock.advance(timedelta(seconds=30))
