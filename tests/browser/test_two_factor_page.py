@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import time
 
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import screenshot_path
 from tests.helpers import PASSWORD
-
-
-def oathtool(secret: str, offset_seconds: int = 0) -> str:
-    moment = int(time.time()) + offset_seconds
-    return subprocess.run(
-        ["oathtool", "--totp", "-b", secret, "--now", f"@{moment}"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+from tests.twofactor_helpers import oathtool  # the test clock is real time here
 
 
 async def password_step(page: Page, server: str) -> None:
