@@ -121,6 +121,14 @@ async def test_a_remembered_device_expires(gql, client, alice):
 
 async def test_tokens_and_credentials_need_a_code_even_on_a_remembered_device(gql, client, alice):
     secret, _ = await enable_totp(gql)
+    await gql(POLICY, {"p": "UNRECOGNIZED_DEVICE", "pw": PASSWORD, "c": oathtool(secret)})
+    client.cookies.clear()
+    await sign_in_with_code(gql, secret, remember=True)
+    client.cookies.delete("latchkey_session")
+    assert (await gql.sign_in("alice"))["status"] == "SIGNED_IN"  # the device stood in
+    last = await SecurityEvent.filter(kind="sign_in.succeeded").order_by("-id").first()
+    assert last.details["factor"] == "password+recognized_device"
+    next_time_step()
     variables = {"name": "ci", "expiresAt": days_ahead(7), "password": PASSWORD}
     missing = (await gql(ISSUE_TOKEN, variables))["issueToken"]
     assert [(e["field"], e["code"]) for e in missing["userErrors"]] == [("otp", "OTP_REQUIRED")]

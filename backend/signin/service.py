@@ -48,11 +48,12 @@ async def sign_in(
     elif await services.hasher.verify(user.password_hash, password):
         await _upgrade_hash(services, user, password)
         await throttle.clear(account_key(username))
-        if await twofactor.second_factor_needed(services, user, device_cookie):
+        factors = await twofactor.after_password(services, user, device_cookie)
+        if factors is twofactor.SECOND_FACTOR:
             await record("sign_in.password_accepted", user=user, client=client)
             challenge, method = await twofactor.start_challenge(services, user)
             return SecondFactorRequired(challenge, method)
-        return await _start_session(user, client, factor="password")
+        return await _start_session(user, client, factor=factors)
     await throttle.fail(account_key(username), throttle.PER_ACCOUNT)
     await throttle.fail(address_key(client), throttle.PER_ADDRESS)
     await record("sign_in.failed", user=user, client=client, reason="password")

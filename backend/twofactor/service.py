@@ -245,14 +245,24 @@ async def _remove_everything(user: User) -> None:
 # -- sign-in ------------------------------------------------------------------------
 
 
-async def second_factor_needed(services: Services, user: User, device_cookie: str) -> bool:
+# What a sign-in with the right password still needs, or what let it through.
+PASSWORD_ONLY, RECOGNIZED_DEVICE, SECOND_FACTOR = "password", "password+recognized_device", None
+
+
+async def after_password(services: Services, user: User, device_cookie: str) -> str | None:
+    """PASSWORD_ONLY or RECOGNIZED_DEVICE (the session's factors), or SECOND_FACTOR.
+
+    A recognized device is not an authenticator: the session it allows is recorded as
+    such, and sensitive changes still ask for a code.
+    """
     two_factor = await TwoFactor.get_or_none(user=user)
     if two_factor is None:
-        return False
-    if two_factor.policy == "unrecognized_device" and device_cookie:
-        recognized = await devices.recognizes(user, device_cookie, services.settings.secret_key)
-        return not recognized
-    return True
+        return PASSWORD_ONLY
+    trusts_devices = two_factor.policy == "unrecognized_device" and device_cookie
+    secret_key = services.settings.secret_key
+    if trusts_devices and await devices.recognizes(user, device_cookie, secret_key):
+        return RECOGNIZED_DEVICE
+    return SECOND_FACTOR
 
 
 async def start_challenge(services: Services, user: User) -> tuple[str, str]:
