@@ -115,3 +115,31 @@ async def test_htmx_is_served_from_our_origin(client):
     response = await client.get("/static/vendor/htmx.min.js")
     assert response.status_code == 200
     assert "htmx" in response.text[:2000]
+
+
+async def test_pages_carry_the_security_headers_and_no_hsts_over_http(client, settings):
+    await make_user(settings, "alice")
+    await sign_in(client)
+    page = await client.get("/account")
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert page.headers["referrer-policy"] == "same-origin"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert "strict-transport-security" not in page.headers
+
+
+async def test_other_origins_get_no_cors_permission(client):
+    preflight = await client.options(
+        "/graphql",
+        headers={
+            "Origin": "https://evil.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    assert "access-control-allow-origin" not in preflight.headers
+    posted = await client.post(
+        "/graphql",
+        json={"query": "{ viewer { username } }"},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert "access-control-allow-origin" not in posted.headers

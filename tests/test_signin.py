@@ -45,9 +45,14 @@ async def test_cookie_is_host_prefixed_and_secure_over_https(database_url):
     async with serving(settings, "https://id.example") as http:
         await make_user(settings, "bob")
         response = await GraphQL(http).raw(SIGN_IN, {"username": "bob", "password": PASSWORD})
+        http.cookies.clear()
+        login = await http.get("/login")
     set_cookie = response.headers["set-cookie"]
     assert set_cookie.startswith("__Host-latchkey_session=")
     assert "Secure" in set_cookie and "HttpOnly" in set_cookie and "Domain" not in set_cookie
+    csrf_cookie = login.headers["set-cookie"]
+    assert csrf_cookie.startswith("__Host-latchkey_csrf=") and "Secure" in csrf_cookie
+    assert login.headers["strict-transport-security"].startswith("max-age=31536000")
 
 
 async def test_username_lookup_ignores_case_and_width(gql, settings):

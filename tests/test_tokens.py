@@ -121,6 +121,12 @@ async def test_exchange_then_bearer_authenticates_graphql(gql, client, alice):
     viewer = (await bearer(client, body["access_token"])).json()["data"]["viewer"]
     assert viewer["username"] == "alice"
     assert viewer["tokens"][0]["lastUsedAt"] is not None
+    in_the_url = await client.post(
+        "/graphql",
+        params={"access_token": body["access_token"]},
+        json={"query": "{ viewer { username } }"},
+    )
+    assert in_the_url.json()["data"]["viewer"] is None  # RFC 6750: the header only
 
 
 async def test_last_used_is_written_at_most_once_a_minute(gql, client, alice):
