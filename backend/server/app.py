@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
 import web
+from backend import housekeeping
 from backend.api.schema import build_schema
 from backend.config import Settings
 from backend.database import ensure_migrated, tortoise_config
@@ -36,7 +38,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
             await ensure_migrated()
-            yield
+            tidying = asyncio.create_task(housekeeping.keep_tidy(services.session_timeouts))
+            try:
+                yield
+            finally:
+                tidying.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await tidying
 
     routes = [
         Route("/graphql", GraphQLEndpoint(schema, services), methods=["GET", "POST"]),

@@ -1,0 +1,59 @@
+"""Deleting rows nobody can use any more: expired access tokens, sessions, codes, counters.
+
+Every worker runs it now and then; the deletes are idempotent, so several workers at once
+do no harm. Expired refresh tokens stay: their owners still see them listed as expired.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from tortoise.expressions import Q
+
+from backend import clock
+from backend.accounts.models import EmailChange
+from backend.sessions.models import Session
+from backend.sessions.service import Timeouts
+from backend.throttle.models import ThrottleCounter
+from backend.throttle.service import PER_ACCOUNT
+from backend.tokens.models import AccessToken
+from backend.twofactor.models import OneTimeCode, PendingSetup, SignInChallenge, TrustedDevice
+
+log = logging.getLogger("latchkey.housekeeping")
+
+INTERVAL = timedelta(minutes=10)
+
+
+async def delete_expired(timeouts: Timeouts) -> dict[str, int]:
+    """Delete what has expired; the number of rows per kind."""
+    now = clock.now()
+    quiet_since = now - PER_ACCOUNT.forget_after  # failures older than this no longer count
+    session_over = Q(last_seen_at__lte=now - timeouts.idle) | Q(
+        created_at__lte=now - timeouts.absolute
+    )
+    counter_over = Q(updated_at__lte=quiet_since) & (
+        Q(locked_until__isnull=True) | Q(locked_until__lte=now)
+    )
+    return {
+        "access_tokens": await AccessToken.filter(expires_at__lte=now).delete(),
+        "sessions": await Session.filter(session_over).delete(),
+        "sign_in_challenges": await SignInChallenge.filter(expires_at__lte=now).delete(),
+        "one_time_codes": await OneTimeCode.filter(expires_at__lte=now).delete(),
+        "pending_setups": await PendingSetup.filter(expires_at__lte=now).delete(),
+        "email_changes": await EmailChange.filter(expires_at__lte=now).delete(),
+        "trusted_devices": await TrustedDevice.filter(expires_at__lte=now).delete(),
+        "throttle_counters": await ThrottleCounter.filter(counter_over).delete(),
+    }
+
+
+async def keep_tidy(timeouts: Timeouts, interval: timedelta = INTERVAL) -> None:
+    """Run `delete_expired` every `interval` until cancelled."""
+    while True:
+        try:
+            removed = await delete_expired(timeouts)
+            log.info("expired rows deleted", extra={"removed": removed})
+        except Exception:  # a failed pass is retried at the next one
+            log.exception("could not delete expired rows")
+        await asyncio.sleep(interval.total_seconds())
