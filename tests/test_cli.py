@@ -55,6 +55,11 @@ def test_user_create_reads_the_password_from_stdin(cli_settings):
         ("", "a3@example.com", "ASCII letters and digits"),
         ("x" * 65, "a4@example.com", "ASCII letters and digits"),
         ("carol", "not-an-address", "Not a valid email address"),
+        ("Admin", "a5@example.com", "This username is reserved."),
+        ("root", "a6@example.com", "This username is reserved."),
+        ("\u0430dmin", "a7@example.com", "ASCII letters and digits"),  # Cyrillic а
+        ("al\u200dice", "a8@example.com", "ASCII letters and digits"),
+        (" bob ", "a9@example.com", "ASCII letters and digits"),
         ("ALICE", "other@example.com", "This username is taken."),
         ("dave", "ALICE@example.com", "Another account uses this email address."),
     ],

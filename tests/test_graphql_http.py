@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from backend.api.schema import schema
@@ -77,3 +78,16 @@ def test_the_schema_has_no_secret_or_hint_fields():
     sdl = schema.as_str().lower()
     for word in ["passwordhash", "hint", "securityquestion", "tokenhash"]:
         assert word not in sdl
+    names = [
+        f"{type_name}.{field}"
+        for type_name, graphql_type in schema._schema.type_map.items()
+        if not type_name.startswith("__")
+        for field in getattr(graphql_type, "fields", {})
+    ]
+    assert names and not [n for n in names if re.search(r"hint|question|secret_?answer", n, re.I)]
+
+
+def test_there_are_no_password_composition_rules():
+    codes = schema._schema.type_map["UserErrorCode"].values
+    assert "PASSWORD_TOO_SHORT" in codes
+    assert not [code for code in codes if re.search(r"NEEDS|MUST_CONTAIN|UPPER|DIGIT|SYMBOL", code)]

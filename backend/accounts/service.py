@@ -27,6 +27,26 @@ def email_key(email: str) -> str:
     return email.casefold()
 
 
+# Names people would take for the service itself or its operators.
+RESERVED_USERNAMES = frozenset(
+    {
+        "abuse",
+        "admin",
+        "administrator",
+        "hostmaster",
+        "latchkey",
+        "noreply",
+        "operator",
+        "postmaster",
+        "root",
+        "security",
+        "support",
+        "system",
+        "webmaster",
+    }
+)
+
+
 def check_username(username: str) -> None:
     if not USERNAME_PATTERN.fullmatch(username):
         raise DomainError(
@@ -34,6 +54,8 @@ def check_username(username: str) -> None:
             "A username is 1 to 64 ASCII letters and digits, nothing else.",
             "username",
         )
+    if username.casefold() in RESERVED_USERNAMES:
+        raise DomainError("VALIDATION_FAILED", "This username is reserved.", "username")
 
 
 def normalize_email(email: str) -> str:
