@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import subprocess
 from datetime import timedelta
@@ -10,8 +11,9 @@ import pytest
 
 from backend import clock
 from backend.audit.models import SecurityEvent
+from backend.tokens.models import RefreshToken
 from backend.twofactor.models import PendingSetup, RecoveryCode, TwoFactor
-from tests.helpers import PASSWORD
+from tests.helpers import ISSUE_TOKEN, PASSWORD, days_ahead
 from tests.twofactor_helpers import (
     CONFIRM_TOTP,
     START_TOTP,
@@ -166,3 +168,22 @@ async def test_a_challenge_is_single_use_and_short_lived(gql, client, alice):
     late = (await gql.sign_in("alice"))["challenge"]
     clock.advance(timedelta(minutes=5, seconds=1))
     assert codes(await verify(gql, late, oathtool(secret))) == ["CHALLENGE_EXPIRED"]
+
+
+async def test_one_recovery_code_sent_ten_times_at_once_signs_in_once(gql, client, alice):
+    _, recovery = await enable_totp(gql)
+    client.cookies.clear()
+    challenges = [(await gql.sign_in("alice"))["challenge"] for _ in range(10)]
+    results = await asyncio.gather(*(verify(gql, ch, recovery[0]) for ch in challenges))
+    assert [r["status"] for r in results].count("SIGNED_IN") == 1
+    assert await RecoveryCode.filter(used_at__isnull=False).count() == 1
+
+
+async def test_one_code_issues_at_most_one_token_even_at_once(gql, alice):
+    secret, _ = await enable_totp(gql)
+    code = oathtool(secret)
+    variables = {"name": "ci", "expiresAt": days_ahead(7), "password": PASSWORD, "otp": code}
+    results = await asyncio.gather(*(gql(ISSUE_TOKEN, variables) for _ in range(5)))
+    issued = [r["issueToken"]["secret"] for r in results if r["issueToken"]["secret"]]
+    assert len(issued) == 1
+    assert await RefreshToken.all().count() == 1
