@@ -91,3 +91,19 @@ def test_there_are_no_password_composition_rules():
     codes = schema._schema.type_map["UserErrorCode"].values
     assert "PASSWORD_TOO_SHORT" in codes
     assert not [code for code in codes if re.search(r"NEEDS|MUST_CONTAIN|UPPER|DIGIT|SYMBOL", code)]
+
+
+async def test_a_failure_inside_reads_as_unexpected_error_without_its_text(
+    client, alice, monkeypatch
+):
+    from backend.tokens import service as tokens
+
+    async def broken(user_id: int):
+        raise RuntimeError("db password=hunter2")
+
+    monkeypatch.setattr(tokens, "list_for", broken)
+    response = await client.post("/graphql", json={"query": "{ viewer { tokens { name } } }"})
+    assert response.json()["errors"][0]["message"] == "Unexpected error."
+    assert "hunter2" not in response.text and "Traceback" not in response.text
+    wrong = await client.post("/graphql", json={"query": "{ viewer { nope } }"})
+    assert "Cannot query field 'nope'" in wrong.json()["errors"][0]["message"]
