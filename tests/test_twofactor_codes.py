@@ -123,3 +123,22 @@ async def test_email_setup_needs_an_address_and_the_password(gql, alice):
     await User.filter(id=alice.id).update(email="")
     refused = (await gql(START_CODES, {"m": "EMAIL", "p": PASSWORD}))["startCodeSetup"]
     assert codes(refused) == ["EMAIL_REQUIRED"]
+
+
+async def test_at_most_five_text_messages_an_hour(gql, client, sms, alice):
+    await User.filter(id=alice.id).update(mobile_phone="+14155552671")
+    await gql(START_CODES, {"m": "SMS", "p": PASSWORD})
+    await gql(CONFIRM_CODES, {"c": code_in(sms.messages[-1]["text"])})
+    client.cookies.clear()
+    for _ in range(5):  # each sign-in after the last code expired sends a new one
+        clock.advance(timedelta(minutes=11))
+        challenge = (await gql.sign_in("alice"))["challenge"]
+    assert len(sms.messages) == 5  # the setup and four sign-ins; the fifth got no message
+    assert codes((await gql(RESEND, {"ch": challenge}))["resendSignInCode"]) == ["RATE_LIMITED"]
+    assert len(sms.messages) == 5
+    clock.advance(timedelta(hours=1, minutes=1))
+    challenge = (await gql.sign_in("alice"))["challenge"]
+    assert len(sms.messages) == 6
+    assert (await verify(gql, challenge, code_in(sms.messages[-1]["text"])))["status"] == (
+        "SIGNED_IN"
+    )

@@ -35,6 +35,13 @@ class Policy:
 
 PER_ACCOUNT = Policy(failures_before_lock=5)
 PER_ADDRESS = Policy(failures_before_lock=50)
+# Text messages cost money and can be aimed at someone's phone: 5, then an hour's rest.
+SMS_SENT = Policy(
+    failures_before_lock=5,
+    first_delay=timedelta(hours=1),
+    longest_delay=timedelta(hours=1),
+    forget_after=timedelta(hours=1),
+)
 
 
 async def check(*keys: str) -> None:

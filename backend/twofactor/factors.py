@@ -12,6 +12,7 @@ from typing import Protocol
 from backend.accounts.models import User
 from backend.notifications.email import Email, Mailer
 from backend.notifications.sms import SmsSender
+from backend.throttle import service as throttle
 from backend.twofactor import codes, totp
 from backend.twofactor.models import TwoFactor
 from backend.twofactor.secrets_box import SecretBox
@@ -86,8 +87,14 @@ class CodeBySms:
         self.secret_key = secret_key
 
     async def send(self, user: User, purpose: str) -> None:
+        """Raises RateLimited after 5 messages to the account or the number in an hour."""
+        number = user.mobile_phone or ""
+        limits = (f"sms:account:{user.id}", f"sms:number:{number}")
+        await throttle.check(*limits)
         code = await codes.issue(user, purpose, self.secret_key)
-        await self.sms.send(user.mobile_phone or "", f"Your Latchkey code is {code}.")
+        await self.sms.send(number, f"Your Latchkey code is {code}.")
+        for key in limits:
+            await throttle.fail(key, throttle.SMS_SENT)  # counts sends, not failures
 
     async def check(self, user: User, secret: str | None, code: str, purpose: str) -> Check:
         accepted = await codes.consume(user, purpose, code, self.secret_key)
