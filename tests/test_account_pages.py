@@ -108,6 +108,8 @@ async def test_changing_the_password_on_the_page(client, page):
         },
     )
     assert done.status_code == 200 and "Your password changed" in done.text
+    assert "latchkey_session=" in done.headers["set-cookie"]  # the session's new id
+    assert (await client.get("/account")).status_code == 200  # still signed in with it
 
 
 async def test_joining_a_group_and_signing_out_another_session(client, page, new_client):

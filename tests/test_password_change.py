@@ -83,8 +83,9 @@ async def test_wrong_current_password_and_mismatch(gql, alice):
 
 
 async def test_a_change_ends_other_sessions_keeps_this_one_and_tells_the_user(
-    gql, new_client, smtp, alice
+    gql, client, new_client, smtp, alice
 ):
+    old_cookie = client.cookies["latchkey_session"]
     async with new_client() as other:
         second = GraphQL(other)
         await second.sign_in("aliceliddell")
@@ -96,6 +97,11 @@ async def test_a_change_ends_other_sessions_keeps_this_one_and_tells_the_user(
         assert await change(gql, NEW) == []
         assert (await second("{ viewer { username } }"))["viewer"] is None
     assert (await gql("{ viewer { username } }"))["viewer"] == {"username": "aliceliddell"}
+    assert client.cookies["latchkey_session"] != old_cookie  # the same session, a new id
+    async with new_client() as copy:
+        copy.cookies.set("latchkey_session", old_cookie)
+        assert (await GraphQL(copy)("{ viewer { username } }"))["viewer"] is None
+    assert len((await gql("{ viewer { sessions { id } } }"))["viewer"]["sessions"]) == 1
     assert not await TrustedDevice.exists()
     assert smtp.to("alice@example.com")[-1]["Subject"] == "Your password changed"
     assert (await gql.sign_in("aliceliddell", NEW))["status"] == "SIGNED_IN"

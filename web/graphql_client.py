@@ -56,4 +56,16 @@ class GraphQLClient:
         )
         if result.errors:
             raise OperationFailed(f"{operation}: {[error.message for error in result.errors]}")
+        # Cookies an operation set (a renewed session) go to the browser with the page.
+        request.state.set_cookies = [
+            *getattr(request.state, "set_cookies", []),
+            *(value for name, value in context.response.raw_headers if name == b"set-cookie"),
+        ]
         return Outcome(data=result.data or {}, response=context.response, identity=context.identity)
+
+
+def forward_cookies(request: Request, response: Response) -> Response:
+    """Add the cookies that this request's operations set to the response it gets."""
+    for value in getattr(request.state, "set_cookies", []):
+        response.raw_headers.append((b"set-cookie", value))
+    return response

@@ -19,7 +19,7 @@ from backend.api.context import Identity
 from backend.server.authentication import authenticate_session
 from backend.services import Services
 from web import csrf
-from web.graphql_client import GraphQLClient
+from web.graphql_client import GraphQLClient, forward_cookies
 from web.templating import templates
 
 CSP = (
@@ -97,7 +97,8 @@ class Renderer:
             if identity.user is None:
                 return await self.page(request, identity, page)
             state, status = await action(request, identity, form)
-            return await self.respond(request, identity, page, section, state, status)
+            response = await self.respond(request, identity, page, section, state, status)
+            return forward_cookies(request, response)
 
         return self.csrf_protected(endpoint)
 

@@ -13,6 +13,7 @@ from backend.client import ClientInfo
 from backend.errors import DomainError, InvalidCredentials, Problem
 from backend.notifications.notices import tell
 from backend.services import Services
+from backend.sessions import service as sessions
 from backend.sessions.models import Session
 from backend.twofactor import devices
 
@@ -20,13 +21,18 @@ from backend.twofactor import devices
 async def change(
     services: Services,
     user: User,
-    current_session_id: int | None,
+    current_session: Session | None,
     client: ClientInfo,
     *,
     current: str,
     new: str,
     confirmation: str,
-) -> None:
+) -> str | None:
+    """Change the password; returns the current session's new cookie value, if any.
+
+    Every other session ends; the current one stays, under a new id, so that a copy of
+    the old cookie is worth nothing.
+    """
     try:
         await stepup.confirm_password(
             services, user, client, password=current, purpose="password.change"
@@ -42,7 +48,12 @@ async def change(
         )
         if not changed:
             raise InvalidCredentials(field="current_password")
-        await Session.filter(user=user).exclude(id=current_session_id or 0).delete()
+        await (
+            Session.filter(user=user)
+            .exclude(id=current_session.id if current_session else 0)
+            .delete()
+        )
+        renewed = await sessions.renew(current_session) if current_session else None
         await devices.forget_all(user)
         await record("password.changed", user=user, client=client)
     user.password_hash = new_hash
@@ -52,6 +63,7 @@ async def change(
         "Your password changed",
         "The password of your Latchkey account was changed. Every other session was signed out.",
     )
+    return renewed
 
 
 def _check(services: Services, user: User, current: str, new: str, confirmation: str) -> None:

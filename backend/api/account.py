@@ -254,10 +254,10 @@ class AccountMutations:
         try:
             user = context.require_viewer()
             session = context.identity.session
-            await password_change.change(
+            renewed = await password_change.change(
                 context.services,
                 user,
-                session.id if session else None,
+                session,
                 context.client,
                 current=input.current_password,
                 new=input.new_password,
@@ -265,6 +265,8 @@ class AccountMutations:
             )
         except DomainError as error:
             return ViewerPayload(user_errors=user_errors(error))
+        if session and renewed:
+            context.start_session(user, session, renewed)
         return ViewerPayload(viewer=User.from_model(user))
 
     @strawberry.mutation(description="Join a self-service group.")

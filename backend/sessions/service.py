@@ -50,6 +50,14 @@ async def resume(token: str, timeouts: Timeouts) -> Session | None:
     return session
 
 
+async def renew(session: Session) -> str:
+    """A new cookie value for the same session after a privilege change; the old one dies."""
+    token = random_token()
+    await Session.filter(id=session.id).update(token_hash=digest(token))
+    session.token_hash = digest(token)
+    return token
+
+
 async def end(token: str) -> None:
     await Session.filter(token_hash=digest(token)).delete()
 
