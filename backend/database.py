@@ -19,6 +19,7 @@ MODEL_MODULES = [
     "backend.throttle.models",
     "backend.tokens.models",
     "backend.twofactor.models",
+    "backend.notifications.models",
 ]
 MIGRATIONS_PACKAGE = "backend.migrations"
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from tortoise.expressions import Q
@@ -24,6 +25,7 @@ from backend.twofactor.models import OneTimeCode, PendingSetup, SignInChallenge,
 log = logging.getLogger("latchkey.housekeeping")
 
 INTERVAL = timedelta(minutes=10)
+NOTICE_RETRY_INTERVAL = timedelta(minutes=1)
 
 
 async def delete_expired(timeouts: Timeouts) -> dict[str, int]:
@@ -48,12 +50,11 @@ async def delete_expired(timeouts: Timeouts) -> dict[str, int]:
     }
 
 
-async def keep_tidy(timeouts: Timeouts, interval: timedelta = INTERVAL) -> None:
-    """Run `delete_expired` every `interval` until cancelled."""
+async def run_every(interval: timedelta, job: Callable[[], Awaitable[object]]) -> None:
+    """Run `job` now and then every `interval` until cancelled; a failed run waits its turn."""
     while True:
         try:
-            removed = await delete_expired(timeouts)
-            log.info("expired rows deleted", extra={"removed": removed})
-        except Exception:  # a failed pass is retried at the next one
-            log.exception("could not delete expired rows")
+            await job()
+        except Exception:
+            log.exception("a background job failed", extra={"job": getattr(job, "__name__", "")})
         await asyncio.sleep(interval.total_seconds())

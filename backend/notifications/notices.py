@@ -1,19 +1,61 @@
-"""Notices of security changes, emailed to the account once the change is made."""
+"""Notices of security changes, emailed to the account through an outbox.
+
+A notice is stored first and sent at once; if the mail server cannot take it, it stays in
+the outbox and every worker retries it with growing waits, so the change it reports is
+never undone or hidden by a mail problem.
+"""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
+from backend import clock
 from backend.notifications.email import Email, Mailer
+from backend.notifications.models import OutboxMessage
 
 log = logging.getLogger("latchkey.notices")
 
 NOT_YOU = "If this was not you, sign in and change your password, or contact your administrator."
+MAX_ATTEMPTS = 12  # with the waits below, about two days of trying
+FIRST_RETRY = timedelta(minutes=1)
+LONGEST_RETRY = timedelta(hours=6)
+BATCH = 50
 
 
 async def tell(mailer: Mailer, to: str, subject: str, text: str) -> None:
-    """Send a notice. The change stands either way, so a failed delivery is only logged."""
+    """Queue a notice and try to send it now."""
+    message = await OutboxMessage.create(
+        recipient=to, subject=subject, body=f"{text}\n\n{NOT_YOU}", next_attempt_at=clock.now()
+    )
+    await _attempt(mailer, message)
+
+
+async def deliver_due(mailer: Mailer) -> int:
+    """Retry the notices whose wait is over; how many were sent."""
+    due = await OutboxMessage.filter(next_attempt_at__lte=clock.now()).order_by("id").limit(BATCH)
+    return sum([await _attempt(mailer, message) for message in due])
+
+
+async def _attempt(mailer: Mailer, message: OutboxMessage) -> bool:
+    tries = message.attempts + 1
+    # Claiming moves the next attempt on; of several workers, only one sees its update land.
+    claimed = await OutboxMessage.filter(id=message.id, attempts=message.attempts).update(
+        attempts=tries, next_attempt_at=clock.now() + _wait_after(tries)
+    )
+    if not claimed:
+        return False
     try:
-        await mailer.send(Email(to=to, subject=subject, body=f"{text}\n\n{NOT_YOU}"))
+        await mailer.send(Email(to=message.recipient, subject=message.subject, body=message.body))
     except Exception:
-        log.exception("could not send a notice", extra={"subject": subject})
+        log.exception("could not send a notice", extra={"outbox_id": message.id, "tries": tries})
+        if tries >= MAX_ATTEMPTS:
+            log.error("gave up on a notice", extra={"outbox_id": message.id})
+            await OutboxMessage.filter(id=message.id).delete()
+        return False
+    await OutboxMessage.filter(id=message.id).delete()
+    return True
+
+
+def _wait_after(tries: int) -> timedelta:
+    return min(FIRST_RETRY * 2 ** (tries - 1), LONGEST_RETRY)

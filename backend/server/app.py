@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -20,6 +20,7 @@ from backend import housekeeping
 from backend.api.schema import build_schema
 from backend.config import Settings
 from backend.database import ensure_migrated, tortoise_config
+from backend.notifications import notices
 from backend.server.graphql import GraphQLEndpoint
 from backend.server.headers import SecurityHeaders
 from backend.server.oauth import OAuthEndpoints
@@ -38,13 +39,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
             await ensure_migrated()
-            tidying = asyncio.create_task(housekeeping.keep_tidy(services.session_timeouts))
+            jobs = [asyncio.create_task(job) for job in _background_jobs(services)]
             try:
                 yield
             finally:
-                tidying.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await tidying
+                for job in jobs:
+                    job.cancel()
+                await asyncio.gather(*jobs, return_exceptions=True)
 
     routes = [
         Route("/graphql", GraphQLEndpoint(schema, services), methods=["GET", "POST"]),
@@ -60,6 +61,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
         max_body_size=settings.max_body_bytes,
     )
+
+
+def _background_jobs(services: Services) -> list[Coroutine[None, None, None]]:
+    async def delete_expired() -> None:
+        await housekeeping.delete_expired(services.session_timeouts)
+
+    async def retry_notices() -> None:
+        await notices.deliver_due(services.mailer)
+
+    return [
+        housekeeping.run_every(housekeeping.INTERVAL, delete_expired),
+        housekeeping.run_every(housekeeping.NOTICE_RETRY_INTERVAL, retry_notices),
+    ]
 
 
 async def health(request: Request) -> Response:
