@@ -183,3 +183,22 @@ async def test_an_email_user_changes_the_phone_with_a_code_sent_from_the_form(
     saved = await client.post("/account/details", data={**form, "otp": code})
     assert saved.status_code == 200
     assert (await User.get()).mobile_phone == "+14155552671"
+
+
+async def test_an_htmx_answer_brings_the_security_log_and_sessions_up_to_date(client, page):
+    answer = await client.post(
+        "/account/password",
+        data={
+            "csrf_token": csrf(page.text),
+            "current_password": PASSWORD,
+            "new_password": "marmalade skyline of otters",
+            "new_password_repeat": "marmalade skyline of otters",
+        },
+        headers={"HX-Request": "true"},
+    )
+    assert answer.text.lstrip().startswith('<section class="card" id="change_password"')
+    assert "<html" not in answer.text
+    log = answer.text[answer.text.index('id="security_log"') :]
+    assert log.startswith('id="security_log" aria-labelledby="security-log-title" hx-swap-oob')
+    assert "Password changed" in log
+    assert 'id="sessions" aria-labelledby="sessions-title" hx-swap-oob="true"' in answer.text

@@ -23,6 +23,7 @@ ACCOUNT = Page(
         Section("sessions", "Sessions"),
         Section("security_log", "SecurityLog"),
     ),
+    live=("sessions", "security_log"),
 )
 PROFILE_FIELDS = {
     "email": "email",

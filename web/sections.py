@@ -43,6 +43,9 @@ class Page:
     path: str
     title: str
     sections: tuple[Section, ...]
+    # Sections without typed input that every htmx answer brings up to date as well
+    # (out-of-band), so that e.g. the security log shows what the user just did.
+    live: tuple[str, ...] = ()
 
     def section(self, name: str) -> Section:
         return next(section for section in self.sections if section.name == name)
@@ -137,13 +140,15 @@ class Renderer:
         """The outcome of a form post: the section for htmx, the whole page otherwise."""
         if request.headers.get("hx-request") != "true":
             return await self.page(request, identity, page, {section_name: state}, status_code)
-        section = page.section(section_name)
         header = await self.client.execute("Header", request, identity)
-        context = {
-            "viewer": header.data["viewer"],
-            **await self._section_context(request, identity, section, state),
-        }
-        return self.render(request, section.template, context, status_code)
+        main = await self._section_context(request, identity, page.section(section_name), state)
+        live = [
+            await self._section_context(request, identity, page.section(name), None)
+            for name in page.live
+            if name != section_name
+        ]
+        context = {"viewer": header.data["viewer"], "main": main, "live": live}
+        return self.render(request, "sections.html", context, status_code)
 
     def render(
         self, request: Request, template: str, context: dict[str, Any], status_code: int = 200

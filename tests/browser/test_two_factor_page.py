@@ -54,6 +54,9 @@ async def test_set_up_sign_in_remember_forget(browser, server, create_user):
     await section.locator("#policy-otp").fill(recovery[0])
     await section.get_by_role("button", name="Save").click()
     await expect(section.get_by_role("status")).to_have_text("Saved.")
+    # The security log below follows without a reload (an out-of-band swap).
+    await expect(page.locator("#security_log")).to_contain_text("Two-factor policy changed")
+    await expect(page.locator("#two_factor")).to_have_count(1)
     await page.screenshot(path=screenshot_path("two-factor-on"), full_page=True)
 
     await sign_out(page)
