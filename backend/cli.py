@@ -179,8 +179,18 @@ async def _check_migrated(settings: Settings) -> None:
 
 
 async def _create_user(settings: Settings, username: str, email: str, password: str) -> Any:
+    from backend.accounts import password_policy
     from backend.accounts.service import create_user
 
+    # The same rules as a user's own password change.
+    weak = password_policy.problems(
+        password,
+        min_length=settings.password_min_length,
+        personal=[username, email, email.partition("@")[0]],
+        field="password",
+    )
+    if weak:
+        raise CommandFailed(weak[0].message)
     try:
         return await create_user(
             Services.from_settings(settings).hasher,

@@ -48,6 +48,17 @@ def test_user_create_reads_the_password_from_stdin(cli_settings):
 
 
 @pytest.mark.parametrize(
+    ("password", "reason"),
+    [("short one", "Use at least 15 characters"), ("passwordpassword", "too common")],
+)
+def test_user_create_applies_the_password_policy(cli_settings, password, reason):
+    args = ("user", "create", "carol", "--email", "carol@example.com", "--password-stdin")
+    result = latchkey(cli_settings, *args, stdin=password)
+    assert result.returncode != 0 and reason in result.stderr
+    assert password not in result.stderr
+
+
+@pytest.mark.parametrize(
     ("username", "email", "reason"),
     [
         ("alice_1", "a1@example.com", "ASCII letters and digits"),
