@@ -24,15 +24,7 @@ class OperationFailed(RuntimeError):
 @dataclasses.dataclass
 class Outcome:
     data: dict[str, Any]
-    # Cookies the operation set (e.g. the session cookie of signIn), to pass on.
-    response: Response
     identity: Identity
-
-    def pass_cookies_to(self, response: Response) -> Response:
-        for name, value in self.response.raw_headers:
-            if name == b"set-cookie":
-                response.raw_headers.append((name, value))
-        return response
 
 
 class GraphQLClient:
@@ -56,12 +48,13 @@ class GraphQLClient:
         )
         if result.errors:
             raise OperationFailed(f"{operation}: {[error.message for error in result.errors]}")
-        # Cookies an operation set (a renewed session) go to the browser with the page.
+        # Cookies an operation set (signIn's session, a renewed one) go to the browser with
+        # the answer: see forward_cookies.
         request.state.set_cookies = [
             *getattr(request.state, "set_cookies", []),
             *(value for name, value in context.response.raw_headers if name == b"set-cookie"),
         ]
-        return Outcome(data=result.data or {}, response=context.response, identity=context.identity)
+        return Outcome(data=result.data or {}, identity=context.identity)
 
 
 def forward_cookies(request: Request, response: Response) -> Response:
