@@ -48,12 +48,12 @@ async def change(
         )
         if not changed:
             raise InvalidCredentials(field="current_password")
-        await (
-            Session.filter(user=user)
-            .exclude(id=current_session.id if current_session else 0)
-            .delete()
-        )
-        renewed = await sessions.renew(current_session) if current_session else None
+        if current_session is None:  # a bearer token: no session of this request to keep
+            await sessions.end_all(user)
+            renewed = None
+        else:
+            await sessions.end_others(user, current_session.id)
+            renewed = await sessions.renew(current_session)
         await devices.forget_all(user)
         await record("password.changed", user=user, client=client)
     user.password_hash = new_hash

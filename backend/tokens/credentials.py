@@ -18,7 +18,7 @@ from backend.notifications.notices import tell
 from backend.services import Services
 from backend.throttle import service as throttle
 from backend.tokens.format import Kind, generate, is_well_formed, new_client_id
-from backend.tokens.models import AccessToken, ApiCredential
+from backend.tokens.models import ApiCredential
 from backend.tokens.service import LAST_USED_RESOLUTION, IssuedAccessToken, issue_access_token
 
 
@@ -66,11 +66,11 @@ async def _replace_secret(user: User, secret: str) -> ApiCredential:
 
     A new row, not an update, so that an exchange which checked the old secret just
     before cannot store a token afterwards: its insert refers to a row that is gone.
+    The old row's access tokens go by the foreign key's cascade.
     """
     credential = await ApiCredential.get_or_none(user_id=user.id)
     client_id = credential.client_id if credential else new_client_id()
     if credential is not None:
-        await AccessToken.filter(api_credential_id=credential.id).delete()
         await credential.delete()
     return await ApiCredential.create(user=user, client_id=client_id, secret_hash=digest(secret))
 
