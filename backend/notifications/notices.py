@@ -24,27 +24,39 @@ BATCH = 50
 
 
 async def tell(mailer: Mailer, to: str, subject: str, text: str) -> None:
-    """Queue a notice and try to send it now."""
+    """Queue a notice and send it now; stored as already claimed, so no worker races us."""
     message = await OutboxMessage.create(
-        recipient=to, subject=subject, body=f"{text}\n\n{NOT_YOU}", next_attempt_at=clock.now()
+        recipient=to,
+        subject=subject,
+        body=f"{text}\n\n{NOT_YOU}",
+        attempts=1,
+        next_attempt_at=clock.now() + _wait_after(1),
     )
-    await _attempt(mailer, message)
+    await _send(mailer, message)
 
 
 async def deliver_due(mailer: Mailer) -> int:
     """Retry the notices whose wait is over; how many were sent."""
     due = await OutboxMessage.filter(next_attempt_at__lte=clock.now()).order_by("id").limit(BATCH)
-    return sum([await _attempt(mailer, message) for message in due])
+    sent = 0
+    for message in due:
+        if await _claim(message):
+            sent += await _send(mailer, message)
+    return sent
 
 
-async def _attempt(mailer: Mailer, message: OutboxMessage) -> bool:
+async def _claim(message: OutboxMessage) -> bool:
+    """Move the next attempt on; of several workers, only one sees its update land."""
     tries = message.attempts + 1
-    # Claiming moves the next attempt on; of several workers, only one sees its update land.
     claimed = await OutboxMessage.filter(id=message.id, attempts=message.attempts).update(
         attempts=tries, next_attempt_at=clock.now() + _wait_after(tries)
     )
-    if not claimed:
-        return False
+    message.attempts = tries
+    return claimed == 1
+
+
+async def _send(mailer: Mailer, message: OutboxMessage) -> bool:
+    tries = message.attempts
     try:
         await mailer.send(Email(to=message.recipient, subject=message.subject, body=message.body))
     except Exception:
