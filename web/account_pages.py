@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from web.forms import field_errors
+from web.forms import field_errors, send_step_up_code
 from web.sections import Page, Renderer, Section
 
 ACCOUNT = Page(
@@ -93,9 +93,7 @@ class AccountPages:
     async def _send_code(self, request, identity, form: FormData) -> State:
         """Email or text a code for changing the email or phone; what was typed stays."""
         values = {name: str(form.get(name, "")) for name in PROFILE_FIELDS}
-        errors = await self._run(
-            request, identity, "SendStepUpCode", password=str(form.get("password", ""))
-        )
+        errors = await send_step_up_code(self.client, request, identity, form)
         if errors:
             return {"values": values, "errors": errors}, 422
         return {"values": values, "code_sent": True}, 200

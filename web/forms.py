@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.datastructures import FormData
+from starlette.requests import Request
+
+from backend.api.context import Identity
+from web.graphql_client import GraphQLClient
+
 
 def field_errors(user_errors: list[dict[str, Any]]) -> dict[str, str]:
     """{field or "": message}; errors without a field belong to the form as a whole."""
@@ -11,3 +17,13 @@ def field_errors(user_errors: list[dict[str, Any]]) -> dict[str, str]:
     for error in user_errors:
         errors.setdefault(error.get("field") or "", error["message"])
     return errors
+
+
+async def send_step_up_code(
+    client: GraphQLClient, request: Request, identity: Identity, form: FormData
+) -> dict[str, str]:
+    """Email or text a code, proven by the form's password; its errors, empty once sent."""
+    outcome = await client.execute(
+        "SendStepUpCode", request, identity, password=str(form.get("password", ""))
+    )
+    return field_errors(outcome.data["sendStepUpCode"]["userErrors"])

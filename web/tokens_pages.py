@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from backend import clock
-from web.forms import field_errors
+from web.forms import field_errors, send_step_up_code
 from web.sections import Page, Renderer, Section
 
 TOKENS = Page(
@@ -101,12 +101,9 @@ class TokenPages:
 
     async def _send_code(self, request, identity, form) -> tuple[dict[str, Any], int]:
         values = {name: str(form.get(name, "")) for name in ("name", "expiry", "custom_date")}
-        outcome = await self.client.execute(
-            "SendStepUpCode", request, identity, password=str(form.get("password", ""))
-        )
-        payload = outcome.data["sendStepUpCode"]
-        if payload["userErrors"]:
-            return {"values": values, "errors": field_errors(payload["userErrors"])}, 422
+        errors = await send_step_up_code(self.client, request, identity, form)
+        if errors:
+            return {"values": values, "errors": errors}, 422
         return {"values": values, "code_sent": True}, 200
 
     async def _remove(self, request, identity, form) -> tuple[dict[str, Any], int]:

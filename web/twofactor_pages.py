@@ -7,7 +7,7 @@ from typing import Any
 from starlette.routing import BaseRoute, Route
 
 from web.account_pages import ACCOUNT
-from web.forms import field_errors
+from web.forms import field_errors, send_step_up_code
 from web.sections import Action, Renderer
 
 SECTION = "two_factor"
@@ -104,9 +104,7 @@ class TwoFactorPages:
         """Email or text a step-up code for the policy or the turn-off form."""
 
         async def send_code(request, identity, form) -> State:
-            payload, errors = await self._run(
-                request, identity, "SendStepUpCode", password=str(form.get("password", ""))
-            )
+            errors = await send_step_up_code(self.client, request, identity, form)
             state = {"policy": str(form.get("policy", ""))} if form_name == "policy" else {}
             if errors:
                 return {**state, f"{form_name}_errors": errors}, 422
