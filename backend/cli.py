@@ -186,7 +186,7 @@ async def _create_user(settings: Settings, username: str, email: str, password: 
     weak = password_policy.problems(
         password,
         min_length=settings.password_min_length,
-        personal=[username, email, email.partition("@")[0]],
+        personal=password_policy.personal_words(username, email),
         field="password",
     )
     if weak:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from datetime import timedelta
 
 import pytest
@@ -15,6 +14,7 @@ from backend.notifications.models import OutboxMessage
 from backend.twofactor.models import TrustedDevice
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import PASSWORD, GraphQL, issue_token, make_user, serving
+from tests.live import free_port
 from tests.test_twofactor_settings import GENERATE, POLICY, REGENERATE, sign_in_with_code
 from tests.twofactor_helpers import enable_totp, oathtool, verify
 
@@ -88,14 +88,9 @@ async def test_wrong_codes_after_the_right_password_are_told_once_per_burst(
     assert "3 wrong second-factor codes" in text
 
 
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 async def test_a_notice_the_mail_server_refused_is_kept_and_sent_later(database_url, smtp):
-    unreachable = settings_for(database_url, smtp=smtp_settings(closed_port()))
+    nobody_listens = smtp_settings(free_port())
+    unreachable = settings_for(database_url, smtp=nobody_listens)
     async with serving(unreachable) as http:
         await make_user(unreachable, "alice")
         gql = GraphQL(http)

@@ -75,13 +75,9 @@ def _check(services: Services, user: User, current: str, new: str, confirmation:
         raise DomainError(
             "PASSWORD_UNCHANGED", "Choose a password you do not use now.", "new_password"
         )
-    personal = [
-        user.username,
-        user.email,
-        user.email.split("@")[0],
-        user.first_name,
-        user.last_name,
-    ]
+    personal = password_policy.personal_words(
+        user.username, user.email, user.first_name, user.last_name
+    )
     problems: list[Problem] = password_policy.problems(
         new,
         min_length=services.settings.password_min_length,

@@ -50,6 +50,11 @@ def problems(password: str, *, min_length: int, personal: list[str], field: str)
     return []
 
 
+def personal_words(username: str, email: str, *names: str) -> list[str]:
+    """What a password must not be close to: the username, the email and its name part."""
+    return [username, email, email.partition("@")[0], *names]
+
+
 def _too_similar(password: str, personal: list[str]) -> bool:
     folded = password.casefold()
     for word in {w.casefold() for w in personal + ["latchkey"] if len(w) >= 3}:
