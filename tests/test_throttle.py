@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from backend import clock
 from backend.throttle.models import ThrottleCounter
-from tests.helpers import PASSWORD, GraphQL, make_user
+from tests.helpers import GraphQL, issue_token, make_user
 
 WRONG = "definitely not the password"
 VIEWER = "{ viewer { username } }"
@@ -110,22 +110,14 @@ async def test_aliases_cannot_multiply_guesses_in_one_request(gql, settings):
     assert not await ThrottleCounter.exists()
 
 
-ISSUE = """mutation($p: String!, $e: DateTime!) { issueToken(input: {name: "ci",
-  password: $p, expiresAt: $e}) { token { name } userErrors { code } } }"""
-
-
-def issue(password: str) -> dict:
-    return {"p": password, "e": (clock.now() + timedelta(days=30)).isoformat()}
-
-
 async def test_wrong_current_passwords_in_a_session_lock_it_and_the_sign_in(
     gql, new_client, settings
 ):
     await make_user(settings, "alice")
     await gql.sign_in("alice")
     for _ in range(5):
-        assert codes((await gql(ISSUE, issue(WRONG)))["issueToken"]) == ["INVALID_CREDENTIALS"]
-    assert codes((await gql(ISSUE, issue(PASSWORD)))["issueToken"]) == ["RATE_LIMITED"]
+        assert codes(await issue_token(gql, "ci", password=WRONG)) == ["INVALID_CREDENTIALS"]
+    assert codes(await issue_token(gql, "ci")) == ["RATE_LIMITED"]
     async with new_client() as other:
         assert codes(await GraphQL(other).sign_in("alice")) == ["RATE_LIMITED"]
 
@@ -138,5 +130,5 @@ async def test_a_locked_sign_in_does_not_stop_the_signed_in_user_from_confirming
     async with new_client() as attacker:
         for _ in range(5):
             await GraphQL(attacker).sign_in("alice", WRONG)
-    issued = (await gql(ISSUE, issue(PASSWORD)))["issueToken"]
-    assert issued == {"token": {"name": "ci"}, "userErrors": []}
+    issued = await issue_token(gql, "ci")
+    assert issued["userErrors"] == [] and issued["token"]["name"] == "ci"
