@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from backend import clock
+from backend.accounts.models import User
+from backend.tokens.models import RefreshToken
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import PASSWORD, make_user
 from tests.test_pages import sign_in
@@ -53,3 +58,25 @@ async def test_an_email_user_asks_for_a_code_then_issues_a_token(client, gql, sm
     issued = await client.post("/account/tokens", data={**form, "otp": code})
     assert issued.status_code == 200
     assert re.search(r'id="new-token-secret">lk_rt_[0-9A-Za-z]{38}<', issued.text)
+
+
+async def test_a_custom_expiry_is_the_end_of_that_day_in_the_user_time_zone(client, settings):
+    await make_user(settings, "alice")
+    await User.filter(username="alice").update(time_zone="Asia/Tokyo")
+    await sign_in(client)
+    page = await client.get("/account/tokens")
+    day = (clock.now() + timedelta(days=10)).astimezone(ZoneInfo("Asia/Tokyo")).date()
+    form = {
+        "csrf_token": csrf(page.text),
+        "name": "deploy",
+        "expiry": "custom",
+        "custom_date": "",
+        "password": PASSWORD,
+    }
+    missing = await client.post("/account/tokens", data=form)
+    assert missing.status_code == 422 and "Pick a date for the custom expiry." in missing.text
+    issued = await client.post("/account/tokens", data={**form, "custom_date": day.isoformat()})
+    assert issued.status_code == 200
+    assert f"{day.isoformat()} 23:59 JST" in issued.text  # listed in the user's time zone
+    stored = await RefreshToken.get()
+    assert stored.expires_at.astimezone(ZoneInfo("Asia/Tokyo")).time() == time(23, 59, 59)
