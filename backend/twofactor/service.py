@@ -197,11 +197,19 @@ async def disable(
 
 
 async def regenerate_recovery_codes(
-    services: Services, user: User, client: ClientInfo, *, password: str
+    services: Services, user: User, client: ClientInfo, *, password: str, code: str | None
 ) -> list[str]:
+    """Needs the password and a current code of the method itself: a recovery code
+    proving itself here would let a session plus the password mint a fresh set."""
     await _require_on(user)
-    await stepup.confirm_password(
-        services, user, client, password=password, purpose="recovery_codes.regenerate"
+    await stepup.confirm(
+        services,
+        user,
+        client,
+        password=password,
+        otp=code,
+        purpose="recovery_codes.regenerate",
+        allow_recovery_code=False,
     )
     codes = recovery_codes.generate()
     async with in_transaction():
