@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 import subprocess
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 
+from backend import clock
 from backend.config import Settings
 from backend.crypto import digest
 from tests.conftest import settings_for
@@ -122,3 +124,15 @@ def _database_dump(database_url: str) -> str:
         timeout=60,
     )
     return result.stdout
+
+
+async def test_wrong_secrets_lock_the_client_id_for_a_while(gql, client, settings, alice):
+    client_id, secret = create(settings, "billing")
+    access = (await exchange(client, (await issue_token(gql))["secret"])).json()["access_token"]
+    wrong = secret[:-1] + ("x" if secret[-1] != "x" else "y")
+    for _ in range(5):
+        assert error_of(await introspect(client, access, client_id, wrong))[0] == 401
+    locked = await introspect(client, access, client_id, secret)
+    assert error_of(locked) == (429, "invalid_client") and int(locked.headers["Retry-After"]) > 0
+    clock.advance(timedelta(seconds=31))
+    assert (await introspect(client, access, client_id, secret)).json()["active"] is True
