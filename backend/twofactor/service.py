@@ -199,8 +199,11 @@ async def disable(
 async def regenerate_recovery_codes(
     services: Services, user: User, client: ClientInfo, *, password: str, code: str | None
 ) -> list[str]:
-    """Needs the password and a current code of the method itself: a recovery code
-    proving itself here would let a session plus the password mint a fresh set."""
+    """New codes, for the password and a current code of the method itself.
+
+    Never for a recovery code: a stolen session, the password and one recovery code
+    would otherwise mint a fresh set.
+    """
     await _require_on(user)
     await stepup.confirm(
         services,
