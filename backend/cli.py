@@ -84,6 +84,20 @@ def _parser() -> argparse.ArgumentParser:
         member.add_argument("group")
         member.add_argument("username")
         member.set_defaults(command=change_membership, action=action)
+    service_client = commands.add_parser(
+        "service-client", help="manage the services that may introspect tokens"
+    ).add_subparsers(required=True, metavar="ACTION")
+    service_create = service_client.add_parser(
+        "create", help="create a service client; prints its id and secret once"
+    )
+    service_create.add_argument("name")
+    service_create.set_defaults(command=create_service_client)
+    service_client.add_parser(
+        "list", help="list service clients (never their secrets)"
+    ).set_defaults(command=list_service_clients)
+    service_remove = service_client.add_parser("remove", help="remove a service client")
+    service_remove.add_argument("name")
+    service_remove.set_defaults(command=remove_service_client)
     demo = user.add_parser("create-demo", help="create a demo user if there are no users yet")
     demo.set_defaults(command=create_demo_user)
     return parser
@@ -153,6 +167,35 @@ def change_membership(args: argparse.Namespace, settings: Settings) -> int:
     _run(_change_membership, settings, args.action, args.group, args.username)
     done = "Added" if args.action == "add-member" else "Removed"
     print(f"{done} {args.username} {'to' if args.action == 'add-member' else 'from'} {args.group}.")
+    return 0
+
+
+def create_service_client(args: argparse.Namespace, settings: Settings) -> int:
+    created = _run(_create_service_client, settings, args.name)
+    print(
+        f"Created service client {created.client.name}.\n"
+        f"  client_id: {created.client.client_id}\n"
+        f"  client_secret: {created.secret}\n"
+        "Store the secret now: it is not shown again."
+    )
+    return 0
+
+
+def list_service_clients(args: argparse.Namespace, settings: Settings) -> int:
+    clients = _run(_list_service_clients, settings)
+    if not clients:
+        print("No service clients.")
+    for client in clients:
+        used = client.last_used_at
+        last_used = used.isoformat(timespec="seconds") if used else "never"
+        created = client.created_at.isoformat(timespec="seconds")
+        print(f"{client.name}\t{client.client_id}\tcreated {created}\tlast used {last_used}")
+    return 0
+
+
+def remove_service_client(args: argparse.Namespace, settings: Settings) -> int:
+    _run(_remove_service_client, settings, args.name)
+    print(f"Removed service client {args.name}; its secret no longer works.")
     return 0
 
 
@@ -247,3 +290,27 @@ async def _create_demo_user(settings: Settings, password: str) -> bool:
         password=password,
     )
     return True
+
+
+async def _create_service_client(settings: Settings, name: str) -> Any:
+    from backend.serviceclients import service as service_clients
+
+    try:
+        return await service_clients.create(name)
+    except DomainError as error:
+        raise CommandFailed(error.problems[0].message) from None
+
+
+async def _list_service_clients(settings: Settings) -> Any:
+    from backend.serviceclients import service as service_clients
+
+    return await service_clients.list_all()
+
+
+async def _remove_service_client(settings: Settings, name: str) -> None:
+    from backend.serviceclients import service as service_clients
+
+    try:
+        await service_clients.remove(name)
+    except DomainError:
+        raise CommandFailed(f"there is no service client {name}") from None

@@ -47,6 +47,7 @@ class Settings:
     password_min_length: int = 15
     trusted_device_days: int = 30
     token_max_days: int = 365  # 0: tokens may be issued without an expiry
+    max_tokens_per_user: int = 100  # live (unexpired, undeleted) refresh tokens
     access_token_seconds: int = 300
     smtp: SmtpSettings = dataclasses.field(default_factory=lambda: SmtpSettings())
     sms_webhook_url: str = ""
@@ -91,6 +92,7 @@ class Settings:
             password_min_length=reader.integer("PASSWORD_MIN_LENGTH", 15),
             trusted_device_days=reader.integer("TRUSTED_DEVICE_DAYS", 30),
             token_max_days=reader.integer("TOKEN_MAX_DAYS", 365),
+            max_tokens_per_user=reader.positive("MAX_TOKENS_PER_USER", cls.max_tokens_per_user),
             access_token_seconds=reader.integer("ACCESS_TOKEN_SECONDS", 300),
             smtp=SmtpSettings(
                 host=reader.text("SMTP_HOST", ""),
@@ -143,6 +145,12 @@ class _Reader:
             raise ConfigError(f"LATCHKEY_{name} must be a whole number, not {raw!r}") from None
         if value < 0:
             raise ConfigError(f"LATCHKEY_{name} must not be negative")
+        return value
+
+    def positive(self, name: str, default: int) -> int:
+        value = self.integer(name, default)
+        if value == 0:
+            raise ConfigError(f"LATCHKEY_{name} must be at least 1")
         return value
 
     def boolean(self, name: str, default: bool) -> bool:

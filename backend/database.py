@@ -20,6 +20,7 @@ MODEL_MODULES = [
     "backend.tokens.models",
     "backend.twofactor.models",
     "backend.notifications.models",
+    "backend.serviceclients.models",
 ]
 MIGRATIONS_PACKAGE = "backend.migrations"
 

@@ -28,10 +28,13 @@ async def confirm(
     password: str,
     otp: str | None,
     purpose: str,
+    allow_recovery_code: bool = True,
 ) -> None:
     """Raise unless `password` (and `otp` when 2FA is on) prove the user is present."""
     await confirm_password(services, user, client, password=password, purpose=purpose)
-    await verify_second_factor(services, user, client, otp=otp, purpose=purpose)
+    await verify_second_factor(
+        services, user, client, otp=otp, purpose=purpose, allow_recovery_code=allow_recovery_code
+    )
 
 
 async def confirm_password(
@@ -54,12 +57,19 @@ async def confirm_password(
 
 
 async def verify_second_factor(
-    services: Services, user: User, client: ClientInfo, *, otp: str | None, purpose: str
+    services: Services,
+    user: User,
+    client: ClientInfo,
+    *,
+    otp: str | None,
+    purpose: str,
+    allow_recovery_code: bool = True,
 ) -> None:
     """With two-factor authentication on: OTP_REQUIRED without a code, INVALID_OTP for a bad one.
 
     A recognized device never stands in for the code here. Email and SMS users ask for a
-    code first (`send_step_up_code`); anyone may use a recovery code.
+    code first (`send_step_up_code`); anyone may use a recovery code, unless the change
+    would let a recovery code mint new ones (`allow_recovery_code=False`).
     """
     two_factor = await TwoFactor.get_or_none(user=user)
     if two_factor is None:
@@ -67,7 +77,14 @@ async def verify_second_factor(
     if not (otp or "").strip():
         raise DomainError("OTP_REQUIRED", "Enter a code from your second factor.", "otp")
     await verification.verify(
-        services, user, two_factor, otp or "", purpose=STEP_UP, client=client, field="otp"
+        services,
+        user,
+        two_factor,
+        otp or "",
+        purpose=STEP_UP,
+        client=client,
+        field="otp",
+        allow_recovery_code=allow_recovery_code,
     )
 
 

@@ -165,6 +165,34 @@ async def test_an_email_user_turns_two_factor_off_with_a_code_sent_from_the_page
     }
 
 
+async def test_new_recovery_codes_on_the_page_need_a_code_that_is_not_a_recovery_code(
+    client, gql, page, smtp
+):
+    await gql(START_CODES, {"m": "EMAIL", "p": PASSWORD})
+    confirmed = await gql(CONFIRM_CODES, {"c": code_in(smtp.text(smtp.messages[-1]))})
+    old = confirmed["confirmCodeSetup"]["recoveryCodes"]
+    page = await client.get("/account")
+    assert 'id="regenerate-otp"' in page.text
+    form = {"csrf_token": csrf(page.text), "password": PASSWORD}
+    regenerate = "/account/two-factor/recovery-codes"
+
+    password_only = await client.post(regenerate, data=form)
+    assert password_only.status_code == 422 and "Enter a code" in password_only.text
+    recovery_code = await client.post(regenerate, data={**form, "otp": old[0]})
+    assert recovery_code.status_code == 422 and "That code is not valid" in recovery_code.text
+    assert "A recovery code does not work here." in recovery_code.text
+
+    sent = await client.post(regenerate + "/send-code", data=form)
+    assert sent.status_code == 200 and "We sent you a code" in sent.text
+    code = code_in(smtp.text(smtp.messages[-1]))
+    done = await client.post(regenerate, data={**form, "otp": code})
+    assert done.status_code == 200 and "Save your recovery codes now" in done.text
+    new = re.findall(r"<li><code>([^<]+)</code></li>", done.text)
+    assert len(new) == 10 and old[0] not in new
+    subjects = [m["Subject"] for m in smtp.to("alice@example.com")]
+    assert subjects.count("New recovery codes") == 1
+
+
 async def test_an_email_user_changes_the_phone_with_a_code_sent_from_the_form(
     client, gql, page, smtp
 ):

@@ -36,6 +36,8 @@ def test_https_public_url_means_secure_host_prefixed_cookies():
         ("LATCHKEY_SESSION_IDLE_SECONDS", "-5"),
         ("LATCHKEY_GRAPHIQL", "maybe"),
         ("LATCHKEY_SMTP_SECURITY", "ssl3"),
+        ("LATCHKEY_MAX_TOKENS_PER_USER", "0"),
+        ("LATCHKEY_MAX_TOKENS_PER_USER", "many"),
     ],
 )
 def test_bad_values_are_refused_by_name(name, value):

@@ -9,6 +9,7 @@ import pytest
 
 from backend import clock
 from backend.audit.models import SecurityEvent
+from backend.serviceclients import service as service_clients
 from backend.tokens import credentials as api_credentials
 from backend.tokens.models import AccessToken, ApiCredential
 from tests.helpers import PASSWORD, GraphQL, exchange, issue_token, make_user
@@ -269,10 +270,16 @@ async def test_revoking_an_unknown_token_is_still_200(client):
 # -- /oauth/introspect (RFC 7662) -----------------------------------------------
 
 
-async def test_introspection_describes_live_tokens_to_authenticated_clients(
-    gql, client, credentials
+@pytest.fixture
+async def service_client(app) -> tuple[str, str]:
+    created = await service_clients.create("platform")
+    return created.client.client_id, created.secret
+
+
+async def test_introspection_describes_live_tokens_to_service_clients(
+    gql, client, alice, service_client
 ):
-    client_id, client_secret = credentials
+    client_id, client_secret = service_client
     refresh = (await issue_token(gql, days=7))["secret"]
     access = (await exchange(client, refresh)).json()["access_token"]
     headers = basic(client_id, client_secret)
@@ -283,8 +290,10 @@ async def test_introspection_describes_live_tokens_to_authenticated_clients(
     assert body["active"] is True and body["token_type"] == "refresh_token"
 
 
-async def test_introspection_says_only_inactive_for_anything_else(gql, client, credentials):
-    client_id, client_secret = credentials
+async def test_introspection_says_only_inactive_for_anything_else(
+    gql, client, alice, service_client
+):
+    client_id, client_secret = service_client
     headers = basic(client_id, client_secret)
     refresh = (await issue_token(gql, days=7))["secret"]
     access = (await exchange(client, refresh)).json()["access_token"]

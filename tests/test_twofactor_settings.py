@@ -21,8 +21,9 @@ POLICY = """mutation($p: TwoFactorPolicy!, $pw: String!, $c: String!) {
 DISABLE = """mutation($pw: String!, $c: String!) {
   disableTwoFactor(input: {password: $pw, code: $c}) {
     twoFactor { enabled } userErrors { field code } } }"""
-REGENERATE = """mutation($pw: String!) { regenerateRecoveryCodes(input: {password: $pw}) {
-  recoveryCodes userErrors { code } } }"""
+REGENERATE = """mutation($pw: String!, $c: String) {
+  regenerateRecoveryCodes(input: {password: $pw, code: $c}) {
+    recoveryCodes userErrors { field code } } }"""
 DEVICES = "{ viewer { trustedDevices { id browser ipAddress firstSeenAt lastSeenAt } } }"
 FORGET = """mutation($id: ID!) { forgetTrustedDevice(input: {id: $id}) {
   forgottenCount userErrors { field code } } }"""
@@ -160,19 +161,47 @@ async def test_disabling_needs_password_and_code_and_forgets_devices(gql, client
     assert (await gql.sign_in("alice"))["status"] == "SIGNED_IN"
 
 
-async def test_regenerating_recovery_codes_voids_the_old_ones(gql, client, alice):
-    _, old = await enable_totp(gql)
-    new = (await gql(REGENERATE, {"pw": PASSWORD}))["regenerateRecoveryCodes"]["recoveryCodes"]
+async def test_regenerating_recovery_codes_voids_the_old_ones(gql, client, smtp, alice):
+    secret, old = await enable_totp(gql)
+    regenerated = await gql(REGENERATE, {"pw": PASSWORD, "c": oathtool(secret)})
+    new = regenerated["regenerateRecoveryCodes"]["recoveryCodes"]
     assert len(new) == 10 and not set(new) & set(old)
+    notices = [m["Subject"] for m in smtp.to("alice@example.com")]
+    assert notices.count("New recovery codes") == 1
     client.cookies.clear()
     challenge = (await gql.sign_in("alice"))["challenge"]
     assert codes(await verify(gql, challenge, old[0])) == ["INVALID_OTP"]
     assert (await verify(gql, challenge, new[0]))["status"] == "SIGNED_IN"
 
 
+async def test_a_session_and_the_password_cannot_turn_recovery_codes_into_new_ones(
+    gql, client, smtp, alice
+):
+    secret, old = await enable_totp(gql)
+    password_only = (await gql(REGENERATE, {"pw": PASSWORD}))["regenerateRecoveryCodes"]
+    assert password_only == {
+        "recoveryCodes": None,
+        "userErrors": [{"field": "otp", "code": "OTP_REQUIRED"}],
+    }
+    with_recovery_code = await gql(REGENERATE, {"pw": PASSWORD, "c": old[0]})
+    assert with_recovery_code["regenerateRecoveryCodes"] == {
+        "recoveryCodes": None,
+        "userErrors": [{"field": "otp", "code": "INVALID_OTP"}],
+    }
+    assert (await gql(TWO_FACTOR))["viewer"]["twoFactor"]["recoveryCodesRemaining"] == 10
+    assert "New recovery codes" not in [m["Subject"] for m in smtp.to("alice@example.com")]
+    failed = await SecurityEvent.filter(kind="second_factor.failed").order_by("-id").first()
+    assert failed.details["reason"] == "recovery_code_not_accepted"
+
+    client.cookies.clear()  # the old codes still work, the one offered above too
+    challenge = (await gql.sign_in("alice"))["challenge"]
+    assert (await verify(gql, challenge, old[0]))["status"] == "SIGNED_IN"
+
+
 async def test_every_change_is_in_the_security_log(gql, alice):
     secret, _ = await enable_totp(gql)
-    await gql(REGENERATE, {"pw": PASSWORD})
+    await gql(REGENERATE, {"pw": PASSWORD, "c": oathtool(secret)})
+    next_time_step()
     await gql(DISABLE, {"pw": PASSWORD, "c": "000000"})
     await gql(DISABLE, {"pw": PASSWORD, "c": oathtool(secret)})
     kinds = await SecurityEvent.all().order_by("id").values_list("kind", flat=True)

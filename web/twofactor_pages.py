@@ -30,6 +30,7 @@ class TwoFactorPages:
             "/policy/send-code": self._send_code_for("policy"),
             "/disable/send-code": self._send_code_for("disable"),
             "/recovery-codes": self._regenerate,
+            "/recovery-codes/send-code": self._send_code_for("regenerate"),
             "/devices/{id}/forget": self._forget,
             "/devices/forget-all": self._forget_all,
         }
@@ -101,7 +102,7 @@ class TwoFactorPages:
         return ({"disable_errors": errors}, 422) if errors else ({"saved": "disabled"}, 200)
 
     def _send_code_for(self, form_name: str) -> Action:
-        """Email or text a step-up code for the policy or the turn-off form."""
+        """Email or text a step-up code for the policy, recovery-code or turn-off form."""
 
         async def send_code(request, identity, form) -> State:
             errors = await send_step_up_code(self.client, request, identity, form)
@@ -114,7 +115,11 @@ class TwoFactorPages:
 
     async def _regenerate(self, request, identity, form) -> State:
         payload, errors = await self._run(
-            request, identity, "RegenerateRecoveryCodes", password=str(form.get("password", ""))
+            request,
+            identity,
+            "RegenerateRecoveryCodes",
+            password=str(form.get("password", "")),
+            code=str(form.get("otp", "")),
         )
         if errors:
             return {"regenerate_errors": errors}, 422

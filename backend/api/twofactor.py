@@ -140,6 +140,10 @@ class DisableTwoFactorInput:
 @strawberry.input
 class RegenerateRecoveryCodesInput:
     password: str
+    code: str | None = strawberry.field(
+        default=None,
+        description="A current code of the second factor; a recovery code is not accepted.",
+    )
 
 
 @strawberry.input
@@ -252,14 +256,21 @@ class TwoFactorMutations:
             return TwoFactorPayload(user_errors=user_errors(error))
         return TwoFactorPayload(two_factor=await viewer_two_factor(user.id))
 
-    @strawberry.mutation(description="New recovery codes; the old ones stop working.")
+    @strawberry.mutation(
+        description="New recovery codes; the old ones stop working. Needs the password and a "
+        "current code that is not a recovery code."
+    )
     async def regenerate_recovery_codes(
         self, info: Info[Context, None], input: RegenerateRecoveryCodesInput
     ) -> RecoveryCodesPayload:
         context = info.context
         try:
             codes = await twofactor.regenerate_recovery_codes(
-                context.services, context.require_viewer(), context.client, password=input.password
+                context.services,
+                context.require_viewer(),
+                context.client,
+                password=input.password,
+                code=input.code,
             )
         except DomainError as error:
             return RecoveryCodesPayload(user_errors=user_errors(error))

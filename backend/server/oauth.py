@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute, Route
 
 from backend.errors import RateLimited
 from backend.server.client import client_info
+from backend.serviceclients import service as service_clients
 from backend.services import Services
 from backend.tokens import credentials as api_credentials
 from backend.tokens import service as tokens
@@ -109,7 +110,7 @@ class OAuthEndpoints:
         return Response(status_code=200, headers=NO_STORE)
 
     async def introspect(self, request: Request, form: dict[str, str]) -> Response:
-        await self._client(request, form)
+        await self._service_client(request, form)
         info = await tokens.describe(_required(form, "token"))
         if info is None:
             return JSONResponse({"active": False}, headers=NO_STORE)
@@ -132,6 +133,21 @@ class OAuthEndpoints:
         try:
             return await api_credentials.authenticate(client_id, secret)
         except api_credentials.ClientRefused:
+            raise invalid_client() from None
+        except RateLimited as limited:
+            raise OAuthError(
+                "invalid_client",
+                limited.problems[0].message,
+                429,
+                {"Retry-After": str(limited.retry_after_seconds)},
+            ) from None
+
+    async def _service_client(self, request: Request, form: dict[str, str]) -> None:
+        """Only the platform's service clients may introspect; users' API credentials may not."""
+        client_id, secret = _client_credentials(request, form)
+        try:
+            await service_clients.authenticate(client_id, secret)
+        except service_clients.ServiceClientRefused:
             raise invalid_client() from None
         except RateLimited as limited:
             raise OAuthError(

@@ -5,7 +5,9 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
-from backend import clock
+from tortoise.transactions import in_transaction
+
+from backend import clock, limits
 from backend.accounts.models import User
 from backend.client import ClientInfo
 from backend.crypto import digest, random_token
@@ -22,14 +24,20 @@ class Timeouts:
 
 
 async def start(user: User, client: ClientInfo) -> tuple[Session, str]:
-    """A new session with a fresh id; returns it and the cookie value (shown only here)."""
+    """A new session with a fresh id; returns it and the cookie value (shown only here).
+
+    The user's oldest sessions beyond the limit end, so sign-ins cannot pile up rows.
+    """
     token = random_token()
-    session = await Session.create(
-        user=user,
-        token_hash=digest(token),
-        ip_address=client.ip_address,
-        user_agent=client.user_agent,
-    )
+    async with in_transaction():
+        await limits.serialise_on_user(user.id)
+        session = await Session.create(
+            user=user,
+            token_hash=digest(token),
+            ip_address=client.ip_address,
+            user_agent=client.user_agent,
+        )
+        await limits.keep_newest(Session, user.id, limits.MAX_SESSIONS_PER_USER)
     return session, token
 
 

@@ -1,6 +1,7 @@
 """The token format: a kind prefix, a random body, and a checksum, like GitHub's tokens.
 
-`lk_rt_` refresh token, `lk_at_` access token, `lk_cs_` client secret; then 32 base62
+`lk_rt_` refresh token, `lk_at_` access token, `lk_cs_` client secret, `lk_ss_` service
+client secret; then 32 base62
 characters (190 bits from `secrets`); then the CRC32 of prefix and body in 6 base62
 characters. Secret scanners match `TOKEN_PATTERN` and verify the checksum offline, and a
 mistyped or truncated token is refused before any database lookup.
@@ -16,13 +17,14 @@ import zlib
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 BODY_LENGTH = 32
 CHECKSUM_LENGTH = 6
-TOKEN_PATTERN = re.compile(r"lk_(?:rt|at|cs)_[0-9A-Za-z]{38}")
+TOKEN_PATTERN = re.compile(r"lk_(?:rt|at|cs|ss)_[0-9A-Za-z]{38}")
 
 
 class Kind(enum.Enum):
     REFRESH = "lk_rt_"
     ACCESS = "lk_at_"
     CLIENT_SECRET = "lk_cs_"
+    SERVICE_SECRET = "lk_ss_"
 
 
 def generate(kind: Kind) -> str:
@@ -44,9 +46,9 @@ def kind_of(token: str) -> Kind | None:
     return next((kind for kind in Kind if is_well_formed(token, kind)), None)
 
 
-def new_client_id() -> str:
+def new_client_id(prefix: str = "lk_ci_") -> str:
     """Client ids are not secret; they only need to be unique and easy to recognise."""
-    return "lk_ci_" + "".join(secrets.choice(ALPHABET) for _ in range(20))
+    return prefix + "".join(secrets.choice(ALPHABET) for _ in range(20))
 
 
 def _checksum(payload: str) -> str:

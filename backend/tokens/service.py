@@ -7,9 +7,10 @@ import dataclasses
 import unicodedata
 from datetime import datetime, timedelta
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from backend import clock, stepup
+from backend import clock, limits, stepup
 from backend.accounts.models import User
 from backend.audit.service import record
 from backend.client import ClientInfo
@@ -52,9 +53,14 @@ async def issue(
 ) -> IssuedRefreshToken:
     name = _checked_name(name)
     expires_at = _checked_expiry(expires_at, services.settings.token_max_days)
+    limit = services.settings.max_tokens_per_user
+    await _refuse_when_full(user.id, limit)  # early, before a code is spent
     await stepup.confirm(services, user, client, password=password, otp=otp, purpose="token.issue")
     secret = generate(Kind.REFRESH)
     async with in_transaction():
+        # Count and insert under the user's row lock: parallel issues cannot pass the limit.
+        await limits.serialise_on_user(user.id)
+        await _refuse_when_full(user.id, limit)
         token = await RefreshToken.create(
             user=user, name=name, token_hash=digest(secret), expires_at=expires_at
         )
@@ -66,6 +72,17 @@ async def issue(
         f"A refresh token named “{name}” was issued for your Latchkey account {user.username}.",
     )
     return IssuedRefreshToken(token, secret)
+
+
+async def _refuse_when_full(user_id: int, limit: int) -> None:
+    live = await RefreshToken.filter(
+        Q(expires_at=None) | Q(expires_at__gt=clock.now()), user_id=user_id, revoked_at=None
+    ).count()
+    if live >= limit:
+        raise DomainError(
+            "TOO_MANY_TOKENS",
+            f"An account may have at most {limit} live tokens. Delete one you no longer use.",
+        )
 
 
 async def list_for(user_id: int) -> list[RefreshToken]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from backend import clock
+from tortoise.transactions import in_transaction
+
+from backend import clock, limits
 from backend.accounts.models import User
 from backend.client import ClientInfo
 from backend.crypto import digest, keyed_digest, random_token, same
@@ -14,15 +16,21 @@ LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
 
 async def remember(user: User, client: ClientInfo, secret_key: str, days: int) -> str:
-    """Store a new device row and return the signed cookie value for it."""
+    """Store a new device row and return the signed cookie value for it.
+
+    The oldest devices beyond the limit are forgotten, so the list stays bounded.
+    """
     token = random_token()
-    await TrustedDevice.create(
-        user=user,
-        token_hash=digest(token),
-        expires_at=clock.now() + timedelta(days=days),
-        ip_address=client.ip_address,
-        user_agent=client.user_agent,
-    )
+    async with in_transaction():
+        await limits.serialise_on_user(user.id)
+        await TrustedDevice.create(
+            user=user,
+            token_hash=digest(token),
+            expires_at=clock.now() + timedelta(days=days),
+            ip_address=client.ip_address,
+            user_agent=client.user_agent,
+        )
+        await limits.keep_newest(TrustedDevice, user.id, limits.MAX_TRUSTED_DEVICES_PER_USER)
     return f"{token}.{_signature(token, secret_key)}"
 
 

@@ -197,11 +197,22 @@ async def disable(
 
 
 async def regenerate_recovery_codes(
-    services: Services, user: User, client: ClientInfo, *, password: str
+    services: Services, user: User, client: ClientInfo, *, password: str, code: str | None
 ) -> list[str]:
+    """New codes, for the password and a current code of the method itself.
+
+    Never for a recovery code: a stolen session, the password and one recovery code
+    would otherwise mint a fresh set.
+    """
     await _require_on(user)
-    await stepup.confirm_password(
-        services, user, client, password=password, purpose="recovery_codes.regenerate"
+    await stepup.confirm(
+        services,
+        user,
+        client,
+        password=password,
+        otp=code,
+        purpose="recovery_codes.regenerate",
+        allow_recovery_code=False,
     )
     codes = recovery_codes.generate()
     async with in_transaction():

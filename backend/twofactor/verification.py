@@ -39,6 +39,7 @@ async def verify(
     purpose: str,
     client: ClientInfo,
     field: str = "code",
+    allow_recovery_code: bool = True,
 ) -> None:
     """Raise InvalidOtp (or RateLimited) unless `code` proves the second factor."""
     key = throttle_key(user)
@@ -52,7 +53,9 @@ async def verify(
             await throttle.clear(key)
             return
         reason = check.reason
-        if recovery_codes.looks_like_one(code) and await recovery_codes.consume(
+        if not allow_recovery_code and recovery_codes.looks_like_one(code):
+            reason = "recovery_code_not_accepted"
+        elif recovery_codes.looks_like_one(code) and await recovery_codes.consume(
             user, code, services.settings.secret_key
         ):
             await throttle.clear(key)
