@@ -130,7 +130,9 @@ class OAuthEndpoints:
         """Client authentication: HTTP Basic (RFC 6749 §2.3.1) or form parameters."""
         client_id, secret = _client_credentials(request, form)
         try:
-            return await api_credentials.authenticate(client_id, secret)
+            return await api_credentials.authenticate(
+                client_id, secret, client_info(request, self.services.settings)
+            )
         except api_credentials.ClientRefused:
             raise invalid_client() from None
         except RateLimited as limited:

@@ -17,6 +17,7 @@ from backend.errors import DomainError, NotFound
 from backend.notifications.notices import tell
 from backend.services import Services
 from backend.throttle import service as throttle
+from backend.throttle.keys import client_address_key, client_secret_key
 from backend.tokens.format import Kind, generate, is_well_formed, new_client_id
 from backend.tokens.models import ApiCredential
 from backend.tokens.service import LAST_USED_RESOLUTION, IssuedAccessToken, issue_access_token
@@ -87,16 +88,25 @@ async def get_for(user_id: int) -> ApiCredential | None:
     return await ApiCredential.get_or_none(user_id=user_id)
 
 
-async def authenticate(client_id: str, secret: str) -> ApiCredential:
-    """Check a client's secret in constant time; repeated failures lock the client id."""
-    key = f"oauth-client:{client_id[:100]}"
-    await throttle.check(key)
+async def authenticate(client_id: str, secret: str, client: ClientInfo) -> ApiCredential:
+    """Check a client's secret in constant time; repeated failures lock that client id from
+    that address, and many from one address lock the address.
+
+    Client ids are not secret, so wrong secrets from a stranger's address never lock the
+    owner out. Attempts are reserved before the secret is checked.
+    """
+    per_client = client_secret_key(client_id, client)
+    per_address = client_address_key(client)
+    await throttle.reserve_all(
+        [(per_address, throttle.PER_ADDRESS), (per_client, throttle.PER_ACCOUNT)]
+    )
     credential = await ApiCredential.get_or_none(client_id=client_id)
     expected = credential.secret_hash if credential else digest("no such client")
     matches = same(digest(secret), expected) and is_well_formed(secret, Kind.CLIENT_SECRET)
     if credential is None or not matches:
-        await throttle.fail(key, throttle.PER_ACCOUNT)
         raise ClientRefused
+    await throttle.clear(per_client)
+    await throttle.refund(per_address, throttle.PER_ADDRESS)  # only failures use it up
     return credential
 
 

@@ -13,6 +13,7 @@ from backend.errors import DomainError
 from backend.notifications.notices import tell
 from backend.services import Services
 from backend.throttle import service as throttle
+from backend.throttle.keys import second_factor_key
 from backend.twofactor import recovery_codes
 from backend.twofactor.models import TwoFactor
 
@@ -26,10 +27,6 @@ class InvalidOtp(DomainError):
 FAILURES_WORTH_A_NOTICE = 3
 
 
-def throttle_key(user: User) -> str:
-    return f"second-factor:{user.id}"
-
-
 async def verify(
     services: Services,
     user: User,
@@ -41,8 +38,9 @@ async def verify(
     field: str = "code",
 ) -> None:
     """Raise InvalidOtp (or RateLimited) unless `code` proves the second factor."""
-    key = throttle_key(user)
-    await throttle.check(key)
+    key = second_factor_key(user)
+    # Reserved before the code is checked; a success clears it, a failure stays counted.
+    attempts = await throttle.reserve(key, throttle.PER_ACCOUNT)
     code = (code or "").strip()
     reason = "missing"
     if code:
@@ -59,8 +57,7 @@ async def verify(
             await record("recovery_code.used", user=user, client=client, purpose=purpose)
             await _tell_recovery_code_used(services, user)
             return
-    failures = await throttle.fail(key, throttle.PER_ACCOUNT)
-    if failures == FAILURES_WORTH_A_NOTICE:
+    if attempts == FAILURES_WORTH_A_NOTICE:
         await _tell_codes_failed(services, user, client)
     await record(
         "second_factor.failed",
