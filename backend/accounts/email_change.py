@@ -62,7 +62,8 @@ async def verify(services: Services, user: User, client: ClientInfo, code: str) 
     ).update(failed_attempts=F("failed_attempts") + 1)
     change = await EmailChange.get_or_none(user=user) if reserved else None
     if change is None or not same(change.code_hash, _hash(services, code.strip())):
-        await record("email.change_failed", user=user, client=client)
+        reason = "wrong" if change else "no pending change, expired or too many attempts"
+        await record("email.change_failed", user=user, client=client, reason=reason)
         raise DomainError("INVALID_OTP", "That code is not valid. Check it or ask again.", "code")
     old_email = user.email
     try:

@@ -45,7 +45,7 @@ async def sign_in(
     await throttle.reserve_all(
         [(address_key(client), throttle.PER_ADDRESS), (account_key(username), throttle.PER_ACCOUNT)]
     )
-    user = await accounts.find_by_username(username)
+    user = await _find_account(username)
     if user is None:
         await services.hasher.verify_nothing(password)
     elif await services.hasher.verify(user.password_hash, password):
@@ -104,6 +104,14 @@ async def _start_session(user: User, client: ClientInfo, *, factor: str) -> Sign
     session, token = await sessions.start(user, client)
     await record("sign_in.succeeded", user=user, client=client, factor=factor)
     return SignedIn(user, session, token)
+
+
+async def _find_account(username: str) -> User | None:
+    """The account with this name; a name too long for any account is nobody's."""
+    longest = User._meta.fields_map["username_key"].max_length
+    if len(accounts.username_key(username)) > longest:
+        return None
+    return await accounts.find_by_username(username)
 
 
 async def _upgrade_hash(services: Services, user: User, password: str) -> None:
