@@ -11,13 +11,22 @@ import asyncio
 import httpx
 import pytest
 
+from backend.accounts.models import User
 from backend.audit.models import SecurityEvent
 from backend.throttle.models import ThrottleCounter
 from backend.twofactor import codes as one_time_codes
 from backend.twofactor.models import OneTimeCode
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import PASSWORD, SIGN_IN, issue_token, make_user
-from tests.twofactor_helpers import code_in, early_in_a_time_step, enable_totp, oathtool, verify
+from tests.twofactor_helpers import (
+    CONFIRM_CODES,
+    START_CODES,
+    code_in,
+    early_in_a_time_step,
+    enable_totp,
+    oathtool,
+    verify,
+)
 
 BUDGET = 5  # PER_ACCOUNT: attempts before the lock
 UPDATE = """mutation($input: UpdateAccountInput!) { updateAccount(input: $input) {
@@ -27,8 +36,8 @@ VERIFY_EMAIL = """mutation($code: String!) { verifyEmailChange(input: {code: $co
 
 
 @pytest.fixture
-def settings(database_url, smtp):
-    return settings_for(database_url, smtp=smtp_settings(smtp.port))
+def settings(database_url, smtp, sms):
+    return settings_for(database_url, smtp=smtp_settings(smtp.port), sms_webhook_url=sms.url)
 
 
 def codes(payload: dict) -> list[str]:
@@ -123,6 +132,16 @@ async def test_a_burst_of_one_time_codes_compares_at_most_five(settings, app):
     )
     # Every comparison is counted on the code, so its count is the number compared.
     assert (await OneTimeCode.get(user=user)).failed_attempts == one_time_codes.MAX_FAILED_ATTEMPTS
+
+
+async def test_parallel_sign_ins_send_at_most_five_text_messages(gql, client, alice, sms):
+    await User.filter(id=alice.id).update(mobile_phone="+14155552671")
+    await gql(START_CODES, {"m": "SMS", "p": PASSWORD})
+    await gql(CONFIRM_CODES, {"c": code_in(sms.messages[-1]["text"])})
+    client.cookies.clear()
+    answers = await asyncio.gather(*(gql.sign_in("alice") for _ in range(5)))
+    assert all(answer["status"] == "SECOND_FACTOR_REQUIRED" for answer in answers)
+    assert len(sms.messages) == 5  # the setup and four sign-ins; the fifth got no message
 
 
 async def test_a_username_of_300_characters_is_counted_and_logged(gql, settings):
