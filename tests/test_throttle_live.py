@@ -105,7 +105,9 @@ async def test_step_up_passwords_and_client_secrets_over_two_servers(postgres_ur
                 "/graphql", json={"query": GENERATE, "variables": {"password": PASSWORD}}
             ).json()["data"]["generateApiCredentials"]
             session = dict(browser.cookies)
-        passwords = wrong_and_one_right(PASSWORD, 100, "wrong guess ")
+        # Wrong passwords only: a step-up looks up the session first, so requests overtake
+        # each other before their reservation; the right password comes after the burst.
+        passwords = [f"wrong guess {n}" for n in range(100)]
         issue = [
             {
                 "url": "/graphql",
@@ -117,6 +119,9 @@ async def test_step_up_passwords_and_client_secrets_over_two_servers(postgres_ur
             for n, p in enumerate(passwords)
         ]
         issued = graphql_answers(await post_all(urls, issue, cookies=session), "issueToken")
+        right = {**issue[0]["json"]["variables"], "password": PASSWORD}
+        with httpx.Client(base_url=urls[1], cookies=session) as browser:
+            after = browser.post("/graphql", json={"query": ISSUE_TOKEN, "variables": right})
         client_id = generated["clientId"]
         secrets = wrong_and_one_right(generated["clientSecret"], 100, "lk_cs_" + "w" * 36)
         exchanges = [
@@ -134,6 +139,7 @@ async def test_step_up_passwords_and_client_secrets_over_two_servers(postgres_ur
         ("RATE_LIMITED",),
     }
     assert await count_events(postgres_url, "token.issue.failed") <= BUDGET
+    assert error_codes(after.json()["data"]["issueToken"]) == ("RATE_LIMITED",)
     assert set(statuses) <= {401, 429}  # the right secret too
     assert statuses.count(401) <= BUDGET  # one per secret checked
 
