@@ -1,7 +1,8 @@
 """Checking a second-factor code for a user, the same way for sign-in and sensitive changes.
 
-The enabled method's code or a recovery code is accepted. Failures are throttled per
-account across workers and logged with their real reason; the user sees one answer.
+The enabled method's code or a recovery code is accepted. Attempts are reserved per
+account before any code is checked, so parallel tries across workers share one budget;
+failures are logged with their real reason, and the user sees one answer.
 """
 
 from __future__ import annotations
