@@ -18,7 +18,7 @@ from backend.accounts.models import EmailChange
 from backend.sessions.models import Session
 from backend.sessions.service import Timeouts
 from backend.throttle.models import ThrottleCounter
-from backend.throttle.service import PER_ACCOUNT
+from backend.throttle.service import PER_ACCOUNT, unix_ms
 from backend.tokens.models import AccessToken
 from backend.twofactor.models import OneTimeCode, PendingSetup, SignInChallenge, TrustedDevice
 
@@ -35,8 +35,8 @@ async def delete_expired(timeouts: Timeouts) -> dict[str, int]:
     session_over = Q(last_seen_at__lte=now - timeouts.idle) | Q(
         created_at__lte=now - timeouts.absolute
     )
-    counter_over = Q(updated_at__lte=quiet_since) & (
-        Q(locked_until__isnull=True) | Q(locked_until__lte=now)
+    counter_over = Q(updated_at_ms__lte=unix_ms(quiet_since)) & (
+        Q(locked_until_ms__isnull=True) | Q(locked_until_ms__lte=unix_ms(now))
     )
     return {
         "access_tokens": await AccessToken.filter(expires_at__lte=now).delete(),

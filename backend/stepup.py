@@ -47,10 +47,9 @@ async def confirm_password(
     is already signed in from changing the password.
     """
     key = step_up_key(user)
-    await throttle.check(key)
+    await throttle.reserve(key, throttle.PER_ACCOUNT)
     if not await services.hasher.verify(user.password_hash, password):
-        await throttle.fail(key, throttle.PER_ACCOUNT)
-        await throttle.fail(account_key(user.username), throttle.PER_ACCOUNT)
+        await throttle.count_failure(account_key(user.username), throttle.PER_ACCOUNT)
         await record(f"{purpose}.failed", user=user, client=client, reason="password")
         raise InvalidCredentials(field="password")
     await throttle.clear(key)

@@ -9,6 +9,7 @@ import pytest
 
 from backend import clock
 from backend.audit.models import SecurityEvent
+from backend.client import ClientInfo
 from backend.serviceclients import service as service_clients
 from backend.tokens import credentials as api_credentials
 from backend.tokens.models import AccessToken, ApiCredential
@@ -188,7 +189,7 @@ async def test_an_exchange_that_checked_the_old_secret_before_a_regeneration_get
     gql, credentials
 ):
     client_id, old_secret = credentials
-    checked = await api_credentials.authenticate(client_id, old_secret)
+    checked = await api_credentials.authenticate(client_id, old_secret, ClientInfo())
     await gql(GENERATE, {"password": PASSWORD})  # commits between the check and the insert
     with pytest.raises(api_credentials.ClientRefused):
         await api_credentials.issue_access_token_for(checked, timedelta(minutes=5))

@@ -132,3 +132,25 @@ async def test_a_locked_sign_in_does_not_stop_the_signed_in_user_from_confirming
             await GraphQL(attacker).sign_in("alice", WRONG)
     issued = await issue_token(gql, "ci")
     assert issued["userErrors"] == [] and issued["token"]["name"] == "ci"
+
+
+async def test_a_quiet_day_forgets_earlier_failures(gql, settings):
+    await make_user(settings, "alice")
+    for _ in range(4):
+        await gql.sign_in("alice", WRONG)
+    clock.advance(timedelta(days=1, seconds=1))
+    for _ in range(4):
+        assert codes(await gql.sign_in("alice", WRONG)) == ["INVALID_CREDENTIALS"]
+    assert (await gql.sign_in("alice"))["status"] == "SIGNED_IN"
+
+
+async def test_attempts_refused_for_a_locked_account_leave_the_address_budget_alone(
+    gql, settings
+):
+    await make_user(settings, "alice")
+    for _ in range(5):
+        await gql.sign_in("alice", WRONG)
+    for _ in range(10):
+        assert codes(await gql.sign_in("alice", WRONG)) == ["RATE_LIMITED"]
+    address = await ThrottleCounter.get(key="sign-in:address:203.0.113.7")
+    assert address.failures == 5

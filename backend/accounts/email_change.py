@@ -55,13 +55,15 @@ async def pending_for(user_id: int) -> EmailChange | None:
 
 async def verify(services: Services, user: User, client: ClientInfo, code: str) -> str:
     """Apply the pending address when the code matches; returns the new address."""
-    change = await EmailChange.get_or_none(
+    # Each try is counted before the comparison, in one conditional update, so parallel
+    # tries never compare more than MAX_FAILED_ATTEMPTS codes.
+    reserved = await EmailChange.filter(
         user=user, expires_at__gt=clock.now(), failed_attempts__lt=MAX_FAILED_ATTEMPTS
-    )
+    ).update(failed_attempts=F("failed_attempts") + 1)
+    change = await EmailChange.get_or_none(user=user) if reserved else None
     if change is None or not same(change.code_hash, _hash(services, code.strip())):
-        if change is not None:
-            await EmailChange.filter(id=change.id).update(failed_attempts=F("failed_attempts") + 1)
-        await record("email.change_failed", user=user, client=client)
+        reason = "wrong" if change else "no pending change, expired or too many attempts"
+        await record("email.change_failed", user=user, client=client, reason=reason)
         raise DomainError("INVALID_OTP", "That code is not valid. Check it or ask again.", "code")
     old_email = user.email
     try:

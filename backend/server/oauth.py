@@ -131,31 +131,34 @@ class OAuthEndpoints:
         """Client authentication: HTTP Basic (RFC 6749 §2.3.1) or form parameters."""
         client_id, secret = _client_credentials(request, form)
         try:
-            return await api_credentials.authenticate(client_id, secret)
+            return await api_credentials.authenticate(
+                client_id, secret, client_info(request, self.services.settings)
+            )
         except api_credentials.ClientRefused:
             raise invalid_client() from None
         except RateLimited as limited:
-            raise OAuthError(
-                "invalid_client",
-                limited.problems[0].message,
-                429,
-                {"Retry-After": str(limited.retry_after_seconds)},
-            ) from None
+            raise _client_locked(limited) from None
 
     async def _service_client(self, request: Request, form: dict[str, str]) -> None:
         """Only the platform's service clients may introspect; users' API credentials may not."""
         client_id, secret = _client_credentials(request, form)
         try:
-            await service_clients.authenticate(client_id, secret)
+            await service_clients.authenticate(
+                client_id, secret, client_info(request, self.services.settings)
+            )
         except service_clients.ServiceClientRefused:
             raise invalid_client() from None
         except RateLimited as limited:
-            raise OAuthError(
-                "invalid_client",
-                limited.problems[0].message,
-                429,
-                {"Retry-After": str(limited.retry_after_seconds)},
-            ) from None
+            raise _client_locked(limited) from None
+
+
+def _client_locked(limited: RateLimited) -> OAuthError:
+    return OAuthError(
+        "invalid_client",
+        limited.problems[0].message,
+        429,
+        {"Retry-After": str(limited.retry_after_seconds)},
+    )
 
 
 async def _form(request: Request) -> dict[str, str]:

@@ -13,11 +13,12 @@ from datetime import timedelta
 from tortoise.exceptions import IntegrityError
 
 from backend import clock
-from backend.crypto import digest, same
+from backend.client import ClientInfo
+from backend.crypto import digest
 from backend.errors import DomainError, NotFound
 from backend.serviceclients.models import ServiceClient
-from backend.throttle import service as throttle
-from backend.tokens.format import Kind, generate, is_well_formed, new_client_id
+from backend.tokens import client_secrets
+from backend.tokens.format import Kind, generate, new_client_id
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 CLIENT_ID_PREFIX = "lk_sc_"
@@ -63,17 +64,18 @@ async def remove(name: str) -> None:
         raise NotFound("name")
 
 
-async def authenticate(client_id: str, secret: str) -> ServiceClient:
-    """Check a service client's secret in constant time; repeated failures lock the id."""
-    key = f"service-client:{client_id[:100]}"
-    await throttle.check(key)
-    client = await ServiceClient.get_or_none(client_id=client_id)
-    expected = client.secret_hash if client else digest("no such client")
-    matches = same(digest(secret), expected) and is_well_formed(secret, Kind.SERVICE_SECRET)
-    if client is None or not matches:
-        await throttle.fail(key, throttle.PER_ACCOUNT)
+async def authenticate(client_id: str, secret: str, client: ClientInfo) -> ServiceClient:
+    """The service client this secret belongs to; ServiceClientRefused otherwise."""
+    found = await client_secrets.verify(
+        client_id,
+        secret,
+        client,
+        find=lambda wanted: ServiceClient.get_or_none(client_id=wanted),
+        kind=Kind.SERVICE_SECRET,
+    )
+    if found is None:
         raise ServiceClientRefused
     now = clock.now()
-    if client.last_used_at is None or now - client.last_used_at >= LAST_USED_RESOLUTION:
-        await ServiceClient.filter(id=client.id).update(last_used_at=now)
-    return client
+    if found.last_used_at is None or now - found.last_used_at >= LAST_USED_RESOLUTION:
+        await ServiceClient.filter(id=found.id).update(last_used_at=now)
+    return found

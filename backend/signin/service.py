@@ -41,21 +41,23 @@ async def sign_in(
     client: ClientInfo,
     device_cookie: str = "",
 ) -> SignedIn | SecondFactorRequired:
-    await throttle.check(account_key(username), address_key(client))
-    user = await accounts.find_by_username(username)
+    # Reserved before the password is checked, so a burst cannot outrun the count.
+    await throttle.reserve_all(
+        [(address_key(client), throttle.PER_ADDRESS), (account_key(username), throttle.PER_ACCOUNT)]
+    )
+    user = await _find_account(username)
     if user is None:
         await services.hasher.verify_nothing(password)
     elif await services.hasher.verify(user.password_hash, password):
         await _upgrade_hash(services, user, password)
         await throttle.clear(account_key(username))
+        await throttle.refund(address_key(client), throttle.PER_ADDRESS)  # failures use it up
         factors = await twofactor.after_password(services, user, device_cookie)
         if factors is twofactor.SECOND_FACTOR:
             await record("sign_in.password_accepted", user=user, client=client)
             challenge, method = await twofactor.start_challenge(services, user)
             return SecondFactorRequired(challenge, method)
         return await _start_session(user, client, factor=factors)
-    await throttle.fail(account_key(username), throttle.PER_ACCOUNT)
-    await throttle.fail(address_key(client), throttle.PER_ADDRESS)
     await record("sign_in.failed", user=user, client=client, reason="password")
     raise InvalidCredentials()
 
@@ -102,6 +104,14 @@ async def _start_session(user: User, client: ClientInfo, *, factor: str) -> Sign
     session, token = await sessions.start(user, client)
     await record("sign_in.succeeded", user=user, client=client, factor=factor)
     return SignedIn(user, session, token)
+
+
+async def _find_account(username: str) -> User | None:
+    """The account with this name; a name too long for any account is nobody's."""
+    longest = User._meta.fields_map["username_key"].max_length
+    if len(accounts.username_key(username)) > longest:
+        return None
+    return await accounts.find_by_username(username)
 
 
 async def _upgrade_hash(services: Services, user: User, password: str) -> None:

@@ -1,18 +1,54 @@
-"""What the throttle counts: accounts (by canonical name), client addresses, step-ups."""
+"""What the throttle counts: accounts (by canonical name), addresses, step-ups, codes, clients.
+
+Keys stay within the column's 255 characters whatever the input: a long variable part
+is replaced by its digest, which is still one key per value.
+"""
 
 from backend.accounts.models import User
 from backend.accounts.service import username_key
 from backend.client import ClientInfo
+from backend.crypto import digest
+
+LONGEST_PART = 128  # a SHA-256 digest is 64; prefixes are short
 
 
 def account_key(username: str) -> str:
     # Unknown names get counters too, so they answer exactly like real accounts.
-    return f"sign-in:account:{username_key(username)}"
+    return _key("sign-in:account", username_key(username))
 
 
 def address_key(client: ClientInfo) -> str:
-    return f"sign-in:address:{client.ip_address}"
+    return _key("sign-in:address", client.ip_address)
 
 
 def step_up_key(user: User) -> str:
     return f"step-up:password:{user.id}"
+
+
+def second_factor_key(user: User) -> str:
+    """Shared by authenticator codes, email and SMS codes and recovery codes."""
+    return f"second-factor:{user.id}"
+
+
+def sms_account_key(user: User) -> str:
+    return f"sms:account:{user.id}"
+
+
+def sms_number_key(number: str) -> str:
+    return _key("sms:number", number)
+
+
+def client_secret_key(client_id: str, client: ClientInfo) -> str:
+    """Wrong secrets for a client id, from one address: a stranger cannot lock out the owner."""
+    return _key("oauth-client", f"{client_id}@{client.ip_address}")
+
+
+def client_address_key(client: ClientInfo) -> str:
+    """Wrong secrets from one address, whatever the client id."""
+    return _key("oauth-client:address", client.ip_address)
+
+
+def _key(kind: str, value: str) -> str:
+    if len(value) > LONGEST_PART:
+        value = "sha256:" + digest(value)
+    return f"{kind}:{value}"

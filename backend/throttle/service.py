@@ -1,17 +1,17 @@
-"""Growing delays after repeated failures, counted in the database.
+"""Attempt budgets that hold under concurrency, counted in the database.
 
-Counters are updated with atomic increments, never read-modify-write in Python, so
-every worker and host sees the same count. Attempts made while a key is locked are
-refused without being counted; a success clears the account's counter.
+An attempt is reserved before the secret is checked: one SQL statement counts it and,
+at the policy's limit, writes the lock, so parallel requests on any worker or host can
+never verify more than the budget. Attempts made while a key is locked are refused
+without being counted; a success clears the key.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from datetime import timedelta
-
-from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from backend import clock
 from backend.errors import RateLimited
@@ -43,45 +43,112 @@ SMS_SENT = Policy(
     forget_after=timedelta(hours=1),
 )
 
+# Parameters: 1 key, 2 now, 3 forget_before, 4 lock after a first attempt. The WHERE
+# makes a locked row refuse the update, so RETURNING gives nothing and nothing is counted.
+_RESERVE = """
+INSERT INTO throttle_counters ("key", failures, locked_until_ms, updated_at_ms)
+VALUES ({1}, 1, {4}, {2})
+ON CONFLICT ("key") DO UPDATE SET
+    failures = {next},
+    locked_until_ms = {lock},
+    updated_at_ms = {2}
+WHERE throttle_counters.locked_until_ms IS NULL OR throttle_counters.locked_until_ms <= {2}
+RETURNING failures
+"""
+_NEXT = (
+    "(CASE WHEN throttle_counters.updated_at_ms < {3} THEN 1 "
+    "ELSE throttle_counters.failures + 1 END)"
+)
+# Parameters: 1 key. Gives back one reserved attempt, and the lock it may have set.
+_REFUND = """
+UPDATE throttle_counters SET
+    failures = failures - 1,
+    locked_until_ms = CASE WHEN failures - 1 < {limit} THEN NULL ELSE locked_until_ms END
+WHERE "key" = {1} AND failures > 0
+"""
 
-async def check(*keys: str) -> None:
-    """Raise RateLimited when any of the keys is locked now."""
-    now = clock.now()
-    locked = await ThrottleCounter.filter(key__in=keys, locked_until__gt=now).values_list(
-        "locked_until", flat=True
+
+async def reserve(key: str, policy: Policy) -> int:
+    """Count one attempt on `key` before checking it; RateLimited while the key is locked.
+
+    Returns the attempts counted so far, this one included.
+    """
+    now = unix_ms(clock.now())
+    forget_before = now - _ms_delta(policy.forget_after)
+    first_delay = policy.delay_after(1)
+    first_lock = None if first_delay is None else now + _ms_delta(first_delay)
+    sql = _RESERVE.replace("{next}", _NEXT).replace("{lock}", _lock_expression(policy))
+    rows = await _db().execute_query_dict(
+        _placeholders(sql), [key, now, forget_before, first_lock]
     )
-    if locked:
-        raise RateLimited(int((max(locked) - now).total_seconds()) + 1)
+    if not rows:
+        raise RateLimited(await _seconds_locked(key, now))
+    return int(rows[0]["failures"])
 
 
-async def fail(key: str, policy: Policy) -> int:
-    """Count one failure for `key`, lock it when the policy says so; the failures so far."""
-    now = clock.now()
-    await ThrottleCounter.filter(key=key, updated_at__lt=now - policy.forget_after).update(
-        failures=0, locked_until=None
-    )
-    failures = await _increment(key, now)
-    delay = policy.delay_after(failures)
-    if delay is not None:
-        await ThrottleCounter.filter(key=key, failures=failures).update(locked_until=now + delay)
-    return failures
+async def reserve_all(limits: Sequence[tuple[str, Policy]]) -> None:
+    """Reserve on every key, or on none: a refusal gives back what was reserved before it."""
+    reserved: list[tuple[str, Policy]] = []
+    try:
+        for key, policy in limits:
+            await reserve(key, policy)
+            reserved.append((key, policy))
+    except RateLimited:
+        for key, policy in reserved:
+            await refund(key, policy)
+        raise
+
+
+async def refund(key: str, policy: Policy) -> None:
+    """Give back one reserved attempt that was never checked."""
+    sql = _REFUND.replace("{limit}", str(int(policy.failures_before_lock)))
+    await _db().execute_query(_placeholders(sql), [key])
+
+
+async def count_failure(key: str, policy: Policy) -> None:
+    """Count a failure seen elsewhere on `key`; a key already locked stays as it is."""
+    with contextlib.suppress(RateLimited):
+        await reserve(key, policy)
 
 
 async def clear(key: str) -> None:
     await ThrottleCounter.filter(key=key).delete()
 
 
-async def _increment(key: str, now) -> int:
-    for _ in range(2):
-        updated = await ThrottleCounter.filter(key=key).update(
-            failures=F("failures") + 1, updated_at=now
-        )
-        if updated:
-            break
-        try:
-            await ThrottleCounter.create(key=key, failures=1, updated_at=now)
-            return 1
-        except IntegrityError:
-            continue  # created by a concurrent failure: increment that row instead
-    counter = await ThrottleCounter.get(key=key)
-    return counter.failures
+def _lock_expression(policy: Policy) -> str:
+    """SQL for the lock after the {next}-th attempt: the policy's delays, as literals."""
+    limit = policy.failures_before_lock
+    branches = [f"WHEN {{next}} < {limit} THEN NULL"]
+    attempts = limit
+    while (delay := policy.delay_after(attempts)) is not None and delay < policy.longest_delay:
+        branches.append(f"WHEN {{next}} = {attempts} THEN {{2}} + {_ms_delta(delay)}")
+        attempts += 1
+    longest = _ms_delta(policy.longest_delay)
+    return f"(CASE {' '.join(branches)} ELSE {{2}} + {longest} END)".replace("{next}", _NEXT)
+
+
+async def _seconds_locked(key: str, now: int) -> int:
+    locked_until = await ThrottleCounter.filter(key=key).values_list("locked_until_ms", flat=True)
+    if not locked_until or locked_until[0] is None:
+        return 1  # the lock ended a moment ago
+    return -(-(int(locked_until[0]) - now) // 1000)
+
+
+def _db():
+    return ThrottleCounter._meta.db
+
+
+def _placeholders(sql: str) -> str:
+    """Numbered parameters in the connection's own style: ?1 for SQLite, $1 for asyncpg."""
+    mark = "?" if _db().capabilities.dialect == "sqlite" else "$"
+    for number in range(1, 5):
+        sql = sql.replace(f"{{{number}}}", f"{mark}{number}")
+    return sql
+
+
+def unix_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _ms_delta(delta: timedelta) -> int:
+    return int(delta.total_seconds() * 1000)

@@ -12,12 +12,12 @@ from backend import clock, stepup
 from backend.accounts.models import User
 from backend.audit.service import record
 from backend.client import ClientInfo
-from backend.crypto import digest, same
+from backend.crypto import digest
 from backend.errors import DomainError, NotFound
 from backend.notifications.notices import tell
 from backend.services import Services
-from backend.throttle import service as throttle
-from backend.tokens.format import Kind, generate, is_well_formed, new_client_id
+from backend.tokens import client_secrets
+from backend.tokens.format import Kind, generate, new_client_id
 from backend.tokens.models import ApiCredential
 from backend.tokens.service import LAST_USED_RESOLUTION, IssuedAccessToken, issue_access_token
 
@@ -87,15 +87,16 @@ async def get_for(user_id: int) -> ApiCredential | None:
     return await ApiCredential.get_or_none(user_id=user_id)
 
 
-async def authenticate(client_id: str, secret: str) -> ApiCredential:
-    """Check a client's secret in constant time; repeated failures lock the client id."""
-    key = f"oauth-client:{client_id[:100]}"
-    await throttle.check(key)
-    credential = await ApiCredential.get_or_none(client_id=client_id)
-    expected = credential.secret_hash if credential else digest("no such client")
-    matches = same(digest(secret), expected) and is_well_formed(secret, Kind.CLIENT_SECRET)
-    if credential is None or not matches:
-        await throttle.fail(key, throttle.PER_ACCOUNT)
+async def authenticate(client_id: str, secret: str, client: ClientInfo) -> ApiCredential:
+    """The credentials this secret belongs to; ClientRefused otherwise."""
+    credential = await client_secrets.verify(
+        client_id,
+        secret,
+        client,
+        find=lambda wanted: ApiCredential.get_or_none(client_id=wanted),
+        kind=Kind.CLIENT_SECRET,
+    )
+    if credential is None:
         raise ClientRefused
     return credential
 

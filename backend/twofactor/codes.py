@@ -9,7 +9,7 @@ from tortoise.expressions import F
 
 from backend import clock
 from backend.accounts.models import User
-from backend.crypto import keyed_digest, same
+from backend.crypto import keyed_digest
 from backend.errors import RateLimited
 from backend.twofactor.models import OneTimeCode
 
@@ -43,20 +43,18 @@ async def issue(user: User, purpose: str, secret_key: str) -> str:
 
 
 async def consume(user: User, purpose: str, code: str, secret_key: str) -> bool:
+    """Use the code up if it matches. Each try is counted before the comparison, in one
+    conditional update, so parallel tries never compare more than MAX_FAILED_ATTEMPTS."""
     now = clock.now()
-    stored = await OneTimeCode.get_or_none(
-        user=user,
-        purpose=purpose,
-        used_at=None,
-        expires_at__gt=now,
-        failed_attempts__lt=MAX_FAILED_ATTEMPTS,
+    live = OneTimeCode.filter(user=user, purpose=purpose, used_at=None, expires_at__gt=now)
+    reserved = await live.filter(failed_attempts__lt=MAX_FAILED_ATTEMPTS).update(
+        failed_attempts=F("failed_attempts") + 1
     )
-    if stored is None:
+    if not reserved:
         return False
-    if not same(stored.code_hash, _hash(code.strip(), secret_key)):
-        await OneTimeCode.filter(id=stored.id).update(failed_attempts=F("failed_attempts") + 1)
-        return False
-    used = await OneTimeCode.filter(id=stored.id, used_at=None).update(used_at=now)
+    code_hash = _hash(code.strip(), secret_key)
+    # The hash is part of the condition: a code re-sent meanwhile is not used up by the old one.
+    used = await live.filter(code_hash=code_hash).update(used_at=now)
     return used == 1
 
 

@@ -10,9 +10,11 @@ import dataclasses
 from typing import Protocol
 
 from backend.accounts.models import User
+from backend.errors import RateLimited
 from backend.notifications.email import Email, Mailer
 from backend.notifications.sms import SmsSender
 from backend.throttle import service as throttle
+from backend.throttle.keys import sms_account_key, sms_number_key
 from backend.twofactor import codes, totp
 from backend.twofactor.models import TwoFactor
 from backend.twofactor.secrets_box import SecretBox
@@ -89,12 +91,18 @@ class CodeBySms:
     async def send(self, user: User, purpose: str) -> None:
         """Raises RateLimited after 5 messages to the account or the number in an hour."""
         number = user.mobile_phone or ""
-        limits = (f"sms:account:{user.id}", f"sms:number:{number}")
-        await throttle.check(*limits)
-        code = await codes.issue(user, purpose, self.secret_key)
+        limits = [
+            (sms_account_key(user), throttle.SMS_SENT),
+            (sms_number_key(number), throttle.SMS_SENT),
+        ]
+        await throttle.reserve_all(limits)  # counts sends, reserved before sending
+        try:
+            code = await codes.issue(user, purpose, self.secret_key)
+        except RateLimited:  # too soon for another code: nothing is sent
+            for key, policy in limits:
+                await throttle.refund(key, policy)
+            raise
         await self.sms.send(number, f"Your Latchkey code is {code}.")
-        for key in limits:
-            await throttle.fail(key, throttle.SMS_SENT)  # counts sends, not failures
 
     async def check(self, user: User, secret: str | None, code: str, purpose: str) -> Check:
         accepted = await codes.consume(user, purpose, code, self.secret_key)

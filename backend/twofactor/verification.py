@@ -1,7 +1,8 @@
 """Checking a second-factor code for a user, the same way for sign-in and sensitive changes.
 
-The enabled method's code or a recovery code is accepted. Failures are throttled per
-account across workers and logged with their real reason; the user sees one answer.
+The enabled method's code or a recovery code is accepted. Attempts are reserved per
+account before any code is checked, so parallel tries across workers share one budget;
+failures are logged with their real reason, and the user sees one answer.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from backend.errors import DomainError
 from backend.notifications.notices import tell
 from backend.services import Services
 from backend.throttle import service as throttle
+from backend.throttle.keys import second_factor_key
 from backend.twofactor import recovery_codes
 from backend.twofactor.models import TwoFactor
 
@@ -24,10 +26,6 @@ class InvalidOtp(DomainError):
 
 # Wrong codes after the right password: the user hears of it once per burst, not per try.
 FAILURES_WORTH_A_NOTICE = 3
-
-
-def throttle_key(user: User) -> str:
-    return f"second-factor:{user.id}"
 
 
 async def verify(
@@ -42,8 +40,9 @@ async def verify(
     allow_recovery_code: bool = True,
 ) -> None:
     """Raise InvalidOtp (or RateLimited) unless `code` proves the second factor."""
-    key = throttle_key(user)
-    await throttle.check(key)
+    key = second_factor_key(user)
+    # Reserved before the code is checked; a success clears it, a failure stays counted.
+    attempts = await throttle.reserve(key, throttle.PER_ACCOUNT)
     code = (code or "").strip()
     reason = "missing"
     if code:
@@ -62,8 +61,7 @@ async def verify(
             await record("recovery_code.used", user=user, client=client, purpose=purpose)
             await _tell_recovery_code_used(services, user)
             return
-    failures = await throttle.fail(key, throttle.PER_ACCOUNT)
-    if failures == FAILURES_WORTH_A_NOTICE:
+    if attempts == FAILURES_WORTH_A_NOTICE:
         await _tell_codes_failed(services, user, client)
     await record(
         "second_factor.failed",
