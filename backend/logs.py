@@ -14,7 +14,7 @@ _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "color
 
 # One request must not be able to write megabytes of log: every string is cut to this.
 MAX_VALUE_CHARS = 1000
-# A traceback is ours, not the client's, but still bounded.
+# A traceback is ours, but its lines may quote the client's input: each line is cut too.
 MAX_EXCEPTION_CHARS = 20_000
 
 
@@ -29,7 +29,9 @@ class JsonFormatter(logging.Formatter):
         extra = {k: v for k, v in vars(record).items() if k not in _STANDARD}
         entry.update(_bounded(redact(extra)))
         if record.exc_info:
-            entry["exception"] = shorten(self.formatException(record.exc_info), MAX_EXCEPTION_CHARS)
+            lines = self.formatException(record.exc_info).splitlines()
+            traceback = "\n".join(shorten(line, MAX_VALUE_CHARS) for line in lines)
+            entry["exception"] = shorten(traceback, MAX_EXCEPTION_CHARS)
         # json.dumps escapes newlines, so one record is always one line.
         return json.dumps(entry, default=str, ensure_ascii=False)
 
