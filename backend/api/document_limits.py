@@ -94,9 +94,9 @@ class _Counter:
             if isinstance(definition, OperationDefinitionNode):
                 root = self.schema.get_root_type(definition.operation)
                 total.add(self.selections(definition.selection_set, root, 0).cost)
-            elif isinstance(definition, FragmentDefinitionNode):
-                # Validated even where unused, so counted once on its own.
-                total.add(self.fragment(definition.name.value, 0).cost)
+        for name in self.fragments.keys() - self.fragment_costs.keys():
+            # Validated even where unused, so counted once on its own.
+            total.add(self.fragment(name, 0).cost)
         return total
 
     def selections(
