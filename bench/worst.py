@@ -1,0 +1,134 @@
+"""The most expensive documents we can write within the document limits, and the server CPU
+each one costs.
+
+Every request differs from the one before by an alias, so no parser or validation cache helps;
+the CPU is the served process's own (user + system, from /proc), so it includes HTTP, JSON,
+parsing, validation, execution and the database driver, but not the client's work.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import os
+from collections.abc import Callable
+
+import graphql
+import httpx
+
+from backend.api.document_limits import DATA_LIST_LENGTH, DocumentLimits
+
+LIMITS = DocumentLimits()
+TOKEN_FIELDS = "id name createdAt expiresAt lastUsedAt status"
+USER_FIELDS = "id username email firstName lastName description mobilePhone timeZone"
+
+
+@dataclasses.dataclass(frozen=True)
+class Document:
+    name: str
+    build: Callable[[int], str]  # a different document for every request number
+    introspection: bool = False  # needs introspection on
+
+
+def _lists(fields: str) -> Callable[[int], str]:
+    # As many aliased lists of tokens as the limits allow, each selecting these fields.
+    per_list = 1 + DATA_LIST_LENGTH * len(fields.split())
+    count = min(LIMITS.max_data_values // per_list, LIMITS.max_aliases)
+
+    def build(n: int) -> str:
+        lists = " ".join(f"t{i}_{n}: tokens {{ {fields} }}" for i in range(count))
+        return f"{{ viewer {{ {lists} }} }}"
+
+    return build
+
+
+def _aliased_viewers(n: int) -> str:
+    # As many aliases as allowed, each repeating every field as often as allowed.
+    fields = " ".join([USER_FIELDS] * LIMITS.max_repeats)
+    viewers = " ".join(f"v{i}_{n}: viewer {{ {fields} }}" for i in range(LIMITS.max_aliases))
+    return f"{{ {viewers} }}"
+
+
+def _fragments(n: int) -> str:
+    # A fragment spread as often as one place allows, holding a list.
+    return (
+        f"{{ u{n}: viewer {{ ...A }} }} "
+        f"fragment A on User {{ ...B ...B ...B }} "
+        f"fragment B on User {{ {USER_FIELDS} tokens {{ id name expiresAt }} }}"
+    )
+
+
+def _repeated_fields(n: int) -> str:
+    # The overlapping-fields rule's favourite: one name, many times, with sub-selections.
+    inner = f"{USER_FIELDS} groups {{ name description selfService }}"
+    body = " ".join([f"viewer {{ {inner} }}"] * LIMITS.max_repeats)
+    return f"{{ a{n}: __typename {body} }}"
+
+
+def _long_strings(n: int) -> str:
+    # A body near the size limit: a long comment and a long argument the lexer must read.
+    padding = "#" + "x" * 30_000 + "\n"
+    cursor = "y" * 30_000
+    events = f'securityEvents(first: 100, after: "{cursor}") {{ edges {{ node {{ kind }} }} }}'
+    return f"{padding}{{ a{n}: viewer {{ {events} }} }}"
+
+
+def _deep(n: int) -> str:
+    return (
+        f"{{ a{n}: viewer {{ securityEvents(first: 100) {{ edges {{ cursor node {{ id kind "
+        f"description createdAt ipAddress browser }} }} pageInfo {{ hasNextPage endCursor }} }} "
+        f"tokens {{ id name }} }} }}"
+    )
+
+
+def _graphiql_introspection(n: int) -> str:
+    query = graphql.get_introspection_query(input_value_deprecation=True)
+    return query.replace("__schema {", f"a{n}: __typename __schema {{", 1)
+
+
+def _nested_introspection(n: int) -> str:
+    lists = " ".join(
+        f"t{i}: types {{ fields {{ type {{ fields {{ name }} }} }} }}" for i in range(5)
+    )
+    return f"{{ a{n}: __typename __schema {{ {lists} }} }}"
+
+
+DOCUMENTS = [
+    Document("aliased lists of tokens, every field", _lists(TOKEN_FIELDS)),
+    Document("aliased lists of tokens, one field", _lists("id")),
+    Document("aliased viewers, repeated fields", _aliased_viewers),
+    Document("fragments spread in fragments", _fragments),
+    Document("one field repeated, sub-selections", _repeated_fields),
+    Document("60 KB of comment and string", _long_strings),
+    Document("security log page, nested", _deep),
+    Document("GraphiQL's introspection query", _graphiql_introspection, introspection=True),
+    Document("nested introspection lists", _nested_introspection, introspection=True),
+]
+
+
+def process_cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rpartition(")")[2].split()
+    # utime and stime are fields 14 and 15 of the file; 12 and 13 after "(comm) state".
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_request(
+    port: int, pid: int, document: Document, headers: dict[str, str], requests: int
+) -> tuple[float, str]:
+    """Server CPU milliseconds per request, and the first answer's first error (if any)."""
+    numbers = itertools.count()
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers) as client:
+        for _ in range(10):  # warm up
+            client.post("/graphql", json={"query": document.build(next(numbers))})
+        before = process_cpu_seconds(pid)
+        first_error = ""
+        for _ in range(requests):
+            response = client.post("/graphql", json={"query": document.build(next(numbers))})
+            errors = response.json().get("errors") if response.status_code == 200 else None
+            if errors and not first_error:
+                first_error = errors[0]["message"]
+            elif response.status_code != 200 and not first_error:
+                first_error = f"HTTP {response.status_code}"
+        spent = process_cpu_seconds(pid) - before
+    return spent / requests * 1000, first_error
