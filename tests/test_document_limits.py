@@ -6,6 +6,7 @@ import graphql
 import pytest
 
 from backend.api.document_limits import DATA_LIST_LENGTH, DocumentLimits
+from backend.api.schema import MAX_TOKENS
 from tests.helpers import issue_token
 
 LIMITS = DocumentLimits()
@@ -22,23 +23,42 @@ async def errors_of(client, query: str) -> list[str]:
 
 
 async def test_490_repeated_fields_are_refused_before_validation(client):
-    # 10 KB: more tokens than a document may have.
+    # 10 KB: more tokens than a document may have, so it is not even parsed to the end.
     [message] = await errors_of(client, "{" + " viewer { username }" * 490 + " }")
-    assert "more than 1000 tokens" in message
+    assert f"more than {MAX_TOKENS} tokens" in message
+
+
+async def test_the_token_limit_is_exact(client):
+    def braces_around(tokens: int) -> str:
+        return "{" + " __typename" * (tokens - 2) + " }"
+
+    [message] = await errors_of(client, braces_around(MAX_TOKENS))
+    assert "tokens" not in message  # parsed, then refused for repeating a field
+    [message] = await errors_of(client, braces_around(MAX_TOKENS + 1))
+    assert f"more than {MAX_TOKENS} tokens" in message
+
+
+async def test_a_document_too_long_to_read_is_refused_before_parsing(client):
+    comment = "#" + "x" * LIMITS.max_characters + "\n"
+    [message] = await errors_of(client, comment + "{ __typename }")
+    assert "too long" in message
+    fits = "#" + "x" * (LIMITS.max_characters - 20) + "\n{ __typename }"
+    assert await errors_of(client, fits) == []
 
 
 async def test_a_field_repeated_past_the_limit_is_refused_with_a_clear_error(client):
     # Within the token limit, but the overlapping-fields rule would compare every pair.
     at_limit = "{" + " viewer { username }" * LIMITS.max_repeats + " }"
     assert await errors_of(client, at_limit) == []
-    [message] = await errors_of(client, "{" + " viewer { username }" * 200 + " }")
-    assert "too costly" in message and "one field 200 times" in message
+    [message] = await errors_of(client, "{" + " viewer { username }" * 100 + " }")
+    assert "too costly" in message and "one field 100 times" in message
 
 
 async def test_aliases_of_a_list_are_capped_at_the_limit(client, alice, gql):
     await issue_token(gql, "deploy")
-    # Each `tokens { id }` may answer DATA_LIST_LENGTH ids and itself; `viewer` one more.
-    most = (LIMITS.max_data_values - 1) // (DATA_LIST_LENGTH + 1)
+    # Each `tokens { id }` may answer DATA_LIST_LENGTH tokens and their ids, and itself;
+    # `viewer` one more.
+    most = (LIMITS.max_data_values - 1) // (2 * DATA_LIST_LENGTH + 1)
     response = await client.post("/graphql", json={"query": tokens_aliases(most)})
     viewer = response.json()["data"]["viewer"]
     assert len(viewer) == most and viewer[f"t{most - 1}"] == viewer["t0"] != []

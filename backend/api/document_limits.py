@@ -45,12 +45,15 @@ class DocumentLimits:
     max_list_nesting: int = 3
     # A user's tokens, sessions, groups, devices and events: a field inside such a list is
     # answered once per item, and a list holds up to DATA_LIST_LENGTH items.
-    max_data_values: int = 1200
+    max_data_values: int = 1000
     # The overlapping-fields rule compares every pair of fields with the same name.
     max_repeats: int = 3
     max_aliases: int = MAX_ALIASES
     # Deeper than the depth limit allows anyway; it keeps this walk's recursion shallow.
     max_depth: int = 40
+    # Comments and strings are not tokens but still cost the lexer; GraphiQL's introspection
+    # query is 1.9 KB.
+    max_characters: int = 20_000
 
 
 @dataclasses.dataclass
@@ -134,11 +137,15 @@ class _Counter:
         is_data_list = is_list and parent is not None and not parent.name.startswith("__")
         named = get_named_type(field_type) if field_type else None
         inner = self.selections(node.selection_set, named, depth + 1).cost
+        values = inner.data_values
+        if is_data_list:
+            # An item costs at least a value: it is loaded and built before its fields are.
+            values = DATA_LIST_LENGTH * (1 + values)
         cost = _Cost(
             fields=1,
             aliases=int(node.alias is not None),
             list_fields=int(is_list),
-            data_values=1 + inner.data_values * (DATA_LIST_LENGTH if is_data_list else 1),
+            data_values=1 + values,
         )
         inner.data_values = 0  # counted above
         cost.add(inner, nested_in_list=is_list)
@@ -201,6 +208,13 @@ class DocumentLimiter(SchemaExtension):
     limits = DocumentLimits()
 
     def on_parse(self) -> Iterator[None]:
+        query = self.execution_context.query or ""
+        if len(query) > self.limits.max_characters:
+            raise GraphQLError(
+                f"The document is too long: {len(query)} characters "
+                f"(at most {self.limits.max_characters}).",
+                extensions={"code": "DOCUMENT_TOO_LONG"},
+            )
         yield
         document = self.execution_context.graphql_document
         if document is None:
