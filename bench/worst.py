@@ -16,7 +16,8 @@ from collections.abc import Callable
 import graphql
 import httpx
 
-from backend.api.document_limits import DATA_LIST_LENGTH, DocumentLimits
+from backend.api.document_limits import DATA_LIST_LENGTH, ITEM_WEIGHT, DocumentLimits
+from backend.api.schema import MAX_TOKENS
 
 LIMITS = DocumentLimits()
 TOKEN_FIELDS = "id name createdAt expiresAt lastUsedAt status"
@@ -32,7 +33,7 @@ class Document:
 
 def _lists(fields: str) -> Callable[[int], str]:
     # As many aliased lists of tokens as the limits allow, each selecting these fields.
-    per_list = 1 + DATA_LIST_LENGTH * (1 + len(fields.split()))
+    per_list = 1 + DATA_LIST_LENGTH * (ITEM_WEIGHT + len(fields.split()))
     count = min(LIMITS.max_data_values // per_list, LIMITS.max_aliases)
 
     def build(n: int) -> str:
@@ -43,9 +44,10 @@ def _lists(fields: str) -> Callable[[int], str]:
 
 
 def _aliased_viewers(n: int) -> str:
-    # As many aliases as allowed, each repeating every field as often as allowed.
+    # As many aliases as the token limit allows, each repeating every field as often as allowed.
     fields = " ".join([USER_FIELDS] * LIMITS.max_repeats)
-    viewers = " ".join(f"v{i}_{n}: viewer {{ {fields} }}" for i in range(LIMITS.max_aliases))
+    count = min(LIMITS.max_aliases, (MAX_TOKENS - 2) // (len(fields.split()) + 4))
+    viewers = " ".join(f"v{i}_{n}: viewer {{ {fields} }}" for i in range(count))
     return f"{{ {viewers} }}"
 
 
@@ -53,15 +55,15 @@ def _fragments(n: int) -> str:
     # A fragment spread as often as one place allows, holding a list.
     return (
         f"{{ u{n}: viewer {{ ...A }} }} "
-        f"fragment A on User {{ ...B ...B ...B }} "
-        f"fragment B on User {{ {USER_FIELDS} tokens {{ id name }} }}"
+        f"fragment A on User {{ ...B ...B ...B tokens {{ id name expiresAt }} }} "
+        f"fragment B on User {{ {USER_FIELDS} }}"
     )
 
 
 def _repeated_fields(n: int) -> str:
     # The overlapping-fields rule's favourite: one name, many times, with sub-selections.
     inner = f"{USER_FIELDS} groups {{ name selfService }}"
-    body = " ".join([f"viewer {{ {inner} }}"] * LIMITS.max_repeats)
+    body = " ".join([f"viewer {{ {inner} }}"] + [f"viewer {{ {USER_FIELDS} }}"] * 2)
     return f"{{ a{n}: __typename {body} }}"
 
 
@@ -94,6 +96,7 @@ def _nested_introspection(n: int) -> str:
 
 
 DOCUMENTS = [
+    Document("floor: { __typename }", lambda n: f"{{ a{n}: __typename }}"),
     Document("aliased lists of tokens, every field", _lists(TOKEN_FIELDS)),
     Document("aliased lists of tokens, one field", _lists("id")),
     Document("aliased viewers, repeated fields", _aliased_viewers),

@@ -64,14 +64,14 @@ Mutation = merge_types(
 # Built once: the validation cache keys on the rule classes, and QueryDepthLimiter or
 # MaxAliasesLimiter instantiated per request would make a new class every time.
 LIMITS = (depth_limit(10, None, None), alias_limit(MAX_ALIASES))
-MAX_TOKENS = 500
+MAX_TOKENS = 300
 
 
 def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     extensions = [
         functools.partial(AddValidationRules, list(LIMITS)),
-        # Parsing costs about 10 us a token. GraphiQL's introspection query is 191 tokens; the
-        # pages' documents are under 100.
+        # Parsing and validating cost about 25 us a token. GraphiQL's introspection query is
+        # 191 tokens; the pages' documents are under 100.
         functools.partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
         # Mask bugs and infrastructure failures; keep validation and syntax errors readable.
         functools.partial(MaskErrors, should_mask_error=is_unexpected),
