@@ -29,6 +29,7 @@ class Document:
     name: str
     build: Callable[[int], str]  # a different document for every request number
     introspection: bool = False  # needs introspection on
+    variables: Callable[[], dict] = dict
 
 
 def _lists(fields: str) -> Callable[[int], str]:
@@ -83,6 +84,15 @@ def _deep(n: int) -> str:
     )
 
 
+def _issue_token(n: int) -> str:
+    return f"mutation M{n}($input: IssueTokenInput!) {{ issueToken(input: $input) {{ secret }} }}"
+
+
+def _unknown_input_fields() -> dict:
+    # As many values as the variables may hold, all of them wrong.
+    return {"input": {f"unknown{i}": i for i in range(LIMITS.max_variable_values - 1)}}
+
+
 def _graphiql_introspection(n: int) -> str:
     query = graphql.get_introspection_query(input_value_deprecation=True)
     return query.replace("__schema {", f"a{n}: __typename __schema {{", 1)
@@ -104,6 +114,7 @@ DOCUMENTS = [
     Document("one field repeated, sub-selections", _repeated_fields),
     Document("longest document: comment and string", _long_strings),
     Document("security log page, nested", _deep),
+    Document("variables: unknown input fields", _issue_token, variables=_unknown_input_fields),
     Document("GraphiQL's introspection query", _graphiql_introspection, introspection=True),
     Document("nested introspection lists", _nested_introspection, introspection=True),
 ]
@@ -123,11 +134,11 @@ def cpu_per_request(
     numbers = itertools.count()
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers) as client:
         for _ in range(10):  # warm up
-            client.post("/graphql", json={"query": document.build(next(numbers))})
+            client.post("/graphql", json=_body(document, next(numbers)))
         before = process_cpu_seconds(pid)
         first_error = ""
         for _ in range(requests):
-            response = client.post("/graphql", json={"query": document.build(next(numbers))})
+            response = client.post("/graphql", json=_body(document, next(numbers)))
             errors = response.json().get("errors") if response.status_code == 200 else None
             if errors and not first_error:
                 first_error = errors[0]["message"]
@@ -135,3 +146,7 @@ def cpu_per_request(
                 first_error = f"HTTP {response.status_code}"
         spent = process_cpu_seconds(pid) - before
     return spent / requests * 1000, first_error
+
+
+def _body(document: Document, number: int) -> dict:
+    return {"query": document.build(number), "variables": document.variables()}

@@ -120,3 +120,16 @@ async def test_graphiqls_introspection_query_passes(client, options):
     assert "errors" not in body, body["errors"]
     names = {t["name"] for t in body["data"]["__schema"]["types"]}
     assert {"User", "Token", "IssueTokenInput"} <= names
+
+
+async def test_variables_holding_too_many_values_are_refused_before_coercion(client):
+    query = "mutation($input: IssueTokenInput!) { issueToken(input: $input) { secret } }"
+    most = LIMITS.max_variable_values
+
+    async def message_for(entries: int) -> str:
+        variables = {"input": {f"unknown{n}": n for n in range(entries)}}
+        response = await client.post("/graphql", json={"query": query, "variables": variables})
+        return response.json()["errors"][0]["message"]
+
+    assert "IssueTokenInput" in await message_for(most - 1)  # with the input itself: most
+    assert "too many values" in await message_for(most)

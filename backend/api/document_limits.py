@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 from graphql import (
     DocumentNode,
@@ -61,6 +62,10 @@ class DocumentLimits:
     # Comments and strings are not tokens but still cost the lexer; GraphiQL's introspection
     # query is 1.9 KB.
     max_characters: int = 20_000
+    # Values in the variables (object entries, list items, scalars). graphql-core quotes a whole
+    # input object in each of up to 50 errors about it, so 10,000 unknown fields cost 100 ms;
+    # our inputs hold a dozen values.
+    max_variable_values: int = 250
 
 
 @dataclasses.dataclass
@@ -194,6 +199,22 @@ def _is_list(field_type: GraphQLOutputType | None) -> bool:
     return isinstance(field_type, GraphQLList)
 
 
+def _more_values_than(variables: dict[str, Any], most: int) -> bool:
+    """Whether the decoded JSON holds more than `most` values; stops counting there."""
+    pending: list[Any] = [variables]
+    count = 0
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+        count += 1
+        if count > most + 1:  # the variables object itself is not a value
+            return True
+    return False
+
+
 def problems(schema: GraphQLSchema, document: DocumentNode, limits: DocumentLimits) -> list[str]:
     """What in the document goes past the limits, in words; empty when nothing does."""
     try:
@@ -225,6 +246,12 @@ class DocumentLimiter(SchemaExtension):
                 f"The document is too long: {len(query)} characters "
                 f"(at most {self.limits.max_characters}).",
                 extensions={"code": "DOCUMENT_TOO_LONG"},
+            )
+        variables = self.execution_context.variables or {}
+        if _more_values_than(variables, self.limits.max_variable_values):
+            raise GraphQLError(
+                f"The variables hold too many values (at most {self.limits.max_variable_values}).",
+                extensions={"code": "VARIABLES_TOO_LARGE"},
             )
         yield
         document = self.execution_context.graphql_document
