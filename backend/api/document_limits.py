@@ -3,8 +3,11 @@
 Validation is not linear: graphql-core's overlapping-fields rule compares the fields of a
 selection set pairwise, so a few hundred repeated fields cost a second of CPU, and documents
 that differ by one alias miss every cache. A list field multiplies the work again by its
-length, and aliases multiply the list. So before validation, count (with fragment spreads
-expanded) every field selection, the selections of list fields, and how deeply lists nest.
+length, and aliases multiply the list. So before parsing, bound the document's length and the
+variables' size; after parsing and before validation, count (fragment spreads expanded) the
+fields, aliases, list selections, list nesting, fields repeated in one place, and the values
+that lists of the user's data may answer. The limits fit GraphiQL's introspection query and
+keep the worst document we know at about 12 ms of server CPU (`make bench`).
 """
 
 from __future__ import annotations
