@@ -104,6 +104,14 @@ async def test_values_of_the_wrong_shape_are_not_echoed(client, caplog, query, v
         assert secret not in logged(caplog)
 
 
+async def test_messages_that_quote_no_value_are_kept_whole(client):
+    response = await client.post("/graphql", json={"query": ISSUE_WITH_INPUT})
+    [error] = response.json()["errors"]
+    assert error["message"] == (
+        "Variable '$input' of required type 'IssueTokenInput!' was not provided."
+    )
+
+
 async def test_a_malformed_request_is_not_logged_as_an_error(client, caplog):
     with caplog.at_level(logging.DEBUG):
         await client.post(

@@ -48,7 +48,7 @@ def without_input_value(message: str) -> str:
     everything but the found value; a variable's name and path are kept before the reason.
     """
     prefix = ""
-    if message.startswith("Variable '$"):
+    if message.startswith("Variable '$") and ": " in message:
         head, separator, message = message.partition(": ")
         prefix = head + separator
     cut = min((i for i in (message.find(s) for s in _VALUE_STARTS) if i >= 0), default=-1)
