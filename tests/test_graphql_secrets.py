@@ -108,8 +108,13 @@ async def test_messages_that_quote_no_value_are_kept_whole(client):
     response = await client.post("/graphql", json={"query": ISSUE_WITH_INPUT})
     [error] = response.json()["errors"]
     assert error["message"] == (
-        "Variable '$input' of required type 'IssueTokenInput!' was not provided."
+        "Variable '$input' has invalid value: "
+        "Expected a value of non-null type 'IssueTokenInput!' to be provided."
     )
+    unused = "query($unused: String) { __typename }"
+    response = await client.post("/graphql", json={"query": unused})
+    [error] = response.json()["errors"]
+    assert error["message"] == "Variable '$unused' is never used."
 
 
 async def test_a_malformed_request_is_not_logged_as_an_error(client, caplog):
