@@ -93,6 +93,12 @@ def _unknown_input_fields() -> dict:
     return {"input": {f"unknown{i}": i for i in range(LIMITS.max_variable_values - 1)}}
 
 
+def _time_zones(n: int) -> str:
+    # The longest list that does not depend on the user: every IANA time zone, ~600 names.
+    count = min(LIMITS.max_data_values // (1 + DATA_LIST_LENGTH * ITEM_WEIGHT), LIMITS.max_aliases)
+    return "{ " + " ".join(f"z{i}_{n}: timeZones" for i in range(count)) + " }"
+
+
 def _graphiql_introspection(n: int) -> str:
     query = graphql.get_introspection_query(input_value_deprecation=True)
     return query.replace("__schema {", f"a{n}: __typename __schema {{", 1)
@@ -114,6 +120,7 @@ DOCUMENTS = [
     Document("one field repeated, sub-selections", _repeated_fields),
     Document("longest document: comment and string", _long_strings),
     Document("security log page, nested", _deep),
+    Document("aliased lists of time zones", _time_zones),
     Document("variables: unknown input fields", _issue_token, variables=_unknown_input_fields),
     Document("GraphiQL's introspection query", _graphiql_introspection, introspection=True),
     Document("nested introspection lists", _nested_introspection, introspection=True),
