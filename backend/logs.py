@@ -7,8 +7,15 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from backend.redaction import redact, shorten
+
 # Attributes every LogRecord has; anything else was passed in `extra=` and is logged as a field.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "color_message"}
+
+# One request must not be able to write megabytes of log: every string is cut to this.
+MAX_VALUE_CHARS = 1000
+# A traceback is ours, but its lines may quote the client's input: each line is cut too.
+MAX_EXCEPTION_CHARS = 20_000
 
 
 class JsonFormatter(logging.Formatter):
@@ -17,13 +24,28 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat().replace("+00:00", "Z"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": _bounded(record.getMessage()),
         }
-        entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
+        extra = {k: v for k, v in vars(record).items() if k not in _STANDARD}
+        entry.update(_bounded(redact(extra)))
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            lines = self.formatException(record.exc_info).splitlines()
+            traceback = "\n".join(shorten(line, MAX_VALUE_CHARS) for line in lines)
+            entry["exception"] = shorten(traceback, MAX_EXCEPTION_CHARS)
         # json.dumps escapes newlines, so one record is always one line.
         return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+def _bounded(value: Any) -> Any:
+    if isinstance(value, str):
+        return shorten(value, MAX_VALUE_CHARS)
+    if isinstance(value, dict):
+        return {shorten(str(k), MAX_VALUE_CHARS): _bounded(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_bounded(item) for item in value]
+    if isinstance(value, int | float | bool) or value is None:
+        return value
+    return shorten(str(value), MAX_VALUE_CHARS)
 
 
 def logging_config(level: str) -> dict[str, Any]:

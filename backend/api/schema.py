@@ -5,8 +5,6 @@ from __future__ import annotations
 import functools
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.exceptions import StrawberryGraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -25,6 +23,8 @@ from backend.accounts import password_policy
 from backend.accounts.profile import time_zones
 from backend.api.account import AccountMutations
 from backend.api.context import Context
+from backend.api.document_limits import MAX_ALIASES, DocumentLimiter
+from backend.api.error_reporting import Schema, is_unexpected
 from backend.api.signin import SignInMutations
 from backend.api.tokens import TokenMutations
 from backend.api.twofactor import TwoFactorMutations
@@ -61,22 +61,23 @@ Mutation = merge_types(
 )
 
 
-def _is_unexpected(error: GraphQLError) -> bool:
-    """Mask bugs and infrastructure failures; keep validation and syntax errors readable."""
-    original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError | StrawberryGraphQLError)
-
-
 # Built once: the validation cache keys on the rule classes, and QueryDepthLimiter or
 # MaxAliasesLimiter instantiated per request would make a new class every time.
-LIMITS = (depth_limit(10, None, None), alias_limit(15))
+LIMITS = (depth_limit(10, None, None), alias_limit(MAX_ALIASES))
+MAX_TOKENS = 300
 
 
 def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     extensions = [
         functools.partial(AddValidationRules, list(LIMITS)),
-        functools.partial(MaxTokensLimiter, max_token_count=2000),
-        functools.partial(MaskErrors, should_mask_error=_is_unexpected),
+        # Parsing and validating cost about 25 us a token. GraphiQL's introspection query is
+        # 191 tokens; the pages' documents are under 100.
+        functools.partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
+        # Mask bugs and infrastructure failures; keep validation and syntax errors readable.
+        functools.partial(MaskErrors, should_mask_error=is_unexpected),
+        # Before the parser cache: it refuses documents too long to parse, and once parsed,
+        # documents too costly to validate.
+        DocumentLimiter,
         functools.partial(ParserCache, maxsize=256),
         functools.partial(ValidationCache, maxsize=256),
     ]
@@ -84,7 +85,7 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
         extensions.append(DisableIntrospection)
     # Without introspection, "Did you mean ...?" would still spell out the schema.
     config = StrawberryConfig(disable_field_suggestions=not introspection)
-    return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions, config=config)
+    return Schema(query=Query, mutation=Mutation, extensions=extensions, config=config)
 
 
 schema = build_schema()
