@@ -69,13 +69,22 @@ def test_postgres_outage_answers_503_and_recovers_without_restart(outage_rig):
     browser = _signed_in(url)
     refresh_token = _refresh_token(browser)
     assert browser.post("/graphql", json=VIEWER).json()["data"]["viewer"]["username"] == "alice"
-    assert _exchange(url, refresh_token).status_code == 200
+    access_token = _exchange(url, refresh_token).json()["access_token"]
+    bearer = {"Authorization": f"Bearer {access_token}"}
 
     database.stop()
 
     viewer = browser.post("/graphql", json=VIEWER)
     _assert_unavailable(viewer)
     assert viewer.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    # The same client, so the same keep-alive pool: the closed connection was not reused.
+    assert browser.get("/health/live").status_code == 200
+    _assert_unavailable(httpx.post(f"{url}/graphql", json=VIEWER, headers=bearer, timeout=10))
+    # Anonymous: the failure happens inside the resolver, where Strawberry would answer 200.
+    variables = {"username": "alice", "password": PASSWORD}
+    _assert_unavailable(
+        httpx.post(f"{url}/graphql", json={"query": SIGN_IN, "variables": variables}, timeout=10)
+    )
     exchanged = _exchange(url, refresh_token)
     _assert_unavailable(exchanged)
     assert exchanged.json()["error"] == "temporarily_unavailable"
@@ -94,4 +103,6 @@ def test_postgres_outage_answers_503_and_recovers_without_restart(outage_rig):
     assert _eventually(recovered)
     assert browser.post("/graphql", json=VIEWER).json()["data"]["viewer"]["username"] == "alice"
     assert _exchange(url, refresh_token).status_code == 200
+    viewer = httpx.post(f"{url}/graphql", json=VIEWER, headers=bearer, timeout=10)
+    assert viewer.json()["data"]["viewer"]["username"] == "alice"
     assert httpx.get(f"{url}/health", timeout=10).status_code == 200
