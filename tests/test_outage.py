@@ -18,6 +18,7 @@ from tortoise.connection import get_connection
 from backend.server.app import create_app
 from tests.conftest import settings_for
 from tests.helpers import PASSWORD, SIGN_IN, GraphQL, issue_token, make_user, serving
+from tests.live import free_port
 
 VIEWER = {"query": "{ viewer { username } }"}
 SECURITY_HEADERS = {
@@ -113,9 +114,16 @@ async def _query_a_missing_table(request: Request) -> PlainTextResponse:
     return PlainTextResponse("unreachable")
 
 
-async def test_a_query_that_is_a_bug_answers_500_without_detail(settings):
+async def _call_a_service_that_is_down(request: Request) -> PlainTextResponse:
+    # Not the database: some other service refusing connections is no reason for a 503.
+    await asyncio.open_connection("127.0.0.1", free_port())
+    return PlainTextResponse("unreachable")
+
+
+@pytest.mark.parametrize("endpoint", [_query_a_missing_table, _call_a_service_that_is_down])
+async def test_an_error_that_is_not_an_outage_answers_500_without_detail(settings, endpoint):
     app = create_app(settings)
-    app.router.routes.insert(0, Route("/broken", _query_a_missing_table))
+    app.router.routes.insert(0, Route("/broken", endpoint))
     async with LifespanManager(app) as manager:
         # The server logs the error; the client must get the answer, not the exception.
         transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)

@@ -12,17 +12,19 @@ import sqlite3
 import asyncpg
 from tortoise.exceptions import DBConnectionError
 
-# PostgreSQL went away, refused us, or cannot take more work (SQLSTATE classes 08, 57, 53).
+# Tortoise could not connect; PostgreSQL went away, refused us, or cannot take more work
+# (SQLSTATE classes 08, 57 and 53).
 _OUTAGES = (
-    DBConnectionError,  # Tortoise could not (re)connect
-    ConnectionError,  # refused, reset or aborted by the peer
-    TimeoutError,  # connecting took longer than the driver allows
+    DBConnectionError,
     asyncpg.exceptions.PostgresConnectionError,
     asyncpg.exceptions.OperatorInterventionError,
     asyncpg.exceptions.InsufficientResourcesError,
 )
 # asyncpg says these with InterfaceError, which otherwise also means misuse (a bug).
 _CLOSED_MESSAGES = ("connection is closed", "pool is closed", "pool is closing")
+# Errors that any network client raises; they are outages when a database driver raised them.
+_NETWORK = (ConnectionError, TimeoutError, OSError)
+_DRIVERS = ("asyncpg", "tortoise", "aiosqlite", "sqlite3")
 # aiosqlite's words for a connection whose worker thread has stopped.
 _AIOSQLITE_CLOSED = ("Connection closed", "no active connection")
 _NETWORK_ERRNOS = {
@@ -61,10 +63,12 @@ def _is_outage_itself(error: BaseException) -> bool:
     if isinstance(error, sqlite3.Error):
         return _is_sqlite_outage(error)
     if isinstance(error, ValueError) and str(error) in _AIOSQLITE_CLOSED:
-        return _raised_by(error, "aiosqlite")
-    if isinstance(error, OSError):
-        # asyncpg reports "connection refused" on every address as one plain OSError.
-        return error.errno in _NETWORK_ERRNOS or str(error).startswith("Multiple exceptions")
+        return _went_through_driver(error)
+    if isinstance(error, _NETWORK) and _went_through_driver(error):
+        return isinstance(error, ConnectionError | TimeoutError) or (
+            # asyncpg reports "connection refused" on every address as one plain OSError.
+            error.errno in _NETWORK_ERRNOS or str(error).startswith("Multiple exceptions")
+        )
     return False
 
 
@@ -101,10 +105,11 @@ def _chain(error: BaseException) -> list[BaseException]:
     return seen
 
 
-def _raised_by(error: BaseException, package: str) -> bool:
+def _went_through_driver(error: BaseException) -> bool:
+    """Whether the error came up through database driver code (and not, say, SMTP)."""
     traceback = error.__traceback__
-    while traceback is not None and traceback.tb_next is not None:
+    while traceback is not None:
+        if traceback.tb_frame.f_globals.get("__name__", "").startswith(_DRIVERS):
+            return True
         traceback = traceback.tb_next
-    if traceback is None:
-        return False
-    return traceback.tb_frame.f_globals.get("__name__", "").startswith(package)
+    return False
