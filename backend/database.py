@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import get_connection
 from tortoise.migrations.api import migrate
 from tortoise.migrations.executor import MigrationExecutor
@@ -38,7 +39,7 @@ class UnmigratedDatabase(RuntimeError):
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
     return {
-        "connections": {"default": _with_sqlite_defaults(database_url)},
+        "connections": {"default": _connection(database_url)},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,
@@ -58,6 +59,15 @@ SQLITE_DEFAULTS = {
     # commit, and a power cut may lose the last commits (a process crash loses nothing).
     "synchronous": "NORMAL",
 }
+
+
+def _connection(url: str) -> str | dict[str, Any]:
+    if not url.startswith("sqlite://"):
+        return url
+    connection = expand_db_url(_with_sqlite_defaults(url))
+    # Tortoise's own engine, except that it recovers when the file comes back (see there).
+    connection["engine"] = "backend.database_sqlite"
+    return connection
 
 
 def _with_sqlite_defaults(url: str) -> str:

@@ -9,10 +9,9 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 from tortoise.contrib.starlette import RegisterTortoise
 
 import web
@@ -21,7 +20,10 @@ from backend.api.schema import build_schema
 from backend.config import Settings
 from backend.database import ensure_migrated, tortoise_config
 from backend.notifications import notices
+from backend.server import health
+from backend.server.failures import DatabaseOutages, server_error
 from backend.server.graphql import GraphQLEndpoint
+from backend.server.graphql_outages import reporting_outages
 from backend.server.headers import SecurityHeaders
 from backend.server.oauth import OAuthEndpoints
 from backend.services import Services
@@ -33,7 +35,7 @@ WEB = Path(web.__file__).parent
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     services = Services.from_settings(settings)
-    schema = build_schema(introspection=settings.graphiql)
+    schema = reporting_outages(build_schema(introspection=settings.graphiql))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -50,17 +52,33 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = [
         Route("/graphql", GraphQLEndpoint(schema, services), methods=["GET", "POST"]),
         *OAuthEndpoints(services).routes(),
-        Route("/health", health, methods=["GET"]),
+        *health.routes(),
         *web_routes(schema, services),
         Mount("/static/vendor", StaticFiles(directory=_htmx_dist(), check_dir=False), name="htmx"),
         Mount("/static", StaticFiles(directory=WEB / "static"), name="static"),
     ]
-    return Starlette(
+    return _Latchkey(
         routes=routes,
-        middleware=[Middleware(SecurityHeaders, hsts=settings.secure_cookies)],
+        # Right inside Starlette's last-resort handler, which would answer 500 instead.
+        middleware=[Middleware(DatabaseOutages)],
+        exception_handlers={Exception: server_error},
         lifespan=lifespan,
         max_body_size=settings.max_body_bytes,
+        hsts=settings.secure_cookies,
     )
+
+
+class _Latchkey(Starlette):
+    """Starlette with the security headers outside everything, its own answers included."""
+
+    def __init__(self, *, hsts: bool, **options: object) -> None:
+        super().__init__(**options)  # type: ignore[arg-type]
+        self.hsts = hsts
+
+    def build_middleware_stack(self) -> ASGIApp:
+        # Starlette puts its error handler and body-size limit outside any middleware we
+        # list, so their 500 and 413 answers would miss the headers.
+        return SecurityHeaders(super().build_middleware_stack(), hsts=self.hsts)
 
 
 def _background_jobs(services: Services) -> list[Coroutine[None, None, None]]:
@@ -74,10 +92,6 @@ def _background_jobs(services: Services) -> list[Coroutine[None, None, None]]:
         housekeeping.run_every(housekeeping.INTERVAL, delete_expired),
         housekeeping.run_every(housekeeping.NOTICE_RETRY_INTERVAL, retry_notices),
     ]
-
-
-async def health(request: Request) -> Response:
-    return PlainTextResponse("ok")
 
 
 def _htmx_dist() -> Path:

@@ -11,6 +11,7 @@ from strawberry.asgi import GraphQL
 from backend.api.context import Context
 from backend.server.authentication import Rejected, authenticate
 from backend.server.client import client_info
+from backend.server.headers import graphiql_csp
 from backend.services import Services
 
 IDENTITY_KEY = "latchkey.identity"
@@ -37,6 +38,11 @@ class _StrawberryView(GraphQL[Context, None]):
 
     async def get_root_value(self, request: Request) -> None:
         return None
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        page = await super().render_graphql_ide(request)
+        page.headers["Content-Security-Policy"] = graphiql_csp(self.graphql_ide_html)
+        return page
 
 
 class GraphQLEndpoint:

@@ -1,0 +1,59 @@
+"""Tortoise's SQLite engine, made to survive a connection that cannot be opened.
+
+Tortoise takes its connection lock and then (re)opens the file; when opening fails (the
+file is gone or unreadable) the lock is never released, and every later query waits on
+it forever: the service would not recover without a restart. These classes release it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise.backends.base.client import ConnectionWrapper, TransactionalDBClient
+from tortoise.backends.sqlite.client import (
+    SqliteClient as TortoiseSqliteClient,
+)
+from tortoise.backends.sqlite.client import (
+    SqliteTransactionContext,
+    SqliteTransactionWrapper,
+)
+from tortoise.connection import get_connections
+
+
+class _ConnectionWrapper(ConnectionWrapper[Any]):
+    async def __aenter__(self) -> Any:
+        await self._lock.acquire()
+        try:
+            await self.ensure_connection()
+        except BaseException:
+            self._lock.release()
+            raise
+        return self.connection
+
+
+class _TransactionContext(SqliteTransactionContext):
+    async def __aenter__(self) -> TransactionalDBClient:
+        await self._trxlock.acquire()
+        try:
+            await self.ensure_connection()
+            self.token = get_connections().set(self.connection_name, self.connection)
+            try:
+                await self.connection.begin()
+            except BaseException:
+                get_connections().reset(self.token)
+                raise
+        except BaseException:
+            self._trxlock.release()
+            raise
+        return self.connection
+
+
+class SqliteClient(TortoiseSqliteClient):
+    def acquire_connection(self) -> ConnectionWrapper[Any]:
+        return _ConnectionWrapper(self._lock, self)
+
+    def _in_transaction(self) -> _TransactionContext:
+        return _TransactionContext(SqliteTransactionWrapper(self), self._lock)
+
+
+client_class = SqliteClient

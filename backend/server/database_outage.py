@@ -1,0 +1,115 @@
+"""Which exceptions mean "the database is unreachable right now", as opposed to a bug.
+
+The one place that knows what asyncpg, Tortoise, aiosqlite and sqlite3 raise when the
+database is down, gone, locked or out of room. Everything else stays a bug (a 500).
+"""
+
+from __future__ import annotations
+
+import errno
+import sqlite3
+
+import asyncpg
+from tortoise.exceptions import DBConnectionError
+
+# Tortoise could not connect; PostgreSQL went away, refused us, or cannot take more work
+# (SQLSTATE classes 08, 57 and 53).
+_OUTAGES = (
+    DBConnectionError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+)
+# asyncpg says these with InterfaceError, which otherwise also means misuse (a bug).
+_CLOSED_MESSAGES = ("connection is closed", "pool is closed", "pool is closing")
+# Errors that any network client raises; they are outages when a database driver raised them.
+_NETWORK = (ConnectionError, TimeoutError, OSError)
+_DRIVERS = ("asyncpg", "tortoise", "aiosqlite", "sqlite3")
+# aiosqlite's words for a connection whose worker thread has stopped.
+_AIOSQLITE_CLOSED = ("Connection closed", "no active connection")
+_NETWORK_ERRNOS = {
+    errno.ECONNREFUSED,
+    errno.ECONNRESET,
+    errno.ECONNABORTED,
+    errno.EPIPE,
+    errno.EHOSTUNREACH,
+    errno.ENETUNREACH,
+    errno.ETIMEDOUT,
+}
+# SQLite: busy past the busy timeout, file unreadable, missing, moved, read-only, full, damaged.
+_SQLITE_OUTAGE_CODES = {
+    sqlite3.SQLITE_BUSY,
+    sqlite3.SQLITE_LOCKED,
+    sqlite3.SQLITE_CANTOPEN,
+    sqlite3.SQLITE_IOERR,
+    sqlite3.SQLITE_READONLY,
+    sqlite3.SQLITE_FULL,
+    sqlite3.SQLITE_NOTADB,
+    sqlite3.SQLITE_CORRUPT,
+    sqlite3.SQLITE_PERM,
+}
+
+
+def is_database_outage(error: BaseException) -> bool:
+    """True when `error`, or an error it was raised from, says the database is unavailable."""
+    return any(_is_outage_itself(cause) for cause in _chain(error))
+
+
+def _is_outage_itself(error: BaseException) -> bool:
+    if isinstance(error, _OUTAGES):
+        return True
+    if isinstance(error, asyncpg.exceptions.InterfaceError):
+        return str(error).startswith(_CLOSED_MESSAGES)
+    if isinstance(error, sqlite3.Error):
+        return _is_sqlite_outage(error)
+    if isinstance(error, ValueError) and str(error) in _AIOSQLITE_CLOSED:
+        return _went_through_driver(error)
+    if isinstance(error, _NETWORK) and _went_through_driver(error):
+        return isinstance(error, ConnectionError | TimeoutError) or (
+            # asyncpg reports "connection refused" on every address as one plain OSError.
+            error.errno in _NETWORK_ERRNOS or str(error).startswith("Multiple exceptions")
+        )
+    return False
+
+
+def _is_sqlite_outage(error: sqlite3.Error) -> bool:
+    if isinstance(error, sqlite3.ProgrammingError):
+        return "closed database" in str(error)
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is None:
+        return False
+    # Extended codes (SQLITE_READONLY_DBMOVED, ...) keep the primary code in the low byte.
+    return code & 0xFF in _SQLITE_OUTAGE_CODES
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    """The error and those behind it: causes, contexts, wrapped originals, exception groups."""
+    seen: list[BaseException] = []
+    pending = [error]
+    while pending:
+        current = pending.pop()
+        if any(current is known for known in seen):
+            continue
+        seen.append(current)
+        pending.extend(
+            cause
+            for cause in (
+                current.__cause__,
+                current.__context__,
+                getattr(current, "original_error", None),  # GraphQLError keeps the resolver's
+                *current.args,  # Tortoise wraps driver errors as its first argument
+                *getattr(current, "exceptions", ()),
+            )
+            if isinstance(cause, BaseException)
+        )
+    return seen
+
+
+def _went_through_driver(error: BaseException) -> bool:
+    """Whether the error came up through database driver code (and not, say, SMTP)."""
+    traceback = error.__traceback__
+    while traceback is not None:
+        if traceback.tb_frame.f_globals.get("__name__", "").startswith(_DRIVERS):
+            return True
+        traceback = traceback.tb_next
+    return False
