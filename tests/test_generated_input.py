@@ -10,12 +10,12 @@ The run is bounded and derandomized, so CI sees the same examples every time.
 from __future__ import annotations
 
 import asyncio
+import json
 import string
 
 import graphql
 import hypothesis_graphql
-import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from backend.api.schema import schema
@@ -38,6 +38,7 @@ ODD_STRINGS = (
     "😀",
     "𝔞𝔩𝔦𝔠𝔢",
     "\u202eevil",
+    "lone \ud800 surrogate",
     "\r\nBcc: x@y.z",
     "x" * 241,
     "7" * 1000,
@@ -65,8 +66,10 @@ OPERATIONS = st.one_of(
     hypothesis_graphql.queries(SDL, custom_scalars=SCALARS),
     hypothesis_graphql.mutations(SDL, fields=MUTATIONS, custom_scalars=SCALARS),
 )
+JSON = {"Content-Type": "application/json"}
+# No shrinking: a failure is reported as found, and the run stays within its bound.
 BOUNDS = settings(
-    max_examples=60,
+    max_examples=150, phases=[Phase.explicit, Phase.reuse, Phase.generate],
     deadline=None,
     derandomize=True,
     database=None,
@@ -80,10 +83,12 @@ async def _probe(client, headers: dict[str, str]) -> None:
     @BOUNDS
     @given(OPERATIONS)
     def answers_clearly(query: str) -> None:
-        post = client.post("/graphql", json={"query": query}, headers=headers)
+        # ASCII JSON, so that a lone surrogate travels as the escape a client could send.
+        body = json.dumps({"query": query}, ensure_ascii=True)
+        post = client.post("/graphql", content=body, headers={**JSON, **headers})
         response = asyncio.run_coroutine_threadsafe(post, loop).result()
-        assert response.status_code < 500, (query, response.text)
-        assert "Unexpected error." not in response.text, (query, response.text)
+        assert response.status_code < 500, f"{query}\n{response.text}"
+        assert "Unexpected error." not in response.text, f"{query}\n{response.text}"
 
     # Hypothesis drives a blocking test; the app keeps running on this loop meanwhile.
     await asyncio.to_thread(answers_clearly)
