@@ -10,12 +10,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import strawberry
 from strawberry.extensions.field_extension import FieldExtension
 from strawberry.types.field import StrawberryField
 
 from backend.api.errors import user_errors
-from backend.errors import DomainError
-from backend.text import require_storable
+from backend.errors import DomainError, NotFound
+from backend.text import is_storable, require_storable
 
 ANY_TEXT = {"any_text": True}
 
@@ -56,5 +57,12 @@ def _check(value: Any, field: str) -> None:
             _check(item, field)
     elif hasattr(value, "__strawberry_definition__") and dataclasses.is_dataclass(value):
         for input_field in value.__strawberry_definition__.fields:
-            if not (input_field.metadata or {}).get("any_text"):
-                _check(getattr(value, input_field.python_name), input_field.python_name)
+            given = getattr(value, input_field.python_name)
+            if (input_field.metadata or {}).get("any_text"):
+                continue
+            if input_field.type is strawberry.ID:
+                # An id that cannot be stored names nothing, like any other odd id.
+                if isinstance(given, str) and not is_storable(given):
+                    raise NotFound(input_field.python_name)
+                continue
+            _check(given, input_field.python_name)
