@@ -13,9 +13,11 @@ import json
 import pytest
 
 from backend.accounts import groups
+from backend.server.app import create_app
 from backend.throttle.models import ThrottleCounter
-from tests.helpers import PASSWORD, SIGN_IN, GraphQL
+from tests.helpers import PASSWORD, SIGN_IN, GraphQL, make_user
 from tests.test_account_pages import csrf
+from tests.test_pages import sign_in
 from tests.twofactor_helpers import enable_totp
 
 ODD_IDS = ["12345678901234567890", "9223372036854775808", "²", "١٢٣", "0", "-1", "1\x00", ""]
@@ -141,9 +143,6 @@ async def test_odd_client_ids_are_invalid_client_before_any_lookup(client, path,
 
 @pytest.fixture
 async def page(client, settings):
-    from tests.helpers import make_user
-    from tests.test_pages import sign_in
-
     await make_user(settings, "alice")
     await sign_in(client)
     return await client.get("/account")
@@ -179,3 +178,27 @@ async def test_odd_ids_in_page_paths_answer_404_with_the_page(client, page, odd_
         response = await client.post(path, data={"csrf_token": token, "confirm": "yes"})
         assert response.status_code == 404, path
         assert "Nothing with this id exists." in response.text, path
+
+
+async def test_every_page_form_answers_missing_and_odd_fields_without_a_500(
+    settings, client, page
+):
+    forms = [
+        route.path.replace("{id}", "99")
+        for route in create_app(settings).routes
+        if "POST" in (getattr(route, "methods", None) or ())
+        and not route.path.startswith(("/oauth", "/graphql"))
+    ]
+    assert "/account/two-factor/policy" in forms and "/login" in forms
+    odd = "\x00²" + "9" * 20
+    fields = ["name", "policy", "method", "code", "otp", "password", "client_id", "challenge"]
+    fields += ["username", "expiry", "custom_date", "confirm", "email", "time_zone"]
+    # Signing out goes last: every other form needs the session.
+    for path in sorted(forms, key=lambda path: path == "/logout"):
+        for form in ({}, dict.fromkeys(fields, odd)):
+            current = await client.get("/account")
+            assert current.status_code == 200, (path, current.status_code)
+            response = await client.post(path, data={"csrf_token": csrf(current.text), **form})
+            assert response.status_code < 500, (path, form, response.text)
+            if path == "/logout":
+                break
