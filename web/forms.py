@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -17,6 +18,12 @@ def field_errors(user_errors: list[dict[str, Any]]) -> dict[str, str]:
     for error in user_errors:
         errors.setdefault(error.get("field") or "", error["message"])
     return errors
+
+
+def choice(form: FormData, name: str, choices: Iterable[str]) -> str | None:
+    """The option picked in a radio group or select; None when missing or not offered."""
+    value = form.get(name)
+    return value if isinstance(value, str) and value in choices else None
 
 
 async def send_step_up_code(

@@ -6,14 +6,17 @@ from typing import Any
 
 from starlette.routing import BaseRoute, Route
 
+from backend.api.twofactor import TwoFactorMethod, TwoFactorPolicy
 from web.account_pages import ACCOUNT
-from web.forms import field_errors, send_step_up_code
+from web.forms import choice, field_errors, send_step_up_code
 from web.sections import Action, Renderer
 
 SECTION = "two_factor"
 BASE = "/account/two-factor"
 
 State = tuple[dict[str, Any], int]
+METHODS = [method.name for method in TwoFactorMethod]
+POLICIES = [policy.name for policy in TwoFactorPolicy]
 
 
 class TwoFactorPages:
@@ -49,7 +52,9 @@ class TwoFactorPages:
         return payload, field_errors(payload["userErrors"])
 
     async def _start(self, request, identity, form) -> State:
-        method, password = str(form.get("method", "TOTP")), str(form.get("password", ""))
+        method, password = choice(form, "method", METHODS), str(form.get("password", ""))
+        if method is None:
+            return {"errors": {"method": "Choose a method."}}, 422
         if method == "TOTP":
             payload, errors = await self._run(
                 request, identity, "StartTotpSetup", password=password
@@ -81,11 +86,14 @@ class TwoFactorPages:
         return {"recovery_codes": payload["recoveryCodes"]}, 200
 
     async def _policy(self, request, identity, form) -> State:
+        policy = choice(form, "policy", POLICIES)
+        if policy is None:
+            return {"policy_errors": {"": "Choose when to ask for the code."}}, 422
         payload, errors = await self._run(
             request,
             identity,
             "SetTwoFactorPolicy",
-            policy=str(form.get("policy", "")),
+            policy=policy,
             password=str(form.get("password", "")),
             code=str(form.get("otp", "")),
         )
@@ -126,7 +134,11 @@ class TwoFactorPages:
         return {"recovery_codes": payload["recoveryCodes"]}, 200
 
     async def _forget(self, request, identity, form) -> State:
-        await self._run(request, identity, "ForgetTrustedDevice", id=request.path_params["id"])
+        payload, errors = await self._run(
+            request, identity, "ForgetTrustedDevice", id=request.path_params["id"]
+        )
+        if errors:  # NOT_FOUND: the id names none of the user's devices
+            return {"device_error": next(iter(errors.values()))}, 404
         return {"saved": "device"}, 200
 
     async def _forget_all(self, request, identity, form) -> State:

@@ -9,6 +9,7 @@ from backend.accounts.models import Group, User
 from backend.audit.service import record
 from backend.client import ClientInfo
 from backend.errors import DomainError, NotFound
+from backend.text import is_storable, require_storable
 
 
 async def of(user: User) -> list[Group]:
@@ -21,7 +22,7 @@ async def joinable_by(user_id: int) -> list[Group]:
 
 
 async def join(user: User, name: str, client: ClientInfo) -> Group:
-    group = await Group.get_or_none(name=name, self_service=True)
+    group = await Group.get_or_none(name=name, self_service=True) if is_storable(name) else None
     if group is None:
         raise NotFound("name")
     if not await group.members.filter(id=user.id).exists():
@@ -31,7 +32,11 @@ async def join(user: User, name: str, client: ClientInfo) -> Group:
 
 
 async def leave(user: User, name: str, client: ClientInfo) -> Group:
-    group = await Group.get_or_none(name=name, self_service=True, members__id=user.id)
+    group = (
+        await Group.get_or_none(name=name, self_service=True, members__id=user.id)
+        if is_storable(name)
+        else None
+    )
     if group is None:
         raise NotFound("name")
     await group.members.remove(user)
@@ -40,7 +45,7 @@ async def leave(user: User, name: str, client: ClientInfo) -> Group:
 
 
 async def create(name: str, *, description: str = "", self_service: bool = False) -> Group:
-    name = name.strip()
+    name = require_storable(name.strip(), "name")
     if not 1 <= len(name) <= 100:
         raise DomainError("VALIDATION_FAILED", "A group name is 1 to 100 characters.", "name")
     try:
@@ -65,7 +70,7 @@ async def remove_member(group_name: str, user: User) -> None:
 
 
 async def _group(name: str) -> Group:
-    group = await Group.get_or_none(name=name)
+    group = await Group.get_or_none(name=name) if is_storable(name) else None
     if group is None:
         raise DomainError("NOT_FOUND", f"There is no group named {name}.", "name")
     return group

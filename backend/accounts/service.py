@@ -11,6 +11,7 @@ from tortoise.exceptions import IntegrityError
 from backend.accounts.models import User
 from backend.accounts.passwords import PasswordHasher
 from backend.errors import DomainError, Problem
+from backend.text import storable
 
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9]{1,64}")
 
@@ -19,8 +20,10 @@ def username_key(username: str) -> str:
     """The canonical form used for uniqueness, look-up and throttling.
 
     NFKC first, so full-width `ａｌｉｃｅ` and `alice` are one name, then case folding.
+    Characters no database can store (NUL) become U+FFFD, which no username contains: such
+    a name is looked up, and counted, as the unknown user it is.
     """
-    return unicodedata.normalize("NFKC", username).casefold()
+    return storable(unicodedata.normalize("NFKC", username).casefold())
 
 
 def email_key(email: str) -> str:

@@ -11,6 +11,7 @@ from strawberry.types import Info
 from backend.accounts import email_change, groups, password_change, profile
 from backend.api.context import Context
 from backend.api.errors import UserError, user_errors
+from backend.api.input_guard import guard_inputs
 from backend.api.types import Group, User
 from backend.audit import service as audit
 from backend.audit.descriptions import describe
@@ -18,6 +19,7 @@ from backend.audit.models import SecurityEvent as SecurityEventModel
 from backend.audit.service import record
 from backend.client import describe_user_agent
 from backend.errors import DomainError, NotFound
+from backend.ids import id_or_none, parse_id
 from backend.sessions import service as sessions
 from backend.sessions.models import Session as SessionModel
 
@@ -114,12 +116,20 @@ def _cursor(event_id: int) -> str:
 
 
 def _decode_cursor(cursor: str | None) -> int | None:
+    """The event id in a cursor; 0 for a cursor this API never gave out.
+
+    Decision: a cursor that names no event is answered with an empty page, like the page
+    after the last event, never with an error; a stale or mangled link shows nothing more.
+    """
     if not cursor:
         return None
     try:
-        return int(base64.urlsafe_b64decode(cursor.encode()).decode().removeprefix("event:"))
-    except ValueError:
-        return None
+        decoded = base64.urlsafe_b64decode(cursor.encode("ascii"))
+        prefix, _, event_id = decoded.decode("ascii").partition(":")
+    except (ValueError, UnicodeError):  # binascii.Error is a ValueError
+        return 0
+    number = id_or_none(event_id) if prefix == "event" else None
+    return number or 0
 
 
 @strawberry.input
@@ -205,6 +215,7 @@ def _given(value: str | None) -> str | None:
     return None if value is strawberry.UNSET else value
 
 
+@guard_inputs
 @strawberry.type
 class AccountMutations:
     @strawberry.mutation(description="Change account details; all apply together or none.")
@@ -294,7 +305,7 @@ class AccountMutations:
         context = info.context
         try:
             user = context.require_viewer()
-            if not input.id.isdigit() or not await sessions.revoke(user, int(input.id)):
+            if not await sessions.revoke(user, parse_id(input.id)):
                 raise NotFound()
             await record("session.revoked", user=user, client=context.client)
         except DomainError as error:

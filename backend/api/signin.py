@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from backend.api.context import Context
 from backend.api.errors import UserError, user_errors
+from backend.api.input_guard import ANY_TEXT, guard_inputs
 from backend.api.twofactor import TwoFactorMethod
 from backend.api.types import User
 from backend.errors import DomainError
@@ -24,8 +25,9 @@ class SignInStatus(enum.Enum):
 
 @strawberry.input
 class SignInInput:
-    username: str
-    password: str
+    # Any text: a username nobody can have is simply an unknown user (see guard_inputs).
+    username: str = strawberry.field(metadata=ANY_TEXT)
+    password: str = strawberry.field(metadata=ANY_TEXT)
 
 
 @strawberry.type
@@ -83,6 +85,7 @@ class SignOutPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+@guard_inputs
 @strawberry.type
 class SignInMutations:
     @strawberry.mutation(description="Sign in with username and password; sets the session cookie.")

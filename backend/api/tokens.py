@@ -11,7 +11,9 @@ from strawberry.types import Info
 from backend import clock
 from backend.api.context import Context
 from backend.api.errors import UserError, user_errors
-from backend.errors import DomainError, NotFound
+from backend.api.input_guard import guard_inputs
+from backend.errors import DomainError
+from backend.ids import parse_id
 from backend.tokens import credentials as api_credentials
 from backend.tokens import models
 from backend.tokens import service as tokens
@@ -132,6 +134,7 @@ class RemoveApiCredentialsPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+@guard_inputs
 @strawberry.type
 class TokenMutations:
     @strawberry.mutation(
@@ -164,7 +167,7 @@ class TokenMutations:
     ) -> DeleteTokenPayload:
         context = info.context
         try:
-            await tokens.delete(context.require_viewer(), _numeric_id(input.id), context.client)
+            await tokens.delete(context.require_viewer(), parse_id(input.id), context.client)
         except DomainError as error:
             return DeleteTokenPayload(user_errors=user_errors(error))
         return DeleteTokenPayload(deleted_token_id=input.id)
@@ -203,9 +206,3 @@ class TokenMutations:
         except DomainError as error:
             return RemoveApiCredentialsPayload(user_errors=user_errors(error))
         return RemoveApiCredentialsPayload(removed_client_id=input.client_id)
-
-
-def _numeric_id(value: str) -> int:
-    if not value.isdigit() or len(value) > 18:
-        raise NotFound()
-    return int(value)

@@ -11,8 +11,10 @@ from strawberry.types import Info
 from backend import stepup
 from backend.api.context import Context
 from backend.api.errors import UserError, user_errors
+from backend.api.input_guard import guard_inputs
 from backend.client import describe_user_agent
 from backend.errors import DomainError, NotFound
+from backend.ids import parse_id
 from backend.twofactor import devices, recovery_codes
 from backend.twofactor import models as twofactor_models
 from backend.twofactor import service as twofactor
@@ -173,6 +175,7 @@ class ForgetTrustedDevicesPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+@guard_inputs
 @strawberry.type
 class TwoFactorMutations:
     @strawberry.mutation(description="Begin setting up an authenticator app: a secret and QR code.")
@@ -296,7 +299,7 @@ class TwoFactorMutations:
         context = info.context
         try:
             user = context.require_viewer()
-            if not input.id.isdigit() or not await devices.forget(user, int(input.id)):
+            if not await devices.forget(user, parse_id(input.id)):
                 raise NotFound()
         except DomainError as error:
             return ForgetTrustedDevicesPayload(user_errors=user_errors(error))

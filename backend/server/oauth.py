@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from urllib.parse import parse_qsl, unquote_plus
 
 from starlette.requests import Request
@@ -20,6 +21,9 @@ from backend.tokens.models import ApiCredential
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 BASIC_CHALLENGE = 'Basic realm="latchkey"'
+# RFC 6749 Appendix A.1: a client_id is visible ASCII (VSCHAR), and no longer than ours are.
+CLIENT_ID_MAX_LENGTH = ApiCredential._meta.fields_map["client_id"].max_length
+CLIENT_ID = re.compile(rf"[\x20-\x7e]{{1,{CLIENT_ID_MAX_LENGTH}}}")
 
 
 class OAuthError(Exception):
@@ -184,6 +188,14 @@ def _required(form: dict[str, str], name: str) -> str:
 
 
 def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str, str]:
+    """The client id and secret; an id no client can have is refused before any query."""
+    client_id, secret = _presented_credentials(request, form)
+    if not CLIENT_ID.fullmatch(client_id):
+        raise invalid_client()
+    return client_id, secret
+
+
+def _presented_credentials(request: Request, form: dict[str, str]) -> tuple[str, str]:
     authorization = request.headers.get("authorization", "")
     scheme, _, encoded = authorization.partition(" ")
     if scheme.lower() == "basic":

@@ -1,0 +1,29 @@
+"""Text that can be stored: the one check every string passes before it reaches the database.
+
+PostgreSQL refuses NUL in text, and neither database can encode a lone surrogate (JSON
+can carry one as an escape). Such input is a mistake or an attack, never a real name.
+"""
+
+from __future__ import annotations
+
+import re
+
+from backend.errors import DomainError
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+def is_storable(value: str) -> bool:
+    return _UNSTORABLE.search(value) is None
+
+
+def storable(value: str) -> str:
+    """`value` with unstorable characters replaced, for look-ups that must still run."""
+    return _UNSTORABLE.sub(REPLACEMENT, value)
+
+
+def require_storable(value: str, field: str) -> str:
+    if not is_storable(value):
+        raise DomainError("VALIDATION_FAILED", "Remove the NUL or other invalid characters.", field)
+    return value
