@@ -113,3 +113,13 @@ async def exchange(client: httpx.AsyncClient, refresh_token: str) -> httpx.Respo
     return await client.post(
         "/oauth/token", data={"grant_type": "refresh_token", "refresh_token": refresh_token}
     )
+
+
+def most_checks_in_a_burst(budget: int, *, right_one_got_in: bool) -> int:
+    """How many wrong secrets a parallel burst may get checked, whatever the arrival order.
+
+    Only `budget` attempts are reserved before the lock. The right secret inside the burst
+    gets in only when it is among those (its success starts the count afresh): then at
+    most `budget - 1` wrong ones came before it and `budget` after.
+    """
+    return 2 * budget - 1 if right_one_got_in else budget

@@ -17,7 +17,7 @@ import httpx
 from backend.config import Settings
 from tests.cli_helpers import create_user
 from tests.conftest import settings_for
-from tests.helpers import ISSUE_TOKEN, PASSWORD, SIGN_IN, days_ahead
+from tests.helpers import ISSUE_TOKEN, PASSWORD, SIGN_IN, days_ahead, most_checks_in_a_burst
 from tests.live import live_server
 
 BUDGET = 5  # PER_ACCOUNT: attempts before the lock
@@ -57,6 +57,11 @@ def graphql_answers(responses: list[httpx.Response], field: str) -> list[dict]:
     return [body["data"][field] for body in bodies]
 
 
+def clear_answers(right_one_got_in: bool) -> set[tuple[str, ...]]:
+    """Wrong password or locked, and no errors at all for the right password if it got in."""
+    return {("INVALID_CREDENTIALS",), ("RATE_LIMITED",), *([()] if right_one_got_in else [])}
+
+
 def error_codes(answer: dict) -> tuple[str, ...]:
     return tuple(error["code"] for error in answer["userErrors"])
 
@@ -86,12 +91,10 @@ async def test_a_sign_in_burst_over_two_servers_checks_at_most_the_budget(postgr
     create_user(settings)
     with live_servers(settings, 2) as urls:
         answers = graphql_answers(await post_all(urls, sign_in_burst(100)), "signIn")
-    assert all(answer["status"] is None for answer in answers)  # the right one too
-    assert {error_codes(answer) for answer in answers} <= {
-        ("INVALID_CREDENTIALS",),
-        ("RATE_LIMITED",),
-    }
-    assert await count_events(postgres_url, "sign_in.failed") <= BUDGET
+    right_one_got_in = any(answer["status"] == "SIGNED_IN" for answer in answers)
+    assert {error_codes(answer) for answer in answers} <= clear_answers(right_one_got_in)
+    checked = await count_events(postgres_url, "sign_in.failed")
+    assert checked <= most_checks_in_a_burst(BUDGET, right_one_got_in=right_one_got_in)
 
 
 async def test_step_up_passwords_and_client_secrets_over_two_servers(postgres_url):
@@ -140,8 +143,10 @@ async def test_step_up_passwords_and_client_secrets_over_two_servers(postgres_ur
     }
     assert await count_events(postgres_url, "token.issue.failed") <= BUDGET
     assert error_codes(after.json()["data"]["issueToken"]) == ("RATE_LIMITED",)
-    assert set(statuses) <= {401, 429}  # the right secret too
-    assert statuses.count(401) <= BUDGET  # one per secret checked
+    right_one_got_in = 200 in statuses
+    assert set(statuses) <= {200, 401, 429} and statuses.count(200) <= 1
+    checked = statuses.count(401)  # one per secret checked
+    assert checked <= most_checks_in_a_burst(BUDGET, right_one_got_in=right_one_got_in)
 
 
 async def test_a_sign_in_burst_on_sqlite_gets_only_clear_answers(sqlite_template, tmp_path):
@@ -151,7 +156,5 @@ async def test_a_sign_in_burst_on_sqlite_gets_only_clear_answers(sqlite_template
     create_user(settings)
     with live_servers(settings, 1) as urls:
         answers = graphql_answers(await post_all(urls, sign_in_burst(60)), "signIn")
-    assert {error_codes(answer) for answer in answers} <= {
-        ("INVALID_CREDENTIALS",),
-        ("RATE_LIMITED",),
-    }
+    right_one_got_in = any(answer["status"] == "SIGNED_IN" for answer in answers)
+    assert {error_codes(answer) for answer in answers} <= clear_answers(right_one_got_in)
