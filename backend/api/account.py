@@ -8,7 +8,8 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
-from backend.accounts import email_change, groups, password_change, profile
+from backend.account_settings import email_change, password_change, profile
+from backend.accounts import groups
 from backend.api.context import Context
 from backend.api.errors import UserError, user_errors
 from backend.api.input_guard import guard_inputs

@@ -80,7 +80,7 @@ class User:
 
     @strawberry.field(description="A new address waiting for its confirmation code.")
     async def pending_email(self) -> str | None:
-        from backend.accounts.email_change import pending_for
+        from backend.account_settings.email_change import pending_for
 
         change = await pending_for(self.model.id)
         return change.new_email if change else None
