@@ -11,15 +11,13 @@ from strawberry.types import Info
 from backend.account_settings import email_change, password_change, profile
 from backend.accounts import groups
 from backend.api.context import Context
-from backend.api.errors import UserError, user_errors
+from backend.api.errors import UserError
 from backend.api.input_guard import guard_inputs
 from backend.api.types import Group, User
 from backend.audit import service as audit
 from backend.audit.descriptions import describe
 from backend.audit.models import SecurityEvent as SecurityEventModel
-from backend.audit.service import record
 from backend.client import describe_user_agent
-from backend.errors import DomainError, NotFound
 from backend.ids import id_or_none, parse_id
 from backend.sessions import service as sessions
 from backend.sessions.models import Session as SessionModel
@@ -239,11 +237,8 @@ class AccountMutations:
                 )
             }
         )
-        try:
-            user = context.require_viewer()
-            sent = await profile.update(context.services, user, context.client, changes)
-        except DomainError as error:
-            return UpdateAccountPayload(user_errors=user_errors(error))
+        user = context.require_viewer()
+        sent = await profile.update(context.services, user, context.client, changes)
         return UpdateAccountPayload(viewer=User.from_model(user), email_verification_sent=sent)
 
     @strawberry.mutation(description="Apply a new email address with the code sent to it.")
@@ -251,11 +246,8 @@ class AccountMutations:
         self, info: Info[Context, None], input: VerifyEmailChangeInput
     ) -> ViewerPayload:
         context = info.context
-        try:
-            user = context.require_viewer()
-            await email_change.verify(context.services, user, context.client, input.code)
-        except DomainError as error:
-            return ViewerPayload(user_errors=user_errors(error))
+        user = context.require_viewer()
+        await email_change.verify(context.services, user, context.client, input.code)
         return ViewerPayload(viewer=User.from_model(user))
 
     @strawberry.mutation(description="Change the password; every other session ends.")
@@ -263,20 +255,17 @@ class AccountMutations:
         self, info: Info[Context, None], input: ChangePasswordInput
     ) -> ViewerPayload:
         context = info.context
-        try:
-            user = context.require_viewer()
-            session = context.identity.session
-            renewed = await password_change.change(
-                context.services,
-                user,
-                session,
-                context.client,
-                current=input.current_password,
-                new=input.new_password,
-                confirmation=input.new_password_confirmation,
-            )
-        except DomainError as error:
-            return ViewerPayload(user_errors=user_errors(error))
+        user = context.require_viewer()
+        session = context.identity.session
+        renewed = await password_change.change(
+            context.services,
+            user,
+            session,
+            context.client,
+            current=input.current_password,
+            new=input.new_password,
+            confirmation=input.new_password_confirmation,
+        )
         if session and renewed:
             context.start_session(user, session, renewed)
         return ViewerPayload(viewer=User.from_model(user))
@@ -284,19 +273,13 @@ class AccountMutations:
     @strawberry.mutation(description="Join a self-service group.")
     async def join_group(self, info: Info[Context, None], input: GroupInput) -> GroupPayload:
         context = info.context
-        try:
-            group = await groups.join(context.require_viewer(), input.name, context.client)
-        except DomainError as error:
-            return GroupPayload(user_errors=user_errors(error))
+        group = await groups.join(context.require_viewer(), input.name, context.client)
         return GroupPayload(group=Group.from_model(group))
 
     @strawberry.mutation(description="Leave a self-service group.")
     async def leave_group(self, info: Info[Context, None], input: GroupInput) -> GroupPayload:
         context = info.context
-        try:
-            group = await groups.leave(context.require_viewer(), input.name, context.client)
-        except DomainError as error:
-            return GroupPayload(user_errors=user_errors(error))
+        group = await groups.leave(context.require_viewer(), input.name, context.client)
         return GroupPayload(group=Group.from_model(group))
 
     @strawberry.mutation(description="Sign out one session of the account.")
@@ -304,13 +287,7 @@ class AccountMutations:
         self, info: Info[Context, None], input: RevokeSessionInput
     ) -> RevokeSessionPayload:
         context = info.context
-        try:
-            user = context.require_viewer()
-            if not await sessions.revoke(user, parse_id(input.id)):
-                raise NotFound()
-            await record("session.revoked", user=user, client=context.client)
-        except DomainError as error:
-            return RevokeSessionPayload(user_errors=user_errors(error))
+        await sessions.revoke(context.require_viewer(), parse_id(input.id), context.client)
         return RevokeSessionPayload(revoked_session_id=input.id)
 
     @strawberry.mutation(description="Sign out every session but this one.")
@@ -318,13 +295,8 @@ class AccountMutations:
         self, info: Info[Context, None], input: SignOutOtherSessionsInput | None = None
     ) -> SignOutOtherSessionsPayload:
         context = info.context
-        try:
-            user = context.require_viewer()
-            current = context.identity.session
-            count = await sessions.end_others(user, current.id if current else 0)
-            await record(
-                "sessions.signed_out_others", user=user, client=context.client, count=count
-            )
-        except DomainError as error:
-            return SignOutOtherSessionsPayload(user_errors=user_errors(error))
+        current = context.identity.session
+        count = await sessions.sign_out_others(
+            context.require_viewer(), current.id if current else 0, context.client
+        )
         return SignOutOtherSessionsPayload(signed_out_count=count)

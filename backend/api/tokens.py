@@ -10,9 +10,8 @@ from strawberry.types import Info
 
 from backend import clock
 from backend.api.context import Context
-from backend.api.errors import UserError, user_errors
+from backend.api.errors import UserError
 from backend.api.input_guard import guard_inputs
-from backend.errors import DomainError
 from backend.ids import parse_id
 from backend.tokens import credentials as api_credentials
 from backend.tokens import models
@@ -144,19 +143,16 @@ class TokenMutations:
         self, info: Info[Context, None], input: IssueTokenInput
     ) -> IssueTokenPayload:
         context = info.context
-        try:
-            user = context.require_viewer()
-            issued = await tokens.issue(
-                context.services,
-                user,
-                context.client,
-                name=input.name,
-                expires_at=input.expires_at,
-                password=input.password,
-                otp=input.otp,
-            )
-        except DomainError as error:
-            return IssueTokenPayload(user_errors=user_errors(error))
+        user = context.require_viewer()
+        issued = await tokens.issue(
+            context.services,
+            user,
+            context.client,
+            name=input.name,
+            expires_at=input.expires_at,
+            password=input.password,
+            otp=input.otp,
+        )
         return IssueTokenPayload(token=Token.from_model(issued.token), secret=issued.secret)
 
     @strawberry.mutation(
@@ -166,10 +162,7 @@ class TokenMutations:
         self, info: Info[Context, None], input: DeleteTokenInput
     ) -> DeleteTokenPayload:
         context = info.context
-        try:
-            await tokens.delete(context.require_viewer(), parse_id(input.id), context.client)
-        except DomainError as error:
-            return DeleteTokenPayload(user_errors=user_errors(error))
+        await tokens.delete(context.require_viewer(), parse_id(input.id), context.client)
         return DeleteTokenPayload(deleted_token_id=input.id)
 
     @strawberry.mutation(description="Create API credentials, or replace their secret.")
@@ -177,16 +170,13 @@ class TokenMutations:
         self, info: Info[Context, None], input: GenerateApiCredentialsInput
     ) -> GenerateApiCredentialsPayload:
         context = info.context
-        try:
-            generated = await api_credentials.generate_for(
-                context.services,
-                context.require_viewer(),
-                context.client,
-                password=input.password,
-                otp=input.otp,
-            )
-        except DomainError as error:
-            return GenerateApiCredentialsPayload(user_errors=user_errors(error))
+        generated = await api_credentials.generate_for(
+            context.services,
+            context.require_viewer(),
+            context.client,
+            password=input.password,
+            otp=input.otp,
+        )
         credential = generated.credential
         return GenerateApiCredentialsPayload(
             api_credentials=ApiCredentials.from_model(credential),
@@ -201,8 +191,5 @@ class TokenMutations:
         self, info: Info[Context, None], input: RemoveApiCredentialsInput
     ) -> RemoveApiCredentialsPayload:
         context = info.context
-        try:
-            await api_credentials.remove(context.require_viewer(), input.client_id, context.client)
-        except DomainError as error:
-            return RemoveApiCredentialsPayload(user_errors=user_errors(error))
+        await api_credentials.remove(context.require_viewer(), input.client_id, context.client)
         return RemoveApiCredentialsPayload(removed_client_id=input.client_id)
