@@ -16,7 +16,7 @@ from backend.config import ConfigError, Settings
 from backend.database import UnmigratedDatabase, apply_migrations, ensure_migrated, tortoise_config
 from backend.errors import DomainError
 from backend.logs import logging_config
-from backend.services import Services
+from backend.wiring import build_services
 
 DEMO_USERNAME = "demo"
 
@@ -236,7 +236,7 @@ async def _create_user(settings: Settings, username: str, email: str, password: 
         raise CommandFailed(weak[0].message)
     try:
         return await create_user(
-            Services.from_settings(settings).hasher,
+            build_services(settings).hasher,
             username=username,
             email=email,
             password=password,
@@ -252,7 +252,7 @@ async def _reset_two_factor(settings: Settings, username: str) -> bool:
     user = await find_by_username(username)
     if user is None:
         raise CommandFailed(f"there is no user {username}")
-    return await reset_by_operator(Services.from_settings(settings), user)
+    return await reset_by_operator(build_services(settings), user)
 
 
 async def _create_group(settings: Settings, name: str, description: str, self_service: bool):
@@ -284,7 +284,7 @@ async def _create_demo_user(settings: Settings, password: str) -> bool:
     if await has_users():
         return False
     await create_user(
-        Services.from_settings(settings).hasher,
+        build_services(settings).hasher,
         username=DEMO_USERNAME,
         email="demo@example.com",
         password=password,

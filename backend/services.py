@@ -1,17 +1,25 @@
-"""The long-lived collaborators a request needs, built once per process."""
+"""The long-lived collaborators a request needs, built once per process by backend.wiring.
+
+A plain record: the domain functions that take it use the collaborators' types, so those are
+named for the type checker only, and this module depends on no domain package at run time
+beyond what its properties build.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from backend.accounts.passwords import PasswordHasher
 from backend.config import Settings
 from backend.notifications.email import Mailer
 from backend.notifications.sms import SmsSender
 from backend.sessions.service import Timeouts
-from backend.twofactor.factors import SecondFactor, factors
-from backend.twofactor.secrets_box import SecretBox
+
+if TYPE_CHECKING:
+    from backend.twofactor.factors import SecondFactor
+    from backend.twofactor.secrets_box import SecretBox
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,25 +30,6 @@ class Services:
     sms: SmsSender
     secret_box: SecretBox
     second_factors: dict[str, SecondFactor]
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Services:
-        mailer = Mailer(settings.smtp)
-        sms = SmsSender(settings.sms_webhook_url, settings.sms_webhook_secret)
-        box = SecretBox(settings.secret_key)
-        return cls(
-            settings=settings,
-            hasher=PasswordHasher(
-                memory_kib=settings.argon2_memory_kib,
-                time_cost=settings.argon2_time_cost,
-                parallelism=settings.argon2_parallelism,
-                max_concurrent=settings.max_concurrent_hashes,
-            ),
-            mailer=mailer,
-            sms=sms,
-            secret_box=box,
-            second_factors=factors(box, mailer, sms, settings.secret_key),
-        )
 
     @property
     def access_token_lifetime(self) -> timedelta:

@@ -13,7 +13,7 @@ from backend.accounts.models import User
 from backend.accounts.service import create_user
 from backend.config import Settings
 from backend.server.app import create_app
-from backend.services import Services
+from backend.wiring import build_services
 
 PASSWORD = "correct horse battery staple"
 
@@ -63,7 +63,7 @@ async def make_user(
     email: str | None = None,
 ) -> User:
     return await create_user(
-        Services.from_settings(settings).hasher,
+        build_services(settings).hasher,
         username=username,
         email=email or f"{username.lower()}@example.com",
         password=password,

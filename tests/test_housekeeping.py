@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from backend import clock, housekeeping
-from backend.services import Services
 from backend.sessions.models import Session
 from backend.throttle.models import ThrottleCounter
 from backend.tokens.models import AccessToken, RefreshToken
+from backend.wiring import build_services
 from tests.helpers import exchange, issue_token
 from tests.test_throttle import WRONG
 
@@ -21,7 +21,7 @@ async def test_expired_access_tokens_sessions_and_quiet_counters_go_live_ones_st
     await gql.sign_in("nobody", WRONG)  # a counter for an unknown name
     async with new_client() as other:
         await other.post("/graphql", json={"query": "{ viewer { username } }"})
-    timeouts = Services.from_settings(settings).session_timeouts
+    timeouts = build_services(settings).session_timeouts
 
     assert all(count == 0 for count in (await housekeeping.delete_expired(timeouts)).values())
 

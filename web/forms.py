@@ -8,7 +8,7 @@ from typing import Any
 from starlette.datastructures import FormData
 from starlette.requests import Request
 
-from backend.api.context import Identity
+from backend.sessions.identity import Identity
 from web.graphql_client import GraphQLClient
 
 

@@ -10,9 +10,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry import Schema
 
-from backend.api.context import Context, Identity
+from backend.api.context import Context
+from backend.api.outcome import SessionOutcome
 from backend.server.client import client_info
+from backend.server.cookies import apply_outcome
 from backend.services import Services
+from backend.sessions.identity import Identity
 
 OPERATIONS = Path(__file__).parent / "operations"
 
@@ -40,7 +43,7 @@ class GraphQLClient:
             services=self.services,
             identity=identity,
             client=client_info(request, self.services.settings),
-            response=Response(),
+            outcome=session_outcome(request),
             device_cookie=request.cookies.get(self.services.settings.device_cookie_name, ""),
         )
         result = await self.schema.execute(
@@ -48,17 +51,16 @@ class GraphQLClient:
         )
         if result.errors:
             raise OperationFailed(f"{operation}: {[error.message for error in result.errors]}")
-        # Cookies an operation set (signIn's session, a renewed one) go to the browser with
-        # the answer: see forward_cookies.
-        request.state.set_cookies = [
-            *getattr(request.state, "set_cookies", []),
-            *(value for name, value in context.response.raw_headers if name == b"set-cookie"),
-        ]
         return Outcome(data=result.data or {}, identity=context.identity)
 
 
-def forward_cookies(request: Request, response: Response) -> Response:
-    """Add the cookies that this request's operations set to the response it gets."""
-    for value in getattr(request.state, "set_cookies", []):
-        response.raw_headers.append((b"set-cookie", value))
-    return response
+def session_outcome(request: Request) -> SessionOutcome:
+    """One record per page request, shared by every operation the request runs."""
+    if not hasattr(request.state, "session_outcome"):
+        request.state.session_outcome = SessionOutcome()
+    return request.state.session_outcome
+
+
+def with_session_cookies(request: Request, response: Response, services: Services) -> Response:
+    """The cookies for what this request's operations did (signIn's session, a sign-out)."""
+    return apply_outcome(response, services.settings, session_outcome(request))

@@ -15,11 +15,11 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from backend.api.context import Identity
 from backend.server.authentication import authenticate_session
 from backend.services import Services
+from backend.sessions.identity import Identity
 from web import csrf
-from web.graphql_client import GraphQLClient, forward_cookies
+from web.graphql_client import GraphQLClient, with_session_cookies
 from web.templating import templates
 
 CSP = (
@@ -101,7 +101,7 @@ class Renderer:
                 return await self.page(request, identity, page)
             state, status = await action(request, identity, form)
             response = await self.respond(request, identity, page, section, state, status)
-            return forward_cookies(request, response)
+            return with_session_cookies(request, response, self.services)
 
         return self.csrf_protected(endpoint)
 

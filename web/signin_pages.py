@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from web.graphql_client import forward_cookies
+from web.graphql_client import with_session_cookies
 from web.sections import Renderer
 
 
@@ -49,7 +49,7 @@ class SignInPages:
             return self.renderer.render(request, "login.html", context, status_code=401)
         if payload["status"] == "SECOND_FACTOR_REQUIRED":
             return self._code_step(request, payload["challenge"], payload["secondFactorMethod"])
-        return forward_cookies(request, redirect(request, "/account"))
+        return self._with_cookies(request, redirect(request, "/account"))
 
     async def verify(self, request: Request, form: FormData) -> Response:
         """The second step: a code from the app, the email or SMS, or a recovery code."""
@@ -68,7 +68,7 @@ class SignInPages:
             return self.renderer.render(request, "login.html", context, status_code=401)
         if errors:
             return self._code_step(request, challenge, method, errors=errors, status_code=401)
-        return forward_cookies(request, redirect(request, "/account"))
+        return self._with_cookies(request, redirect(request, "/account"))
 
     async def resend(self, request: Request, form: FormData) -> Response:
         challenge, method = str(form.get("challenge", "")), str(form.get("method", ""))
@@ -106,7 +106,10 @@ class SignInPages:
         if identity.user is None:
             return redirect(request, "/login")
         await self.client.execute("SignOut", request, identity)
-        return forward_cookies(request, redirect(request, "/login"))
+        return self._with_cookies(request, redirect(request, "/login"))
+
+    def _with_cookies(self, request: Request, response: Response) -> Response:
+        return with_session_cookies(request, response, self.renderer.services)
 
 
 def redirect(request: Request, url: str) -> Response:

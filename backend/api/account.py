@@ -2,134 +2,17 @@
 
 from __future__ import annotations
 
-import base64
-from datetime import datetime
-
 import strawberry
 from strawberry.types import Info
 
-from backend.accounts import email_change, groups, password_change, profile
+from backend.account_settings import email_change, password_change, profile
+from backend.accounts import groups
 from backend.api.context import Context
-from backend.api.errors import UserError, user_errors
+from backend.api.errors import UserError
 from backend.api.input_guard import guard_inputs
 from backend.api.types import Group, User
-from backend.audit import service as audit
-from backend.audit.descriptions import describe
-from backend.audit.models import SecurityEvent as SecurityEventModel
-from backend.audit.service import record
-from backend.client import describe_user_agent
-from backend.errors import DomainError, NotFound
-from backend.ids import id_or_none, parse_id
+from backend.ids import parse_id
 from backend.sessions import service as sessions
-from backend.sessions.models import Session as SessionModel
-
-MAX_PAGE = 100
-
-
-@strawberry.type(description="A signed-in browser or client of the account.")
-class Session:
-    id: strawberry.ID
-    current: bool
-    created_at: datetime
-    last_seen_at: datetime
-    ip_address: str
-    user_agent: str
-    browser: str = strawberry.field(description="Browser and system in words.")
-
-    @classmethod
-    def from_model(cls, session: SessionModel, current_id: int | None) -> Session:
-        return cls(
-            id=strawberry.ID(str(session.id)),
-            current=session.id == current_id,
-            created_at=session.created_at,
-            last_seen_at=session.last_seen_at,
-            ip_address=session.ip_address,
-            user_agent=session.user_agent,
-            browser=describe_user_agent(session.user_agent),
-        )
-
-
-@strawberry.type
-class SecurityEvent:
-    id: strawberry.ID
-    kind: str = strawberry.field(description="Stable name, e.g. sign_in.failed.")
-    description: str
-    created_at: datetime
-    ip_address: str
-    browser: str
-
-    @classmethod
-    def from_model(cls, event: SecurityEventModel) -> SecurityEvent:
-        return cls(
-            id=strawberry.ID(str(event.id)),
-            kind=event.kind,
-            description=describe(event.kind),
-            created_at=event.created_at,
-            ip_address=event.ip_address,
-            browser=describe_user_agent(event.user_agent) if event.user_agent else "",
-        )
-
-
-@strawberry.type
-class SecurityEventEdge:
-    cursor: str
-    node: SecurityEvent
-
-
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
-
-
-@strawberry.type
-class SecurityEventConnection:
-    edges: list[SecurityEventEdge]
-    page_info: PageInfo
-
-
-async def viewer_sessions(context: Context, user_id: int) -> list[Session]:
-    current = context.identity.session.id if context.identity.session else None
-    live = await sessions.list_for(user_id, context.services.session_timeouts)
-    return [Session.from_model(session, current) for session in live]
-
-
-async def viewer_security_events(
-    user_id: int, first: int, after: str | None
-) -> SecurityEventConnection:
-    first = max(1, min(first, MAX_PAGE))
-    events = await audit.page_for(user_id, first=first, before_id=_decode_cursor(after))
-    page = events[:first]
-    edges = [
-        SecurityEventEdge(cursor=_cursor(e.id), node=SecurityEvent.from_model(e)) for e in page
-    ]
-    return SecurityEventConnection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=len(events) > first, end_cursor=edges[-1].cursor if edges else None
-        ),
-    )
-
-
-def _cursor(event_id: int) -> str:
-    return base64.urlsafe_b64encode(f"event:{event_id}".encode()).decode()
-
-
-def _decode_cursor(cursor: str | None) -> int | None:
-    """The event id in a cursor; 0 for a cursor this API never gave out.
-
-    Decision: a cursor that names no event is answered with an empty page, like the page
-    after the last event, never with an error; a stale or mangled link shows nothing more.
-    """
-    if not cursor:
-        return None
-    try:
-        decoded = base64.urlsafe_b64decode(cursor.encode("ascii"))
-        prefix, _, event_id = decoded.decode("ascii").partition(":")
-    except (ValueError, UnicodeError):  # binascii.Error is a ValueError
-        return 0
-    number = id_or_none(event_id) if prefix == "event" else None
-    return number or 0
 
 
 @strawberry.input
@@ -238,11 +121,8 @@ class AccountMutations:
                 )
             }
         )
-        try:
-            user = context.require_viewer()
-            sent = await profile.update(context.services, user, context.client, changes)
-        except DomainError as error:
-            return UpdateAccountPayload(user_errors=user_errors(error))
+        user = context.require_viewer()
+        sent = await profile.update(context.services, user, context.client, changes)
         return UpdateAccountPayload(viewer=User.from_model(user), email_verification_sent=sent)
 
     @strawberry.mutation(description="Apply a new email address with the code sent to it.")
@@ -250,11 +130,8 @@ class AccountMutations:
         self, info: Info[Context, None], input: VerifyEmailChangeInput
     ) -> ViewerPayload:
         context = info.context
-        try:
-            user = context.require_viewer()
-            await email_change.verify(context.services, user, context.client, input.code)
-        except DomainError as error:
-            return ViewerPayload(user_errors=user_errors(error))
+        user = context.require_viewer()
+        await email_change.verify(context.services, user, context.client, input.code)
         return ViewerPayload(viewer=User.from_model(user))
 
     @strawberry.mutation(description="Change the password; every other session ends.")
@@ -262,20 +139,17 @@ class AccountMutations:
         self, info: Info[Context, None], input: ChangePasswordInput
     ) -> ViewerPayload:
         context = info.context
-        try:
-            user = context.require_viewer()
-            session = context.identity.session
-            renewed = await password_change.change(
-                context.services,
-                user,
-                session,
-                context.client,
-                current=input.current_password,
-                new=input.new_password,
-                confirmation=input.new_password_confirmation,
-            )
-        except DomainError as error:
-            return ViewerPayload(user_errors=user_errors(error))
+        user = context.require_viewer()
+        session = context.identity.session
+        renewed = await password_change.change(
+            context.services,
+            user,
+            session,
+            context.client,
+            current=input.current_password,
+            new=input.new_password,
+            confirmation=input.new_password_confirmation,
+        )
         if session and renewed:
             context.start_session(user, session, renewed)
         return ViewerPayload(viewer=User.from_model(user))
@@ -283,19 +157,13 @@ class AccountMutations:
     @strawberry.mutation(description="Join a self-service group.")
     async def join_group(self, info: Info[Context, None], input: GroupInput) -> GroupPayload:
         context = info.context
-        try:
-            group = await groups.join(context.require_viewer(), input.name, context.client)
-        except DomainError as error:
-            return GroupPayload(user_errors=user_errors(error))
+        group = await groups.join(context.require_viewer(), input.name, context.client)
         return GroupPayload(group=Group.from_model(group))
 
     @strawberry.mutation(description="Leave a self-service group.")
     async def leave_group(self, info: Info[Context, None], input: GroupInput) -> GroupPayload:
         context = info.context
-        try:
-            group = await groups.leave(context.require_viewer(), input.name, context.client)
-        except DomainError as error:
-            return GroupPayload(user_errors=user_errors(error))
+        group = await groups.leave(context.require_viewer(), input.name, context.client)
         return GroupPayload(group=Group.from_model(group))
 
     @strawberry.mutation(description="Sign out one session of the account.")
@@ -303,13 +171,7 @@ class AccountMutations:
         self, info: Info[Context, None], input: RevokeSessionInput
     ) -> RevokeSessionPayload:
         context = info.context
-        try:
-            user = context.require_viewer()
-            if not await sessions.revoke(user, parse_id(input.id)):
-                raise NotFound()
-            await record("session.revoked", user=user, client=context.client)
-        except DomainError as error:
-            return RevokeSessionPayload(user_errors=user_errors(error))
+        await sessions.revoke(context.require_viewer(), parse_id(input.id), context.client)
         return RevokeSessionPayload(revoked_session_id=input.id)
 
     @strawberry.mutation(description="Sign out every session but this one.")
@@ -317,13 +179,8 @@ class AccountMutations:
         self, info: Info[Context, None], input: SignOutOtherSessionsInput | None = None
     ) -> SignOutOtherSessionsPayload:
         context = info.context
-        try:
-            user = context.require_viewer()
-            current = context.identity.session
-            count = await sessions.end_others(user, current.id if current else 0)
-            await record(
-                "sessions.signed_out_others", user=user, client=context.client, count=count
-            )
-        except DomainError as error:
-            return SignOutOtherSessionsPayload(user_errors=user_errors(error))
+        current = context.identity.session
+        count = await sessions.sign_out_others(
+            context.require_viewer(), current.id if current else 0, context.client
+        )
         return SignOutOtherSessionsPayload(signed_out_count=count)

@@ -1,26 +1,16 @@
-"""What every resolver gets: the services, who is asking, and a response to set cookies on."""
+"""What every resolver gets: the services, who is asking, and a record of cookie-worthy events."""
 
 from __future__ import annotations
 
 import dataclasses
 
-from starlette.responses import Response
-
 from backend.accounts.models import User
+from backend.api.outcome import SessionOutcome
 from backend.client import ClientInfo
 from backend.errors import DomainError
-from backend.server.cookies import clear_session_cookie, set_device_cookie, set_session_cookie
 from backend.services import Services
+from backend.sessions.identity import Identity
 from backend.sessions.models import Session
-
-
-@dataclasses.dataclass
-class Identity:
-    """How the request authenticated: a session cookie, a bearer token, or not at all."""
-
-    user: User | None = None
-    session: Session | None = None
-    session_token: str = ""
 
 
 @dataclasses.dataclass
@@ -28,8 +18,8 @@ class Context:
     services: Services
     identity: Identity
     client: ClientInfo
-    # Strawberry's sub-response under /graphql; a plain header carrier for in-process calls.
-    response: Response
+    # Sessions started or ended and devices remembered; the edge answering sets the cookies.
+    outcome: SessionOutcome = dataclasses.field(default_factory=SessionOutcome)
     # The signed "remember this device" cookie the browser sent, if any.
     device_cookie: str = ""
 
@@ -45,11 +35,11 @@ class Context:
 
     def start_session(self, user: User, session: Session, token: str) -> None:
         self.identity = Identity(user=user, session=session, session_token=token)
-        set_session_cookie(self.response, self.services.settings, token)
+        self.outcome.session_started(token)
 
     def remember_device(self, cookie: str) -> None:
-        set_device_cookie(self.response, self.services.settings, cookie)
+        self.outcome.device_remembered(cookie)
 
     def end_session(self) -> None:
         self.identity = Identity()
-        clear_session_cookie(self.response, self.services.settings)
+        self.outcome.session_ended()

@@ -1,4 +1,5 @@
 """Every mutation's input passes one check before its resolver runs: text must be storable.
+And every DomainError the resolver raises becomes its payload's `userErrors`, in one place.
 
 Applied to whole mutation classes, so a new mutation is guarded without remembering to.
 A field marked `ANY_TEXT` is let through: the domain answers for it (sign-in treats an
@@ -22,24 +23,28 @@ ANY_TEXT = {"any_text": True}
 
 
 class StorableInput(FieldExtension):
-    """Answers a payload with VALIDATION_FAILED on the field that holds unstorable text."""
+    """Answers a payload with VALIDATION_FAILED on the field that holds unstorable text, and
+    with the problems of any DomainError the resolver raises."""
 
     def apply(self, field: StrawberryField) -> None:
         self.field = field
 
     def resolve(self, next_, source, info, **kwargs):
-        return self._refused(kwargs) or next_(source, info, **kwargs)
+        try:
+            _check_all(kwargs)
+            return next_(source, info, **kwargs)
+        except DomainError as error:
+            return self.refusal(error)
 
     async def resolve_async(self, next_, source, info, **kwargs):
-        return self._refused(kwargs) or await next_(source, info, **kwargs)
-
-    def _refused(self, arguments: dict[str, Any]) -> Any:
         try:
-            for name, value in arguments.items():
-                _check(value, name)
+            _check_all(kwargs)
+            return await next_(source, info, **kwargs)
         except DomainError as error:
-            return self.field.type(user_errors=user_errors(error))
-        return None
+            return self.refusal(error)
+
+    def refusal(self, error: DomainError) -> Any:
+        return self.field.type(user_errors=user_errors(error))
 
 
 def guard_inputs(mutations: type) -> type:
@@ -47,6 +52,11 @@ def guard_inputs(mutations: type) -> type:
     for field in mutations.__strawberry_definition__.fields:
         field.extensions.append(StorableInput())
     return mutations
+
+
+def _check_all(arguments: dict[str, Any]) -> None:
+    for name, value in arguments.items():
+        _check(value, name)
 
 
 def _check(value: Any, field: str) -> None:

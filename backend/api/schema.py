@@ -19,8 +19,8 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import Info
 
+from backend.account_settings.profile import time_zones
 from backend.accounts import password_policy
-from backend.accounts.profile import time_zones
 from backend.api.account import AccountMutations
 from backend.api.context import Context
 from backend.api.document_limits import MAX_ALIASES, DocumentLimiter

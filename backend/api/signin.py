@@ -91,16 +91,13 @@ class SignInMutations:
     @strawberry.mutation(description="Sign in with username and password; sets the session cookie.")
     async def sign_in(self, info: Info[Context, None], input: SignInInput) -> SignInPayload:
         context = info.context
-        try:
-            outcome = await signin.sign_in(
-                context.services,
-                input.username,
-                input.password,
-                context.client,
-                context.device_cookie,
-            )
-        except DomainError as error:
-            return SignInPayload(user_errors=user_errors(error))
+        outcome = await signin.sign_in(
+            context.services,
+            input.username,
+            input.password,
+            context.client,
+            context.device_cookie,
+        )
         if isinstance(outcome, signin.SecondFactorRequired):
             return SignInPayload(
                 status=SignInStatus.SECOND_FACTOR_REQUIRED,
@@ -115,16 +112,13 @@ class SignInMutations:
         self, info: Info[Context, None], input: VerifySignInInput
     ) -> VerifySignInPayload:
         context = info.context
-        try:
-            signed_in = await signin.verify_sign_in(
-                context.services,
-                input.challenge,
-                input.code,
-                context.client,
-                remember_device=input.remember_device,
-            )
-        except DomainError as error:
-            return VerifySignInPayload(user_errors=user_errors(error))
+        signed_in = await signin.verify_sign_in(
+            context.services,
+            input.challenge,
+            input.code,
+            context.client,
+            remember_device=input.remember_device,
+        )
         await _start(context, signed_in)
         return VerifySignInPayload(
             status=SignInStatus.SIGNED_IN, viewer=User.from_model(signed_in.user)
@@ -134,10 +128,7 @@ class SignInMutations:
     async def resend_sign_in_code(
         self, info: Info[Context, None], input: ResendSignInCodeInput
     ) -> ResendSignInCodePayload:
-        try:
-            await signin.resend_code(info.context.services, input.challenge)
-        except DomainError as error:
-            return ResendSignInCodePayload(user_errors=user_errors(error))
+        await signin.resend_code(info.context.services, input.challenge)
         return ResendSignInCodePayload(sent=True)
 
     @strawberry.mutation(description="End this session (or every session) of the signed-in user.")

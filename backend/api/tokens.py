@@ -2,77 +2,18 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 import strawberry
 from strawberry.types import Info
 
-from backend import clock
 from backend.api.context import Context
-from backend.api.errors import UserError, user_errors
+from backend.api.errors import UserError
 from backend.api.input_guard import guard_inputs
-from backend.errors import DomainError
+from backend.api.token_types import ApiCredentials, Token
 from backend.ids import parse_id
 from backend.tokens import credentials as api_credentials
-from backend.tokens import models
 from backend.tokens import service as tokens
-
-
-@strawberry.enum
-class TokenStatus(enum.Enum):
-    ACTIVE = "ACTIVE"
-    EXPIRED = "EXPIRED"
-
-
-@strawberry.type(description="A refresh token; its secret was shown once, when it was issued.")
-class Token:
-    id: strawberry.ID
-    name: str
-    created_at: datetime
-    expires_at: datetime | None = strawberry.field(description="Null: it never expires.")
-    last_used_at: datetime | None = strawberry.field(
-        description="When it was last exchanged for an access token (to the minute)."
-    )
-    status: TokenStatus
-
-    @classmethod
-    def from_model(cls, token: models.RefreshToken) -> Token:
-        expired = token.expires_at is not None and token.expires_at <= clock.now()
-        return cls(
-            id=strawberry.ID(str(token.id)),
-            name=token.name,
-            created_at=token.created_at,
-            expires_at=token.expires_at,
-            last_used_at=token.last_used_at,
-            status=TokenStatus.EXPIRED if expired else TokenStatus.ACTIVE,
-        )
-
-
-@strawberry.type(
-    description="The client id for the client_credentials grant; the secret is not kept."
-)
-class ApiCredentials:
-    client_id: str
-    created_at: datetime
-    last_used_at: datetime | None
-
-    @classmethod
-    def from_model(cls, credential: models.ApiCredential) -> ApiCredentials:
-        return cls(
-            client_id=credential.client_id,
-            created_at=credential.created_at,
-            last_used_at=credential.last_used_at,
-        )
-
-
-async def viewer_tokens(user_id: int) -> list[Token]:
-    return [Token.from_model(token) for token in await tokens.list_for(user_id)]
-
-
-async def viewer_api_credentials(user_id: int) -> ApiCredentials | None:
-    credential = await api_credentials.get_for(user_id)
-    return ApiCredentials.from_model(credential) if credential else None
 
 
 @strawberry.input
@@ -144,19 +85,16 @@ class TokenMutations:
         self, info: Info[Context, None], input: IssueTokenInput
     ) -> IssueTokenPayload:
         context = info.context
-        try:
-            user = context.require_viewer()
-            issued = await tokens.issue(
-                context.services,
-                user,
-                context.client,
-                name=input.name,
-                expires_at=input.expires_at,
-                password=input.password,
-                otp=input.otp,
-            )
-        except DomainError as error:
-            return IssueTokenPayload(user_errors=user_errors(error))
+        user = context.require_viewer()
+        issued = await tokens.issue(
+            context.services,
+            user,
+            context.client,
+            name=input.name,
+            expires_at=input.expires_at,
+            password=input.password,
+            otp=input.otp,
+        )
         return IssueTokenPayload(token=Token.from_model(issued.token), secret=issued.secret)
 
     @strawberry.mutation(
@@ -166,10 +104,7 @@ class TokenMutations:
         self, info: Info[Context, None], input: DeleteTokenInput
     ) -> DeleteTokenPayload:
         context = info.context
-        try:
-            await tokens.delete(context.require_viewer(), parse_id(input.id), context.client)
-        except DomainError as error:
-            return DeleteTokenPayload(user_errors=user_errors(error))
+        await tokens.delete(context.require_viewer(), parse_id(input.id), context.client)
         return DeleteTokenPayload(deleted_token_id=input.id)
 
     @strawberry.mutation(description="Create API credentials, or replace their secret.")
@@ -177,16 +112,13 @@ class TokenMutations:
         self, info: Info[Context, None], input: GenerateApiCredentialsInput
     ) -> GenerateApiCredentialsPayload:
         context = info.context
-        try:
-            generated = await api_credentials.generate_for(
-                context.services,
-                context.require_viewer(),
-                context.client,
-                password=input.password,
-                otp=input.otp,
-            )
-        except DomainError as error:
-            return GenerateApiCredentialsPayload(user_errors=user_errors(error))
+        generated = await api_credentials.generate_for(
+            context.services,
+            context.require_viewer(),
+            context.client,
+            password=input.password,
+            otp=input.otp,
+        )
         credential = generated.credential
         return GenerateApiCredentialsPayload(
             api_credentials=ApiCredentials.from_model(credential),
@@ -201,8 +133,5 @@ class TokenMutations:
         self, info: Info[Context, None], input: RemoveApiCredentialsInput
     ) -> RemoveApiCredentialsPayload:
         context = info.context
-        try:
-            await api_credentials.remove(context.require_viewer(), input.client_id, context.client)
-        except DomainError as error:
-            return RemoveApiCredentialsPayload(user_errors=user_errors(error))
+        await api_credentials.remove(context.require_viewer(), input.client_id, context.client)
         return RemoveApiCredentialsPayload(removed_client_id=input.client_id)

@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from backend import stepup
 from backend.api.context import Context
-from backend.api.errors import UserError, user_errors
+from backend.api.errors import UserError
 from backend.api.input_guard import guard_inputs
 from backend.client import describe_user_agent
 from backend.errors import DomainError, NotFound
@@ -183,12 +183,9 @@ class TwoFactorMutations:
         self, info: Info[Context, None], input: StartTotpSetupInput
     ) -> StartTotpSetupPayload:
         context = info.context
-        try:
-            setup = await twofactor.start_totp_setup(
-                context.services, context.require_viewer(), context.client, password=input.password
-            )
-        except DomainError as error:
-            return StartTotpSetupPayload(user_errors=user_errors(error))
+        setup = await twofactor.start_totp_setup(
+            context.services, context.require_viewer(), context.client, password=input.password
+        )
         return StartTotpSetupPayload(
             secret=setup.secret, otpauth_uri=setup.uri, qr_code_svg=setup.qr_code_svg
         )
@@ -204,18 +201,15 @@ class TwoFactorMutations:
         self, info: Info[Context, None], input: StartCodeSetupInput
     ) -> StartCodeSetupPayload:
         context = info.context
-        try:
-            if input.method == TwoFactorMethod.TOTP:
-                raise DomainError("VALIDATION_FAILED", "Use startTotpSetup for an app.", "method")
-            await twofactor.start_code_setup(
-                context.services,
-                context.require_viewer(),
-                context.client,
-                method=input.method.value,
-                password=input.password,
-            )
-        except DomainError as error:
-            return StartCodeSetupPayload(user_errors=user_errors(error))
+        if input.method == TwoFactorMethod.TOTP:
+            raise DomainError("VALIDATION_FAILED", "Use startTotpSetup for an app.", "method")
+        await twofactor.start_code_setup(
+            context.services,
+            context.require_viewer(),
+            context.client,
+            method=input.method.value,
+            password=input.password,
+        )
         return StartCodeSetupPayload(sent=True)
 
     @strawberry.mutation(description="Turn codes by email or SMS on with the code that was sent.")
@@ -231,18 +225,15 @@ class TwoFactorMutations:
         self, info: Info[Context, None], input: SetTwoFactorPolicyInput
     ) -> TwoFactorPayload:
         context = info.context
-        try:
-            user = context.require_viewer()
-            await twofactor.set_policy(
-                context.services,
-                user,
-                context.client,
-                policy=input.policy.value,
-                password=input.password,
-                code=input.code,
-            )
-        except DomainError as error:
-            return TwoFactorPayload(user_errors=user_errors(error))
+        user = context.require_viewer()
+        await twofactor.set_policy(
+            context.services,
+            user,
+            context.client,
+            policy=input.policy.value,
+            password=input.password,
+            code=input.code,
+        )
         return TwoFactorPayload(two_factor=await viewer_two_factor(user.id))
 
     @strawberry.mutation(description="Turn two-factor authentication off; needs password and code.")
@@ -250,13 +241,10 @@ class TwoFactorMutations:
         self, info: Info[Context, None], input: DisableTwoFactorInput
     ) -> TwoFactorPayload:
         context = info.context
-        try:
-            user = context.require_viewer()
-            await twofactor.disable(
-                context.services, user, context.client, password=input.password, code=input.code
-            )
-        except DomainError as error:
-            return TwoFactorPayload(user_errors=user_errors(error))
+        user = context.require_viewer()
+        await twofactor.disable(
+            context.services, user, context.client, password=input.password, code=input.code
+        )
         return TwoFactorPayload(two_factor=await viewer_two_factor(user.id))
 
     @strawberry.mutation(
@@ -267,16 +255,13 @@ class TwoFactorMutations:
         self, info: Info[Context, None], input: RegenerateRecoveryCodesInput
     ) -> RecoveryCodesPayload:
         context = info.context
-        try:
-            codes = await twofactor.regenerate_recovery_codes(
-                context.services,
-                context.require_viewer(),
-                context.client,
-                password=input.password,
-                code=input.code,
-            )
-        except DomainError as error:
-            return RecoveryCodesPayload(user_errors=user_errors(error))
+        codes = await twofactor.regenerate_recovery_codes(
+            context.services,
+            context.require_viewer(),
+            context.client,
+            password=input.password,
+            code=input.code,
+        )
         return RecoveryCodesPayload(recovery_codes=codes)
 
     @strawberry.mutation(description="Email or text a code for a sensitive change.")
@@ -284,12 +269,9 @@ class TwoFactorMutations:
         self, info: Info[Context, None], input: SendStepUpCodeInput
     ) -> SendStepUpCodePayload:
         context = info.context
-        try:
-            method = await stepup.send_step_up_code(
-                context.services, context.require_viewer(), context.client, password=input.password
-            )
-        except DomainError as error:
-            return SendStepUpCodePayload(user_errors=user_errors(error))
+        method = await stepup.send_step_up_code(
+            context.services, context.require_viewer(), context.client, password=input.password
+        )
         return SendStepUpCodePayload(method=TwoFactorMethod(method))
 
     @strawberry.mutation(description="Forget one recognized device.")
@@ -297,12 +279,9 @@ class TwoFactorMutations:
         self, info: Info[Context, None], input: ForgetTrustedDeviceInput
     ) -> ForgetTrustedDevicesPayload:
         context = info.context
-        try:
-            user = context.require_viewer()
-            if not await devices.forget(user, parse_id(input.id)):
-                raise NotFound()
-        except DomainError as error:
-            return ForgetTrustedDevicesPayload(user_errors=user_errors(error))
+        user = context.require_viewer()
+        if not await devices.forget(user, parse_id(input.id)):
+            raise NotFound()
         return ForgetTrustedDevicesPayload(forgotten_count=1)
 
     @strawberry.mutation(description="Forget every recognized device.")
@@ -310,18 +289,12 @@ class TwoFactorMutations:
         self, info: Info[Context, None], input: ForgetAllTrustedDevicesInput | None = None
     ) -> ForgetTrustedDevicesPayload:
         context = info.context
-        try:
-            count = await devices.forget_all(context.require_viewer())
-        except DomainError as error:
-            return ForgetTrustedDevicesPayload(user_errors=user_errors(error))
+        count = await devices.forget_all(context.require_viewer())
         return ForgetTrustedDevicesPayload(forgotten_count=count)
 
 
 async def _confirm(context: Context, code: str, method: str | None) -> RecoveryCodesPayload:
-    try:
-        codes = await twofactor.confirm_setup(
-            context.services, context.require_viewer(), context.client, code=code, method=method
-        )
-    except DomainError as error:
-        return RecoveryCodesPayload(user_errors=user_errors(error))
+    codes = await twofactor.confirm_setup(
+        context.services, context.require_viewer(), context.client, code=code, method=method
+    )
     return RecoveryCodesPayload(recovery_codes=codes)

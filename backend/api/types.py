@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from backend.account_settings.email_change import pending_for
 from backend.accounts import models
-
-if TYPE_CHECKING:
-    from backend.api.account import SecurityEventConnection, Session
-    from backend.api.tokens import ApiCredentials, Token
-    from backend.api.twofactor import TrustedDevice, TwoFactor
+from backend.accounts.groups import joinable_by
+from backend.api.activity_types import (
+    SecurityEventConnection,
+    Session,
+    viewer_security_events,
+    viewer_sessions,
+)
+from backend.api.token_types import ApiCredentials, Token, viewer_api_credentials, viewer_tokens
+from backend.api.twofactor import (
+    TrustedDevice,
+    TwoFactor,
+    viewer_trusted_devices,
+    viewer_two_factor,
+)
 
 
 @strawberry.type
@@ -40,31 +49,23 @@ class User:
     created_at: datetime
 
     @strawberry.field(description="Refresh tokens, newest first.")
-    async def tokens(self) -> list[Annotated[Token, strawberry.lazy("backend.api.tokens")]]:
-        from backend.api.tokens import viewer_tokens
-
+    async def tokens(self) -> list[Token]:
         return await viewer_tokens(self.model.id)
 
     @strawberry.field(description="Client id for the client_credentials grant, if generated.")
     async def api_credentials(
         self,
-    ) -> Annotated[ApiCredentials, strawberry.lazy("backend.api.tokens")] | None:
-        from backend.api.tokens import viewer_api_credentials
-
+    ) -> ApiCredentials | None:
         return await viewer_api_credentials(self.model.id)
 
     @strawberry.field(description="Two-factor authentication settings.")
-    async def two_factor(self) -> Annotated[TwoFactor, strawberry.lazy("backend.api.twofactor")]:
-        from backend.api.twofactor import viewer_two_factor
-
+    async def two_factor(self) -> TwoFactor:
         return await viewer_two_factor(self.model.id)
 
     @strawberry.field(description="Browsers remembered for two-factor sign-in.")
     async def trusted_devices(
         self,
-    ) -> list[Annotated[TrustedDevice, strawberry.lazy("backend.api.twofactor")]]:
-        from backend.api.twofactor import viewer_trusted_devices
-
+    ) -> list[TrustedDevice]:
         return await viewer_trusted_devices(self.model.id)
 
     @strawberry.field
@@ -74,31 +75,23 @@ class User:
 
     @strawberry.field(description="Self-service groups the user may join.")
     async def joinable_groups(self) -> list[Group]:
-        from backend.accounts.groups import joinable_by
-
         return [Group.from_model(group) for group in await joinable_by(self.model.id)]
 
     @strawberry.field(description="A new address waiting for its confirmation code.")
     async def pending_email(self) -> str | None:
-        from backend.accounts.email_change import pending_for
-
         change = await pending_for(self.model.id)
         return change.new_email if change else None
 
     @strawberry.field(description="Signed-in sessions, most recently used first.")
     async def sessions(
         self, info: strawberry.Info
-    ) -> list[Annotated[Session, strawberry.lazy("backend.api.account")]]:
-        from backend.api.account import viewer_sessions
-
+    ) -> list[Session]:
         return await viewer_sessions(info.context, self.model.id)
 
     @strawberry.field(description="The security log, newest first.")
     async def security_events(
         self, first: int = 20, after: str | None = None
-    ) -> Annotated[SecurityEventConnection, strawberry.lazy("backend.api.account")]:
-        from backend.api.account import viewer_security_events
-
+    ) -> SecurityEventConnection:
         return await viewer_security_events(self.model.id, first, after)
 
     @classmethod

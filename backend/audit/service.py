@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from backend.accounts.models import User
 from backend.audit.models import SecurityEvent
 from backend.client import ClientInfo
+
+if TYPE_CHECKING:
+    # Audit sits below accounts: an event points at a user row, it never calls accounts.
+    from backend.accounts.models import User
 
 log = logging.getLogger("latchkey.security")
 

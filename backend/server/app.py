@@ -27,6 +27,7 @@ from backend.server.graphql_outages import reporting_outages
 from backend.server.headers import SecurityHeaders
 from backend.server.oauth import OAuthEndpoints
 from backend.services import Services
+from backend.wiring import build_services
 from web.routes import routes as web_routes
 
 WEB = Path(web.__file__).parent
@@ -34,7 +35,7 @@ WEB = Path(web.__file__).parent
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
-    services = Services.from_settings(settings)
+    services = build_services(settings)
     schema = reporting_outages(build_schema(introspection=settings.graphiql))
 
     @contextlib.asynccontextmanager

@@ -7,9 +7,9 @@ import dataclasses
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse, Response
 
-from backend.api.context import Identity
 from backend.services import Services
 from backend.sessions import service as sessions
+from backend.sessions.identity import Identity
 from backend.tokens import service as tokens
 
 

@@ -2,6 +2,7 @@
 
 from starlette.responses import Response
 
+from backend.api.outcome import SessionOutcome
 from backend.config import Settings
 
 
@@ -38,3 +39,20 @@ def clear_session_cookie(response: Response, settings: Settings) -> None:
         secure=settings.secure_cookies,
         samesite="lax",
     )
+
+
+def apply_outcome(response: Response, settings: Settings, outcome: SessionOutcome) -> Response:
+    """Turn what an operation did to the session and device into Set-Cookie headers."""
+    if outcome.started_token:
+        set_session_cookie(response, settings, outcome.started_token)
+    elif outcome.ended:
+        clear_session_cookie(response, settings)
+    if outcome.remembered_device:
+        set_device_cookie(response, settings, outcome.remembered_device)
+    return response
+
+
+def outcome_headers(settings: Settings, outcome: SessionOutcome) -> list[tuple[bytes, bytes]]:
+    """The Set-Cookie headers alone, for an answer already being sent."""
+    carrier = apply_outcome(Response(), settings, outcome)
+    return [(name, value) for name, value in carrier.raw_headers if name == b"set-cookie"]

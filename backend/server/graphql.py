@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from strawberry import Schema
 from strawberry.asgi import GraphQL
 
 from backend.api.context import Context
+from backend.api.outcome import SessionOutcome
 from backend.server.authentication import Rejected, authenticate
 from backend.server.client import client_info
+from backend.server.cookies import outcome_headers
 from backend.server.headers import graphiql_csp
 from backend.services import Services
 
 IDENTITY_KEY = "latchkey.identity"
+OUTCOME_KEY = "latchkey.session_outcome"
 
 
 class _StrawberryView(GraphQL[Context, None]):
@@ -32,7 +35,7 @@ class _StrawberryView(GraphQL[Context, None]):
             services=self.services,
             identity=request.scope[IDENTITY_KEY],
             client=client_info(request, self.services.settings),
-            response=response,
+            outcome=request.scope[OUTCOME_KEY],
             device_cookie=request.cookies.get(self.services.settings.device_cookie_name, ""),
         )
 
@@ -56,4 +59,14 @@ class GraphQLEndpoint:
             await identity.response()(scope, receive, send)
             return
         scope[IDENTITY_KEY] = identity
-        await self.view(scope, receive, send)
+        outcome = scope[OUTCOME_KEY] = SessionOutcome()
+
+        async def send_with_cookies(message: Message) -> None:
+            # The operation has run by the time the answer starts: its cookies go with it.
+            if message["type"] == "http.response.start":
+                cookies = outcome_headers(self.services.settings, outcome)
+                headers = [*message.get("headers", []), *cookies]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.view(scope, receive, send_with_cookies)

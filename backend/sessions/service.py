@@ -9,8 +9,10 @@ from tortoise.transactions import in_transaction
 
 from backend import clock, limits
 from backend.accounts.models import User
+from backend.audit.service import record
 from backend.client import ClientInfo
 from backend.crypto import digest, random_token
+from backend.errors import NotFound
 from backend.sessions.models import Session
 
 # Writing last_seen_at on every request would turn each read into a write.
@@ -84,8 +86,18 @@ async def list_for(user_id: int, timeouts: Timeouts) -> list[Session]:
     ).order_by("-last_seen_at", "-id")
 
 
-async def revoke(user: User, session_id: int) -> bool:
-    return await Session.filter(user=user, id=session_id).delete() == 1
+async def revoke(user: User, session_id: int, client: ClientInfo) -> None:
+    """Sign out one of the user's sessions; NOT_FOUND when it is not theirs or already gone."""
+    if await Session.filter(user=user, id=session_id).delete() != 1:
+        raise NotFound()
+    await record("session.revoked", user=user, client=client)
+
+
+async def sign_out_others(user: User, keep_session_id: int, client: ClientInfo) -> int:
+    """Sign out every session of the user but `keep_session_id`; returns how many ended."""
+    count = await end_others(user, keep_session_id)
+    await record("sessions.signed_out_others", user=user, client=client, count=count)
+    return count
 
 
 async def end_others(user: User, keep_session_id: int) -> int:

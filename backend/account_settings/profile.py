@@ -11,7 +11,7 @@ import phonenumbers
 from tortoise.transactions import in_transaction
 
 from backend import stepup
-from backend.accounts import email_change
+from backend.account_settings import email_change
 from backend.accounts.models import User
 from backend.accounts.service import email_key, normalize_email
 from backend.audit.service import record

@@ -1,0 +1,1 @@
+"""Changes a user makes to their own account: profile, email address, password."""

@@ -1,0 +1,125 @@
+"""The account's sessions and security log as the API shows them, with their viewer fields."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+
+import strawberry
+
+from backend.api.context import Context
+from backend.audit import service as audit
+from backend.audit.descriptions import describe
+from backend.audit.models import SecurityEvent as SecurityEventModel
+from backend.client import describe_user_agent
+from backend.ids import id_or_none
+from backend.sessions import service as sessions
+from backend.sessions.models import Session as SessionModel
+
+MAX_PAGE = 100
+
+
+@strawberry.type(description="A signed-in browser or client of the account.")
+class Session:
+    id: strawberry.ID
+    current: bool
+    created_at: datetime
+    last_seen_at: datetime
+    ip_address: str
+    user_agent: str
+    browser: str = strawberry.field(description="Browser and system in words.")
+
+    @classmethod
+    def from_model(cls, session: SessionModel, current_id: int | None) -> Session:
+        return cls(
+            id=strawberry.ID(str(session.id)),
+            current=session.id == current_id,
+            created_at=session.created_at,
+            last_seen_at=session.last_seen_at,
+            ip_address=session.ip_address,
+            user_agent=session.user_agent,
+            browser=describe_user_agent(session.user_agent),
+        )
+
+
+@strawberry.type
+class SecurityEvent:
+    id: strawberry.ID
+    kind: str = strawberry.field(description="Stable name, e.g. sign_in.failed.")
+    description: str
+    created_at: datetime
+    ip_address: str
+    browser: str
+
+    @classmethod
+    def from_model(cls, event: SecurityEventModel) -> SecurityEvent:
+        return cls(
+            id=strawberry.ID(str(event.id)),
+            kind=event.kind,
+            description=describe(event.kind),
+            created_at=event.created_at,
+            ip_address=event.ip_address,
+            browser=describe_user_agent(event.user_agent) if event.user_agent else "",
+        )
+
+
+@strawberry.type
+class SecurityEventEdge:
+    cursor: str
+    node: SecurityEvent
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class SecurityEventConnection:
+    edges: list[SecurityEventEdge]
+    page_info: PageInfo
+
+
+async def viewer_sessions(context: Context, user_id: int) -> list[Session]:
+    current = context.identity.session.id if context.identity.session else None
+    live = await sessions.list_for(user_id, context.services.session_timeouts)
+    return [Session.from_model(session, current) for session in live]
+
+
+async def viewer_security_events(
+    user_id: int, first: int, after: str | None
+) -> SecurityEventConnection:
+    first = max(1, min(first, MAX_PAGE))
+    events = await audit.page_for(user_id, first=first, before_id=_decode_cursor(after))
+    page = events[:first]
+    edges = [
+        SecurityEventEdge(cursor=_cursor(e.id), node=SecurityEvent.from_model(e)) for e in page
+    ]
+    return SecurityEventConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=len(events) > first, end_cursor=edges[-1].cursor if edges else None
+        ),
+    )
+
+
+def _cursor(event_id: int) -> str:
+    return base64.urlsafe_b64encode(f"event:{event_id}".encode()).decode()
+
+
+def _decode_cursor(cursor: str | None) -> int | None:
+    """The event id in a cursor; 0 for a cursor this API never gave out.
+
+    Decision: a cursor that names no event is answered with an empty page, like the page
+    after the last event, never with an error; a stale or mangled link shows nothing more.
+    """
+    if not cursor:
+        return None
+    try:
+        decoded = base64.urlsafe_b64decode(cursor.encode("ascii"))
+        prefix, _, event_id = decoded.decode("ascii").partition(":")
+    except (ValueError, UnicodeError):  # binascii.Error is a ValueError
+        return 0
+    number = id_or_none(event_id) if prefix == "event" else None
+    return number or 0

@@ -1,0 +1,17 @@
+"""Who a request acts for: a session, a bearer token's owner, or nobody."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from backend.accounts.models import User
+from backend.sessions.models import Session
+
+
+@dataclasses.dataclass
+class Identity:
+    """How the request authenticated: a session cookie, a bearer token, or not at all."""
+
+    user: User | None = None
+    session: Session | None = None
+    session_token: str = ""

@@ -1,0 +1,30 @@
+"""Builds the process's collaborators from settings: the one place that knows every part."""
+
+from __future__ import annotations
+
+from backend.accounts.passwords import PasswordHasher
+from backend.config import Settings
+from backend.notifications.email import Mailer
+from backend.notifications.sms import SmsSender
+from backend.services import Services
+from backend.twofactor.factors import factors
+from backend.twofactor.secrets_box import SecretBox
+
+
+def build_services(settings: Settings) -> Services:
+    mailer = Mailer(settings.smtp)
+    sms = SmsSender(settings.sms_webhook_url, settings.sms_webhook_secret)
+    box = SecretBox(settings.secret_key)
+    return Services(
+        settings=settings,
+        hasher=PasswordHasher(
+            memory_kib=settings.argon2_memory_kib,
+            time_cost=settings.argon2_time_cost,
+            parallelism=settings.argon2_parallelism,
+            max_concurrent=settings.max_concurrent_hashes,
+        ),
+        mailer=mailer,
+        sms=sms,
+        secret_box=box,
+        second_factors=factors(box, mailer, sms, settings.secret_key),
+    )
