@@ -10,8 +10,9 @@ from backend.config import Settings
 from backend.notifications.email import Mailer
 from backend.notifications.sms import SmsSender
 from backend.sessions.service import Timeouts
-from backend.twofactor.factors import SecondFactor, factors
+from backend.twofactor.registry import strategies
 from backend.twofactor.secrets_box import SecretBox
+from backend.twofactor.strategy import Strategy
 
 
 @dataclasses.dataclass(frozen=True)
@@ -21,7 +22,7 @@ class Services:
     mailer: Mailer
     sms: SmsSender
     secret_box: SecretBox
-    second_factors: dict[str, SecondFactor]
+    second_factors: dict[str, Strategy]
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
@@ -39,7 +40,7 @@ class Services:
             mailer=mailer,
             sms=sms,
             secret_box=box,
-            second_factors=factors(box, mailer, sms, settings.secret_key),
+            second_factors=strategies(box, mailer, sms, settings.secret_key, settings.issuer),
         )
 
     @property

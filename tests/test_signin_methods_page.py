@@ -1,0 +1,49 @@
+"""The sign-in page's second step offers every factor of the account, without JavaScript."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import settings_for, smtp_settings
+from tests.test_pages import sign_in
+from tests.test_twofactor_several import add_email
+from tests.twofactor_helpers import code_in, early_in_a_time_step, enable_totp
+
+
+@pytest.fixture
+def settings(database_url, smtp, sms):
+    return settings_for(database_url, smtp=smtp_settings(smtp.port), sms_webhook_url=sms.url)
+
+
+def hidden(page: str, name: str) -> str:
+    return re.search(rf'name="{name}" value="([^"]*)"', page).group(1)
+
+
+async def test_use_another_method_sends_an_email_code_that_signs_in(
+    gql, client, smtp, alice
+):
+    early_in_a_time_step()
+    await enable_totp(gql)
+    await add_email(gql, smtp)
+    sent_before = len(smtp.to("alice@example.com"))
+    client.cookies.clear()
+
+    step = await sign_in(client)
+    assert step.status_code == 200
+    assert "authenticator app" in step.text  # the preferred factor is asked for first
+    assert "Use another method" in step.text and 'data-method="EMAIL"' in step.text
+    assert len(smtp.to("alice@example.com")) == sent_before  # nothing mailed unasked
+
+    fields = {name: hidden(step.text, name) for name in ("csrf_token", "challenge", "methods")}
+    switched = await client.post("/login/resend", data={**fields, "method": "EMAIL"})
+    assert switched.status_code == 200
+    assert "We emailed you a 6-digit code" in switched.text
+    assert 'data-method="TOTP"' in switched.text  # and back again, if the app is at hand
+
+    code = code_in(smtp.text(smtp.to("alice@example.com")[-1]))
+    done = await client.post(
+        "/login/verify", data={**fields, "method": "EMAIL", "code": code}
+    )
+    assert done.status_code == 303 and done.headers["location"] == "/account"

@@ -1,0 +1,164 @@
+"""Several second factors on one account: sign in with any, remove one at a time."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import settings_for, smtp_settings
+from tests.helpers import PASSWORD
+from tests.twofactor_helpers import (
+    CONFIRM_CODES,
+    START_CODES,
+    START_TOTP,
+    code_in,
+    early_in_a_time_step,
+    enable_totp,
+    next_time_step,
+    oathtool,
+    verify,
+)
+
+SIGN_IN = """mutation($u: String!, $p: String!) { signIn(input: {username: $u, password: $p}) {
+  status challenge secondFactorMethod methods userErrors { code } } }"""
+VERIFY_WITH = """mutation($ch: String!, $c: String!, $m: TwoFactorMethod) {
+  verifySignIn(input: {challenge: $ch, code: $c, method: $m}) {
+    status userErrors { field code } } }"""
+RESEND = """mutation($ch: String!, $m: TwoFactorMethod) {
+  resendSignInCode(input: {challenge: $ch, method: $m}) { sent userErrors { code } } }"""
+CONFIRM_NAMED_TOTP = """mutation($c: String!, $n: String) {
+  confirmTotpSetup(input: {code: $c, name: $n}) { recoveryCodes userErrors { field code } } }"""
+FACTORS = """{ viewer { twoFactor { enabled method recoveryCodesRemaining
+  authenticators { id kind name lastUsedAt } } } }"""
+REMOVE = """mutation($id: ID!, $p: String!, $c: String!) {
+  removeAuthenticator(input: {id: $id, password: $p, code: $c}) {
+    twoFactor { enabled method authenticators { kind } } userErrors { field code } } }"""
+
+
+@pytest.fixture
+def settings(database_url, smtp, sms):
+    return settings_for(database_url, smtp=smtp_settings(smtp.port), sms_webhook_url=sms.url)
+
+
+def emailed_code(smtp) -> str:
+    return code_in(smtp.text(smtp.to("alice@example.com")[-1]))
+
+
+async def add_email(gql, smtp) -> dict:
+    started = (await gql(START_CODES, {"m": "EMAIL", "p": PASSWORD}))["startCodeSetup"]
+    assert started["userErrors"] == [], started
+    return (await gql(CONFIRM_CODES, {"c": emailed_code(smtp)}))["confirmCodeSetup"]
+
+
+async def factors(gql) -> dict:
+    return (await gql(FACTORS))["viewer"]["twoFactor"]
+
+
+async def test_an_app_and_email_codes_on_one_account_sign_in_with_either(
+    gql, client, smtp, alice
+):
+    early_in_a_time_step()
+    secret, recovery = await enable_totp(gql)
+    added = await add_email(gql, smtp)
+    assert added == {"recoveryCodes": None, "userErrors": []}  # the first codes stay valid
+    state = await factors(gql)
+    assert state["method"] == "TOTP" and state["recoveryCodesRemaining"] == 10
+    assert [f["kind"] for f in state["authenticators"]] == ["RECOVERY_CODE", "TOTP", "EMAIL"]
+
+    client.cookies.clear()
+    first = (await gql(SIGN_IN, {"u": "alice", "p": PASSWORD}))["signIn"]
+    assert first["status"] == "SECOND_FACTOR_REQUIRED"
+    assert first["secondFactorMethod"] == "TOTP"
+    assert first["methods"] == ["TOTP", "EMAIL", "RECOVERY_CODE"]
+    assert smtp.to("alice@example.com")[-1]["Subject"] != "Your Latchkey code"  # none sent
+    assert (await verify(gql, first["challenge"], oathtool(secret)))["status"] == "SIGNED_IN"
+
+    client.cookies.clear()
+    second = (await gql(SIGN_IN, {"u": "alice", "p": PASSWORD}))["signIn"]
+    sent = (await gql(RESEND, {"ch": second["challenge"], "m": "EMAIL"}))["resendSignInCode"]
+    assert sent == {"sent": True, "userErrors": []}
+    done = await gql(
+        VERIFY_WITH, {"ch": second["challenge"], "c": emailed_code(smtp), "m": "EMAIL"}
+    )
+    assert done["verifySignIn"]["status"] == "SIGNED_IN"
+    used = {f["kind"]: f["lastUsedAt"] for f in (await factors(gql))["authenticators"]}
+    assert used["EMAIL"] is not None and used["TOTP"] is not None
+
+    client.cookies.clear()
+    third = (await gql(SIGN_IN, {"u": "alice", "p": PASSWORD}))["signIn"]
+    next_time_step()
+    app_code = oathtool(secret)
+    # Told the code is from the email, an app code does not pass; a recovery code always does.
+    wrong = await gql(VERIFY_WITH, {"ch": third["challenge"], "c": app_code, "m": "EMAIL"})
+    assert wrong["verifySignIn"]["userErrors"] == [{"field": "code", "code": "INVALID_OTP"}]
+    rescued = await gql(VERIFY_WITH, {"ch": third["challenge"], "c": recovery[0], "m": "EMAIL"})
+    assert rescued["verifySignIn"]["status"] == "SIGNED_IN"
+
+
+async def test_two_named_apps_each_sign_in(gql, client, alice):
+    early_in_a_time_step()
+    first_secret, _ = await enable_totp(gql)
+    start = (await gql(START_TOTP, {"p": PASSWORD}))["startTotpSetup"]
+    confirmed = await gql(CONFIRM_NAMED_TOTP, {"c": oathtool(start["secret"]), "n": "Tablet"})
+    assert confirmed["confirmTotpSetup"] == {"recoveryCodes": None, "userErrors": []}
+    names = [(f["kind"], f["name"]) for f in (await factors(gql))["authenticators"]]
+    assert names == [("RECOVERY_CODE", ""), ("TOTP", "Authenticator app"), ("TOTP", "Tablet")]
+    for secret in (first_secret, start["secret"]):
+        next_time_step()
+        client.cookies.clear()
+        challenge = (await gql.sign_in("alice"))["challenge"]
+        assert (await verify(gql, challenge, oathtool(secret)))["status"] == "SIGNED_IN"
+
+
+async def test_removing_one_of_two_keeps_it_on_and_removing_the_last_turns_it_off(
+    gql, client, smtp, alice
+):
+    early_in_a_time_step()
+    secret, recovery = await enable_totp(gql)
+    await add_email(gql, smtp)
+    ids = {f["kind"]: f["id"] for f in (await factors(gql))["authenticators"]}
+
+    wrong = (await gql(REMOVE, {"id": ids["TOTP"], "p": PASSWORD, "c": "000000"}))
+    assert wrong["removeAuthenticator"]["userErrors"] == [{"field": "otp", "code": "INVALID_OTP"}]
+    removed = (await gql(REMOVE, {"id": ids["TOTP"], "p": PASSWORD, "c": oathtool(secret)}))
+    assert removed["removeAuthenticator"] == {
+        "twoFactor": {
+            "enabled": True,
+            "method": "EMAIL",  # the preferred factor moves to one that is left
+            "authenticators": [{"kind": "RECOVERY_CODE"}, {"kind": "EMAIL"}],
+        },
+        "userErrors": [],
+    }
+    assert smtp.to("alice@example.com")[-1]["Subject"] == "A second factor was removed"
+
+    client.cookies.clear()
+    challenge = (await gql.sign_in("alice"))["challenge"]
+    next_time_step()
+    assert (await verify(gql, challenge, oathtool(secret)))["userErrors"][0]["code"] == (
+        "INVALID_OTP"  # the removed app no longer signs in
+    )
+    assert (await verify(gql, challenge, emailed_code(smtp)))["status"] == "SIGNED_IN"
+
+    last = await gql(REMOVE, {"id": ids["EMAIL"], "p": PASSWORD, "c": recovery[0]})
+    assert last["removeAuthenticator"] == {
+        "twoFactor": {"enabled": False, "method": None, "authenticators": []},
+        "userErrors": [],
+    }
+    client.cookies.clear()
+    assert (await gql.sign_in("alice"))["status"] == "SIGNED_IN"
+
+
+async def test_recovery_codes_are_not_removed_on_their_own(gql, alice):
+    early_in_a_time_step()
+    secret, _ = await enable_totp(gql)
+    ids = {f["kind"]: f["id"] for f in (await factors(gql))["authenticators"]}
+    refused = await gql(REMOVE, {"id": ids["RECOVERY_CODE"], "p": PASSWORD, "c": oathtool(secret)})
+    assert refused["removeAuthenticator"]["userErrors"] == [
+        {"field": "id", "code": "VALIDATION_FAILED"}
+    ]
+    assert (await factors(gql))["recoveryCodesRemaining"] == 10
+
+
+async def test_a_second_email_factor_is_refused(gql, smtp, alice):
+    await add_email(gql, smtp)
+    again = (await gql(START_CODES, {"m": "EMAIL", "p": PASSWORD}))["startCodeSetup"]
+    assert [(e["field"], e["code"]) for e in again["userErrors"]] == [("method", "CONFLICT")]
