@@ -1,4 +1,4 @@
-"""The sign-in page's second step offers every factor of the account, without JavaScript."""
+"""Several factors on the pages, without JavaScript: sign-in's second step and settings."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import re
 import pytest
 
 from tests.conftest import settings_for, smtp_settings
+from tests.helpers import PASSWORD
 from tests.test_pages import sign_in
 from tests.test_twofactor_several import add_email
-from tests.twofactor_helpers import code_in, early_in_a_time_step, enable_totp
+from tests.twofactor_helpers import code_in, early_in_a_time_step, enable_totp, oathtool
 
 
 @pytest.fixture
@@ -47,3 +48,31 @@ async def test_use_another_method_sends_an_email_code_that_signs_in(
         "/login/verify", data={**fields, "method": "EMAIL", "code": code}
     )
     assert done.status_code == 303 and done.headers["location"] == "/account"
+
+
+async def test_the_page_lists_factors_adds_one_and_removes_one(gql, client, smtp, alice):
+    early_in_a_time_step()
+    secret, _ = await enable_totp(gql)
+    page = await client.get("/account")
+    token = hidden(page.text, "csrf_token")
+    assert 'data-kind="TOTP"' in page.text and "Add a second factor" in page.text
+
+    started = await client.post(
+        "/account/two-factor/start",
+        data={"csrf_token": token, "method": "EMAIL", "password": PASSWORD},
+    )
+    assert started.status_code == 200 and "We sent a 6-digit code" in started.text
+    code = code_in(smtp.text(smtp.to("alice@example.com")[-1]))
+    added = await client.post(
+        "/account/two-factor/confirm", data={"csrf_token": token, "method": "EMAIL", "code": code}
+    )
+    assert added.status_code == 200 and "Added." in added.text
+    assert 'data-kind="TOTP"' in added.text and 'data-kind="EMAIL"' in added.text
+
+    app_id = re.search(r'data-factor-id="(\d+)" data-kind="TOTP"', added.text).group(1)
+    removed = await client.post(
+        f"/account/two-factor/factors/{app_id}/remove",
+        data={"csrf_token": token, "password": PASSWORD, "otp": oathtool(secret)},
+    )
+    assert removed.status_code == 200 and "Removed." in removed.text
+    assert 'data-kind="TOTP"' not in removed.text and 'data-kind="EMAIL"' in removed.text

@@ -30,6 +30,7 @@ class TwoFactorPages:
             "/confirm": self._confirm,
             "/policy": self._policy,
             "/disable": self._disable,
+            "/factors/{id}/remove": self._remove,
             "/policy/send-code": self._send_code_for("policy"),
             "/disable/send-code": self._send_code_for("disable"),
             "/recovery-codes": self._regenerate,
@@ -72,9 +73,10 @@ class TwoFactorPages:
     async def _confirm(self, request, identity, form) -> State:
         method = str(form.get("method", "TOTP"))
         operation = "ConfirmTotpSetup" if method == "TOTP" else "ConfirmCodeSetup"
-        payload, errors = await self._run(
-            request, identity, operation, code=str(form.get("code", ""))
-        )
+        variables = {"code": str(form.get("code", ""))}
+        if method == "TOTP":
+            variables["name"] = str(form.get("name", "")) or None
+        payload, errors = await self._run(request, identity, operation, **variables)
         if errors:
             setup = {
                 "method": method,
@@ -82,7 +84,9 @@ class TwoFactorPages:
                 "otpauthUri": form.get("otpauth_uri"),
                 "qrCodeSvg": None,
             }
-            return {"errors": errors, "setup": setup}, 422
+            return {"errors": errors, "setup": setup, "name": form.get("name", "")}, 422
+        if payload["recoveryCodes"] is None:  # added beside others: the codes stay
+            return {"saved": "added"}, 200
         return {"recovery_codes": payload["recoveryCodes"]}, 200
 
     async def _policy(self, request, identity, form) -> State:
@@ -108,6 +112,20 @@ class TwoFactorPages:
             code=str(form.get("otp", "")),
         )
         return ({"disable_errors": errors}, 422) if errors else ({"saved": "disabled"}, 200)
+
+    async def _remove(self, request, identity, form) -> State:
+        factor = request.path_params["id"]
+        payload, errors = await self._run(
+            request,
+            identity,
+            "RemoveAuthenticator",
+            id=factor,
+            password=str(form.get("password", "")),
+            code=str(form.get("otp", "")),
+        )
+        if errors:
+            return {"remove_errors": errors, "removing": factor}, 422
+        return {"saved": "removed" if payload["twoFactor"]["enabled"] else "disabled"}, 200
 
     def _send_code_for(self, form_name: str) -> Action:
         """Email or text a step-up code for the policy, recovery-code or turn-off form."""

@@ -40,6 +40,7 @@ SETUP_LIFETIME = timedelta(minutes=10)
 CHALLENGE_LIFETIME = timedelta(minutes=5)
 POLICIES = ("every_sign_in", "unrecognized_device")
 NAME_LENGTH = Authenticator._meta.fields_map["name"].max_length
+MAX_AUTHENTICATORS = 10  # recovery codes included: a short list on every page
 
 
 async def status(user_id: int) -> TwoFactor | None:
@@ -135,6 +136,11 @@ async def confirm_setup(
             await limits.serialise_on_user(user.id)
             if not await PendingSetup.filter(id=pending.id).delete():
                 raise DomainError("SETUP_EXPIRED", "The setup expired. Start it again.", "code")
+            # Counted under the user's lock: parallel confirmations cannot pass the limit.
+            if await Authenticator.filter(user=user).count() >= MAX_AUTHENTICATORS:
+                raise DomainError(
+                    "TOO_MANY_AUTHENTICATORS", "Remove a second factor before adding another."
+                )
             first = not await TwoFactor.filter(user=user).exists()
             if first:
                 await TwoFactor.create(user=user, method=pending.method)
