@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.conftest import settings_for, smtp_settings
@@ -162,3 +164,23 @@ async def test_a_second_email_factor_is_refused(gql, smtp, alice):
     await add_email(gql, smtp)
     again = (await gql(START_CODES, {"m": "EMAIL", "p": PASSWORD}))["startCodeSetup"]
     assert [(e["field"], e["code"]) for e in again["userErrors"]] == [("method", "CONFLICT")]
+
+
+@pytest.mark.parametrize("round", range(3))  # a race: a few rounds make a miss likelier
+async def test_removing_the_last_two_factors_at_once_turns_it_off(
+    gql, client, smtp, alice, round
+):
+    """Each removal sees the other's factor still there unless they take turns."""
+    early_in_a_time_step()
+    _, recovery = await enable_totp(gql)
+    await add_email(gql, smtp)
+    ids = {f["kind"]: f["id"] for f in (await factors(gql))["authenticators"]}
+    removals = await asyncio.gather(
+        gql(REMOVE, {"id": ids["TOTP"], "p": PASSWORD, "c": recovery[0]}),
+        gql(REMOVE, {"id": ids["EMAIL"], "p": PASSWORD, "c": recovery[1]}),
+    )
+    assert [r["removeAuthenticator"]["userErrors"] for r in removals] == [[], []]
+    state = await factors(gql)
+    assert (state["enabled"], state["authenticators"]) == (False, [])
+    client.cookies.clear()
+    assert (await gql.sign_in("alice"))["status"] == "SIGNED_IN"
