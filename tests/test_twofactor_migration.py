@@ -13,9 +13,9 @@ from tortoise.migrations.api import migrate
 from backend.crypto import keyed_digest
 from backend.database import apply_migrations, tortoise_config
 from backend.twofactor.secrets_box import SecretBox
-from tests.conftest import POSTGRES_URL, _reset_postgres_schema, settings_for
+from tests.conftest import POSTGRES_URL, _reset_postgres_schema, settings_for, smtp_settings
 from tests.helpers import GraphQL, make_user, serving
-from tests.twofactor_helpers import early_in_a_time_step, oathtool, verify
+from tests.twofactor_helpers import code_in, early_in_a_time_step, oathtool, verify
 
 LAST_BEFORE = "models.0007_throttle_reservations"
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -24,7 +24,8 @@ FACTORS = "{ viewer { twoFactor { enabled method authenticators { kind name } } 
 
 
 async def _database_before_authenticators(settings) -> None:
-    """alice with an authenticator app and one recovery code, stored as the old schema did."""
+    """alice with an authenticator app and one recovery code, bob with codes by email,
+    stored as the old schema did."""
     config = tortoise_config(settings.database_url)
     await Tortoise.init(config=config)
     await migrate(config=config, target=LAST_BEFORE)
@@ -41,6 +42,13 @@ async def _database_before_authenticators(settings) -> None:
         settings,
         "INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)",
         [user.id, code_hash],
+    )
+    bob = await make_user(settings, "bob")
+    await _insert(
+        settings,
+        "INSERT INTO two_factor (user_id, method, policy, last_timecode, enabled_at)"
+        " VALUES ($1, 'email', 'every_sign_in', 0, CURRENT_TIMESTAMP)",
+        [bob.id],
     )
     await Tortoise.close_connections()
 
@@ -62,8 +70,10 @@ def empty_database(request, tmp_path) -> str:
     return POSTGRES_URL
 
 
-async def test_a_migrated_account_signs_in_with_its_app_and_recovery_code(empty_database):
-    settings = settings_for(empty_database)
+async def test_migrated_accounts_sign_in_with_their_app_email_and_recovery_code(
+    empty_database, smtp
+):
+    settings = settings_for(empty_database, smtp=smtp_settings(smtp.port))
     await _database_before_authenticators(settings)
     await apply_migrations(settings.database_url)
     async with serving(settings) as client:
@@ -82,3 +92,17 @@ async def test_a_migrated_account_signs_in_with_its_app_and_recovery_code(empty_
         }
         again = await gql.sign_in("alice")
         assert (await verify(gql, again["challenge"], RECOVERY_CODE))["status"] == "SIGNED_IN"
+
+        client.cookies.clear()
+        emailed = await gql.sign_in("bob")
+        assert emailed["status"] == "SECOND_FACTOR_REQUIRED"
+        code = code_in(smtp.text(smtp.to("bob@example.com")[-1]))
+        assert (await verify(gql, emailed["challenge"], code))["status"] == "SIGNED_IN"
+        assert (await gql(FACTORS))["viewer"]["twoFactor"] == {
+            "enabled": True,
+            "method": "EMAIL",
+            "authenticators": [
+                {"kind": "EMAIL", "name": "Code by email"},
+                {"kind": "RECOVERY_CODE", "name": ""},
+            ],
+        }

@@ -14,7 +14,8 @@ async def carry_over_two_factor_rows(apps, schema_editor):
     connection = schema_editor.client
     await connection.execute_script(
         "INSERT INTO authenticators (user_id, kind, name, secret, created_at, last_timecode) "
-        "SELECT user_id, method, CASE method WHEN 'totp' THEN 'Authenticator app' ELSE '' END, "
+        "SELECT user_id, method, CASE method WHEN 'totp' THEN 'Authenticator app' "
+        "WHEN 'email' THEN 'Code by email' ELSE 'Code by SMS' END, "
         "CASE method WHEN 'totp' THEN totp_secret ELSE NULL END, enabled_at, last_timecode "
         "FROM two_factor;"
         "INSERT INTO authenticators (user_id, kind, name, created_at, last_timecode) "
@@ -47,4 +48,8 @@ class Migration(migrations.Migration):
         ops.RemoveField(model_name='TwoFactor', name='totp_secret'),
         ops.RemoveField(model_name='TwoFactor', name='last_timecode'),
         ops.AlterField(model_name='TwoFactor', name='method', field=fields.CharField(max_length=16)),
+        ops.AlterModelOptions(
+            name='TwoFactor',
+            options={'table': 'two_factor', 'app': 'models', 'pk_attr': 'id', 'table_description': 'The account-wide settings; a row exists while two-factor authentication is on.'},
+        ),
     ]
