@@ -11,7 +11,6 @@ from tests.helpers import PASSWORD
 from tests.twofactor_helpers import (
     CONFIRM_CODES,
     START_CODES,
-    START_TOTP,
     code_in,
     early_in_a_time_step,
     enable_totp,
@@ -27,6 +26,10 @@ VERIFY_WITH = """mutation($ch: String!, $c: String!, $m: TwoFactorMethod) {
     status userErrors { field code } } }"""
 RESEND = """mutation($ch: String!, $m: TwoFactorMethod) {
   resendSignInCode(input: {challenge: $ch, method: $m}) { sent userErrors { code } } }"""
+ADD_APP = """mutation($p: String!, $o: String) { startTotpSetup(input: {password: $p, otp: $o}) {
+  secret userErrors { field code } } }"""
+ADD_CODES = """mutation($m: TwoFactorMethod!, $p: String!, $o: String) {
+  startCodeSetup(input: {method: $m, password: $p, otp: $o}) { sent userErrors { field code } } }"""
 CONFIRM_NAMED_TOTP = """mutation($c: String!, $n: String) {
   confirmTotpSetup(input: {code: $c, name: $n}) { recoveryCodes userErrors { field code } } }"""
 FACTORS = """{ viewer { twoFactor { enabled method recoveryCodesRemaining
@@ -45,10 +48,14 @@ def emailed_code(smtp) -> str:
     return code_in(smtp.text(smtp.to("alice@example.com")[-1]))
 
 
-async def add_email(gql, smtp) -> dict:
-    started = (await gql(START_CODES, {"m": "EMAIL", "p": PASSWORD}))["startCodeSetup"]
+async def add_email(gql, smtp, app_secret: str) -> dict:
+    """Codes by email beside the app, proven by a code of the app (its time step is used)."""
+    otp = oathtool(app_secret)
+    started = (await gql(ADD_CODES, {"m": "EMAIL", "p": PASSWORD, "o": otp}))["startCodeSetup"]
     assert started["userErrors"] == [], started
-    return (await gql(CONFIRM_CODES, {"c": emailed_code(smtp)}))["confirmCodeSetup"]
+    confirmed = (await gql(CONFIRM_CODES, {"c": emailed_code(smtp)}))["confirmCodeSetup"]
+    next_time_step()
+    return confirmed
 
 
 async def factors(gql) -> dict:
@@ -60,7 +67,7 @@ async def test_an_app_and_email_codes_on_one_account_sign_in_with_either(
 ):
     early_in_a_time_step()
     secret, recovery = await enable_totp(gql)
-    added = await add_email(gql, smtp)
+    added = await add_email(gql, smtp, secret)
     assert added == {"recoveryCodes": None, "userErrors": []}  # the first codes stay valid
     state = await factors(gql)
     assert state["method"] == "TOTP" and state["recoveryCodesRemaining"] == 10
@@ -99,7 +106,7 @@ async def test_an_app_and_email_codes_on_one_account_sign_in_with_either(
 async def test_two_named_apps_each_sign_in(gql, client, alice):
     early_in_a_time_step()
     first_secret, _ = await enable_totp(gql)
-    start = (await gql(START_TOTP, {"p": PASSWORD}))["startTotpSetup"]
+    start = (await gql(ADD_APP, {"p": PASSWORD, "o": oathtool(first_secret)}))["startTotpSetup"]
     confirmed = await gql(CONFIRM_NAMED_TOTP, {"c": oathtool(start["secret"]), "n": "Tablet"})
     assert confirmed["confirmTotpSetup"] == {"recoveryCodes": None, "userErrors": []}
     names = [(f["kind"], f["name"]) for f in (await factors(gql))["authenticators"]]
@@ -116,7 +123,7 @@ async def test_removing_one_of_two_keeps_it_on_and_removing_the_last_turns_it_of
 ):
     early_in_a_time_step()
     secret, recovery = await enable_totp(gql)
-    await add_email(gql, smtp)
+    await add_email(gql, smtp, secret)
     ids = {f["kind"]: f["id"] for f in (await factors(gql))["authenticators"]}
 
     wrong = (await gql(REMOVE, {"id": ids["TOTP"], "p": PASSWORD, "c": "000000"}))
@@ -161,7 +168,9 @@ async def test_recovery_codes_are_not_removed_on_their_own(gql, alice):
 
 
 async def test_a_second_email_factor_is_refused(gql, smtp, alice):
-    await add_email(gql, smtp)
+    started = (await gql(START_CODES, {"m": "EMAIL", "p": PASSWORD}))["startCodeSetup"]
+    assert started["userErrors"] == []
+    await gql(CONFIRM_CODES, {"c": emailed_code(smtp)})
     again = (await gql(START_CODES, {"m": "EMAIL", "p": PASSWORD}))["startCodeSetup"]
     assert [(e["field"], e["code"]) for e in again["userErrors"]] == [("method", "CONFLICT")]
 
@@ -172,8 +181,8 @@ async def test_removing_the_last_two_factors_at_once_turns_it_off(
 ):
     """Each removal sees the other's factor still there unless they take turns."""
     early_in_a_time_step()
-    _, recovery = await enable_totp(gql)
-    await add_email(gql, smtp)
+    secret, recovery = await enable_totp(gql)
+    await add_email(gql, smtp, secret)
     ids = {f["kind"]: f["id"] for f in (await factors(gql))["authenticators"]}
     removals = await asyncio.gather(
         gql(REMOVE, {"id": ids["TOTP"], "p": PASSWORD, "c": recovery[0]}),
@@ -184,3 +193,16 @@ async def test_removing_the_last_two_factors_at_once_turns_it_off(
     assert (state["enabled"], state["authenticators"]) == (False, [])
     client.cookies.clear()
     assert (await gql.sign_in("alice"))["status"] == "SIGNED_IN"
+
+
+async def test_adding_a_factor_while_on_needs_a_code_of_one_already_there(gql, alice):
+    """A stolen session and password alone cannot plant a factor of their own."""
+    early_in_a_time_step()
+    secret, _ = await enable_totp(gql)
+    for missing in (None, ""):
+        refused = (await gql(ADD_APP, {"p": PASSWORD, "o": missing}))["startTotpSetup"]
+        assert refused == {"secret": None, "userErrors": [{"field": "otp", "code": "OTP_REQUIRED"}]}
+    wrong = (await gql(ADD_APP, {"p": PASSWORD, "o": "000000"}))["startTotpSetup"]
+    assert wrong["userErrors"] == [{"field": "otp", "code": "INVALID_OTP"}]
+    allowed = (await gql(ADD_APP, {"p": PASSWORD, "o": oathtool(secret)}))["startTotpSetup"]
+    assert allowed["userErrors"] == [] and allowed["secret"]

@@ -27,6 +27,7 @@ class TwoFactorPages:
     def routes(self) -> list[BaseRoute]:
         actions = {
             "/start": self._start,
+            "/start/send-code": self._send_code_for("setup"),
             "/confirm": self._confirm,
             "/policy": self._policy,
             "/disable": self._disable,
@@ -54,17 +55,18 @@ class TwoFactorPages:
 
     async def _start(self, request, identity, form) -> State:
         method, password = choice(form, "method", METHODS), str(form.get("password", ""))
+        otp = str(form.get("otp", "")) or None  # needed once a factor is on
         if method is None:
             return {"errors": {"method": "Choose a method."}}, 422
         if method == "TOTP":
             payload, errors = await self._run(
-                request, identity, "StartTotpSetup", password=password
+                request, identity, "StartTotpSetup", password=password, otp=otp
             )
             if errors:
                 return {"errors": errors, "method": method}, 422
             return {"setup": {"method": method, **payload}}, 200
         payload, errors = await self._run(
-            request, identity, "StartCodeSetup", method=method, password=password
+            request, identity, "StartCodeSetup", method=method, password=password, otp=otp
         )
         if errors:
             return {"errors": errors, "method": method}, 422

@@ -115,9 +115,13 @@ async def viewer_trusted_devices(user_id: int) -> list[TrustedDevice]:
     return [TrustedDevice.from_model(device) for device in await devices.list_for(user_id)]
 
 
+OTP_TO_ADD = "A current code of a factor already on, when two-factor authentication is on."
+
+
 @strawberry.input
 class StartTotpSetupInput:
     password: str
+    otp: str | None = strawberry.field(default=None, description=OTP_TO_ADD)
 
 
 @strawberry.type
@@ -150,6 +154,7 @@ class RecoveryCodesPayload:
 class StartCodeSetupInput:
     method: TwoFactorMethod = strawberry.field(description="EMAIL or SMS.")
     password: str
+    otp: str | None = strawberry.field(default=None, description=OTP_TO_ADD)
 
 
 @strawberry.type
@@ -238,6 +243,7 @@ class TwoFactorMutations:
                 context.client,
                 method="totp",
                 password=input.password,
+                otp=input.otp,
             )
         except DomainError as error:
             return StartTotpSetupPayload(user_errors=user_errors(error))
@@ -265,6 +271,7 @@ class TwoFactorMutations:
                 context.client,
                 method=input.method.value,
                 password=input.password,
+                otp=input.otp,
             )
         except DomainError as error:
             return StartCodeSetupPayload(user_errors=user_errors(error))

@@ -66,9 +66,19 @@ async def methods(user_id: int) -> list[str]:
 
 
 async def start_setup(
-    services: Services, user: User, client: ClientInfo, *, method: str, password: str
+    services: Services,
+    user: User,
+    client: ClientInfo,
+    *,
+    method: str,
+    password: str,
+    otp: str | None = None,
 ) -> SetupStart:
-    """An app: a secret and QR code. Email or SMS: a code sent, to prove it reaches the user."""
+    """An app: a secret and QR code. Email or SMS: a code sent, to prove it reaches the user.
+
+    Once two-factor authentication is on, a new factor also needs a code of one already
+    there: a stolen session and password must not plant a factor of their own.
+    """
     strategy = services.second_factors[method]
     if method == RECOVERY_CODE:
         raise DomainError("VALIDATION_FAILED", "Recovery codes come with another factor.", "method")
@@ -80,8 +90,8 @@ async def start_setup(
         raise DomainError(
             "PHONE_REQUIRED_FOR_SMS", "Add a mobile phone number to your account first.", "method"
         )
-    await stepup.confirm_password(
-        services, user, client, password=password, purpose="twofactor.setup"
+    await stepup.confirm(
+        services, user, client, password=password, otp=otp, purpose="twofactor.setup"
     )
     await PendingSetup.filter(user=user).delete()
     started = await strategy.begin_setup(user)
