@@ -9,8 +9,11 @@ import pytest
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import PASSWORD
 from tests.test_pages import sign_in
-from tests.test_twofactor_several import add_email
+from tests.test_twofactor_several import ADD_APP, add_email
 from tests.twofactor_helpers import (
+    CONFIRM_CODES,
+    CONFIRM_TOTP,
+    START_CODES,
     code_in,
     early_in_a_time_step,
     enable_totp,
@@ -22,6 +25,9 @@ from tests.twofactor_helpers import (
 @pytest.fixture
 def settings(database_url, smtp, sms):
     return settings_for(database_url, smtp=smtp_settings(smtp.port), sms_webhook_url=sms.url)
+
+SEND_STEP_UP = """mutation($p: String!) { sendStepUpCode(input: {password: $p}) {
+  method userErrors { code } } }"""
 
 
 def hidden(page: str, name: str) -> str:
@@ -88,3 +94,30 @@ async def test_the_page_lists_factors_adds_one_and_removes_one(gql, client, smtp
     )
     assert removed.status_code == 200 and "Removed." in removed.text
     assert 'data-kind="TOTP"' not in removed.text and 'data-kind="EMAIL"' in removed.text
+
+
+async def test_removing_a_factor_on_the_page_with_a_code_sent_from_its_form(
+    gql, client, smtp, alice
+):
+    started = (await gql(START_CODES, {"m": "EMAIL", "p": PASSWORD}))["startCodeSetup"]
+    assert started["sent"]
+    await gql(CONFIRM_CODES, {"c": code_in(smtp.text(smtp.to("alice@example.com")[-1]))})
+    await gql(SEND_STEP_UP, {"p": PASSWORD})
+    otp = code_in(smtp.text(smtp.to("alice@example.com")[-1]))
+    app = (await gql(ADD_APP, {"p": PASSWORD, "o": otp}))["startTotpSetup"]
+    await gql(CONFIRM_TOTP, {"c": oathtool(app["secret"])})
+
+    page = await client.get("/account")
+    email_id = re.search(r'data-factor-id="(\d+)" data-kind="EMAIL"', page.text).group(1)
+    form = {"csrf_token": hidden(page.text, "csrf_token"), "password": PASSWORD}
+    sent = await client.post(f"/account/two-factor/factors/{email_id}/send-code", data=form)
+    assert sent.status_code == 200
+    own_form = sent.text.split(f'data-factor-id="{email_id}"')[1].split("</li>")[0]
+    assert "We sent you a code" in own_form
+
+    code = code_in(smtp.text(smtp.to("alice@example.com")[-1]))
+    removed = await client.post(
+        f"/account/two-factor/factors/{email_id}/remove", data={**form, "otp": code}
+    )
+    assert removed.status_code == 200 and "Removed." in removed.text
+    assert 'data-kind="EMAIL"' not in removed.text and 'data-kind="TOTP"' in removed.text

@@ -32,6 +32,7 @@ class TwoFactorPages:
             "/policy": self._policy,
             "/disable": self._disable,
             "/factors/{id}/remove": self._remove,
+            "/factors/{id}/send-code": self._send_code_for("remove"),
             "/policy/send-code": self._send_code_for("policy"),
             "/disable/send-code": self._send_code_for("disable"),
             "/recovery-codes": self._regenerate,
@@ -135,6 +136,8 @@ class TwoFactorPages:
         async def send_code(request, identity, form) -> State:
             errors = await send_step_up_code(self.client, request, identity, form)
             state = {"policy": str(form.get("policy", ""))} if form_name == "policy" else {}
+            if form_name == "remove":  # which factor's form asked
+                state = {"removing": request.path_params["id"]}
             if errors:
                 return {**state, f"{form_name}_errors": errors}, 422
             return {**state, "code_sent": form_name}, 200

@@ -49,7 +49,10 @@ class Strategy(Protocol):
         self, user: User, sealed_secret: str | None, code: str
     ) -> SetupDone | None: ...
 
-    async def begin_challenge(self, user: User, purpose: str) -> None: ...
+    async def begin_challenge(self, user: User, purpose: str) -> str | None:
+        """Send a code (email, SMS), or return options for the client (a JSON string, for
+        kinds that answer a challenge in the browser); None when there is nothing to send."""
+        ...
 
     async def verify(
         self, user: User, authenticator: Authenticator, code: str, purpose: str
