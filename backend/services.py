@@ -18,8 +18,8 @@ from backend.notifications.sms import SmsSender
 from backend.sessions.service import Timeouts
 
 if TYPE_CHECKING:
-    from backend.twofactor.factors import SecondFactor
     from backend.twofactor.secrets_box import SecretBox
+    from backend.twofactor.strategy import Strategy
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,7 +29,7 @@ class Services:
     mailer: Mailer
     sms: SmsSender
     secret_box: SecretBox
-    second_factors: dict[str, SecondFactor]
+    second_factors: dict[str, Strategy]
 
     @property
     def access_token_lifetime(self) -> timedelta:

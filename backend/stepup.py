@@ -66,34 +66,20 @@ async def verify_second_factor(
 ) -> None:
     """With two-factor authentication on: OTP_REQUIRED without a code, INVALID_OTP for a bad one.
 
-    A recognized device never stands in for the code here. Email and SMS users ask for a
-    code first (`send_step_up_code`); anyone may use a recovery code, unless the change
-    would let a recovery code mint new ones (`allow_recovery_code=False`).
+    A recognized device never stands in for the code here. A code of any factor will do
+    (email and SMS codes are asked for first: flows.send_step_up_code); a recovery code
+    too, unless the change would let it mint new ones (`allow_recovery_code=False`).
     """
-    two_factor = await TwoFactor.get_or_none(user=user)
-    if two_factor is None:
+    if not await TwoFactor.filter(user=user).exists():
         return
     if not (otp or "").strip():
         raise DomainError("OTP_REQUIRED", "Enter a code from your second factor.", "otp")
     await verification.verify(
         services,
         user,
-        two_factor,
         otp or "",
         purpose=STEP_UP,
         client=client,
         field="otp",
         allow_recovery_code=allow_recovery_code,
     )
-
-
-async def send_step_up_code(
-    services: Services, user: User, client: ClientInfo, *, password: str
-) -> str:
-    """Email or text a code for a sensitive change; returns the method used."""
-    await confirm_password(services, user, client, password=password, purpose="step_up.send")
-    two_factor = await TwoFactor.get_or_none(user=user)
-    if two_factor is None or two_factor.method == "totp":
-        raise DomainError("VALIDATION_FAILED", "Use the code from your authenticator app.")
-    await services.second_factors[two_factor.method].send(user, STEP_UP)
-    return two_factor.method

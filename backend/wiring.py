@@ -7,7 +7,7 @@ from backend.config import Settings
 from backend.notifications.email import Mailer
 from backend.notifications.sms import SmsSender
 from backend.services import Services
-from backend.twofactor.factors import factors
+from backend.twofactor.registry import strategies
 from backend.twofactor.secrets_box import SecretBox
 
 
@@ -26,5 +26,5 @@ def build_services(settings: Settings) -> Services:
         mailer=mailer,
         sms=sms,
         secret_box=box,
-        second_factors=factors(box, mailer, sms, settings.secret_key),
+        second_factors=strategies(box, mailer, sms, settings.secret_key, settings.issuer),
     )

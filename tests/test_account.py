@@ -6,7 +6,7 @@ import pytest
 
 from backend.accounts.models import User
 from backend.accounts.passwords import PasswordHasher
-from backend.twofactor.models import TwoFactor
+from backend.twofactor.models import Authenticator
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import PASSWORD, make_user
 from tests.twofactor_helpers import code_in, enable_totp, oathtool
@@ -79,10 +79,10 @@ async def test_bad_phone_numbers_are_refused(gql, alice, number):
 
 async def test_an_empty_phone_clears_it_unless_sms_is_the_second_factor(gql, alice):
     await update(gql, mobilePhone="+14155552671", password=PASSWORD)
-    await TwoFactor.create(user=alice, method="sms")
+    await Authenticator.create(user=alice, kind="sms")
     refused = await update(gql, mobilePhone="", password=PASSWORD)
     assert errors(refused) == [("mobilePhone", "PHONE_REQUIRED_FOR_SMS")]
-    await TwoFactor.filter(user=alice).delete()
+    await Authenticator.filter(user=alice).delete()
     assert (await update(gql, mobilePhone="", password=PASSWORD))["viewer"]["mobilePhone"] is None
 
 

@@ -12,7 +12,7 @@ import pytest
 from backend import clock
 from backend.audit.models import SecurityEvent
 from backend.tokens.models import RefreshToken
-from backend.twofactor.models import PendingSetup, RecoveryCode, TwoFactor
+from backend.twofactor.models import Authenticator, PendingSetup, RecoveryCode
 from tests.helpers import ISSUE_TOKEN, PASSWORD, days_ahead
 from tests.twofactor_helpers import (
     CONFIRM_TOTP,
@@ -75,8 +75,8 @@ async def test_confirming_with_a_current_code_turns_it_on_with_ten_recovery_code
         "policy": "EVERY_SIGN_IN",
         "recoveryCodesRemaining": 10,
     }
-    stored = await TwoFactor.get()
-    assert start["secret"] not in stored.totp_secret
+    stored = await Authenticator.get(kind="totp")
+    assert start["secret"] not in stored.secret
     hashes = await RecoveryCode.all().values_list("code_hash", flat=True)
     assert not any(code in hashes for code in recovery)
 

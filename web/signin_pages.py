@@ -48,12 +48,13 @@ class SignInPages:
             context = {"username": username, "errors": payload["userErrors"]}
             return self.renderer.render(request, "login.html", context, status_code=401)
         if payload["status"] == "SECOND_FACTOR_REQUIRED":
-            return self._code_step(request, payload["challenge"], payload["secondFactorMethod"])
+            methods = payload["methods"] or [payload["secondFactorMethod"]]
+            return self._code_step(request, payload["challenge"], methods[0], methods)
         return self._with_cookies(request, redirect(request, "/account"))
 
     async def verify(self, request: Request, form: FormData) -> Response:
         """The second step: a code from the app, the email or SMS, or a recovery code."""
-        challenge, method = str(form.get("challenge", "")), str(form.get("method", ""))
+        challenge, method, methods = _step_fields(form)
         outcome = await self.client.execute(
             "VerifySignIn",
             request,
@@ -67,25 +68,34 @@ class SignInPages:
             context = {"username": "", "errors": errors}
             return self.renderer.render(request, "login.html", context, status_code=401)
         if errors:
-            return self._code_step(request, challenge, method, errors=errors, status_code=401)
+            return self._code_step(
+                request, challenge, method, methods, errors=errors, status_code=401
+            )
         return self._with_cookies(request, redirect(request, "/account"))
 
     async def resend(self, request: Request, form: FormData) -> Response:
-        challenge, method = str(form.get("challenge", "")), str(form.get("method", ""))
+        """Send a code (again), or switch to another method ("Use another method")."""
+        challenge, method, methods = _step_fields(form)
+        if method not in CODES_SENT:  # the app or a recovery code: nothing to send
+            return self._code_step(request, challenge, method, methods)
         outcome = await self.client.execute(
             "ResendSignInCode",
             request,
             await self.renderer.identity(request),
             challenge=challenge,
+            method=method,
         )
         errors = outcome.data["resendSignInCode"]["userErrors"]
-        return self._code_step(request, challenge, method, errors=errors, resent=not errors)
+        return self._code_step(
+            request, challenge, method, methods, errors=errors, resent=not errors
+        )
 
     def _code_step(
         self,
         request: Request,
         challenge: str,
         method: str,
+        methods: list[str],
         *,
         errors=(),
         resent=False,
@@ -95,6 +105,8 @@ class SignInPages:
             "step": "code",
             "challenge": challenge,
             "method": method,
+            "methods": methods,
+            "other_methods": [other for other in methods if other != method],
             "errors": list(errors),
             "resent": resent,
             "username": "",
@@ -117,3 +129,16 @@ def redirect(request: Request, url: str) -> Response:
     if request.headers.get("hx-request") == "true":
         return Response(status_code=204, headers={"HX-Redirect": url})
     return RedirectResponse(url, status_code=303)
+
+
+METHODS = ("TOTP", "EMAIL", "SMS", "RECOVERY_CODE")
+CODES_SENT = ("EMAIL", "SMS")
+
+
+def _step_fields(form: FormData) -> tuple[str, str, list[str]]:
+    """The challenge, the method shown, and the account's methods, carried by the form."""
+    methods = [m for m in str(form.get("methods", "")).split(",") if m in METHODS]
+    method = str(form.get("method", ""))
+    if method not in METHODS:
+        method = methods[0] if methods else ""
+    return str(form.get("challenge", "")), method, methods

@@ -27,9 +27,12 @@ class TwoFactorPages:
     def routes(self) -> list[BaseRoute]:
         actions = {
             "/start": self._start,
+            "/start/send-code": self._send_code_for("setup"),
             "/confirm": self._confirm,
             "/policy": self._policy,
             "/disable": self._disable,
+            "/factors/{id}/remove": self._remove,
+            "/factors/{id}/send-code": self._send_code_for("remove"),
             "/policy/send-code": self._send_code_for("policy"),
             "/disable/send-code": self._send_code_for("disable"),
             "/recovery-codes": self._regenerate,
@@ -53,17 +56,18 @@ class TwoFactorPages:
 
     async def _start(self, request, identity, form) -> State:
         method, password = choice(form, "method", METHODS), str(form.get("password", ""))
+        otp = str(form.get("otp", "")) or None  # needed once a factor is on
         if method is None:
             return {"errors": {"method": "Choose a method."}}, 422
         if method == "TOTP":
             payload, errors = await self._run(
-                request, identity, "StartTotpSetup", password=password
+                request, identity, "StartTotpSetup", password=password, otp=otp
             )
             if errors:
                 return {"errors": errors, "method": method}, 422
             return {"setup": {"method": method, **payload}}, 200
         payload, errors = await self._run(
-            request, identity, "StartCodeSetup", method=method, password=password
+            request, identity, "StartCodeSetup", method=method, password=password, otp=otp
         )
         if errors:
             return {"errors": errors, "method": method}, 422
@@ -72,9 +76,10 @@ class TwoFactorPages:
     async def _confirm(self, request, identity, form) -> State:
         method = str(form.get("method", "TOTP"))
         operation = "ConfirmTotpSetup" if method == "TOTP" else "ConfirmCodeSetup"
-        payload, errors = await self._run(
-            request, identity, operation, code=str(form.get("code", ""))
-        )
+        variables = {"code": str(form.get("code", ""))}
+        if method == "TOTP":
+            variables["name"] = str(form.get("name", "")) or None
+        payload, errors = await self._run(request, identity, operation, **variables)
         if errors:
             setup = {
                 "method": method,
@@ -82,7 +87,9 @@ class TwoFactorPages:
                 "otpauthUri": form.get("otpauth_uri"),
                 "qrCodeSvg": None,
             }
-            return {"errors": errors, "setup": setup}, 422
+            return {"errors": errors, "setup": setup, "name": form.get("name", "")}, 422
+        if payload["recoveryCodes"] is None:  # added beside others: the codes stay
+            return {"saved": "added"}, 200
         return {"recovery_codes": payload["recoveryCodes"]}, 200
 
     async def _policy(self, request, identity, form) -> State:
@@ -109,12 +116,28 @@ class TwoFactorPages:
         )
         return ({"disable_errors": errors}, 422) if errors else ({"saved": "disabled"}, 200)
 
+    async def _remove(self, request, identity, form) -> State:
+        factor = request.path_params["id"]
+        payload, errors = await self._run(
+            request,
+            identity,
+            "RemoveAuthenticator",
+            id=factor,
+            password=str(form.get("password", "")),
+            code=str(form.get("otp", "")),
+        )
+        if errors:
+            return {"remove_errors": errors, "removing": factor}, 422
+        return {"saved": "removed" if payload["twoFactor"]["enabled"] else "disabled"}, 200
+
     def _send_code_for(self, form_name: str) -> Action:
         """Email or text a step-up code for the policy, recovery-code or turn-off form."""
 
         async def send_code(request, identity, form) -> State:
             errors = await send_step_up_code(self.client, request, identity, form)
             state = {"policy": str(form.get("policy", ""))} if form_name == "policy" else {}
+            if form_name == "remove":  # which factor's form asked
+                state = {"removing": request.path_params["id"]}
             if errors:
                 return {**state, f"{form_name}_errors": errors}, 422
             return {**state, "code_sent": form_name}, 200

@@ -19,7 +19,7 @@ from backend.client import ClientInfo
 from backend.errors import DomainError, Problem
 from backend.notifications.notices import tell
 from backend.services import Services
-from backend.twofactor.models import TwoFactor
+from backend.twofactor.models import Authenticator
 
 NAME_FIELDS = ("first_name", "last_name")
 
@@ -105,7 +105,7 @@ async def _conflicts(user: User, new_email: str | None, values: dict) -> list[Pr
     if new_email and await User.filter(email_key=email_key(new_email)).exclude(id=user.id).exists():
         problems.append(Problem("CONFLICT", "Another account uses this email address.", "email"))
     clears_phone = "mobile_phone" in values and values["mobile_phone"] is None
-    if clears_phone and await TwoFactor.filter(user=user, method="sms").exists():
+    if clears_phone and await Authenticator.filter(user=user, kind="sms").exists():
         problems.append(
             Problem(
                 "PHONE_REQUIRED_FOR_SMS",

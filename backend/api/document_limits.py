@@ -41,8 +41,9 @@ DATA_LIST_LENGTH = 100
 # An item of such a list costs about as much as four of its fields (measured with `make bench`):
 # it is loaded from the database and built before its fields are resolved.
 ITEM_WEIGHT = 4
-# Lists that hold a few items whatever the data: a mutation's errors, ten recovery codes.
-SHORT_LISTS = frozenset({"userErrors", "recoveryCodes"})
+# Lists that hold a few items whatever the data: a mutation's errors, ten recovery codes,
+# a user's second factors (twofactor/flows.py MAX_AUTHENTICATORS) and their kinds.
+SHORT_LISTS = frozenset({"userErrors", "recoveryCodes", "authenticators", "methods"})
 
 
 @dataclasses.dataclass(frozen=True)

@@ -38,7 +38,11 @@ class SignInPayload:
     )
     viewer: User | None = None
     second_factor_method: TwoFactorMethod | None = strawberry.field(
-        default=None, description="Where the code comes from, when one is required."
+        default=None, description="The preferred factor, when one is required."
+    )
+    methods: list[TwoFactorMethod] | None = strawberry.field(
+        default=None,
+        description="The factors on the account, the preferred one first; any of them will do.",
     )
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
@@ -53,6 +57,11 @@ class VerifySignInInput:
         default=False,
         description="Skip the code on this device while the policy allows it.",
     )
+    method: TwoFactorMethod | None = strawberry.field(
+        default=None,
+        description="The factor the code comes from; any factor when null. A recovery code "
+        "is accepted either way.",
+    )
 
 
 @strawberry.type
@@ -65,6 +74,9 @@ class VerifySignInPayload:
 @strawberry.input
 class ResendSignInCodeInput:
     challenge: str
+    method: TwoFactorMethod | None = strawberry.field(
+        default=None, description="EMAIL or SMS; the first of them on the account when null."
+    )
 
 
 @strawberry.type
@@ -102,7 +114,8 @@ class SignInMutations:
             return SignInPayload(
                 status=SignInStatus.SECOND_FACTOR_REQUIRED,
                 challenge=outcome.challenge,
-                second_factor_method=TwoFactorMethod(outcome.method),
+                second_factor_method=TwoFactorMethod(outcome.methods[0]),
+                methods=[TwoFactorMethod(kind) for kind in outcome.methods],
             )
         await _start(context, outcome)
         return SignInPayload(status=SignInStatus.SIGNED_IN, viewer=User.from_model(outcome.user))
@@ -118,17 +131,22 @@ class SignInMutations:
             input.code,
             context.client,
             remember_device=input.remember_device,
+            method=input.method.value if input.method else None,
         )
         await _start(context, signed_in)
         return VerifySignInPayload(
             status=SignInStatus.SIGNED_IN, viewer=User.from_model(signed_in.user)
         )
 
-    @strawberry.mutation(description="Send the email or SMS code of a sign-in again.")
+    @strawberry.mutation(description="Send the email or SMS code of a sign-in (again).")
     async def resend_sign_in_code(
         self, info: Info[Context, None], input: ResendSignInCodeInput
     ) -> ResendSignInCodePayload:
-        await signin.resend_code(info.context.services, input.challenge)
+        await signin.resend_code(
+            info.context.services,
+            input.challenge,
+            input.method.value if input.method else None,
+        )
         return ResendSignInCodePayload(sent=True)
 
     @strawberry.mutation(description="End this session (or every session) of the signed-in user.")

@@ -8,16 +8,16 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
-from backend import stepup
 from backend.api.context import Context
 from backend.api.errors import UserError
 from backend.api.input_guard import guard_inputs
 from backend.client import describe_user_agent
 from backend.errors import DomainError, NotFound
 from backend.ids import parse_id
-from backend.twofactor import devices, recovery_codes
+from backend.twofactor import devices
+from backend.twofactor import flows as twofactor
 from backend.twofactor import models as twofactor_models
-from backend.twofactor import service as twofactor
+from backend.twofactor.recovery_codes import codes as recovery_codes
 
 
 @strawberry.enum
@@ -25,6 +25,7 @@ class TwoFactorMethod(enum.Enum):
     TOTP = "totp"
     EMAIL = "email"
     SMS = "sms"
+    RECOVERY_CODE = "recovery_code"
 
 
 @strawberry.enum
@@ -33,13 +34,37 @@ class TwoFactorPolicy(enum.Enum):
     UNRECOGNIZED_DEVICE = "unrecognized_device"
 
 
+@strawberry.type(description="One second factor of the account.")
+class Authenticator:
+    id: strawberry.ID
+    kind: TwoFactorMethod
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+    @classmethod
+    def from_model(cls, factor: twofactor_models.Authenticator) -> Authenticator:
+        return cls(
+            id=strawberry.ID(str(factor.id)),
+            kind=TwoFactorMethod(factor.kind),
+            name=factor.name,
+            created_at=factor.created_at,
+            last_used_at=factor.last_used_at,
+        )
+
+
 @strawberry.type(description="Two-factor authentication of the account.")
 class TwoFactor:
     enabled: bool
-    method: TwoFactorMethod | None
+    method: TwoFactorMethod | None = strawberry.field(
+        description="The preferred factor: offered first at sign-in."
+    )
     policy: TwoFactorPolicy | None
     recovery_codes_remaining: int
     enabled_at: datetime | None
+    authenticators: list[Authenticator] = strawberry.field(
+        description="Every second factor, recovery codes included while any other is on."
+    )
 
 
 @strawberry.type(description="A browser the user asked Latchkey to remember.")
@@ -67,7 +92,12 @@ async def viewer_two_factor(user_id: int) -> TwoFactor:
     state = await twofactor.status(user_id)
     if state is None:
         return TwoFactor(
-            enabled=False, method=None, policy=None, recovery_codes_remaining=0, enabled_at=None
+            enabled=False,
+            method=None,
+            policy=None,
+            recovery_codes_remaining=0,
+            enabled_at=None,
+            authenticators=[],
         )
     return TwoFactor(
         enabled=True,
@@ -75,6 +105,9 @@ async def viewer_two_factor(user_id: int) -> TwoFactor:
         policy=TwoFactorPolicy(state.policy),
         recovery_codes_remaining=await recovery_codes.remaining(user_id),
         enabled_at=state.enabled_at,
+        authenticators=[
+            Authenticator.from_model(factor) for factor in await twofactor.authenticators(user_id)
+        ],
     )
 
 
@@ -82,9 +115,13 @@ async def viewer_trusted_devices(user_id: int) -> list[TrustedDevice]:
     return [TrustedDevice.from_model(device) for device in await devices.list_for(user_id)]
 
 
+OTP_TO_ADD = "A current code of a factor already on, when two-factor authentication is on."
+
+
 @strawberry.input
 class StartTotpSetupInput:
     password: str
+    otp: str | None = strawberry.field(default=None, description=OTP_TO_ADD)
 
 
 @strawberry.type
@@ -98,12 +135,17 @@ class StartTotpSetupPayload:
 @strawberry.input
 class ConfirmSetupInput:
     code: str
+    name: str | None = strawberry.field(
+        default=None, description="What to call this factor, such as the phone the app is on."
+    )
 
 
 @strawberry.type
 class RecoveryCodesPayload:
     recovery_codes: list[str] | None = strawberry.field(
-        default=None, description="Shown only here, only once. Each works once."
+        default=None,
+        description="Shown only here, only once. Each works once. Null when a factor is "
+        "added while two-factor authentication was already on: the codes stay as they were.",
     )
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
@@ -112,6 +154,7 @@ class RecoveryCodesPayload:
 class StartCodeSetupInput:
     method: TwoFactorMethod = strawberry.field(description="EMAIL or SMS.")
     password: str
+    otp: str | None = strawberry.field(default=None, description=OTP_TO_ADD)
 
 
 @strawberry.type
@@ -134,6 +177,13 @@ class TwoFactorPayload:
 
 
 @strawberry.input
+class RemoveAuthenticatorInput:
+    id: strawberry.ID
+    password: str
+    code: str = strawberry.field(description="A current code, or a recovery code.")
+
+
+@strawberry.input
 class DisableTwoFactorInput:
     password: str
     code: str = strawberry.field(description="A current code, or a recovery code.")
@@ -151,6 +201,9 @@ class RegenerateRecoveryCodesInput:
 @strawberry.input
 class SendStepUpCodeInput:
     password: str
+    method: TwoFactorMethod | None = strawberry.field(
+        default=None, description="EMAIL or SMS; the first of them on the account when null."
+    )
 
 
 @strawberry.type
@@ -183,18 +236,23 @@ class TwoFactorMutations:
         self, info: Info[Context, None], input: StartTotpSetupInput
     ) -> StartTotpSetupPayload:
         context = info.context
-        setup = await twofactor.start_totp_setup(
-            context.services, context.require_viewer(), context.client, password=input.password
+        setup = await twofactor.start_setup(
+            context.services,
+            context.require_viewer(),
+            context.client,
+            method="totp",
+            password=input.password,
+            otp=input.otp,
         )
         return StartTotpSetupPayload(
             secret=setup.secret, otpauth_uri=setup.uri, qr_code_svg=setup.qr_code_svg
         )
 
-    @strawberry.mutation(description="Turn the authenticator app on with a current code.")
+    @strawberry.mutation(description="Add the authenticator app with a current code.")
     async def confirm_totp_setup(
         self, info: Info[Context, None], input: ConfirmSetupInput
     ) -> RecoveryCodesPayload:
-        return await _confirm(info.context, input.code, "totp")
+        return await _confirm(info.context, input, "totp")
 
     @strawberry.mutation(description="Begin setting up codes by email or SMS: sends a code.")
     async def start_code_setup(
@@ -203,20 +261,21 @@ class TwoFactorMutations:
         context = info.context
         if input.method == TwoFactorMethod.TOTP:
             raise DomainError("VALIDATION_FAILED", "Use startTotpSetup for an app.", "method")
-        await twofactor.start_code_setup(
+        await twofactor.start_setup(
             context.services,
             context.require_viewer(),
             context.client,
             method=input.method.value,
             password=input.password,
+            otp=input.otp,
         )
         return StartCodeSetupPayload(sent=True)
 
-    @strawberry.mutation(description="Turn codes by email or SMS on with the code that was sent.")
+    @strawberry.mutation(description="Add codes by email or SMS with the code that was sent.")
     async def confirm_code_setup(
         self, info: Info[Context, None], input: ConfirmSetupInput
     ) -> RecoveryCodesPayload:
-        return await _confirm(info.context, input.code, None)
+        return await _confirm(info.context, input, None)
 
     @strawberry.mutation(
         description="Ask for the second factor every sign-in, or only from new devices."
@@ -231,6 +290,25 @@ class TwoFactorMutations:
             user,
             context.client,
             policy=input.policy.value,
+            password=input.password,
+            code=input.code,
+        )
+        return TwoFactorPayload(two_factor=await viewer_two_factor(user.id))
+
+    @strawberry.mutation(
+        description="Remove one second factor; removing the last one turns two-factor "
+        "authentication off. Needs the password and a code."
+    )
+    async def remove_authenticator(
+        self, info: Info[Context, None], input: RemoveAuthenticatorInput
+    ) -> TwoFactorPayload:
+        context = info.context
+        user = context.require_viewer()
+        await twofactor.remove(
+            context.services,
+            user,
+            context.client,
+            authenticator_id=parse_id(input.id),
             password=input.password,
             code=input.code,
         )
@@ -269,8 +347,12 @@ class TwoFactorMutations:
         self, info: Info[Context, None], input: SendStepUpCodeInput
     ) -> SendStepUpCodePayload:
         context = info.context
-        method = await stepup.send_step_up_code(
-            context.services, context.require_viewer(), context.client, password=input.password
+        method = await twofactor.send_step_up_code(
+            context.services,
+            context.require_viewer(),
+            context.client,
+            password=input.password,
+            method=input.method.value if input.method else None,
         )
         return SendStepUpCodePayload(method=TwoFactorMethod(method))
 
@@ -293,8 +375,15 @@ class TwoFactorMutations:
         return ForgetTrustedDevicesPayload(forgotten_count=count)
 
 
-async def _confirm(context: Context, code: str, method: str | None) -> RecoveryCodesPayload:
+async def _confirm(
+    context: Context, input: ConfirmSetupInput, method: str | None
+) -> RecoveryCodesPayload:
     codes = await twofactor.confirm_setup(
-        context.services, context.require_viewer(), context.client, code=code, method=method
+        context.services,
+        context.require_viewer(),
+        context.client,
+        code=input.code,
+        method=method,
+        name=input.name,
     )
     return RecoveryCodesPayload(recovery_codes=codes)

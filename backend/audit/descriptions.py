@@ -9,6 +9,8 @@ DESCRIPTIONS = {
     "recovery_code.used": "Recovery code used",
     "twofactor.enabled": "Two-factor authentication turned on",
     "twofactor.disabled": "Two-factor authentication turned off",
+    "twofactor.factor_added": "Second factor added",
+    "twofactor.factor_removed": "Second factor removed",
     "twofactor.policy_changed": "Two-factor policy changed",
     "twofactor.reset_by_operator": "Two-factor authentication reset by an administrator",
     "recovery_codes.regenerated": "New recovery codes generated",

@@ -15,7 +15,7 @@ from backend.sessions.models import Session
 from backend.throttle import service as throttle
 from backend.throttle.keys import account_key, address_key
 from backend.twofactor import devices
-from backend.twofactor import service as twofactor
+from backend.twofactor import flows as twofactor
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,7 +31,7 @@ class SecondFactorRequired:
     """The password was right; nothing is granted until `verify_sign_in` succeeds."""
 
     challenge: str
-    method: str  # totp, email or sms: where the user finds the code
+    methods: list[str]  # the kinds of factor on the account, the preferred one first
 
 
 async def sign_in(
@@ -55,8 +55,8 @@ async def sign_in(
         factors = await twofactor.after_password(services, user, device_cookie)
         if factors is twofactor.SECOND_FACTOR:
             await record("sign_in.password_accepted", user=user, client=client)
-            challenge, method = await twofactor.start_challenge(services, user)
-            return SecondFactorRequired(challenge, method)
+            challenge, methods = await twofactor.start_challenge(services, user)
+            return SecondFactorRequired(challenge, methods)
         return await _start_session(user, client, factor=factors)
     await record("sign_in.failed", user=user, client=client, reason="password")
     raise InvalidCredentials()
@@ -69,11 +69,14 @@ async def verify_sign_in(
     client: ClientInfo,
     *,
     remember_device: bool,
+    method: str | None = None,
 ) -> SignedIn:
     challenge = await twofactor.live_challenge(challenge_token)
     if challenge is None:
         raise twofactor.challenge_expired()
-    method = await twofactor.complete_challenge(services, challenge, code, client)
+    method = await twofactor.complete_challenge(
+        services, challenge, code, client, method=method
+    )
     signed_in = await _start_session(challenge.user, client, factor=method)
     if not remember_device:
         return signed_in
@@ -83,11 +86,14 @@ async def verify_sign_in(
     return dataclasses.replace(signed_in, device_cookie=cookie)
 
 
-async def resend_code(services: Services, challenge_token: str) -> None:
+async def resend_code(
+    services: Services, challenge_token: str, method: str | None = None
+) -> str:
+    """Send (again) the code of `method`, or of the first factor that sends codes."""
     challenge = await twofactor.live_challenge(challenge_token)
     if challenge is None:
         raise twofactor.challenge_expired()
-    await twofactor.resend_challenge_code(services, challenge)
+    return await twofactor.resend_challenge_code(services, challenge, method)
 
 
 async def sign_out(

@@ -7,19 +7,35 @@ from backend import clock
 
 
 class TwoFactor(Model):
-    """A row exists while two-factor authentication is on for the user."""
+    """The account-wide settings; a row exists while two-factor authentication is on."""
 
     id = fields.BigIntField(primary_key=True)
     user = fields.OneToOneField("models.User", related_name="two_factor", on_delete=fields.CASCADE)
-    method = fields.CharField(max_length=8)  # totp, email or sms
+    method = fields.CharField(max_length=16)  # the preferred kind: offered first at sign-in
     policy = fields.CharField(max_length=24, default="every_sign_in")
-    totp_secret = fields.CharField(max_length=255, null=True)  # AES-GCM, see crypto.py
-    # RFC 6238 §5.2: a time step is accepted once; only a later one after it.
-    last_timecode = fields.BigIntField(default=0)
     enabled_at = fields.DatetimeField(default=clock.now)
 
     class Meta:
         table = "two_factor"
+
+
+class Authenticator(Model):
+    """One second factor of a user: an authenticator app, email or SMS codes, recovery codes."""
+
+    id = fields.BigIntField(primary_key=True)
+    user = fields.ForeignKeyField(
+        "models.User", related_name="authenticators", on_delete=fields.CASCADE
+    )
+    kind = fields.CharField(max_length=16)  # a key of twofactor/registry.py
+    name = fields.CharField(max_length=64, default="")
+    secret = fields.CharField(max_length=255, null=True)  # sealed (AES-GCM, see crypto.py)
+    created_at = fields.DatetimeField(default=clock.now)
+    last_used_at = fields.DatetimeField(null=True)
+    # RFC 6238 §5.2: a time step is accepted once; only a later one after it.
+    last_timecode = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "authenticators"
 
 
 class PendingSetup(Model):

@@ -1,12 +1,16 @@
 """Checking a second-factor code for a user, the same way for sign-in and sensitive changes.
 
-The enabled method's code or a recovery code is accepted. Attempts are reserved per
-account before any code is checked, so parallel tries across workers share one budget;
-failures are logged with their real reason, and the user sees one answer.
+A code from any of the user's factors is accepted (or from the one the user chose), and a
+recovery code unless the change forbids it. Attempts are reserved per account before any
+code is checked, so parallel tries across workers share one budget; failures are logged
+with their real reason, and the user sees one answer.
 """
 
 from __future__ import annotations
 
+from tortoise.transactions import in_transaction
+
+from backend import clock
 from backend.accounts.models import User
 from backend.audit.service import record
 from backend.client import ClientInfo, describe_user_agent
@@ -15,8 +19,9 @@ from backend.notifications.notices import tell
 from backend.services import Services
 from backend.throttle import service as throttle
 from backend.throttle.keys import second_factor_key
-from backend.twofactor import recovery_codes
-from backend.twofactor.models import TwoFactor
+from backend.twofactor.models import Authenticator
+from backend.twofactor.recovery_codes import codes as recovery_codes
+from backend.twofactor.registry import RECOVERY_CODE
 
 
 class InvalidOtp(DomainError):
@@ -31,36 +36,36 @@ FAILURES_WORTH_A_NOTICE = 3
 async def verify(
     services: Services,
     user: User,
-    two_factor: TwoFactor,
     code: str,
     *,
     purpose: str,
     client: ClientInfo,
     field: str = "code",
     allow_recovery_code: bool = True,
-) -> None:
-    """Raise InvalidOtp (or RateLimited) unless `code` proves the second factor."""
+    method: str | None = None,
+) -> Authenticator:
+    """The factor `code` proves; else raise InvalidOtp (or RateLimited).
+
+    `method`, when given, limits the typed codes tried to that kind; a recovery code is
+    tried whatever the method, unless `allow_recovery_code` is False.
+    """
     key = second_factor_key(user)
     # Reserved before the code is checked; a success clears it, a failure stays counted.
     attempts = await throttle.reserve(key, throttle.PER_ACCOUNT)
     code = (code or "").strip()
     reason = "missing"
     if code:
-        factor = services.second_factors[two_factor.method]
-        check = await factor.check(user, two_factor.totp_secret, code, purpose)
-        if check.accepted:
-            await throttle.clear(key)
-            return
-        reason = check.reason
+        for authenticator in await _candidates(user, method, allow_recovery_code):
+            strategy = services.second_factors[authenticator.kind]
+            check = await strategy.verify(user, authenticator, code, purpose)
+            if check.accepted:
+                await throttle.clear(key)
+                await _used(services, user, authenticator, client, purpose)
+                return authenticator
+            if reason == "missing" or authenticator.kind != RECOVERY_CODE:
+                reason = check.reason
         if not allow_recovery_code and recovery_codes.looks_like_one(code):
             reason = "recovery_code_not_accepted"
-        elif recovery_codes.looks_like_one(code) and await recovery_codes.consume(
-            user, code, services.settings.secret_key
-        ):
-            await throttle.clear(key)
-            await record("recovery_code.used", user=user, client=client, purpose=purpose)
-            await _tell_recovery_code_used(services, user)
-            return
     if attempts == FAILURES_WORTH_A_NOTICE:
         await _tell_codes_failed(services, user, client)
     await record(
@@ -68,10 +73,33 @@ async def verify(
         user=user,
         client=client,
         purpose=purpose,
-        method=two_factor.method,
+        method=method or "any",
         reason=reason,
     )
     raise InvalidOtp(field)
+
+
+async def _candidates(
+    user: User, method: str | None, allow_recovery_code: bool
+) -> list[Authenticator]:
+    """The factors to try, recovery codes last: a typed code is spent only when none fits."""
+    factors = await Authenticator.filter(user=user).order_by("id")
+    typed = [f for f in factors if f.kind != RECOVERY_CODE and method in (None, f.kind)]
+    recovery = [f for f in factors if f.kind == RECOVERY_CODE and allow_recovery_code]
+    return typed + recovery
+
+
+async def _used(
+    services: Services, user: User, authenticator: Authenticator, client: ClientInfo, purpose: str
+) -> None:
+    now = clock.now()
+    async with in_transaction():
+        await Authenticator.filter(id=authenticator.id).update(last_used_at=now)
+        if authenticator.kind == RECOVERY_CODE:
+            await record("recovery_code.used", user=user, client=client, purpose=purpose)
+    authenticator.last_used_at = now
+    if authenticator.kind == RECOVERY_CODE:
+        await _tell_recovery_code_used(services, user)
 
 
 async def _tell_recovery_code_used(services: Services, user: User) -> None:

@@ -6,7 +6,7 @@ import pyotp
 import segno
 
 from backend import clock
-from backend.twofactor.models import TwoFactor
+from backend.twofactor.models import Authenticator
 
 DRIFT_STEPS = 1
 
@@ -44,7 +44,7 @@ def matching_timecode(secret: str, code: str) -> int | None:
         return None
 
 
-async def consume(two_factor: TwoFactor, secret: str, code: str) -> bool:
+async def consume(authenticator: Authenticator, secret: str, code: str) -> bool:
     """Accept a code once: the stored time step only moves forward, atomically.
 
     Two workers given the same code race on one conditional UPDATE; one of them wins.
@@ -52,7 +52,7 @@ async def consume(two_factor: TwoFactor, secret: str, code: str) -> bool:
     timecode = matching_timecode(secret, code)
     if timecode is None:
         return False
-    advanced = await TwoFactor.filter(id=two_factor.id, last_timecode__lt=timecode).update(
+    advanced = await Authenticator.filter(id=authenticator.id, last_timecode__lt=timecode).update(
         last_timecode=timecode
     )
     return advanced == 1

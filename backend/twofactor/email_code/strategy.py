@@ -1,0 +1,27 @@
+"""Codes by email."""
+
+from __future__ import annotations
+
+from backend.accounts.models import User
+from backend.notifications.email import Email, Mailer
+from backend.twofactor.code_by_message import CodeByMessage
+
+
+class CodeByEmail(CodeByMessage):
+    kind = "email"
+    default_name = "Code by email"
+
+    def __init__(self, mailer: Mailer, secret_key: str) -> None:
+        super().__init__(secret_key)
+        self.mailer = mailer
+
+    async def deliver(self, user: User, code: str) -> None:
+        await self.mailer.send(
+            Email(
+                to=user.email,
+                subject="Your Latchkey code",
+                body=f"Your Latchkey code is {code}. It expires in 10 minutes.\n\n"
+                "If you did not just try to sign in or change your account, change your "
+                "password: someone else knows it.",
+            )
+        )

@@ -1,0 +1,481 @@
+"""Second factors over their life: adding, removing, settings, and the sign-in challenge.
+
+Each kind is reached only through its strategy (registry.py); what every kind shares
+(proof of presence, audit, notices, recovery codes) happens here, once.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from backend import clock, limits, stepup
+from backend.accounts.models import User
+from backend.audit.service import record
+from backend.client import ClientInfo
+from backend.crypto import digest, random_token
+from backend.errors import DomainError, NotFound
+from backend.notifications.notices import tell
+from backend.services import Services
+from backend.twofactor import devices, verification
+from backend.twofactor.models import (
+    Authenticator,
+    OneTimeCode,
+    PendingSetup,
+    RecoveryCode,
+    SignInChallenge,
+    TrustedDevice,
+    TwoFactor,
+)
+from backend.twofactor.recovery_codes import codes as recovery_codes
+from backend.twofactor.registry import EMAIL, RECOVERY_CODE, SMS, TOTP
+from backend.twofactor.strategy import SetupStart
+
+log = logging.getLogger("latchkey.twofactor")
+
+SETUP_LIFETIME = timedelta(minutes=10)
+CHALLENGE_LIFETIME = timedelta(minutes=5)
+POLICIES = ("every_sign_in", "unrecognized_device")
+NAME_LENGTH = Authenticator._meta.fields_map["name"].max_length
+MAX_AUTHENTICATORS = 10  # recovery codes included: a short list on every page
+
+
+async def status(user_id: int) -> TwoFactor | None:
+    return await TwoFactor.get_or_none(user_id=user_id)
+
+
+async def authenticators(user_id: int) -> list[Authenticator]:
+    return await Authenticator.filter(user_id=user_id).order_by("id")
+
+
+async def methods(user_id: int) -> list[str]:
+    """The kinds on the account, the preferred one first, recovery codes last."""
+    two_factor = await TwoFactor.get_or_none(user_id=user_id)
+    kinds = {factor.kind for factor in await authenticators(user_id)}
+    order = [TOTP, EMAIL, SMS, RECOVERY_CODE]
+    if two_factor is not None and two_factor.method in kinds:
+        order.remove(two_factor.method)
+        order.insert(0, two_factor.method)
+    return [kind for kind in order if kind in kinds]
+
+
+# -- adding a factor -----------------------------------------------------------------
+
+
+async def start_setup(
+    services: Services,
+    user: User,
+    client: ClientInfo,
+    *,
+    method: str,
+    password: str,
+    otp: str | None = None,
+) -> SetupStart:
+    """An app: a secret and QR code. Email or SMS: a code sent, to prove it reaches the user.
+
+    Once two-factor authentication is on, a new factor also needs a code of one already
+    there: a stolen session and password must not plant a factor of their own.
+    """
+    strategy = services.second_factors[method]
+    if method == RECOVERY_CODE:
+        raise DomainError("VALIDATION_FAILED", "Recovery codes come with another factor.", "method")
+    if strategy.one_per_user and await Authenticator.filter(user=user, kind=method).exists():
+        raise DomainError("CONFLICT", f"{strategy.default_name} is already on.", "method")
+    if method == EMAIL and not user.email:
+        raise DomainError("EMAIL_REQUIRED", "Add an email address to your account first.", "method")
+    if method == SMS and not user.mobile_phone:
+        raise DomainError(
+            "PHONE_REQUIRED_FOR_SMS", "Add a mobile phone number to your account first.", "method"
+        )
+    await stepup.confirm(
+        services, user, client, password=password, otp=otp, purpose="twofactor.setup"
+    )
+    await PendingSetup.filter(user=user).delete()
+    started = await strategy.begin_setup(user)
+    await PendingSetup.create(
+        user=user,
+        method=method,
+        totp_secret=started.sealed_secret,
+        expires_at=clock.now() + SETUP_LIFETIME,
+    )
+    return started
+
+
+async def confirm_setup(
+    services: Services,
+    user: User,
+    client: ClientInfo,
+    *,
+    code: str,
+    method: str | None = None,
+    name: str | None = None,
+) -> list[str] | None:
+    """Check the first code and add the factor.
+
+    The first factor turns two-factor authentication on and returns new recovery codes;
+    a later one returns None (the recovery codes stay as they are).
+    """
+    pending = await PendingSetup.get_or_none(user=user)
+    if (
+        pending is None
+        or pending.expires_at <= clock.now()
+        or (method and pending.method != method)
+    ):
+        raise DomainError("SETUP_EXPIRED", "The setup expired. Start it again.", "code")
+    strategy = services.second_factors[pending.method]
+    name = (name or "").strip() or strategy.default_name
+    if len(name) > NAME_LENGTH:
+        raise DomainError("VALIDATION_FAILED", f"At most {NAME_LENGTH} characters.", "name")
+    done = await strategy.complete_setup(user, pending.totp_secret, code or "")
+    if done is None:
+        await record(
+            "second_factor.failed",
+            user=user,
+            client=client,
+            purpose="setup",
+            method=pending.method,
+            reason="wrong",
+        )
+        raise verification.InvalidOtp()
+    new_codes = recovery_codes.generate()
+    try:
+        async with in_transaction():
+            await limits.serialise_on_user(user.id)
+            if not await PendingSetup.filter(id=pending.id).delete():
+                raise DomainError("SETUP_EXPIRED", "The setup expired. Start it again.", "code")
+            # Counted under the user's lock: parallel confirmations cannot pass the limit.
+            if await Authenticator.filter(user=user).count() >= MAX_AUTHENTICATORS:
+                raise DomainError(
+                    "TOO_MANY_AUTHENTICATORS", "Remove a second factor before adding another."
+                )
+            first = not await TwoFactor.filter(user=user).exists()
+            if first:
+                await TwoFactor.create(user=user, method=pending.method)
+                await Authenticator.create(user=user, kind=RECOVERY_CODE)
+                await recovery_codes.replace_all(user, new_codes, services.settings.secret_key)
+            elif strategy.one_per_user and await Authenticator.filter(
+                user=user, kind=pending.method
+            ).exists():
+                raise DomainError("CONFLICT", f"{strategy.default_name} is already on.")
+            await Authenticator.create(
+                user=user,
+                kind=pending.method,
+                name=name,
+                secret=done.sealed_secret,
+                last_timecode=done.last_timecode,
+            )
+            event = "twofactor.enabled" if first else "twofactor.factor_added"
+            await record(event, user=user, client=client, method=pending.method)
+    except IntegrityError:  # a concurrent confirmation won
+        raise DomainError("CONFLICT", "Two-factor authentication is already on.") from None
+    if first:
+        await _tell(
+            services,
+            user,
+            "Two-factor authentication is on",
+            f"Two-factor authentication ({strategy.default_name.lower()}) was turned on "
+            "for your account.",
+        )
+        return new_codes
+    await _tell(
+        services,
+        user,
+        "A second factor was added",
+        f"A second factor ({name}) was added to your account.",
+    )
+    return None
+
+
+# -- changes once on ----------------------------------------------------------------
+
+
+async def set_policy(
+    services: Services,
+    user: User,
+    client: ClientInfo,
+    *,
+    policy: str,
+    password: str,
+    code: str,
+) -> TwoFactor:
+    if policy not in POLICIES:
+        raise DomainError("VALIDATION_FAILED", "Unknown policy.", "policy")
+    two_factor = await _require_on(user)
+    await stepup.confirm(
+        services, user, client, password=password, otp=code, purpose="twofactor.policy"
+    )
+    async with in_transaction():
+        await TwoFactor.filter(id=two_factor.id).update(policy=policy)
+        await record("twofactor.policy_changed", user=user, client=client, policy=policy)
+    two_factor.policy = policy
+    when = {
+        "every_sign_in": "at every sign-in",
+        "unrecognized_device": "only when you sign in from a device it does not recognize",
+    }[policy]
+    await _tell(
+        services,
+        user,
+        "Two-factor authentication settings changed",
+        f"Latchkey now asks for your second factor {when}.",
+    )
+    return two_factor
+
+
+async def remove(
+    services: Services,
+    user: User,
+    client: ClientInfo,
+    *,
+    authenticator_id: int,
+    password: str,
+    code: str,
+) -> bool:
+    """Remove one factor; removing the last one turns two-factor authentication off.
+
+    Returns whether two-factor authentication is still on.
+    """
+    await _require_on(user)
+    factor = await Authenticator.get_or_none(id=authenticator_id, user=user)
+    if factor is None:
+        raise NotFound()
+    if factor.kind == RECOVERY_CODE:
+        raise DomainError(
+            "VALIDATION_FAILED", "Recovery codes go away with the last other factor.", "id"
+        )
+    await stepup.confirm(
+        services, user, client, password=password, otp=code, purpose="twofactor.remove"
+    )
+    async with in_transaction():
+        # One removal at a time per user: two parallel ones cannot both think a factor stays.
+        await limits.serialise_on_user(user.id)
+        if not await Authenticator.filter(id=factor.id).delete():
+            raise NotFound()
+        left = await methods(user.id)
+        still_on = any(kind != RECOVERY_CODE for kind in left)
+        if still_on:
+            await TwoFactor.filter(user=user, method=factor.kind).exclude(
+                method__in=left
+            ).update(method=left[0])
+            await record("twofactor.factor_removed", user=user, client=client, method=factor.kind)
+        else:
+            await _remove_everything(user)
+            await record("twofactor.disabled", user=user, client=client)
+    if still_on:
+        await _tell(
+            services,
+            user,
+            "A second factor was removed",
+            f"A second factor ({factor.name}) was removed from your account.",
+        )
+    else:
+        await _tell_off(services, user)
+    return still_on
+
+
+async def disable(
+    services: Services, user: User, client: ClientInfo, *, password: str, code: str
+) -> None:
+    await _require_on(user)
+    await stepup.confirm(
+        services, user, client, password=password, otp=code, purpose="twofactor.disable"
+    )
+    async with in_transaction():
+        await _remove_everything(user)
+        await record("twofactor.disabled", user=user, client=client)
+    await _tell_off(services, user)
+
+
+async def regenerate_recovery_codes(
+    services: Services, user: User, client: ClientInfo, *, password: str, code: str | None
+) -> list[str]:
+    """New codes, for the password and a current code of another factor.
+
+    Never for a recovery code: a stolen session, the password and one recovery code
+    would otherwise mint a fresh set.
+    """
+    await _require_on(user)
+    await stepup.confirm(
+        services,
+        user,
+        client,
+        password=password,
+        otp=code,
+        purpose="recovery_codes.regenerate",
+        allow_recovery_code=False,
+    )
+    new_codes = recovery_codes.generate()
+    async with in_transaction():
+        await recovery_codes.replace_all(user, new_codes, services.settings.secret_key)
+        await devices.forget_all(user)  # trust was granted under the old codes
+        await record("recovery_codes.regenerated", user=user, client=client)
+    await _tell(
+        services,
+        user,
+        "New recovery codes",
+        "New recovery codes were generated for your account; the old ones no longer work, "
+        "and every recognized device was forgotten.",
+    )
+    return new_codes
+
+
+async def reset_by_operator(services: Services, user: User) -> bool:
+    """`latchkey user reset-2fa`: for a user who lost every factor."""
+    async with in_transaction():
+        was_on = await TwoFactor.filter(user=user).exists()
+        await _remove_everything(user)
+        await record("twofactor.reset_by_operator", user=user, was_on=was_on)
+    await _tell(
+        services,
+        user,
+        "Two-factor authentication was reset",
+        "An administrator turned off two-factor authentication for your account. "
+        "Sign in and set it up again.",
+    )
+    return was_on
+
+
+async def _remove_everything(user: User) -> None:
+    await TwoFactor.filter(user=user).delete()
+    await Authenticator.filter(user=user).delete()
+    await PendingSetup.filter(user=user).delete()
+    await RecoveryCode.filter(user=user).delete()
+    await OneTimeCode.filter(user=user).delete()
+    await TrustedDevice.filter(user=user).delete()
+
+
+# -- sign-in ------------------------------------------------------------------------
+
+
+# What a sign-in with the right password still needs, or what let it through.
+PASSWORD_ONLY, RECOGNIZED_DEVICE, SECOND_FACTOR = "password", "password+recognized_device", None
+
+
+async def after_password(services: Services, user: User, device_cookie: str) -> str | None:
+    """PASSWORD_ONLY or RECOGNIZED_DEVICE (the session's factors), or SECOND_FACTOR.
+
+    A recognized device is not an authenticator: the session it allows is recorded as
+    such, and sensitive changes still ask for a code.
+    """
+    two_factor = await TwoFactor.get_or_none(user=user)
+    if two_factor is None:
+        return PASSWORD_ONLY
+    trusts_devices = two_factor.policy == "unrecognized_device" and device_cookie
+    secret_key = services.settings.secret_key
+    if trusts_devices and await devices.recognizes(user, device_cookie, secret_key):
+        return RECOGNIZED_DEVICE
+    return SECOND_FACTOR
+
+
+async def start_challenge(services: Services, user: User) -> tuple[str, list[str]]:
+    """A short-lived, single-use challenge and the account's methods, the preferred first.
+
+    When the preferred factor sends codes, its code goes out now.
+    """
+    token = random_token()
+    challenge = await SignInChallenge.create(
+        user=user, token_hash=digest(token), expires_at=clock.now() + CHALLENGE_LIFETIME
+    )
+    kinds = await methods(user.id)
+    if kinds and services.second_factors[kinds[0]].sends_codes:
+        await _send_quietly(services, user, kinds[0], _sign_in_purpose(challenge))
+    return token, kinds
+
+
+async def live_challenge(token: str) -> SignInChallenge | None:
+    return await SignInChallenge.get_or_none(
+        token_hash=digest(token or ""), used_at=None, expires_at__gt=clock.now()
+    ).select_related("user")
+
+
+async def complete_challenge(
+    services: Services,
+    challenge: SignInChallenge,
+    code: str,
+    client: ClientInfo,
+    *,
+    method: str | None = None,
+) -> str:
+    """Check the code and use the challenge up; returns the kind of factor that was used."""
+    user = challenge.user
+    if not await TwoFactor.filter(user=user).exists():
+        raise challenge_expired()
+    factor = await verification.verify(
+        services, user, code, purpose=_sign_in_purpose(challenge), client=client, method=method
+    )
+    used = await SignInChallenge.filter(id=challenge.id, used_at=None).update(used_at=clock.now())
+    if not used:
+        raise challenge_expired()
+    return factor.kind
+
+
+async def resend_challenge_code(
+    services: Services, challenge: SignInChallenge, method: str | None = None
+) -> str:
+    """Send the code of `method` (the first factor that sends codes when None); returns it."""
+    kind = await _sending_kind(services, challenge.user, method)
+    await services.second_factors[kind].begin_challenge(
+        challenge.user, _sign_in_purpose(challenge)
+    )
+    return kind
+
+
+async def send_step_up_code(
+    services: Services, user: User, client: ClientInfo, *, password: str, method: str | None
+) -> str:
+    """Email or text a code for a sensitive change; returns the kind used."""
+    await stepup.confirm_password(services, user, client, password=password, purpose="step_up.send")
+    kind = await _sending_kind(services, user, method)
+    await services.second_factors[kind].begin_challenge(user, stepup.STEP_UP)
+    return kind
+
+
+async def _sending_kind(services: Services, user: User, method: str | None) -> str:
+    sending = [k for k in await methods(user.id) if services.second_factors[k].sends_codes]
+    if method in sending:
+        return method
+    if method is None and sending:
+        return sending[0]
+    raise DomainError("VALIDATION_FAILED", "Use the code from your authenticator app.", "method")
+
+
+def _sign_in_purpose(challenge: SignInChallenge) -> str:
+    return f"sign-in:{challenge.id}"
+
+
+def challenge_expired() -> DomainError:
+    return DomainError("CHALLENGE_EXPIRED", "The sign-in took too long. Start again.", "challenge")
+
+
+# -- helpers ------------------------------------------------------------------------
+
+
+async def _require_on(user: User) -> TwoFactor:
+    two_factor = await TwoFactor.get_or_none(user=user)
+    if two_factor is None:
+        raise DomainError("VALIDATION_FAILED", "Two-factor authentication is off.")
+    return two_factor
+
+
+async def _send_quietly(services: Services, user: User, method: str, purpose: str) -> None:
+    """Send a sign-in code; a delivery failure must not reveal the password was right."""
+    try:
+        await services.second_factors[method].begin_challenge(user, purpose)
+    except Exception:  # the user can resend, or use another factor
+        log.exception("could not send a sign-in code", extra={"user_id": user.id})
+
+
+async def _tell_off(services: Services, user: User) -> None:
+    await _tell(
+        services,
+        user,
+        "Two-factor authentication is off",
+        "Two-factor authentication was turned off for your account, and every "
+        "recognized device was forgotten.",
+    )
+
+
+async def _tell(services: Services, user: User, subject: str, text: str) -> None:
+    await tell(services.mailer, user.email, subject, text)

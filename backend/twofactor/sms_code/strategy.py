@@ -1,0 +1,39 @@
+"""Codes by SMS; sends are limited per account and per number."""
+
+from __future__ import annotations
+
+from backend.accounts.models import User
+from backend.errors import RateLimited
+from backend.notifications.sms import SmsSender
+from backend.throttle import service as throttle
+from backend.throttle.keys import sms_account_key, sms_number_key
+from backend.twofactor import codes
+from backend.twofactor.code_by_message import CodeByMessage
+
+
+class CodeBySms(CodeByMessage):
+    kind = "sms"
+    default_name = "Code by SMS"
+
+    def __init__(self, sms: SmsSender, secret_key: str) -> None:
+        super().__init__(secret_key)
+        self.sms = sms
+
+    async def begin_challenge(self, user: User, purpose: str) -> None:
+        """Raises RateLimited after 5 messages to the account or the number in an hour."""
+        number = user.mobile_phone or ""
+        limits = [
+            (sms_account_key(user), throttle.SMS_SENT),
+            (sms_number_key(number), throttle.SMS_SENT),
+        ]
+        await throttle.reserve_all(limits)  # counts sends, reserved before sending
+        try:
+            code = await codes.issue(user, self._purpose(purpose), self.secret_key)
+        except RateLimited:  # too soon for another code: nothing is sent
+            for key, policy in limits:
+                await throttle.refund(key, policy)
+            raise
+        await self.deliver(user, code)
+
+    async def deliver(self, user: User, code: str) -> None:
+        await self.sms.send(user.mobile_phone or "", f"Your Latchkey code is {code}.")

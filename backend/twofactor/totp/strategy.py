@@ -1,0 +1,53 @@
+"""Authenticator apps: a secret shown once as a QR code, then codes the app computes."""
+
+from __future__ import annotations
+
+from backend.accounts.models import User
+from backend.twofactor.models import Authenticator
+from backend.twofactor.secrets_box import SecretBox
+from backend.twofactor.strategy import Check, SetupDone, SetupStart
+from backend.twofactor.totp import otp
+
+
+class AuthenticatorApp:
+    kind = "totp"
+    default_name = "Authenticator app"
+    sends_codes = False
+    one_per_user = False
+
+    def __init__(self, box: SecretBox, issuer: str) -> None:
+        self.box = box
+        self.issuer = issuer
+
+    async def begin_setup(self, user: User) -> SetupStart:
+        secret = otp.new_secret()
+        uri = otp.provisioning_uri(secret, username=user.username, issuer=self.issuer)
+        return SetupStart(
+            secret=secret,
+            sealed_secret=self.box.seal(secret, bound_to=str(user.id)),
+            uri=uri,
+            qr_code_svg=otp.qr_code_svg(uri),
+        )
+
+    async def complete_setup(
+        self, user: User, sealed_secret: str | None, code: str
+    ) -> SetupDone | None:
+        secret = self.box.open(sealed_secret or "", bound_to=str(user.id))
+        timecode = otp.matching_timecode(secret, code)
+        if timecode is None:
+            return None
+        # The confirming code's time step is used up: it cannot sign in afterwards.
+        return SetupDone(sealed_secret=sealed_secret, last_timecode=timecode)
+
+    async def begin_challenge(self, user: User, purpose: str) -> None:
+        return None  # the app shows the code; nothing to send
+
+    async def verify(
+        self, user: User, authenticator: Authenticator, code: str, purpose: str
+    ) -> Check:
+        secret = self.box.open(authenticator.secret or "", bound_to=str(user.id))
+        if otp.matching_timecode(secret, code) is None:
+            return Check(False, "wrong")
+        if not await otp.consume(authenticator, secret, code):
+            return Check(False, "replayed")
+        return Check(True)

@@ -1,0 +1,123 @@
+"""Several factors on the pages, without JavaScript: sign-in's second step and settings."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import settings_for, smtp_settings
+from tests.helpers import PASSWORD
+from tests.test_pages import sign_in
+from tests.test_twofactor_several import ADD_APP, add_email
+from tests.twofactor_helpers import (
+    CONFIRM_CODES,
+    CONFIRM_TOTP,
+    START_CODES,
+    code_in,
+    early_in_a_time_step,
+    enable_totp,
+    next_time_step,
+    oathtool,
+)
+
+
+@pytest.fixture
+def settings(database_url, smtp, sms):
+    return settings_for(database_url, smtp=smtp_settings(smtp.port), sms_webhook_url=sms.url)
+
+SEND_STEP_UP = """mutation($p: String!) { sendStepUpCode(input: {password: $p}) {
+  method userErrors { code } } }"""
+
+
+def hidden(page: str, name: str) -> str:
+    return re.search(rf'name="{name}" value="([^"]*)"', page).group(1)
+
+
+async def test_use_another_method_sends_an_email_code_that_signs_in(
+    gql, client, smtp, alice
+):
+    early_in_a_time_step()
+    secret, _ = await enable_totp(gql)
+    await add_email(gql, smtp, secret)
+    sent_before = len(smtp.to("alice@example.com"))
+    client.cookies.clear()
+
+    step = await sign_in(client)
+    assert step.status_code == 200
+    assert "authenticator app" in step.text  # the preferred factor is asked for first
+    assert "Use another method" in step.text and 'data-method="EMAIL"' in step.text
+    assert len(smtp.to("alice@example.com")) == sent_before  # nothing mailed unasked
+
+    fields = {name: hidden(step.text, name) for name in ("csrf_token", "challenge", "methods")}
+    switched = await client.post("/login/resend", data={**fields, "method": "EMAIL"})
+    assert switched.status_code == 200
+    assert "We emailed you a 6-digit code" in switched.text
+    assert 'data-method="TOTP"' in switched.text  # and back again, if the app is at hand
+
+    code = code_in(smtp.text(smtp.to("alice@example.com")[-1]))
+    done = await client.post(
+        "/login/verify", data={**fields, "method": "EMAIL", "code": code}
+    )
+    assert done.status_code == 303 and done.headers["location"] == "/account"
+
+
+async def test_the_page_lists_factors_adds_one_and_removes_one(gql, client, smtp, alice):
+    early_in_a_time_step()
+    secret, _ = await enable_totp(gql)
+    page = await client.get("/account")
+    token = hidden(page.text, "csrf_token")
+    assert 'data-kind="TOTP"' in page.text and "Add a second factor" in page.text
+
+    started = await client.post(
+        "/account/two-factor/start",
+        data={
+            "csrf_token": token,
+            "method": "EMAIL",
+            "password": PASSWORD,
+            "otp": oathtool(secret),
+        },
+    )
+    assert started.status_code == 200 and "We sent a 6-digit code" in started.text
+    code = code_in(smtp.text(smtp.to("alice@example.com")[-1]))
+    added = await client.post(
+        "/account/two-factor/confirm", data={"csrf_token": token, "method": "EMAIL", "code": code}
+    )
+    assert added.status_code == 200 and "Added." in added.text
+    assert 'data-kind="TOTP"' in added.text and 'data-kind="EMAIL"' in added.text
+
+    next_time_step()  # the app's last code was used to add the email
+    app_id = re.search(r'data-factor-id="(\d+)" data-kind="TOTP"', added.text).group(1)
+    removed = await client.post(
+        f"/account/two-factor/factors/{app_id}/remove",
+        data={"csrf_token": token, "password": PASSWORD, "otp": oathtool(secret)},
+    )
+    assert removed.status_code == 200 and "Removed." in removed.text
+    assert 'data-kind="TOTP"' not in removed.text and 'data-kind="EMAIL"' in removed.text
+
+
+async def test_removing_a_factor_on_the_page_with_a_code_sent_from_its_form(
+    gql, client, smtp, alice
+):
+    started = (await gql(START_CODES, {"m": "EMAIL", "p": PASSWORD}))["startCodeSetup"]
+    assert started["sent"]
+    await gql(CONFIRM_CODES, {"c": code_in(smtp.text(smtp.to("alice@example.com")[-1]))})
+    await gql(SEND_STEP_UP, {"p": PASSWORD})
+    otp = code_in(smtp.text(smtp.to("alice@example.com")[-1]))
+    app = (await gql(ADD_APP, {"p": PASSWORD, "o": otp}))["startTotpSetup"]
+    await gql(CONFIRM_TOTP, {"c": oathtool(app["secret"])})
+
+    page = await client.get("/account")
+    email_id = re.search(r'data-factor-id="(\d+)" data-kind="EMAIL"', page.text).group(1)
+    form = {"csrf_token": hidden(page.text, "csrf_token"), "password": PASSWORD}
+    sent = await client.post(f"/account/two-factor/factors/{email_id}/send-code", data=form)
+    assert sent.status_code == 200
+    own_form = sent.text.split(f'data-factor-id="{email_id}"')[1].split("</li>")[0]
+    assert "We sent you a code" in own_form
+
+    code = code_in(smtp.text(smtp.to("alice@example.com")[-1]))
+    removed = await client.post(
+        f"/account/two-factor/factors/{email_id}/remove", data={**form, "otp": code}
+    )
+    assert removed.status_code == 200 and "Removed." in removed.text
+    assert 'data-kind="EMAIL"' not in removed.text and 'data-kind="TOTP"' in removed.text
