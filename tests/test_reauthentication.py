@@ -88,6 +88,12 @@ async def test_reauthenticating_stamps_the_session_until_the_window_ends(gql, al
     done = (await gql(REAUTHENTICATE, {"p": PASSWORD}))["reauthenticate"]
     assert done["userErrors"] == []
     assert (await gql(UNTIL))["viewer"]["reauthenticatedUntil"] == done["reauthenticatedUntil"]
+    log = (await gql("{ viewer { securityEvents(first: 2) { edges { node { description } } } } }"))
+    described = [edge["node"]["description"] for edge in log["viewer"]["securityEvents"]["edges"]]
+    assert described == [
+        "Access confirmed",
+        "Failed access confirmation (wrong password)",
+    ]
     assert (await issue(gql, "first"))["userErrors"] == []
 
     clock.advance(WINDOW - timedelta(seconds=5))
