@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import graphql
 import pytest
 from asgi_lifespan import LifespanManager
 
 from backend import clock
+from backend.api.schema import schema
 from backend.server.app import create_app
 from tests.conftest import _client, settings_for
 from tests.helpers import PASSWORD, GraphQL, days_ahead, exchange, issue_token, make_user
@@ -205,3 +207,68 @@ async def test_a_stamp_changes_the_password_without_the_current_one(gql, alice):
     assert errors((await gql(CHANGE_PASSWORD))["changePassword"]) == [
         ("currentPassword", "REAUTHENTICATION_REQUIRED")
     ]
+
+
+# Every mutation is either sensitive (it needs proof) or plain; a new one must pick a side.
+SENSITIVE = {
+    "updateAccount": 'updateAccount(input: {mobilePhone: "+14155552671"})',
+    "changePassword": (
+        'changePassword(input: {newPassword: "a brand new passphrase 42", '
+        'newPasswordConfirmation: "a brand new passphrase 42"})'
+    ),
+    "revokeSession": "revokeSession(input: {id: $session})",
+    "signOutOtherSessions": "signOutOtherSessions",
+    "issueToken": 'issueToken(input: {name: "x", expiresAt: $expires})',
+    "generateApiCredentials": "generateApiCredentials(input: {})",
+    "startTotpSetup": "startTotpSetup(input: {})",
+    "startCodeSetup": "startCodeSetup(input: {method: EMAIL})",
+    "setTwoFactorPolicy": "setTwoFactorPolicy(input: {policy: UNRECOGNIZED_DEVICE})",
+    "removeAuthenticator": "removeAuthenticator(input: {id: $factor})",
+    "disableTwoFactor": "disableTwoFactor(input: {})",
+    "regenerateRecoveryCodes": "regenerateRecoveryCodes(input: {})",
+}
+PLAIN = {
+    "signIn",
+    "verifySignIn",
+    "resendSignInCode",
+    "signOut",
+    "reauthenticate",  # the proof itself
+    "verifyEmailChange",  # the code sent to the new address, after a sensitive updateAccount
+    "joinGroup",
+    "leaveGroup",
+    "deleteToken",
+    "removeApiCredentials",
+    "confirmTotpSetup",  # after a sensitive start
+    "confirmCodeSetup",
+    "sendStepUpCode",  # asks for the password itself
+    "forgetTrustedDevice",
+    "forgetAllTrustedDevices",
+}
+
+
+def test_every_mutation_is_sensitive_or_plain():
+    names = set(graphql.build_schema(schema.as_str()).mutation_type.fields)
+    assert names == set(SENSITIVE) | PLAIN
+
+
+async def test_every_sensitive_mutation_needs_reauthentication(gql, new_client, alice):
+    async with new_client() as other:
+        await GraphQL(other).sign_in("alice")
+        await enable_totp(gql)
+        factors = await gql("{ viewer { twoFactor { authenticators { id kind } } } }")
+        factor = next(
+            f["id"] for f in factors["viewer"]["twoFactor"]["authenticators"] if f["kind"] == "TOTP"
+        )
+        sessions = (await gql("{ viewer { sessions { id current } } }"))["viewer"]["sessions"]
+        theirs = next(s["id"] for s in sessions if not s["current"])
+        expire_the_stamp()
+        values = {"session": theirs, "expires": days_ahead(7), "factor": factor}
+        types = {"session": "ID!", "expires": "DateTime", "factor": "ID!"}
+        for name, call in SENSITIVE.items():
+            used = [variable for variable in types if f"${variable}" in call]
+            declared = ", ".join(f"${variable}: {types[variable]}" for variable in used)
+            head = f"mutation({declared})" if used else "mutation"
+            document = f"{head} {{ {call} {{ userErrors {{ code }} }} }}"
+            variables = {variable: values[variable] for variable in used}
+            payload = (await gql(document, variables))[name]
+            assert payload["userErrors"] == [{"code": "REAUTHENTICATION_REQUIRED"}], name
