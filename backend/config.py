@@ -33,6 +33,7 @@ class Settings:
     secret_key: str = ""
     public_url: str = "http://127.0.0.1:8000"
     session_idle: timedelta = timedelta(hours=1)
+    reauth_window: timedelta = timedelta(minutes=10)
     session_absolute: timedelta = timedelta(hours=12)
     # argon2id cost; OWASP's first recommended parameter set.
     argon2_memory_kib: int = 19456
@@ -79,6 +80,7 @@ class Settings:
             or _secret_from_file(reader.text("SECRET_KEY_FILE", DEFAULT_SECRET_KEY_FILE)),
             public_url=reader.text("PUBLIC_URL", cls.public_url).rstrip("/"),
             session_idle=timedelta(seconds=reader.integer("SESSION_IDLE_SECONDS", 3600)),
+            reauth_window=timedelta(seconds=reader.positive("REAUTH_SECONDS", 600)),
             session_absolute=timedelta(seconds=reader.integer("SESSION_ABSOLUTE_SECONDS", 43200)),
             argon2_memory_kib=reader.integer("ARGON2_MEMORY_KIB", cls.argon2_memory_kib),
             argon2_time_cost=reader.integer("ARGON2_TIME_COST", cls.argon2_time_cost),

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
+from backend import clock
 from backend.accounts.models import User
 from backend.accounts.passwords import PasswordHasher
 from backend.twofactor.models import Authenticator
@@ -109,8 +112,9 @@ async def test_the_username_cannot_be_changed(gql, alice):
 
 
 async def test_phone_and_email_changes_need_the_password(gql, alice, smtp):
+    clock.advance(timedelta(seconds=601))  # past the re-authentication of signing in
     for fields in ({"mobilePhone": "+14155552671"}, {"email": "new@example.com"}):
-        assert errors(await update(gql, **fields)) == [("password", "INVALID_CREDENTIALS")]
+        assert errors(await update(gql, **fields)) == [("password", "REAUTHENTICATION_REQUIRED")]
         assert errors(await update(gql, **fields, password="wrong")) == [
             ("password", "INVALID_CREDENTIALS")
         ]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
+from backend import clock
 from backend.accounts import groups
 from backend.accounts.models import User
 from tests.conftest import settings_for, smtp_settings
@@ -230,3 +232,16 @@ async def test_an_htmx_answer_brings_the_security_log_and_sessions_up_to_date(cl
     assert log.startswith('id="security_log" aria-labelledby="security-log-title" hx-swap-oob')
     assert "Password changed" in log
     assert 'id="sessions" aria-labelledby="sessions-title" hx-swap-oob="true"' in answer.text
+
+
+async def test_signing_out_other_sessions_after_the_window_asks_to_confirm_access(
+    client, page, new_client
+):
+    token = csrf(page.text)
+    async with new_client() as other:
+        await GraphQL(other).sign_in("alice")
+        clock.advance(timedelta(seconds=601))  # past the re-authentication of signing in
+        refused = await client.post("/account/sessions/others/sign-out", data={"csrf_token": token})
+        assert refused.status_code == 403 and "confirm access" in refused.text
+        assert "Every other session was signed out" not in refused.text
+        assert (await GraphQL(other)("{ viewer { username } }"))["viewer"] == {"username": "alice"}

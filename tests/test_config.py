@@ -21,6 +21,12 @@ def test_defaults_need_no_configuration(tmp_path, monkeypatch):
     assert (tmp_path / "latchkey.secret").stat().st_mode & 0o777 == 0o600
 
 
+def test_the_reauthentication_window_is_ten_minutes_unless_configured():
+    assert Settings.from_env({"LATCHKEY_SECRET_KEY": "k"}).reauth_window == timedelta(minutes=10)
+    configured = Settings.from_env({"LATCHKEY_REAUTH_SECONDS": "120", "LATCHKEY_SECRET_KEY": "k"})
+    assert configured.reauth_window == timedelta(minutes=2)
+
+
 def test_https_public_url_means_secure_host_prefixed_cookies():
     settings = Settings.from_env(
         {"LATCHKEY_PUBLIC_URL": "https://id.example.com/", "LATCHKEY_SECRET_KEY": "k"}
@@ -37,6 +43,7 @@ def test_https_public_url_means_secure_host_prefixed_cookies():
         ("LATCHKEY_GRAPHIQL", "maybe"),
         ("LATCHKEY_SMTP_SECURITY", "ssl3"),
         ("LATCHKEY_MAX_TOKENS_PER_USER", "0"),
+        ("LATCHKEY_REAUTH_SECONDS", "0"),
         ("LATCHKEY_MAX_TOKENS_PER_USER", "many"),
     ],
 )

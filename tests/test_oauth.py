@@ -234,6 +234,13 @@ async def test_another_users_credentials_cannot_be_removed(gql, new_client, sett
     assert await ApiCredential.filter(client_id=client_id).exists()
 
 
+async def test_an_overlong_client_id_is_not_found_never_an_unexpected_error(gql, alice):
+    data = await gql(REMOVE, {"clientId": "7" * 1000})
+    assert data["removeApiCredentials"]["userErrors"] == [
+        {"field": "clientId", "code": "NOT_FOUND"}
+    ]
+
+
 # -- /oauth/revoke (RFC 7009) ----------------------------------------------------
 
 

@@ -80,3 +80,41 @@ async def test_a_custom_expiry_is_the_end_of_that_day_in_the_user_time_zone(clie
     assert f"{day.isoformat()} 23:59 JST" in issued.text  # listed in the user's time zone
     stored = await RefreshToken.get()
     assert stored.expires_at.astimezone(ZoneInfo("Asia/Tokyo")).time() == time(23, 59, 59)
+
+
+async def test_an_email_user_confirms_access_with_a_sent_code_then_issues_without_one(
+    client, gql, smtp, settings
+):
+    await make_user(settings, "alice")
+    await sign_in(client)
+    await gql(START_CODES, {"m": "EMAIL", "p": PASSWORD})
+    await gql(CONFIRM_CODES, {"c": code_in(smtp.text(smtp.messages[-1]))})
+
+    asked = await client.get("/account/confirm-access?next=/account/tokens")
+    assert "Email or text me a code" in asked.text
+    form = {"csrf_token": csrf(asked.text), "password": PASSWORD, "next": "/account/tokens"}
+    sent = await client.post("/account/confirm-access/send-code", data=form)
+    assert sent.status_code == 200 and "We sent you a code" in sent.text
+    code = code_in(smtp.text(smtp.messages[-1]))
+    away = await client.post(
+        "/account/confirm-access", data={**form, "next": "https://evil.example/"}
+    )
+    assert away.status_code == 422  # no code yet; and the return address is ours only
+    confirmed = await client.post("/account/confirm-access", data={**form, "otp": code})
+    assert confirmed.status_code == 303
+    assert confirmed.headers["location"] == "/account/tokens"
+
+    page = await client.get("/account/tokens")
+    assert 'name="password"' not in page.text and 'name="otp"' not in page.text
+    issue = {"csrf_token": csrf(page.text), "name": "deploy", "expiry": "30"}
+    issued = await client.post("/account/tokens", data=issue)
+    assert issued.status_code == 200 and "lk_rt_" in issued.text
+
+
+async def test_confirm_access_sends_back_only_to_our_own_pages(client, settings):
+    await make_user(settings, "alice")
+    await sign_in(client)
+    asked = await client.get("/account/confirm-access?next=https://evil.example/")
+    form = {"csrf_token": csrf(asked.text), "password": PASSWORD, "next": "//evil.example"}
+    confirmed = await client.post("/account/confirm-access", data=form)
+    assert confirmed.status_code == 303 and confirmed.headers["location"] == "/account"

@@ -125,8 +125,10 @@ class AccountPages:
 
     async def _revoke(self, request, identity, form: FormData) -> State:
         errors = await self._run(request, identity, "RevokeSession", id=request.path_params["id"])
-        return ({"errors": errors}, 404) if errors else ({"revoked": True}, 200)
+        if errors:  # NOT_FOUND, or the session's access needs confirming again
+            return {"errors": errors}, 404 if "id" in errors else 403
+        return {"revoked": True}, 200
 
     async def _sign_out_others(self, request, identity, form: FormData) -> State:
-        await self._run(request, identity, "SignOutOtherSessions")
-        return {"signed_out_others": True}, 200
+        errors = await self._run(request, identity, "SignOutOtherSessions")
+        return ({"errors": errors}, 403) if errors else ({"signed_out_others": True}, 200)

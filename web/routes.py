@@ -7,6 +7,7 @@ from strawberry import Schema
 
 from backend.services import Services
 from web.account_pages import AccountPages
+from web.confirm_access_pages import ConfirmAccessPages
 from web.graphql_client import GraphQLClient
 from web.sections import Renderer
 from web.signin_pages import SignInPages
@@ -18,6 +19,7 @@ def routes(schema: Schema, services: Services) -> list[BaseRoute]:
     renderer = Renderer(GraphQLClient(schema, services), services)
     return [
         *SignInPages(renderer).routes(),
+        *ConfirmAccessPages(renderer).routes(),
         *AccountPages(renderer).routes(),
         *TokenPages(renderer).routes(),
         *TwoFactorPages(renderer).routes(),

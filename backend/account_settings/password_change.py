@@ -24,22 +24,35 @@ async def change(
     current_session: Session | None,
     client: ClientInfo,
     *,
-    current: str,
+    current: str | None,
     new: str,
     confirmation: str,
 ) -> str | None:
     """Change the password; returns the current session's new cookie value, if any.
 
     Every other session ends; the current one stays, under a new id, so that a copy of
-    the old cookie is worth nothing.
+    the old cookie is worth nothing. The current password, or a recent re-authentication
+    of this session, proves the user is present.
     """
     try:
-        await stepup.confirm_password(
-            services, user, client, password=current, purpose="password.change"
+        await stepup.confirm(
+            services,
+            user,
+            current_session,
+            client,
+            password=current,
+            otp=None,
+            purpose="password.change",
+            second_factor=False,
+            proof_field="current_password",
         )
     except InvalidCredentials:
         raise InvalidCredentials(field="current_password") from None
-    _check(services, user, current, new, confirmation)
+    if not current and await services.hasher.verify(user.password_hash, new):
+        raise DomainError(
+            "PASSWORD_UNCHANGED", "Choose a password you do not use now.", "new_password"
+        )
+    _check(services, user, current or "", new, confirmation)
     new_hash = await services.hasher.hash(new)
     async with in_transaction():
         # Compare-and-set: of two changes made with the same current password, one wins.
@@ -71,7 +84,7 @@ def _check(services: Services, user: User, current: str, new: str, confirmation:
         raise DomainError(
             "PASSWORD_MISMATCH", "The two new passwords differ.", "new_password_confirmation"
         )
-    if normalize(new) == normalize(current):
+    if current and normalize(new) == normalize(current):
         raise DomainError(
             "PASSWORD_UNCHANGED", "Choose a password you do not use now.", "new_password"
         )

@@ -19,6 +19,7 @@ from backend.client import ClientInfo
 from backend.errors import DomainError, Problem
 from backend.notifications.notices import tell
 from backend.services import Services
+from backend.sessions.models import Session
 from backend.twofactor.models import Authenticator
 
 NAME_FIELDS = ("first_name", "last_name")
@@ -39,7 +40,11 @@ class ProfileChanges:
 
 
 async def update(
-    services: Services, user: User, client: ClientInfo, changes: ProfileChanges
+    services: Services,
+    user: User,
+    session: Session | None,
+    client: ClientInfo,
+    changes: ProfileChanges,
 ) -> bool:
     """Apply the changes; returns True when a code went to a new email address."""
     values, problems = _checked(changes)
@@ -54,8 +59,9 @@ async def update(
         await stepup.confirm(
             services,
             user,
+            session,
             client,
-            password=changes.password or "",
+            password=changes.password,
             otp=changes.otp,
             purpose="account.update",
         )

@@ -5,14 +5,13 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from backend.account_settings import email_change, password_change, profile
+from backend.account_settings import email_change, password_change, profile, session_revocation
 from backend.accounts import groups
 from backend.api.context import Context
 from backend.api.errors import UserError
 from backend.api.input_guard import guard_inputs
 from backend.api.types import Group, User
 from backend.ids import parse_id
-from backend.sessions import service as sessions
 
 
 @strawberry.input
@@ -56,7 +55,9 @@ class ViewerPayload:
 
 @strawberry.input
 class ChangePasswordInput:
-    current_password: str
+    current_password: str | None = strawberry.field(
+        default=None, description="Not needed after a recent reauthenticate."
+    )
     new_password: str
     new_password_confirmation: str
 
@@ -75,6 +76,9 @@ class GroupPayload:
 @strawberry.input
 class RevokeSessionInput:
     id: strawberry.ID
+    password: str | None = strawberry.field(
+        default=None, description="Not needed after a recent reauthenticate."
+    )
 
 
 @strawberry.type
@@ -86,6 +90,9 @@ class RevokeSessionPayload:
 @strawberry.input
 class SignOutOtherSessionsInput:
     confirm: bool = True
+    password: str | None = strawberry.field(
+        default=None, description="Not needed after a recent reauthenticate."
+    )
 
 
 @strawberry.type
@@ -122,7 +129,9 @@ class AccountMutations:
             }
         )
         user = context.require_viewer()
-        sent = await profile.update(context.services, user, context.client, changes)
+        sent = await profile.update(
+            context.services, user, context.identity.session, context.client, changes
+        )
         return UpdateAccountPayload(viewer=User.from_model(user), email_verification_sent=sent)
 
     @strawberry.mutation(description="Apply a new email address with the code sent to it.")
@@ -171,7 +180,15 @@ class AccountMutations:
         self, info: Info[Context, None], input: RevokeSessionInput
     ) -> RevokeSessionPayload:
         context = info.context
-        await sessions.revoke(context.require_viewer(), parse_id(input.id), context.client)
+        await session_revocation.revoke(
+            context.services,
+            context.require_viewer(),
+            context.identity.session,
+            context.client,
+            session_id=parse_id(input.id),
+            password=input.password,
+            otp=None,
+        )
         return RevokeSessionPayload(revoked_session_id=input.id)
 
     @strawberry.mutation(description="Sign out every session but this one.")
@@ -179,8 +196,12 @@ class AccountMutations:
         self, info: Info[Context, None], input: SignOutOtherSessionsInput | None = None
     ) -> SignOutOtherSessionsPayload:
         context = info.context
-        current = context.identity.session
-        count = await sessions.sign_out_others(
-            context.require_viewer(), current.id if current else 0, context.client
+        count = await session_revocation.sign_out_others(
+            context.services,
+            context.require_viewer(),
+            context.identity.session,
+            context.client,
+            password=input.password if input else None,
+            otp=None,
         )
         return SignOutOtherSessionsPayload(signed_out_count=count)

@@ -25,6 +25,7 @@ from backend.api.account import AccountMutations
 from backend.api.context import Context
 from backend.api.document_limits import MAX_ALIASES, DocumentLimiter
 from backend.api.error_reporting import Schema, is_unexpected
+from backend.api.reauthentication import ReauthenticationMutations
 from backend.api.signin import SignInMutations
 from backend.api.tokens import TokenMutations
 from backend.api.twofactor import TwoFactorMutations
@@ -57,7 +58,14 @@ class Query:
 
 
 Mutation = merge_types(
-    "Mutation", (SignInMutations, AccountMutations, TokenMutations, TwoFactorMutations)
+    "Mutation",
+    (
+        SignInMutations,
+        ReauthenticationMutations,
+        AccountMutations,
+        TokenMutations,
+        TwoFactorMutations,
+    ),
 )
 
 

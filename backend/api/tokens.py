@@ -22,7 +22,9 @@ class IssueTokenInput:
     expires_at: datetime | None = strawberry.field(
         description="Required unless the server allows tokens without expiry."
     )
-    password: str
+    password: str | None = strawberry.field(
+        default=None, description="Not needed after a recent reauthenticate."
+    )
     otp: str | None = strawberry.field(
         default=None, description="A current code, when two-factor authentication is on."
     )
@@ -50,7 +52,9 @@ class DeleteTokenPayload:
 
 @strawberry.input
 class GenerateApiCredentialsInput:
-    password: str
+    password: str | None = strawberry.field(
+        default=None, description="Not needed after a recent reauthenticate."
+    )
     otp: str | None = None
 
 
@@ -92,6 +96,7 @@ class TokenMutations:
             context.client,
             name=input.name,
             expires_at=input.expires_at,
+            session=context.identity.session,
             password=input.password,
             otp=input.otp,
         )
@@ -116,6 +121,7 @@ class TokenMutations:
             context.services,
             context.require_viewer(),
             context.client,
+            session=context.identity.session,
             password=input.password,
             otp=input.otp,
         )

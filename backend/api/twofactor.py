@@ -115,12 +115,13 @@ async def viewer_trusted_devices(user_id: int) -> list[TrustedDevice]:
     return [TrustedDevice.from_model(device) for device in await devices.list_for(user_id)]
 
 
+AFTER_REAUTH = "Not needed after a recent reauthenticate."
 OTP_TO_ADD = "A current code of a factor already on, when two-factor authentication is on."
 
 
 @strawberry.input
 class StartTotpSetupInput:
-    password: str
+    password: str | None = strawberry.field(default=None, description=AFTER_REAUTH)
     otp: str | None = strawberry.field(default=None, description=OTP_TO_ADD)
 
 
@@ -153,7 +154,7 @@ class RecoveryCodesPayload:
 @strawberry.input
 class StartCodeSetupInput:
     method: TwoFactorMethod = strawberry.field(description="EMAIL or SMS.")
-    password: str
+    password: str | None = strawberry.field(default=None, description=AFTER_REAUTH)
     otp: str | None = strawberry.field(default=None, description=OTP_TO_ADD)
 
 
@@ -166,8 +167,8 @@ class StartCodeSetupPayload:
 @strawberry.input
 class SetTwoFactorPolicyInput:
     policy: TwoFactorPolicy
-    password: str
-    code: str
+    password: str | None = strawberry.field(default=None, description=AFTER_REAUTH)
+    code: str | None = None
 
 
 @strawberry.type
@@ -179,19 +180,23 @@ class TwoFactorPayload:
 @strawberry.input
 class RemoveAuthenticatorInput:
     id: strawberry.ID
-    password: str
-    code: str = strawberry.field(description="A current code, or a recovery code.")
+    password: str | None = strawberry.field(default=None, description=AFTER_REAUTH)
+    code: str | None = strawberry.field(
+        default=None, description="A current code, or a recovery code."
+    )
 
 
 @strawberry.input
 class DisableTwoFactorInput:
-    password: str
-    code: str = strawberry.field(description="A current code, or a recovery code.")
+    password: str | None = strawberry.field(default=None, description=AFTER_REAUTH)
+    code: str | None = strawberry.field(
+        default=None, description="A current code, or a recovery code."
+    )
 
 
 @strawberry.input
 class RegenerateRecoveryCodesInput:
-    password: str
+    password: str | None = strawberry.field(default=None, description=AFTER_REAUTH)
     code: str | None = strawberry.field(
         default=None,
         description="A current code of the second factor; a recovery code is not accepted.",
@@ -241,6 +246,7 @@ class TwoFactorMutations:
             context.require_viewer(),
             context.client,
             method="totp",
+            session=context.identity.session,
             password=input.password,
             otp=input.otp,
         )
@@ -266,6 +272,7 @@ class TwoFactorMutations:
             context.require_viewer(),
             context.client,
             method=input.method.value,
+            session=context.identity.session,
             password=input.password,
             otp=input.otp,
         )
@@ -290,6 +297,7 @@ class TwoFactorMutations:
             user,
             context.client,
             policy=input.policy.value,
+            session=context.identity.session,
             password=input.password,
             code=input.code,
         )
@@ -309,6 +317,7 @@ class TwoFactorMutations:
             user,
             context.client,
             authenticator_id=parse_id(input.id),
+            session=context.identity.session,
             password=input.password,
             code=input.code,
         )
@@ -321,7 +330,12 @@ class TwoFactorMutations:
         context = info.context
         user = context.require_viewer()
         await twofactor.disable(
-            context.services, user, context.client, password=input.password, code=input.code
+            context.services,
+            user,
+            context.client,
+            session=context.identity.session,
+            password=input.password,
+            code=input.code,
         )
         return TwoFactorPayload(two_factor=await viewer_two_factor(user.id))
 
@@ -337,6 +351,7 @@ class TwoFactorMutations:
             context.services,
             context.require_viewer(),
             context.client,
+            session=context.identity.session,
             password=input.password,
             code=input.code,
         )

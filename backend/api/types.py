@@ -6,6 +6,7 @@ from datetime import datetime
 
 import strawberry
 
+from backend import stepup
 from backend.account_settings.email_change import pending_for
 from backend.accounts import models
 from backend.accounts.groups import joinable_by
@@ -87,6 +88,17 @@ class User:
         self, info: strawberry.Info
     ) -> list[Session]:
         return await viewer_sessions(info.context, self.model.id)
+
+    @strawberry.field(
+        description="Until when this session may make sensitive changes without the password "
+        "(and code); null when a client should ask for them, and always for a bearer token."
+    )
+    async def reauthenticated_until(self, info: strawberry.Info) -> datetime | None:
+        context = info.context
+        session = context.identity.session
+        if session is None or session.user_id != self.model.id:
+            return None
+        return await stepup.reauthenticated_until(context.services, self.model, session)
 
     @strawberry.field(description="The security log, newest first.")
     async def security_events(

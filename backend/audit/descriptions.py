@@ -31,6 +31,10 @@ DESCRIPTIONS = {
     "group.member_removed": "Removed from a group by an administrator",
     "session.revoked": "Session signed out",
     "sessions.signed_out_others": "Other sessions signed out",
+    "reauthenticated": "Access confirmed",
+    "reauthenticate.failed": "Failed access confirmation (wrong password)",
+    "session.revoke.failed": "Failed session sign-out (wrong password)",
+    "sessions.sign_out_others.failed": "Failed sign-out of other sessions (wrong password)",
 }
 
 

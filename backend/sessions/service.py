@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
@@ -25,9 +25,13 @@ class Timeouts:
     absolute: timedelta
 
 
-async def start(user: User, client: ClientInfo) -> tuple[Session, str]:
+async def start(
+    user: User, client: ClientInfo, *, second_factor: str | None = None
+) -> tuple[Session, str]:
     """A new session with a fresh id; returns it and the cookie value (shown only here).
 
+    Signing in is an authentication: the session starts re-authenticated, with the kind
+    of second factor proven (None for the password alone).
     The user's oldest sessions beyond the limit end, so sign-ins cannot pile up rows.
     """
     token = random_token()
@@ -38,6 +42,8 @@ async def start(user: User, client: ClientInfo) -> tuple[Session, str]:
             token_hash=digest(token),
             ip_address=client.ip_address,
             user_agent=client.user_agent,
+            reauthenticated_at=clock.now(),
+            reauthenticated_factor=second_factor,
         )
         await limits.keep_newest(Session, user.id, limits.MAX_SESSIONS_PER_USER)
     return session, token
@@ -66,6 +72,23 @@ async def renew(session: Session) -> str:
     await Session.filter(id=session.id).update(token_hash=digest(token))
     session.token_hash = digest(token)
     return token
+
+
+async def stamp_reauthenticated(session: Session, second_factor: str | None) -> None:
+    """Record that the user just proved who they are in this session, in one statement."""
+    now = clock.now()
+    await Session.filter(id=session.id).update(
+        reauthenticated_at=now, reauthenticated_factor=second_factor
+    )
+    session.reauthenticated_at = now
+    session.reauthenticated_factor = second_factor
+
+
+def reauthenticated_until(session: Session | None, window: timedelta) -> datetime | None:
+    """When the session's last re-authentication stops counting; None when it never did."""
+    if session is None or session.reauthenticated_at is None:
+        return None
+    return session.reauthenticated_at + window
 
 
 async def end(token: str) -> None:

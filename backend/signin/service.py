@@ -107,7 +107,10 @@ async def sign_out(
 
 
 async def _start_session(user: User, client: ClientInfo, *, factor: str) -> SignedIn:
-    session, token = await sessions.start(user, client)
+    # A recognized device is not a second factor: such a session counts as password-only.
+    password_only = factor in (twofactor.PASSWORD_ONLY, twofactor.RECOGNIZED_DEVICE)
+    second_factor = None if password_only else factor
+    session, token = await sessions.start(user, client, second_factor=second_factor)
     await record("sign_in.succeeded", user=user, client=client, factor=factor)
     return SignedIn(user, session, token)
 

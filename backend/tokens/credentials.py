@@ -16,6 +16,7 @@ from backend.crypto import digest
 from backend.errors import DomainError, NotFound
 from backend.notifications.notices import tell
 from backend.services import Services
+from backend.sessions.models import Session
 from backend.tokens import client_secrets
 from backend.tokens.format import Kind, generate, new_client_id
 from backend.tokens.models import ApiCredential
@@ -28,16 +29,29 @@ class GeneratedCredentials:
     secret: str  # shown to the user once, never stored
 
 
+CLIENT_ID_LENGTH = ApiCredential._meta.fields_map["client_id"].max_length
+
+
 class ClientRefused(Exception):
     """Unknown client id or wrong secret (`invalid_client`)."""
 
 
 async def generate_for(
-    services: Services, user: User, client: ClientInfo, *, password: str, otp: str | None
+    services: Services,
+    user: User,
+    client: ClientInfo,
+    *,
+    session: Session | None,
+    password: str | None,
+    otp: str | None,
 ) -> GeneratedCredentials:
     """Create credentials, or give existing ones a new secret; the old secret dies at once."""
     await stepup.confirm(
-        services, user, client, password=password, otp=otp, purpose="api_credentials.generate"
+        services,
+        user,
+        session,
+        client,
+        password=password, otp=otp, purpose="api_credentials.generate"
     )
     secret = generate(Kind.CLIENT_SECRET)
     try:
@@ -76,6 +90,8 @@ async def _replace_secret(user: User, secret: str) -> ApiCredential:
 
 
 async def remove(user: User, client_id: str, client: ClientInfo) -> None:
+    if len(client_id) > CLIENT_ID_LENGTH:  # no such id; the database would refuse to compare
+        raise NotFound("client_id")
     async with in_transaction():
         removed = await ApiCredential.filter(user_id=user.id, client_id=client_id).delete()
         if not removed:

@@ -18,6 +18,7 @@ from backend.crypto import digest
 from backend.errors import DomainError, NotFound
 from backend.notifications.notices import tell
 from backend.services import Services
+from backend.sessions.models import Session
 from backend.tokens.format import Kind, generate, is_well_formed
 from backend.tokens.models import AccessToken, RefreshToken
 
@@ -48,14 +49,17 @@ async def issue(
     *,
     name: str,
     expires_at: datetime | None,
-    password: str,
+    session: Session | None,
+    password: str | None,
     otp: str | None,
 ) -> IssuedRefreshToken:
     name = _checked_name(name)
     expires_at = _checked_expiry(expires_at, services.settings.token_max_days)
     limit = services.settings.max_tokens_per_user
     await _refuse_when_full(user.id, limit)  # early, before a code is spent
-    await stepup.confirm(services, user, client, password=password, otp=otp, purpose="token.issue")
+    await stepup.confirm(
+        services, user, session, client, password=password, otp=otp, purpose="token.issue"
+    )
     secret = generate(Kind.REFRESH)
     async with in_transaction():
         # Count and insert under the user's row lock: parallel issues cannot pass the limit.

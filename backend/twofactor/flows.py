@@ -20,6 +20,7 @@ from backend.crypto import digest, random_token
 from backend.errors import DomainError, NotFound
 from backend.notifications.notices import tell
 from backend.services import Services
+from backend.sessions.models import Session
 from backend.twofactor import devices, verification
 from backend.twofactor.models import (
     Authenticator,
@@ -71,7 +72,8 @@ async def start_setup(
     client: ClientInfo,
     *,
     method: str,
-    password: str,
+    session: Session | None,
+    password: str | None,
     otp: str | None = None,
 ) -> SetupStart:
     """An app: a secret and QR code. Email or SMS: a code sent, to prove it reaches the user.
@@ -91,7 +93,7 @@ async def start_setup(
             "PHONE_REQUIRED_FOR_SMS", "Add a mobile phone number to your account first.", "method"
         )
     await stepup.confirm(
-        services, user, client, password=password, otp=otp, purpose="twofactor.setup"
+        services, user, session, client, password=password, otp=otp, purpose="twofactor.setup"
     )
     await PendingSetup.filter(user=user).delete()
     started = await strategy.begin_setup(user)
@@ -198,14 +200,15 @@ async def set_policy(
     client: ClientInfo,
     *,
     policy: str,
-    password: str,
-    code: str,
+    session: Session | None,
+    password: str | None,
+    code: str | None,
 ) -> TwoFactor:
     if policy not in POLICIES:
         raise DomainError("VALIDATION_FAILED", "Unknown policy.", "policy")
     two_factor = await _require_on(user)
     await stepup.confirm(
-        services, user, client, password=password, otp=code, purpose="twofactor.policy"
+        services, user, session, client, password=password, otp=code, purpose="twofactor.policy"
     )
     async with in_transaction():
         await TwoFactor.filter(id=two_factor.id).update(policy=policy)
@@ -230,8 +233,9 @@ async def remove(
     client: ClientInfo,
     *,
     authenticator_id: int,
-    password: str,
-    code: str,
+    session: Session | None,
+    password: str | None,
+    code: str | None,
 ) -> bool:
     """Remove one factor; removing the last one turns two-factor authentication off.
 
@@ -246,7 +250,7 @@ async def remove(
             "VALIDATION_FAILED", "Recovery codes go away with the last other factor.", "id"
         )
     await stepup.confirm(
-        services, user, client, password=password, otp=code, purpose="twofactor.remove"
+        services, user, session, client, password=password, otp=code, purpose="twofactor.remove"
     )
     async with in_transaction():
         # One removal at a time per user: two parallel ones cannot both think a factor stays.
@@ -276,11 +280,17 @@ async def remove(
 
 
 async def disable(
-    services: Services, user: User, client: ClientInfo, *, password: str, code: str
+    services: Services,
+    user: User,
+    client: ClientInfo,
+    *,
+    session: Session | None,
+    password: str | None,
+    code: str | None,
 ) -> None:
     await _require_on(user)
     await stepup.confirm(
-        services, user, client, password=password, otp=code, purpose="twofactor.disable"
+        services, user, session, client, password=password, otp=code, purpose="twofactor.disable"
     )
     async with in_transaction():
         await _remove_everything(user)
@@ -289,7 +299,13 @@ async def disable(
 
 
 async def regenerate_recovery_codes(
-    services: Services, user: User, client: ClientInfo, *, password: str, code: str | None
+    services: Services,
+    user: User,
+    client: ClientInfo,
+    *,
+    session: Session | None,
+    password: str | None,
+    code: str | None,
 ) -> list[str]:
     """New codes, for the password and a current code of another factor.
 
@@ -300,6 +316,7 @@ async def regenerate_recovery_codes(
     await stepup.confirm(
         services,
         user,
+        session,
         client,
         password=password,
         otp=code,

@@ -30,8 +30,7 @@ async def test_set_up_sign_in_remember_forget(browser, server, create_user):
     await expect(page).to_have_url(f"{server}/account")
 
     section = page.locator("#two_factor")
-    await section.get_by_label("Authenticator app").check()
-    await section.get_by_label("Your password").fill(PASSWORD)
+    await section.get_by_label("Authenticator app").check()  # access confirmed at sign-in
     await section.get_by_role("button", name="Set up").click()
     await expect(section.locator(".qr svg")).to_be_visible()
     secret = (await section.locator("#totp-secret").text_content()).strip()

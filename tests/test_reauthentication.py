@@ -1,0 +1,274 @@
+"""Re-authentication ("sudo mode"): one proof per session for a while, instead of each time."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import graphql
+import pytest
+from asgi_lifespan import LifespanManager
+
+from backend import clock
+from backend.api.schema import schema
+from backend.server.app import create_app
+from tests.conftest import _client, settings_for
+from tests.helpers import PASSWORD, GraphQL, days_ahead, exchange, issue_token, make_user
+from tests.twofactor_helpers import enable_totp, oathtool, verify
+
+REAUTHENTICATE = """mutation($p: String!, $c: String) {
+  reauthenticate(input: {password: $p, code: $c}) {
+    reauthenticatedUntil userErrors { field code message } } }"""
+UNTIL = "{ viewer { reauthenticatedUntil } }"
+# A sensitive change with no inline proof at all.
+ISSUE = """mutation($n: String!, $e: DateTime) { issueToken(input: {name: $n, expiresAt: $e}) {
+  secret userErrors { field code message } } }"""
+ISSUE_WITH_PASSWORD = """mutation($e: DateTime, $p: String) {
+  issueToken(input: {name: "inline", expiresAt: $e, password: $p}) {
+    secret userErrors { field code message } } }"""
+POLICY = """mutation($c: String) {
+  setTwoFactorPolicy(input: {policy: UNRECOGNIZED_DEVICE, code: $c}) {
+    twoFactor { policy } userErrors { field code message } } }"""
+REGENERATE = """mutation($c: String) { regenerateRecoveryCodes(input: {code: $c}) {
+  recoveryCodes userErrors { field code message } } }"""
+SIGN_OUT_OTHERS = "mutation { signOutOtherSessions { signedOutCount userErrors { field code } } }"
+CHANGE_PASSWORD = """mutation { changePassword(input: {newPassword: "a brand new passphrase 42",
+  newPasswordConfirmation: "a brand new passphrase 42"}) {
+  viewer { username } userErrors { field code } } }"""
+
+WINDOW = timedelta(seconds=600)  # LATCHKEY_REAUTH_SECONDS by default
+
+
+@pytest.fixture
+async def app_with_short_window(database_url):
+    """alice, signed in on a server whose window is one minute."""
+    settings = settings_for(database_url, reauth_window=timedelta(seconds=60))
+    async with LifespanManager(create_app(settings)) as manager, _client(manager.app) as http:
+        gql = GraphQL(http)
+        await make_user(settings, "alice")
+        await gql.sign_in("alice")
+        yield gql
+
+
+def errors(payload):
+    return [(error["field"], error["code"]) for error in payload["userErrors"]]
+
+
+async def issue(gql: GraphQL, name: str = "deploy") -> dict:
+    return (await gql(ISSUE, {"n": name, "e": days_ahead(7)}))["issueToken"]
+
+
+def expire_the_stamp() -> None:
+    clock.advance(WINDOW + timedelta(seconds=1))
+
+
+async def test_signing_in_opens_the_window_for_changes_without_the_password(gql, alice):
+    until = datetime.fromisoformat((await gql(UNTIL))["viewer"]["reauthenticatedUntil"])
+    assert clock.now() + WINDOW - timedelta(seconds=5) < until <= clock.now() + WINDOW
+    issued = await issue(gql)
+    assert issued["userErrors"] == [] and issued["secret"].startswith("lk_rt_")
+
+
+async def test_without_a_stamp_or_proof_a_change_needs_reauthentication(gql, alice, smtp):
+    expire_the_stamp()
+    assert (await gql(UNTIL))["viewer"]["reauthenticatedUntil"] is None
+    refused = await issue(gql)
+    assert errors(refused) == [("password", "REAUTHENTICATION_REQUIRED")]
+    assert refused["secret"] is None
+    assert (await gql("{ viewer { tokens { id } } }"))["viewer"]["tokens"] == []
+    # The inline password still works as before.
+    inline = (await gql(ISSUE_WITH_PASSWORD, {"e": days_ahead(7), "p": PASSWORD}))["issueToken"]
+    assert inline["userErrors"] == []
+
+
+async def test_reauthenticating_stamps_the_session_until_the_window_ends(gql, alice):
+    expire_the_stamp()
+    wrong = (await gql(REAUTHENTICATE, {"p": "not my password"}))["reauthenticate"]
+    assert errors(wrong) == [("password", "INVALID_CREDENTIALS")]
+    assert wrong["reauthenticatedUntil"] is None
+    assert errors(await issue(gql)) == [("password", "REAUTHENTICATION_REQUIRED")]
+
+    done = (await gql(REAUTHENTICATE, {"p": PASSWORD}))["reauthenticate"]
+    assert done["userErrors"] == []
+    assert (await gql(UNTIL))["viewer"]["reauthenticatedUntil"] == done["reauthenticatedUntil"]
+    log = (await gql("{ viewer { securityEvents(first: 2) { edges { node { description } } } } }"))
+    described = [edge["node"]["description"] for edge in log["viewer"]["securityEvents"]["edges"]]
+    assert described == [
+        "Access confirmed",
+        "Failed access confirmation (wrong password)",
+    ]
+    assert (await issue(gql, "first"))["userErrors"] == []
+
+    clock.advance(WINDOW - timedelta(seconds=5))
+    assert (await issue(gql, "second"))["userErrors"] == []
+    clock.advance(timedelta(seconds=6))
+    assert errors(await issue(gql, "third")) == [("password", "REAUTHENTICATION_REQUIRED")]
+    assert (await gql(UNTIL))["viewer"]["reauthenticatedUntil"] is None
+
+
+async def test_the_window_follows_the_setting(app_with_short_window):
+    gql = app_with_short_window
+    clock.advance(timedelta(seconds=61))
+    assert errors(await issue(gql)) == [("password", "REAUTHENTICATION_REQUIRED")]
+
+
+async def test_a_stamp_belongs_to_its_session_only(gql, new_client, alice):
+    async with new_client() as other_browser:
+        other = GraphQL(other_browser)
+        await other.sign_in("alice")
+        expire_the_stamp()
+        assert (await gql(REAUTHENTICATE, {"p": PASSWORD}))["reauthenticate"]["userErrors"] == []
+        assert (await issue(gql))["userErrors"] == []
+        assert errors(await issue(other, "other")) == [("password", "REAUTHENTICATION_REQUIRED")]
+        assert (await other(UNTIL))["viewer"]["reauthenticatedUntil"] is None
+
+
+async def test_reauthenticating_gives_the_session_a_new_cookie(client, gql, alice, settings):
+    old = client.cookies[settings.session_cookie_name]
+    assert (await gql(REAUTHENTICATE, {"p": PASSWORD}))["reauthenticate"]["userErrors"] == []
+    assert client.cookies[settings.session_cookie_name] != old
+    assert (await gql("{ viewer { username } }"))["viewer"] == {"username": "alice"}
+    client.cookies.set(settings.session_cookie_name, old)
+    assert (await gql("{ viewer { username } }"))["viewer"] is None
+
+
+async def test_with_two_factor_a_password_only_stamp_does_not_stand_in_for_the_code(gql, alice):
+    secret, _ = await enable_totp(gql)  # this session's stamp came from a password-only sign-in
+    assert (await gql(UNTIL))["viewer"]["reauthenticatedUntil"] is None
+    assert errors((await gql(POLICY))["setTwoFactorPolicy"]) == [("otp", "OTP_REQUIRED")]
+    assert errors((await gql(REAUTHENTICATE, {"p": PASSWORD}))["reauthenticate"]) == [
+        ("code", "OTP_REQUIRED")
+    ]
+    wrong = (await gql(REAUTHENTICATE, {"p": PASSWORD, "c": "000000"}))["reauthenticate"]
+    assert errors(wrong) == [("code", "INVALID_OTP")]
+    assert (await gql(UNTIL))["viewer"]["reauthenticatedUntil"] is None
+
+    done = (await gql(REAUTHENTICATE, {"p": PASSWORD, "c": oathtool(secret)}))["reauthenticate"]
+    assert done["userErrors"] == [] and done["reauthenticatedUntil"]
+    changed = (await gql(POLICY))["setTwoFactorPolicy"]
+    assert changed["userErrors"] == []
+    assert changed["twoFactor"]["policy"] == "UNRECOGNIZED_DEVICE"
+
+
+async def test_signing_in_with_the_second_factor_stamps_both(gql, new_client, alice):
+    secret, _ = await enable_totp(gql)
+    async with new_client() as other_browser:
+        other = GraphQL(other_browser)
+        challenge = (await other.sign_in("alice"))["challenge"]
+        assert (await verify(other, challenge, oathtool(secret)))["status"] == "SIGNED_IN"
+        assert (await other(UNTIL))["viewer"]["reauthenticatedUntil"] is not None
+        assert (await other(POLICY))["setTwoFactorPolicy"]["userErrors"] == []
+
+
+async def test_a_stamp_from_a_recovery_code_cannot_mint_recovery_codes(gql, alice):
+    secret, recovery = await enable_totp(gql)
+    done = (await gql(REAUTHENTICATE, {"p": PASSWORD, "c": recovery[0]}))["reauthenticate"]
+    assert done["userErrors"] == []
+    assert errors((await gql(REGENERATE))["regenerateRecoveryCodes"]) == [("otp", "OTP_REQUIRED")]
+    regenerated = (await gql(REGENERATE, {"c": oathtool(secret)}))["regenerateRecoveryCodes"]
+    assert regenerated["userErrors"] == [] and len(regenerated["recoveryCodes"]) == 10
+
+
+async def test_a_bearer_token_can_neither_reauthenticate_nor_make_security_changes(
+    gql, client, alice
+):
+    secret = (await issue_token(gql))["secret"]
+    access = (await exchange(client, secret)).json()["access_token"]
+    client.cookies.clear()
+    token = {"Authorization": f"Bearer {access}"}
+    assert (await gql("{ viewer { username reauthenticatedUntil } }", **token))["viewer"] == {
+        "username": "alice",
+        "reauthenticatedUntil": None,
+    }
+    refused = (await gql(REAUTHENTICATE, {"p": PASSWORD}, **token))["reauthenticate"]
+    assert errors(refused) == [(None, "REAUTHENTICATION_REQUIRED")]
+    assert "token" in refused["userErrors"][0]["message"]
+    inline = await gql(ISSUE_WITH_PASSWORD, {"e": days_ahead(7), "p": PASSWORD}, **token)
+    assert errors(inline["issueToken"]) == [(None, "REAUTHENTICATION_REQUIRED")]
+    others = (await gql(SIGN_OUT_OTHERS, **token))["signOutOtherSessions"]
+    assert errors(others) == [(None, "REAUTHENTICATION_REQUIRED")]
+
+
+async def test_signing_out_other_sessions_needs_proof(gql, new_client, alice):
+    async with new_client() as other_browser:
+        other = GraphQL(other_browser)
+        await other.sign_in("alice")
+        expire_the_stamp()
+        assert errors((await gql(SIGN_OUT_OTHERS))["signOutOtherSessions"]) == [
+            ("password", "REAUTHENTICATION_REQUIRED")
+        ]
+        assert (await other("{ viewer { username } }"))["viewer"] == {"username": "alice"}
+        assert (await gql(REAUTHENTICATE, {"p": PASSWORD}))["reauthenticate"]["userErrors"] == []
+        assert (await gql(SIGN_OUT_OTHERS))["signOutOtherSessions"]["signedOutCount"] == 1
+
+
+async def test_a_stamp_changes_the_password_without_the_current_one(gql, alice):
+    assert (await gql(CHANGE_PASSWORD))["changePassword"]["userErrors"] == []
+    expire_the_stamp()
+    assert errors((await gql(CHANGE_PASSWORD))["changePassword"]) == [
+        ("currentPassword", "REAUTHENTICATION_REQUIRED")
+    ]
+
+
+# Every mutation is either sensitive (it needs proof) or plain; a new one must pick a side.
+SENSITIVE = {
+    "updateAccount": 'updateAccount(input: {mobilePhone: "+14155552671"})',
+    "changePassword": (
+        'changePassword(input: {newPassword: "a brand new passphrase 42", '
+        'newPasswordConfirmation: "a brand new passphrase 42"})'
+    ),
+    "revokeSession": "revokeSession(input: {id: $session})",
+    "signOutOtherSessions": "signOutOtherSessions",
+    "issueToken": 'issueToken(input: {name: "x", expiresAt: $expires})',
+    "generateApiCredentials": "generateApiCredentials(input: {})",
+    "startTotpSetup": "startTotpSetup(input: {})",
+    "startCodeSetup": "startCodeSetup(input: {method: EMAIL})",
+    "setTwoFactorPolicy": "setTwoFactorPolicy(input: {policy: UNRECOGNIZED_DEVICE})",
+    "removeAuthenticator": "removeAuthenticator(input: {id: $factor})",
+    "disableTwoFactor": "disableTwoFactor(input: {})",
+    "regenerateRecoveryCodes": "regenerateRecoveryCodes(input: {})",
+}
+PLAIN = {
+    "signIn",
+    "verifySignIn",
+    "resendSignInCode",
+    "signOut",
+    "reauthenticate",  # the proof itself
+    "verifyEmailChange",  # the code sent to the new address, after a sensitive updateAccount
+    "joinGroup",
+    "leaveGroup",
+    "deleteToken",
+    "removeApiCredentials",
+    "confirmTotpSetup",  # after a sensitive start
+    "confirmCodeSetup",
+    "sendStepUpCode",  # asks for the password itself
+    "forgetTrustedDevice",
+    "forgetAllTrustedDevices",
+}
+
+
+def test_every_mutation_is_sensitive_or_plain():
+    names = set(graphql.build_schema(schema.as_str()).mutation_type.fields)
+    assert names == set(SENSITIVE) | PLAIN
+
+
+async def test_every_sensitive_mutation_needs_reauthentication(gql, new_client, alice):
+    async with new_client() as other:
+        await GraphQL(other).sign_in("alice")
+        await enable_totp(gql)
+        factors = await gql("{ viewer { twoFactor { authenticators { id kind } } } }")
+        factor = next(
+            f["id"] for f in factors["viewer"]["twoFactor"]["authenticators"] if f["kind"] == "TOTP"
+        )
+        sessions = (await gql("{ viewer { sessions { id current } } }"))["viewer"]["sessions"]
+        theirs = next(s["id"] for s in sessions if not s["current"])
+        expire_the_stamp()
+        values = {"session": theirs, "expires": days_ahead(7), "factor": factor}
+        types = {"session": "ID!", "expires": "DateTime", "factor": "ID!"}
+        for name, call in SENSITIVE.items():
+            used = [variable for variable in types if f"${variable}" in call]
+            declared = ", ".join(f"${variable}: {types[variable]}" for variable in used)
+            head = f"mutation({declared})" if used else "mutation"
+            document = f"{head} {{ {call} {{ userErrors {{ code }} }} }}"
+            variables = {variable: values[variable] for variable in used}
+            payload = (await gql(document, variables))[name]
+            assert payload["userErrors"] == [{"code": "REAUTHENTICATION_REQUIRED"}], name
