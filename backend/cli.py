@@ -246,8 +246,8 @@ async def _create_user(settings: Settings, username: str, email: str, password: 
 
 
 async def _reset_two_factor(settings: Settings, username: str) -> bool:
+    from backend.account_settings.second_factors import reset_by_operator
     from backend.accounts.service import find_by_username
-    from backend.twofactor.flows import reset_by_operator
 
     user = await find_by_username(username)
     if user is None:

@@ -163,8 +163,8 @@ async def verify_second_factor(
     """With two-factor authentication on: OTP_REQUIRED without a code, INVALID_OTP for a bad one.
 
     A recognized device never stands in for the code here. A code of any factor will do
-    (email and SMS codes are asked for first: flows.send_step_up_code); a recovery code
-    too, unless the change would let it mint new ones (`allow_recovery_code=False`).
+    (email and SMS codes are asked for first: second_factors.send_step_up_code); a
+    recovery code too, unless the change would let it mint new ones (`allow_recovery_code=False`).
     Returns the kind of factor proven; None when two-factor authentication is off.
     """
     if not await TwoFactor.filter(user=user).exists():

@@ -8,14 +8,14 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
+from backend.account_settings import second_factors as twofactor
 from backend.api.context import Context
 from backend.api.errors import UserError
 from backend.api.input_guard import guard_inputs
 from backend.client import describe_user_agent
 from backend.errors import DomainError, NotFound
 from backend.ids import parse_id
-from backend.twofactor import devices
-from backend.twofactor import flows as twofactor
+from backend.twofactor import challenges, devices
 from backend.twofactor import models as twofactor_models
 from backend.twofactor.recovery_codes import codes as recovery_codes
 
@@ -89,7 +89,7 @@ class TrustedDevice:
 
 
 async def viewer_two_factor(user_id: int) -> TwoFactor:
-    state = await twofactor.status(user_id)
+    state = await challenges.status(user_id)
     if state is None:
         return TwoFactor(
             enabled=False,
@@ -106,7 +106,7 @@ async def viewer_two_factor(user_id: int) -> TwoFactor:
         recovery_codes_remaining=await recovery_codes.remaining(user_id),
         enabled_at=state.enabled_at,
         authenticators=[
-            Authenticator.from_model(factor) for factor in await twofactor.authenticators(user_id)
+            Authenticator.from_model(factor) for factor in await challenges.authenticators(user_id)
         ],
     )
 

@@ -14,8 +14,8 @@ from backend.sessions import service as sessions
 from backend.sessions.models import Session
 from backend.throttle import service as throttle
 from backend.throttle.keys import account_key, address_key
+from backend.twofactor import challenges as twofactor
 from backend.twofactor import devices
-from backend.twofactor import flows as twofactor
 
 
 @dataclasses.dataclass(frozen=True)

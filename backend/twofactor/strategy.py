@@ -1,7 +1,8 @@
 """The one interface every kind of second factor implements.
 
-Sign-in, step-up and settings reach a kind only through this interface (see flows.py and
-verification.py); throttling, replay protection, audit and notices live there, once.
+Sign-in, step-up and settings reach a kind only through this interface (see challenges.py,
+verification.py and account_settings/second_factors.py); throttling, replay protection,
+audit and notices live there, once.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Recovery codes: ten single-use codes, present while any other factor is on.
 
-They are made and removed with the first and the last other factor (flows.py), never set
-up on their own.
+They are made and removed with the first and the last other factor
+(account_settings/second_factors.py), never set up on their own.
 """
 
 from __future__ import annotations

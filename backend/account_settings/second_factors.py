@@ -1,4 +1,4 @@
-"""Second factors over their life: adding, removing, settings, and the sign-in challenge.
+"""Second factors in the account settings: adding, removing, the policy, recovery codes.
 
 Each kind is reached only through its strategy (registry.py); what every kind shares
 (proof of presence, audit, notices, recovery codes) happens here, once.
@@ -16,51 +16,30 @@ from backend import clock, limits, stepup
 from backend.accounts.models import User
 from backend.audit.service import record
 from backend.client import ClientInfo
-from backend.crypto import digest, random_token
 from backend.errors import DomainError, NotFound
 from backend.notifications.notices import tell
 from backend.services import Services
 from backend.sessions.models import Session
 from backend.twofactor import devices, verification
+from backend.twofactor.challenges import methods, sending_kind
 from backend.twofactor.models import (
     Authenticator,
     OneTimeCode,
     PendingSetup,
     RecoveryCode,
-    SignInChallenge,
     TrustedDevice,
     TwoFactor,
 )
 from backend.twofactor.recovery_codes import codes as recovery_codes
-from backend.twofactor.registry import EMAIL, RECOVERY_CODE, SMS, TOTP
+from backend.twofactor.registry import EMAIL, RECOVERY_CODE, SMS
 from backend.twofactor.strategy import SetupStart
 
 log = logging.getLogger("latchkey.twofactor")
 
 SETUP_LIFETIME = timedelta(minutes=10)
-CHALLENGE_LIFETIME = timedelta(minutes=5)
 POLICIES = ("every_sign_in", "unrecognized_device")
 NAME_LENGTH = Authenticator._meta.fields_map["name"].max_length
 MAX_AUTHENTICATORS = 10  # recovery codes included: a short list on every page
-
-
-async def status(user_id: int) -> TwoFactor | None:
-    return await TwoFactor.get_or_none(user_id=user_id)
-
-
-async def authenticators(user_id: int) -> list[Authenticator]:
-    return await Authenticator.filter(user_id=user_id).order_by("id")
-
-
-async def methods(user_id: int) -> list[str]:
-    """The kinds on the account, the preferred one first, recovery codes last."""
-    two_factor = await TwoFactor.get_or_none(user_id=user_id)
-    kinds = {factor.kind for factor in await authenticators(user_id)}
-    order = [TOTP, EMAIL, SMS, RECOVERY_CODE]
-    if two_factor is not None and two_factor.method in kinds:
-        order.remove(two_factor.method)
-        order.insert(0, two_factor.method)
-    return [kind for kind in order if kind in kinds]
 
 
 # -- adding a factor -----------------------------------------------------------------
@@ -363,80 +342,7 @@ async def _remove_everything(user: User) -> None:
     await TrustedDevice.filter(user=user).delete()
 
 
-# -- sign-in ------------------------------------------------------------------------
 
-
-# What a sign-in with the right password still needs, or what let it through.
-PASSWORD_ONLY, RECOGNIZED_DEVICE, SECOND_FACTOR = "password", "password+recognized_device", None
-
-
-async def after_password(services: Services, user: User, device_cookie: str) -> str | None:
-    """PASSWORD_ONLY or RECOGNIZED_DEVICE (the session's factors), or SECOND_FACTOR.
-
-    A recognized device is not an authenticator: the session it allows is recorded as
-    such, and sensitive changes still ask for a code.
-    """
-    two_factor = await TwoFactor.get_or_none(user=user)
-    if two_factor is None:
-        return PASSWORD_ONLY
-    trusts_devices = two_factor.policy == "unrecognized_device" and device_cookie
-    secret_key = services.settings.secret_key
-    if trusts_devices and await devices.recognizes(user, device_cookie, secret_key):
-        return RECOGNIZED_DEVICE
-    return SECOND_FACTOR
-
-
-async def start_challenge(services: Services, user: User) -> tuple[str, list[str]]:
-    """A short-lived, single-use challenge and the account's methods, the preferred first.
-
-    When the preferred factor sends codes, its code goes out now.
-    """
-    token = random_token()
-    challenge = await SignInChallenge.create(
-        user=user, token_hash=digest(token), expires_at=clock.now() + CHALLENGE_LIFETIME
-    )
-    kinds = await methods(user.id)
-    if kinds and services.second_factors[kinds[0]].sends_codes:
-        await _send_quietly(services, user, kinds[0], _sign_in_purpose(challenge))
-    return token, kinds
-
-
-async def live_challenge(token: str) -> SignInChallenge | None:
-    return await SignInChallenge.get_or_none(
-        token_hash=digest(token or ""), used_at=None, expires_at__gt=clock.now()
-    ).select_related("user")
-
-
-async def complete_challenge(
-    services: Services,
-    challenge: SignInChallenge,
-    code: str,
-    client: ClientInfo,
-    *,
-    method: str | None = None,
-) -> str:
-    """Check the code and use the challenge up; returns the kind of factor that was used."""
-    user = challenge.user
-    if not await TwoFactor.filter(user=user).exists():
-        raise challenge_expired()
-    factor = await verification.verify(
-        services, user, code, purpose=_sign_in_purpose(challenge), client=client, method=method
-    )
-    used = await SignInChallenge.filter(id=challenge.id, used_at=None).update(used_at=clock.now())
-    if not used:
-        raise challenge_expired()
-    return factor.kind
-
-
-async def resend_challenge_code(
-    services: Services, challenge: SignInChallenge, method: str | None = None
-) -> str:
-    """Send the code of `method` (the first factor that sends codes when None); returns it."""
-    kind = await _sending_kind(services, challenge.user, method)
-    await services.second_factors[kind].begin_challenge(
-        challenge.user, _sign_in_purpose(challenge)
-    )
-    return kind
 
 
 async def send_step_up_code(
@@ -444,26 +350,9 @@ async def send_step_up_code(
 ) -> str:
     """Email or text a code for a sensitive change; returns the kind used."""
     await stepup.confirm_password(services, user, client, password=password, purpose="step_up.send")
-    kind = await _sending_kind(services, user, method)
+    kind = await sending_kind(services, user, method)
     await services.second_factors[kind].begin_challenge(user, stepup.STEP_UP)
     return kind
-
-
-async def _sending_kind(services: Services, user: User, method: str | None) -> str:
-    sending = [k for k in await methods(user.id) if services.second_factors[k].sends_codes]
-    if method in sending:
-        return method
-    if method is None and sending:
-        return sending[0]
-    raise DomainError("VALIDATION_FAILED", "Use the code from your authenticator app.", "method")
-
-
-def _sign_in_purpose(challenge: SignInChallenge) -> str:
-    return f"sign-in:{challenge.id}"
-
-
-def challenge_expired() -> DomainError:
-    return DomainError("CHALLENGE_EXPIRED", "The sign-in took too long. Start again.", "challenge")
 
 
 # -- helpers ------------------------------------------------------------------------
@@ -474,14 +363,6 @@ async def _require_on(user: User) -> TwoFactor:
     if two_factor is None:
         raise DomainError("VALIDATION_FAILED", "Two-factor authentication is off.")
     return two_factor
-
-
-async def _send_quietly(services: Services, user: User, method: str, purpose: str) -> None:
-    """Send a sign-in code; a delivery failure must not reveal the password was right."""
-    try:
-        await services.second_factors[method].begin_challenge(user, purpose)
-    except Exception:  # the user can resend, or use another factor
-        log.exception("could not send a sign-in code", extra={"user_id": user.id})
 
 
 async def _tell_off(services: Services, user: User) -> None:
