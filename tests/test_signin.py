@@ -183,3 +183,14 @@ async def test_password_hash_is_upgraded_when_parameters_change(settings):
         await GraphQL(http).sign_in("alice")
         new_hash = (await User.get()).password_hash
     assert new_hash != old_hash and "m=2048,t=2" in new_hash
+
+
+async def test_signing_in_again_ends_the_session_the_browser_had(gql, client, settings):
+    await make_user(settings, "alice")
+    await gql.sign_in("alice")
+    first = client.cookies["latchkey_session"]
+    await gql.sign_in("alice")
+    assert client.cookies["latchkey_session"] != first
+    assert await Session.filter(user__username="alice").count() == 1
+    client.cookies.set("latchkey_session", first)
+    assert (await gql(VIEWER))["viewer"] is None

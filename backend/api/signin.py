@@ -13,7 +13,6 @@ from backend.api.input_guard import ANY_TEXT, guard_inputs
 from backend.api.twofactor import TwoFactorMethod
 from backend.api.types import User
 from backend.errors import DomainError
-from backend.sessions import service as sessions
 from backend.signin import service as signin
 
 
@@ -109,6 +108,7 @@ class SignInMutations:
             input.password,
             context.client,
             context.device_cookie,
+            replacing=context.identity.session_token,
         )
         if isinstance(outcome, signin.SecondFactorRequired):
             return SignInPayload(
@@ -132,6 +132,7 @@ class SignInMutations:
             context.client,
             remember_device=input.remember_device,
             method=input.method.value if input.method else None,
+            replacing=context.identity.session_token,
         )
         await _start(context, signed_in)
         return VerifySignInPayload(
@@ -167,8 +168,6 @@ class SignInMutations:
 
 
 async def _start(context: Context, signed_in: signin.SignedIn) -> None:
-    if context.identity.session_token:  # a fresh id at every sign-in
-        await sessions.end(context.identity.session_token)
     context.start_session(signed_in.user, signed_in.session, signed_in.session_token)
     if signed_in.device_cookie:
         context.remember_device(signed_in.device_cookie)

@@ -40,7 +40,10 @@ async def sign_in(
     password: str,
     client: ClientInfo,
     device_cookie: str = "",
+    *,
+    replacing: str = "",
 ) -> SignedIn | SecondFactorRequired:
+    """`replacing`: the session this browser had, which ends when a new one starts."""
     # Reserved before the password is checked, so a burst cannot outrun the count.
     await throttle.reserve_all(
         [(address_key(client), throttle.PER_ADDRESS), (account_key(username), throttle.PER_ACCOUNT)]
@@ -57,7 +60,7 @@ async def sign_in(
             await record("sign_in.password_accepted", user=user, client=client)
             challenge, methods = await twofactor.start_challenge(services, user)
             return SecondFactorRequired(challenge, methods)
-        return await _start_session(user, client, factor=factors)
+        return await _start_session(user, client, factor=factors, replacing=replacing)
     await record("sign_in.failed", user=user, client=client, reason="password")
     raise InvalidCredentials()
 
@@ -70,6 +73,7 @@ async def verify_sign_in(
     *,
     remember_device: bool,
     method: str | None = None,
+    replacing: str = "",
 ) -> SignedIn:
     challenge = await twofactor.live_challenge(challenge_token)
     if challenge is None:
@@ -77,7 +81,7 @@ async def verify_sign_in(
     method = await twofactor.complete_challenge(
         services, challenge, code, client, method=method
     )
-    signed_in = await _start_session(challenge.user, client, factor=method)
+    signed_in = await _start_session(challenge.user, client, factor=method, replacing=replacing)
     if not remember_device:
         return signed_in
     cookie = await devices.remember(
@@ -106,7 +110,11 @@ async def sign_out(
     await record("sign_out", user=user, client=client, everywhere=everywhere)
 
 
-async def _start_session(user: User, client: ClientInfo, *, factor: str) -> SignedIn:
+async def _start_session(
+    user: User, client: ClientInfo, *, factor: str, replacing: str = ""
+) -> SignedIn:
+    if replacing:  # a fresh id at every sign-in
+        await sessions.end(replacing)
     # A recognized device is not a second factor: such a session counts as password-only.
     password_only = factor in (twofactor.PASSWORD_ONLY, twofactor.RECOGNIZED_DEVICE)
     second_factor = None if password_only else factor
