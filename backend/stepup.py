@@ -51,24 +51,15 @@ async def confirm(
         raise token_refused()
     if password:
         await confirm_password(services, user, client, password=password, purpose=purpose)
-        if not second_factor:
-            return
-        await verify_second_factor(
-            services,
-            user,
-            client,
-            otp=otp,
-            purpose=purpose,
-            allow_recovery_code=allow_recovery_code,
-        )
-        return
-    until = sessions.reauthenticated_until(session, services.settings.reauth_window)
-    if until is None or until <= clock.now():
-        raise reauthentication_required(proof_field)
-    factor = session.reauthenticated_factor
+        proven = None  # an inline password comes with its code inline too
+    else:
+        until = sessions.reauthenticated_until(session, services.settings.reauth_window)
+        if until is None or until <= clock.now():
+            raise reauthentication_required(proof_field)
+        proven = session.reauthenticated_factor
     if not second_factor:
         return
-    if factor is None or (factor == RECOVERY_CODE and not allow_recovery_code):
+    if proven is None or (proven == RECOVERY_CODE and not allow_recovery_code):
         await verify_second_factor(
             services,
             user,
