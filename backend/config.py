@@ -31,7 +31,7 @@ class SmtpSettings:
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     secret_key: str = ""
-    public_url: str = "http://127.0.0.1:8000"
+    public_url: str = "http://localhost:8000"
     session_idle: timedelta = timedelta(hours=1)
     reauth_window: timedelta = timedelta(minutes=10)
     session_absolute: timedelta = timedelta(hours=12)

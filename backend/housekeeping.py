@@ -20,7 +20,13 @@ from backend.sessions.service import Timeouts
 from backend.throttle.models import ThrottleCounter
 from backend.throttle.service import PER_ACCOUNT, unix_ms
 from backend.tokens.models import AccessToken
-from backend.twofactor.models import OneTimeCode, PendingSetup, SignInChallenge, TrustedDevice
+from backend.twofactor.models import (
+    OneTimeCode,
+    PasskeyChallenge,
+    PendingSetup,
+    SignInChallenge,
+    TrustedDevice,
+)
 
 log = logging.getLogger("latchkey.housekeeping")
 
@@ -46,6 +52,7 @@ async def delete_expired(timeouts: Timeouts) -> dict[str, int]:
         "pending_setups": await PendingSetup.filter(expires_at__lte=now).delete(),
         "email_changes": await EmailChange.filter(expires_at__lte=now).delete(),
         "trusted_devices": await TrustedDevice.filter(expires_at__lte=now).delete(),
+        "passkey_challenges": await PasskeyChallenge.filter(expires_at__lte=now).delete(),
         "throttle_counters": await ThrottleCounter.filter(counter_over).delete(),
     }
 

@@ -26,5 +26,7 @@ def build_services(settings: Settings) -> Services:
         mailer=mailer,
         sms=sms,
         secret_box=box,
-        second_factors=strategies(box, mailer, sms, settings.secret_key, settings.issuer),
+        second_factors=strategies(
+            box, mailer, sms, settings.secret_key, settings.issuer, settings.public_url
+        ),
     )

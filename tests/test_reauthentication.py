@@ -11,6 +11,7 @@ from asgi_lifespan import LifespanManager
 from backend import clock
 from backend.api.schema import schema
 from backend.server.app import create_app
+from backend.twofactor.models import Authenticator
 from tests.conftest import _client, settings_for
 from tests.helpers import PASSWORD, GraphQL, days_ahead, exchange, issue_token, make_user
 from tests.twofactor_helpers import enable_totp, oathtool, verify
@@ -226,6 +227,8 @@ SENSITIVE = {
     "removeAuthenticator": "removeAuthenticator(input: {id: $factor})",
     "disableTwoFactor": "disableTwoFactor(input: {})",
     "regenerateRecoveryCodes": "regenerateRecoveryCodes(input: {})",
+    "startPasskeyRegistration": "startPasskeyRegistration(input: {})",
+    "deletePasskey": "deletePasskey(input: {id: $passkey})",
 }
 PLAIN = {
     "signIn",
@@ -243,6 +246,10 @@ PLAIN = {
     "sendStepUpCode",  # asks for the password itself
     "forgetTrustedDevice",
     "forgetAllTrustedDevices",
+    "finishPasskeyRegistration",  # after a sensitive start, with its challenge
+    "renamePasskey",
+    "startPasskeySignIn",
+    "finishPasskeySignIn",  # the proof itself
 }
 
 
@@ -262,8 +269,14 @@ async def test_every_sensitive_mutation_needs_reauthentication(gql, new_client, 
         sessions = (await gql("{ viewer { sessions { id current } } }"))["viewer"]["sessions"]
         theirs = next(s["id"] for s in sessions if not s["current"])
         expire_the_stamp()
-        values = {"session": theirs, "expires": days_ahead(7), "factor": factor}
-        types = {"session": "ID!", "expires": "DateTime", "factor": "ID!"}
+        passkey = await Authenticator.create(user=alice, kind="passkey", name="Key")
+        values = {
+            "session": theirs,
+            "expires": days_ahead(7),
+            "factor": factor,
+            "passkey": str(passkey.id),
+        }
+        types = {"session": "ID!", "expires": "DateTime", "factor": "ID!", "passkey": "ID!"}
         for name, call in SENSITIVE.items():
             used = [variable for variable in types if f"${variable}" in call]
             declared = ", ".join(f"${variable}: {types[variable]}" for variable in used)

@@ -31,7 +31,7 @@ from backend.twofactor.models import (
     TwoFactor,
 )
 from backend.twofactor.recovery_codes import codes as recovery_codes
-from backend.twofactor.registry import EMAIL, RECOVERY_CODE, SMS
+from backend.twofactor.registry import EMAIL, PASSKEY, RECOVERY_CODE, SMS
 from backend.twofactor.strategy import SetupStart
 
 log = logging.getLogger("latchkey.twofactor")
@@ -128,7 +128,9 @@ async def confirm_setup(
             if not await PendingSetup.filter(id=pending.id).delete():
                 raise DomainError("SETUP_EXPIRED", "The setup expired. Start it again.", "code")
             # Counted under the user's lock: parallel confirmations cannot pass the limit.
-            if await Authenticator.filter(user=user).count() >= MAX_AUTHENTICATORS:
+            # Passkeys have a limit of their own (account_settings/passkeys.py).
+            others = Authenticator.filter(user=user).exclude(kind=PASSKEY)
+            if await others.count() >= MAX_AUTHENTICATORS:
                 raise DomainError(
                     "TOO_MANY_AUTHENTICATORS", "Remove a second factor before adding another."
                 )

@@ -25,6 +25,7 @@ from backend.api.account import AccountMutations
 from backend.api.context import Context
 from backend.api.document_limits import MAX_ALIASES, DocumentLimiter
 from backend.api.error_reporting import Schema, is_unexpected
+from backend.api.passkeys import PasskeyMutations
 from backend.api.reauthentication import ReauthenticationMutations
 from backend.api.signin import SignInMutations
 from backend.api.tokens import TokenMutations
@@ -65,6 +66,7 @@ Mutation = merge_types(
         AccountMutations,
         TokenMutations,
         TwoFactorMutations,
+        PasskeyMutations,
     ),
 )
 

@@ -43,14 +43,25 @@ class SignInPayload:
         default=None,
         description="The factors on the account, the preferred one first; any of them will do.",
     )
+    passkey_options: str | None = strawberry.field(
+        default=None,
+        description="PublicKeyCredentialRequestOptionsJSON for the account's passkeys, when "
+        "it has any; answer verifySignIn with the credential.",
+    )
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input
 class VerifySignInInput:
     challenge: str
-    code: str = strawberry.field(
-        description="From the authenticator app, the email or SMS, or a recovery code."
+    code: str | None = strawberry.field(
+        default=None,
+        description="From the authenticator app, the email or SMS, or a recovery code.",
+    )
+    credential: str | None = strawberry.field(
+        default=None,
+        description="Instead of a code: a passkey's assertion, the browser's "
+        "PublicKeyCredential.toJSON() as a JSON string.",
     )
     remember_device: bool = strawberry.field(
         default=False,
@@ -116,8 +127,9 @@ class SignInMutations:
                 challenge=outcome.challenge,
                 second_factor_method=TwoFactorMethod(outcome.methods[0]),
                 methods=[TwoFactorMethod(kind) for kind in outcome.methods],
+                passkey_options=outcome.passkey_options,
             )
-        await _start(context, outcome)
+        await start_session(context, outcome)
         return SignInPayload(status=SignInStatus.SIGNED_IN, viewer=User.from_model(outcome.user))
 
     @strawberry.mutation(description="The second step of signing in; sets the session cookie.")
@@ -128,13 +140,14 @@ class SignInMutations:
         signed_in = await signin.verify_sign_in(
             context.services,
             input.challenge,
-            input.code,
+            input.code or "",
             context.client,
             remember_device=input.remember_device,
             method=input.method.value if input.method else None,
             replacing=context.identity.session_token,
+            credential=input.credential,
         )
-        await _start(context, signed_in)
+        await start_session(context, signed_in)
         return VerifySignInPayload(
             status=SignInStatus.SIGNED_IN, viewer=User.from_model(signed_in.user)
         )
@@ -167,7 +180,7 @@ class SignInMutations:
         return SignOutPayload()
 
 
-async def _start(context: Context, signed_in: signin.SignedIn) -> None:
+async def start_session(context: Context, signed_in: signin.SignedIn) -> None:
     context.start_session(signed_in.user, signed_in.session, signed_in.session_token)
     if signed_in.device_cookie:
         context.remember_device(signed_in.device_cookie)

@@ -25,6 +25,7 @@ class TwoFactorMethod(enum.Enum):
     TOTP = "totp"
     EMAIL = "email"
     SMS = "sms"
+    PASSKEY = "passkey"
     RECOVERY_CODE = "recovery_code"
 
 

@@ -16,6 +16,7 @@ from backend.api.activity_types import (
     viewer_security_events,
     viewer_sessions,
 )
+from backend.api.passkey_types import Passkey, viewer_passkeys
 from backend.api.token_types import ApiCredentials, Token, viewer_api_credentials, viewer_tokens
 from backend.api.twofactor import (
     TrustedDevice,
@@ -62,6 +63,10 @@ class User:
     @strawberry.field(description="Two-factor authentication settings.")
     async def two_factor(self) -> TwoFactor:
         return await viewer_two_factor(self.model.id)
+
+    @strawberry.field(description="Passkeys, oldest first.")
+    async def passkeys(self) -> list[Passkey]:
+        return await viewer_passkeys(self.model.id)
 
     @strawberry.field(description="Browsers remembered for two-factor sign-in.")
     async def trusted_devices(

@@ -16,6 +16,7 @@ from backend.throttle import service as throttle
 from backend.throttle.keys import account_key, address_key
 from backend.twofactor import challenges as twofactor
 from backend.twofactor import devices
+from backend.twofactor.registry import PASSKEY
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,6 +33,7 @@ class SecondFactorRequired:
 
     challenge: str
     methods: list[str]  # the kinds of factor on the account, the preferred one first
+    passkey_options: str | None = None  # request options JSON when the user has passkeys
 
 
 async def sign_in(
@@ -59,7 +61,8 @@ async def sign_in(
         if factors is twofactor.SECOND_FACTOR:
             await record("sign_in.password_accepted", user=user, client=client)
             challenge, methods = await twofactor.start_challenge(services, user)
-            return SecondFactorRequired(challenge, methods)
+            options = await twofactor.passkey_options(services, challenge)
+            return SecondFactorRequired(challenge, methods, options)
         return await _start_session(user, client, factor=factors, replacing=replacing)
     await record("sign_in.failed", user=user, client=client, reason="password")
     raise InvalidCredentials()
@@ -74,7 +77,11 @@ async def verify_sign_in(
     remember_device: bool,
     method: str | None = None,
     replacing: str = "",
+    credential: str | None = None,
 ) -> SignedIn:
+    """`code` a typed code, or `credential` a passkey's assertion (the browser's JSON)."""
+    if credential:
+        code, method = credential, PASSKEY
     challenge = await twofactor.live_challenge(challenge_token)
     if challenge is None:
         raise twofactor.challenge_expired()
@@ -82,10 +89,17 @@ async def verify_sign_in(
         services, challenge, code, client, method=method
     )
     signed_in = await _start_session(challenge.user, client, factor=method, replacing=replacing)
+    return await remembering(services, signed_in, client, remember_device)
+
+
+async def remembering(
+    services: Services, signed_in: SignedIn, client: ClientInfo, remember_device: bool
+) -> SignedIn:
+    """The sign-in, with a recognized-device cookie when the user asked for one."""
     if not remember_device:
         return signed_in
     cookie = await devices.remember(
-        challenge.user, client, services.settings.secret_key, services.settings.trusted_device_days
+        signed_in.user, client, services.settings.secret_key, services.settings.trusted_device_days
     )
     return dataclasses.replace(signed_in, device_cookie=cookie)
 

@@ -17,7 +17,7 @@ from backend.errors import DomainError
 from backend.services import Services
 from backend.twofactor import devices, verification
 from backend.twofactor.models import Authenticator, SignInChallenge, TwoFactor
-from backend.twofactor.registry import EMAIL, RECOVERY_CODE, SMS, TOTP
+from backend.twofactor.registry import EMAIL, PASSKEY, RECOVERY_CODE, SMS, TOTP
 
 log = logging.getLogger("latchkey.twofactor")
 
@@ -38,7 +38,7 @@ async def methods(user_id: int) -> list[str]:
     """The kinds on the account, the preferred one first, recovery codes last."""
     two_factor = await TwoFactor.get_or_none(user_id=user_id)
     kinds = {factor.kind for factor in await authenticators(user_id)}
-    order = [TOTP, EMAIL, SMS, RECOVERY_CODE]
+    order = [PASSKEY, TOTP, EMAIL, SMS, RECOVERY_CODE]
     if two_factor is not None and two_factor.method in kinds:
         order.remove(two_factor.method)
         order.insert(0, two_factor.method)
@@ -74,6 +74,16 @@ async def start_challenge(services: Services, user: User) -> tuple[str, list[str
     if kinds and services.second_factors[kinds[0]].sends_codes:
         await _send_quietly(services, user, kinds[0], _sign_in_purpose(challenge))
     return token, kinds
+
+
+async def passkey_options(services: Services, token: str) -> str | None:
+    """Request options for the user's passkeys, bound to this sign-in; None without any."""
+    challenge = await live_challenge(token)
+    if challenge is None:
+        return None
+    return await services.second_factors[PASSKEY].begin_challenge(
+        challenge.user, _sign_in_purpose(challenge)
+    )
 
 
 async def live_challenge(token: str) -> SignInChallenge | None:

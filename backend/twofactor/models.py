@@ -118,3 +118,40 @@ class TrustedDevice(Model):
 
     class Meta:
         table = "trusted_devices"
+
+
+class PasskeyCredential(Model):
+    """The public half of a passkey, whose Authenticator row (kind passkey) holds its name."""
+
+    id = fields.BigIntField(primary_key=True)
+    authenticator = fields.OneToOneField(
+        "models.Authenticator", related_name="passkey", on_delete=fields.CASCADE
+    )
+    user = fields.ForeignKeyField(
+        "models.User", related_name="passkey_credentials", on_delete=fields.CASCADE
+    )
+    credential_id = fields.CharField(max_length=1400, unique=True)  # base64url, as sent
+    public_key = fields.TextField()  # COSE key, base64url
+    sign_count = fields.BigIntField(default=0)
+    transports = fields.CharField(max_length=200, default="")  # comma-separated
+
+    class Meta:
+        table = "passkey_credentials"
+
+
+class PasskeyChallenge(Model):
+    """A WebAuthn challenge: random, single use, bound to one flow (binding)."""
+
+    id = fields.BigIntField(primary_key=True)
+    user = fields.ForeignKeyField(
+        "models.User", related_name="passkey_challenges", on_delete=fields.CASCADE, null=True
+    )
+    # "register:<session id>", "sign-in:<sign-in challenge id>", "passwordless:<digest>", ...
+    binding = fields.CharField(max_length=120)
+    challenge_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(default=clock.now)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "passkey_challenges"

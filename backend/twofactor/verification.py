@@ -62,7 +62,8 @@ async def verify(
                 await throttle.clear(key)
                 await _used(services, user, authenticator, client, purpose)
                 return authenticator
-            if reason == "missing" or authenticator.kind != RECOVERY_CODE:
+            # An empty reason: the code was not for this factor at all (a passkey's).
+            if check.reason and (reason == "missing" or authenticator.kind != RECOVERY_CODE):
                 reason = check.reason
         if not allow_recovery_code and recovery_codes.looks_like_one(code):
             reason = "recovery_code_not_accepted"

@@ -1,0 +1,84 @@
+"""Signing in with a passkey alone: no username, no password.
+
+The passkey must verify its user (PIN, fingerprint): then it is both factors, and the
+session starts as after a password and a second factor. Throttling, the session, the
+re-authentication stamp and the security log go the way of every other sign-in.
+"""
+
+from __future__ import annotations
+
+from backend import clock
+from backend.audit.service import record
+from backend.client import ClientInfo
+from backend.crypto import digest, random_token, same
+from backend.errors import DomainError
+from backend.services import Services
+from backend.signin.service import SignedIn, _start_session, remembering
+from backend.throttle import service as throttle
+from backend.throttle.keys import account_key, address_key
+from backend.twofactor.models import Authenticator, PasskeyCredential
+from backend.twofactor.passkey import ceremonies, challenges
+from backend.twofactor.passkey.ceremonies import Refused
+from backend.twofactor.passkey.strategy import PASSKEY, Passkeys, assert_with
+
+
+async def start(services: Services) -> tuple[str, str]:
+    """A challenge token for finish() and request options for any passkey of this site."""
+    token = random_token()
+    options = ceremonies.request_options(_strategy(services).rp, allow=None, user_verification=True)
+    await challenges.remember(options.challenge, binding=_binding(token), user_id=None)
+    return token, options.json
+
+
+async def finish(
+    services: Services,
+    token: str,
+    credential: str,
+    client: ClientInfo,
+    *,
+    remember_device: bool,
+    replacing: str = "",
+) -> SignedIn:
+    await throttle.reserve(address_key(client), throttle.PER_ADDRESS)
+    strategy = _strategy(services)
+    stored = None
+    try:
+        binding = _binding(token)
+        stored = await PasskeyCredential.get_or_none(
+            credential_id=ceremonies.credential_id(credential)
+        ).select_related("user")
+        if stored is None:
+            # The challenge goes all the same: one try per challenge, whatever it brought.
+            await challenges.use_up(ceremonies.client_challenge(credential), binding=binding)
+            raise Refused("unknown_credential")
+        await throttle.reserve(account_key(stored.user.username), throttle.PER_ACCOUNT)
+        handle = ceremonies.user_handle(credential)
+        expected = strategy.user_handle(stored.user_id).hex()
+        if handle is not None and not same(handle.hex(), expected):
+            await challenges.use_up(ceremonies.client_challenge(credential), binding=binding)
+            raise Refused("wrong_user_handle")
+        await assert_with(strategy.rp, stored, credential, binding=binding, user_verification=True)
+    except Refused as refused:
+        user = stored.user if stored is not None else None
+        await record("sign_in.passkey_refused", user=user, client=client, reason=refused.reason)
+        raise DomainError(
+            "INVALID_CREDENTIALS",
+            "That passkey was not accepted. Try again, or sign in with your password.",
+            "credential",
+        ) from None
+    user = stored.user
+    await throttle.clear(account_key(user.username))
+    await throttle.refund(address_key(client), throttle.PER_ADDRESS)
+    await Authenticator.filter(id=stored.authenticator_id).update(last_used_at=clock.now())
+    signed_in = await _start_session(user, client, factor=PASSKEY, replacing=replacing)
+    return await remembering(services, signed_in, client, remember_device)
+
+
+def _binding(token: str) -> str:
+    return f"passwordless:{digest(token)}"
+
+
+def _strategy(services: Services) -> Passkeys:
+    strategy = services.second_factors[PASSKEY]
+    assert isinstance(strategy, Passkeys)
+    return strategy
