@@ -22,7 +22,7 @@ from backend.throttle import service as throttle
 from backend.throttle.keys import account_key, step_up_key
 from backend.twofactor import verification
 from backend.twofactor.models import TwoFactor
-from backend.twofactor.registry import RECOVERY_CODE
+from backend.twofactor.registry import PASSKEY, RECOVERY_CODE
 
 STEP_UP = "step-up"
 
@@ -78,22 +78,53 @@ async def reauthenticate(
     *,
     password: str,
     code: str | None,
+    credential: str | None = None,
 ) -> tuple[datetime, str]:
     """Stamp the session after the password (and a second factor when 2FA is on).
 
+    The second factor may be a passkey's assertion (`credential`) for options that
+    passkey_challenge gave this session.
     Returns when the stamp stops counting, and the session's new cookie value: a raised
     privilege gets a fresh session id, so a copy of the old cookie is worth nothing.
     """
     if session is None:
         raise token_refused()
     await confirm_password(services, user, client, password=password, purpose="reauthenticate")
-    factor = await verify_second_factor(
-        services, user, client, otp=code, purpose="reauthenticate", field="code"
-    )
+    if credential and await TwoFactor.filter(user=user).exists():
+        proven = await verification.verify(
+            services,
+            user,
+            credential,
+            purpose=_passkey_purpose(session),
+            client=client,
+            field="credential",
+            method=PASSKEY,
+        )
+        factor: str | None = proven.kind
+    else:
+        factor = await verify_second_factor(
+            services, user, client, otp=code, purpose="reauthenticate", field="code"
+        )
     await sessions.stamp_reauthenticated(session, factor)
     token = await sessions.renew(session)
     await record("reauthenticated", user=user, client=client, factor=factor or "password")
     return session.reauthenticated_at + services.settings.reauth_window, token
+
+
+async def passkey_challenge(services: Services, user: User, session: Session | None) -> str:
+    """Request options for the user's passkeys, to answer reauthenticate with one."""
+    if session is None:
+        raise token_refused()
+    options = await services.second_factors[PASSKEY].begin_challenge(
+        user, _passkey_purpose(session)
+    )
+    if options is None:
+        raise DomainError("NOT_FOUND", "There is no passkey on your account.")
+    return options
+
+
+def _passkey_purpose(session: Session) -> str:
+    return f"reauthenticate:{session.id}"
 
 
 async def reauthenticated_until(

@@ -367,3 +367,33 @@ async def test_odd_credentials_get_an_answer_not_an_error(gql, client, alice):
         assert answer["finishPasskeySignIn"]["userErrors"][0]["code"] == "INVALID_CREDENTIALS"
     odd_registration = await gql(FINISH_REGISTRATION, {"credential": "{}"})
     assert odd_registration["finishPasskeyRegistration"]["userErrors"][0]["field"] == "credential"
+
+
+START_REAUTH = "mutation { startPasskeyReauthentication { options userErrors { code } } }"
+REAUTH = """mutation($p: String!, $cr: String) {
+  reauthenticate(input: {password: $p, credential: $cr}) {
+    reauthenticatedUntil userErrors { field code } } }"""
+
+
+async def test_reauthenticate_with_the_password_and_a_passkey(gql, new_client, alice):
+    key = SoftAuthenticator()
+    await register(gql, key)
+    clock.advance(timedelta(minutes=11))
+    assert (await gql(VIEWER))["viewer"]["reauthenticatedUntil"] is None
+    options = (await gql(START_REAUTH))["startPasskeyReauthentication"]["options"]
+    # Options given to this session do not confirm access for another one.
+    async with new_client() as other_client:
+        other = GraphQL(other_client)
+        assert (await sign_in_with(other, key))["status"] == "SIGNED_IN"
+        refused = (await other(REAUTH, {"p": PASSWORD, "cr": key.get(options)}))["reauthenticate"]
+        assert refused["userErrors"] == [{"field": "credential", "code": "INVALID_OTP"}]
+    options = (await gql(START_REAUTH))["startPasskeyReauthentication"]["options"]
+    done = (await gql(REAUTH, {"p": PASSWORD, "cr": key.get(options)}))["reauthenticate"]
+    assert done["userErrors"] == [] and done["reauthenticatedUntil"]
+    # A stamp with a passkey proves the second factor: another passkey needs no code.
+    assert (await register(gql, SoftAuthenticator(), name="Spare"))["userErrors"] == []
+
+
+async def test_no_passkey_options_without_a_passkey(gql, alice):
+    refused = (await gql(START_REAUTH))["startPasskeyReauthentication"]
+    assert refused == {"options": None, "userErrors": [{"code": "NOT_FOUND"}]}

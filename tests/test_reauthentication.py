@@ -250,6 +250,7 @@ PLAIN = {
     "renamePasskey",
     "startPasskeySignIn",
     "finishPasskeySignIn",  # the proof itself
+    "startPasskeyReauthentication",  # options for reauthenticate
 }
 
 
