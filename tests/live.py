@@ -41,9 +41,13 @@ def environment(settings: Settings, **extra: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def live_server(settings: Settings, **extra_env: str) -> Iterator[str]:
+def live_server(
+    settings: Settings, *, host_name: str = "127.0.0.1", **extra_env: str
+) -> Iterator[str]:
+    """`host_name`: how the browser names the server (it listens on 127.0.0.1 either way);
+    passkeys need a domain name, and localhost is a secure context."""
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://{host_name}:{port}"
     env = environment(settings, LATCHKEY_PUBLIC_URL=url, **extra_env)
     process = subprocess.Popen(
         [str(LATCHKEY), "serve", "--port", str(port)],

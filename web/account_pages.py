@@ -20,6 +20,7 @@ ACCOUNT = Page(
         Section("groups", "Groups"),
         Section("change_password", "ChangePasswordSection"),
         Section("two_factor", "TwoFactorSettings"),
+        Section("passkeys", "Passkeys"),
         Section("sessions", "Sessions"),
         Section("security_log", "SecurityLog"),
     ),

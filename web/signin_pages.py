@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from web.graphql_client import with_session_cookies
@@ -24,6 +24,7 @@ class SignInPages:
             Route("/login/verify", self.renderer.csrf_protected(self.verify), methods=["POST"]),
             Route("/login/resend", self.renderer.csrf_protected(self.resend), methods=["POST"]),
             Route("/logout", self.renderer.csrf_protected(self.logout), methods=["POST"]),
+            *self.passkey_routes(),
         ]
 
     async def home(self, request: Request) -> Response:
@@ -49,12 +50,16 @@ class SignInPages:
             return self.renderer.render(request, "login.html", context, status_code=401)
         if payload["status"] == "SECOND_FACTOR_REQUIRED":
             methods = payload["methods"] or [payload["secondFactorMethod"]]
+            request.state.passkey_options = payload.get("passkeyOptions")
             return self._code_step(request, payload["challenge"], methods[0], methods)
         return self._with_cookies(request, redirect(request, "/account"))
 
     async def verify(self, request: Request, form: FormData) -> Response:
         """The second step: a code from the app, the email or SMS, or a recovery code."""
         challenge, method, methods = _step_fields(form)
+        request.state.passkey_options = str(form.get("passkey_options", "")) or None
+        if form.get("credential"):
+            return await self.verify_with_passkey(request, form)
         outcome = await self.client.execute(
             "VerifySignIn",
             request,
@@ -76,6 +81,7 @@ class SignInPages:
     async def resend(self, request: Request, form: FormData) -> Response:
         """Send a code (again), or switch to another method ("Use another method")."""
         challenge, method, methods = _step_fields(form)
+        request.state.passkey_options = str(form.get("passkey_options", "")) or None
         if method not in CODES_SENT:  # the app or a recovery code: nothing to send
             return self._code_step(request, challenge, method, methods)
         outcome = await self.client.execute(
@@ -110,6 +116,7 @@ class SignInPages:
             "errors": list(errors),
             "resent": resent,
             "username": "",
+            "passkey_options": getattr(request.state, "passkey_options", None),
         }
         return self.renderer.render(request, "login.html", context, status_code=status_code)
 
@@ -119,6 +126,61 @@ class SignInPages:
             return redirect(request, "/login")
         await self.client.execute("SignOut", request, identity)
         return self._with_cookies(request, redirect(request, "/login"))
+
+    # -- passkeys -------------------------------------------------------------------
+
+    def passkey_routes(self) -> list[BaseRoute]:
+        protected = self.renderer.csrf_protected
+        return [
+            Route("/login/passkey/options", protected(self.passkey_options), methods=["POST"]),
+            Route("/login/passkey", protected(self.sign_in_with_passkey), methods=["POST"]),
+        ]
+
+    async def passkey_options(self, request: Request, form: FormData) -> Response:
+        """For static/passkeys.js: a challenge and request options for any passkey."""
+        outcome = await self.client.execute(
+            "StartPasskeySignIn", request, await self.renderer.identity(request)
+        )
+        payload = outcome.data["startPasskeySignIn"]
+        return JSONResponse({"challenge": payload["challenge"], "options": payload["options"]})
+
+    async def sign_in_with_passkey(self, request: Request, form: FormData) -> Response:
+        outcome = await self.client.execute(
+            "FinishPasskeySignIn",
+            request,
+            await self.renderer.identity(request),
+            challenge=str(form.get("challenge", "")),
+            credential=str(form.get("credential", "")),
+            rememberDevice=form.get("remember_device") == "on",
+        )
+        errors = outcome.data["finishPasskeySignIn"]["userErrors"]
+        if errors:
+            context = {"username": "", "errors": errors}
+            return self.renderer.render(request, "login.html", context, status_code=401)
+        return self._with_cookies(request, redirect(request, "/account"))
+
+    async def verify_with_passkey(self, request: Request, form: FormData) -> Response:
+        """The second step answered by a passkey (its options came with the first)."""
+        challenge, method, methods = _step_fields(form)
+        outcome = await self.client.execute(
+            "VerifySignInWithPasskey",
+            request,
+            await self.renderer.identity(request),
+            challenge=challenge,
+            credential=str(form.get("credential", "")),
+            rememberDevice=form.get("remember_device") == "on",
+        )
+        errors = outcome.data["verifySignIn"]["userErrors"]
+        if any(error["code"] == "CHALLENGE_EXPIRED" for error in errors):
+            context = {"username": "", "errors": errors}
+            return self.renderer.render(request, "login.html", context, status_code=401)
+        if errors:  # the passkey's challenge is used up: a code or a new sign-in
+            others = [other for other in methods if other != "PASSKEY"]
+            method = others[0] if others else ""
+            return self._code_step(
+                request, challenge, method, methods, errors=errors, status_code=401
+            )
+        return self._with_cookies(request, redirect(request, "/account"))
 
     def _with_cookies(self, request: Request, response: Response) -> Response:
         return with_session_cookies(request, response, self.renderer.services)
@@ -131,7 +193,7 @@ def redirect(request: Request, url: str) -> Response:
     return RedirectResponse(url, status_code=303)
 
 
-METHODS = ("TOTP", "EMAIL", "SMS", "RECOVERY_CODE")
+METHODS = ("PASSKEY", "TOTP", "EMAIL", "SMS", "RECOVERY_CODE")
 CODES_SENT = ("EMAIL", "SMS")
 
 

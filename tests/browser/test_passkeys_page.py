@@ -1,0 +1,173 @@
+"""Passkeys in Chromium, with a virtual authenticator from the DevTools WebAuthn domain:
+add one on the page, sign in with it alone, use it after the password, and see it refused
+without user verification and after it is deleted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.async_api import Page, expect
+
+from tests.browser.conftest import screenshot_path
+from tests.helpers import PASSWORD
+from tests.live import live_server
+
+
+@pytest.fixture
+def server(browser_settings) -> Iterator[str]:
+    # WebAuthn needs a domain name: the relying party is the public URL's host.
+    with live_server(browser_settings, host_name="localhost") as url:
+        yield url
+
+
+async def with_authenticator(page: Page, *, user_verification: bool = True) -> tuple:
+    cdp = await page.context.new_cdp_session(page)
+    await cdp.send("WebAuthn.enable", {"enableUI": False})
+    added = await cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": user_verification,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+    return cdp, added["authenticatorId"]
+
+
+NO_AUTOFILL = "PublicKeyCredential.isConditionalMediationAvailable = async () => false;"
+
+
+async def without_autofill(page: Page) -> None:
+    """From the next page on, the login page's passkey autofill stays off: the virtual
+    authenticator would answer it at once, before any button is pressed."""
+    await page.add_init_script(NO_AUTOFILL)
+
+
+async def password_step(page: Page, server: str) -> None:
+    await page.goto(f"{server}/login")
+    await page.fill("#username", "alice")
+    await page.fill("#password", PASSWORD)
+    await page.get_by_role("button", name="Sign in", exact=True).click()
+
+
+async def sign_out(page: Page) -> None:
+    await page.click(".user-menu summary")
+    await page.get_by_role("button", name="Sign out").click()
+
+
+async def add_passkey(page: Page, name: str) -> None:
+    section = page.locator("#passkeys")
+    await section.get_by_label("Name").fill(name)
+    await section.get_by_role("button", name="Add a passkey").click()
+    await section.get_by_role("button", name="Create the passkey").click()
+    await expect(page.locator("#passkeys")).to_contain_text(f"Passkey “{name}” added")
+
+
+async def sign_in_with_passkey(page: Page, server: str) -> None:
+    await page.goto(f"{server}/login")
+    await page.get_by_role("button", name="Sign in with a passkey").click()
+
+
+async def test_add_a_passkey_then_sign_in_with_it_alone_then_delete_it(
+    browser, server, create_user
+):
+    create_user("alice")
+    page = await browser.new_page()
+    cdp, authenticator = await with_authenticator(page)
+    await password_step(page, server)
+    await expect(page).to_have_url(f"{server}/account")
+    await add_passkey(page, "This laptop")
+    section = page.locator("#passkeys")
+    await expect(section.locator("#passkey-recovery-codes")).to_contain_text("will not be shown")
+    await expect(section.locator("[data-field=name]")).to_have_text(["This laptop"])
+    await expect(section).to_contain_text("not used yet")
+    await page.screenshot(path=screenshot_path("passkeys-added"), full_page=True)
+    credentials = await cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})
+    assert [c["isResidentCredential"] for c in credentials["credentials"]] == [True]
+
+    # Signing out lands on /login, whose username field offers the passkey (conditional
+    # mediation); the virtual authenticator picks it as a person would from the list.
+    await sign_out(page)
+    await expect(page).to_have_url(f"{server}/account")
+    await expect(page.locator("#passkeys")).to_contain_text("last used")
+
+    await without_autofill(page)
+    await sign_out(page)
+    await expect(page).to_have_url(f"{server}/login")
+    await sign_in_with_passkey(page, server)
+    await expect(page).to_have_url(f"{server}/account")  # no username, no password
+    await expect(page.locator("#passkeys")).to_contain_text("last used")
+
+    # Signed in with a verified passkey: access is confirmed, deleting asks nothing more.
+    section = page.locator("#passkeys")
+    await section.get_by_text("Delete", exact=True).click()
+    deleting = section.locator("form[action$='/delete']")
+    await expect(deleting.locator("[data-access-confirmed]")).to_be_visible()
+    await section.get_by_role("button", name="Delete This laptop").click()
+    await expect(page.locator("#passkeys")).to_contain_text("It no longer signs in")
+    await expect(page.locator("#passkeys")).to_contain_text("No passkeys yet")
+
+    await sign_out(page)
+    await sign_in_with_passkey(page, server)  # the browser still offers it
+    await expect(page.get_by_role("alert")).to_contain_text("That passkey was not accepted")
+    await expect(page).to_have_url(f"{server}/login/passkey")
+    await page.goto(f"{server}/account")
+    await expect(page).to_have_url(f"{server}/login")
+
+
+async def test_a_passkey_as_the_second_factor_after_the_password(browser, server, create_user):
+    create_user("alice")
+    page = await browser.new_page()
+    await with_authenticator(page)
+    await without_autofill(page)
+    await password_step(page, server)
+    await add_passkey(page, "Laptop")
+    await sign_out(page)
+
+    await password_step(page, server)
+    await expect(page.locator("#code-hint")).to_contain_text("Use your passkey")
+    await page.get_by_role("button", name="Use my passkey").click()
+    await expect(page).to_have_url(f"{server}/account")
+
+
+async def test_without_user_verification_passwordless_sign_in_is_refused(
+    browser, server, create_user
+):
+    create_user("alice")
+    page = await browser.new_page()
+    cdp, authenticator = await with_authenticator(page)
+    await without_autofill(page)
+    await password_step(page, server)
+    await add_passkey(page, "Laptop")
+    await sign_out(page)
+
+    await cdp.send(
+        "WebAuthn.setUserVerified", {"authenticatorId": authenticator, "isUserVerified": False}
+    )
+    await sign_in_with_passkey(page, server)
+    await expect(page.get_by_role("alert")).to_be_visible()
+    await page.goto(f"{server}/account")
+    await expect(page).to_have_url(f"{server}/login")
+
+
+async def test_without_javascript_the_passkey_parts_say_they_need_it(
+    browser, server, create_user
+):
+    create_user("alice")
+    context = await browser.new_context(java_script_enabled=False)
+    page = await context.new_page()
+    await page.goto(f"{server}/login")
+    await expect(page.locator("#username")).to_have_attribute("autocomplete", "username webauthn")
+    await expect(page.locator("[data-passkeys-need-js]")).to_be_attached()
+    await expect(page.get_by_role("button", name="Sign in with a passkey")).to_be_hidden()
+    await password_step(page, server)
+    await expect(page).to_have_url(f"{server}/account")
+    await expect(page.get_by_role("button", name="Add a passkey")).to_be_hidden()
+    await expect(page.locator("#passkeys")).to_contain_text("Passkeys need JavaScript")
+    await context.close()

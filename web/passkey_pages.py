@@ -1,0 +1,110 @@
+"""The "Signing in → Passkeys" section of /account.
+
+Adding takes two posts: the first (after the proof the other sensitive forms ask for)
+brings the creation options into the section; the browser creates the passkey there
+(web/static/passkeys.js) and posts its answer with the second. Renaming and deleting are
+plain forms and work without JavaScript.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.routing import BaseRoute, Route
+
+from web.account_pages import ACCOUNT
+from web.forms import field_errors, send_step_up_code
+from web.sections import Renderer
+
+SECTION = "passkeys"
+BASE = "/account/passkeys"
+
+State = tuple[dict[str, Any], int]
+
+
+class PasskeyPages:
+    def __init__(self, renderer: Renderer) -> None:
+        self.renderer = renderer
+        self.client = renderer.client
+
+    def routes(self) -> list[BaseRoute]:
+        actions = {
+            "/start": self._start,
+            "/start/send-code": self._send_code,
+            "/finish": self._finish,
+            "/{id}/rename": self._rename,
+            "/{id}/delete": self._delete,
+            "/{id}/send-code": self._send_code,
+        }
+        return [
+            Route(
+                BASE + path,
+                self.renderer.form_endpoint(ACCOUNT, SECTION, action),
+                methods=["POST"],
+            )
+            for path, action in actions.items()
+        ]
+
+    async def _run(self, request, identity, operation: str, **variables) -> tuple[dict, dict]:
+        outcome = await self.client.execute(operation, request, identity, **variables)
+        payload = next(iter(outcome.data.values()))
+        return payload, field_errors(payload["userErrors"])
+
+    async def _start(self, request, identity, form) -> State:
+        name = str(form.get("name", ""))
+        payload, errors = await self._run(
+            request,
+            identity,
+            "StartPasskeyRegistration",
+            password=str(form.get("password", "")) or None,
+            otp=str(form.get("otp", "")) or None,
+        )
+        if errors:
+            return {"add_errors": errors, "name": name}, 422
+        return {"creating": {"options": payload["options"], "name": name}}, 200
+
+    async def _finish(self, request, identity, form) -> State:
+        payload, errors = await self._run(
+            request,
+            identity,
+            "FinishPasskeyRegistration",
+            name=str(form.get("name", "")) or None,
+            credential=str(form.get("credential", "")),
+        )
+        if errors:
+            return {"add_errors": errors, "name": str(form.get("name", ""))}, 422
+        added = payload["passkey"]["name"]
+        return {"added": added, "recovery_codes": payload["recoveryCodes"]}, 200
+
+    async def _rename(self, request, identity, form) -> State:
+        passkey = request.path_params["id"]
+        payload, errors = await self._run(
+            request, identity, "RenamePasskey", id=passkey, name=str(form.get("name", ""))
+        )
+        if errors:
+            return {"rename_errors": errors, "editing": passkey}, 404 if "id" in errors else 422
+        return {"renamed": payload["passkey"]["name"]}, 200
+
+    async def _delete(self, request, identity, form) -> State:
+        passkey = request.path_params["id"]
+        payload, errors = await self._run(
+            request,
+            identity,
+            "DeletePasskey",
+            id=passkey,
+            password=str(form.get("password", "")) or None,
+            otp=str(form.get("otp", "")) or None,
+        )
+        if errors:
+            return {"delete_errors": errors, "deleting": passkey}, 404 if "id" in errors else 422
+        return {"deleted": True, "two_factor_off": not payload["twoFactorEnabled"]}, 200
+
+    async def _send_code(self, request, identity, form) -> State:
+        """Email or text a step-up code for adding or deleting a passkey."""
+        errors = await send_step_up_code(self.client, request, identity, form)
+        passkey = request.path_params.get("id")
+        state: dict[str, Any] = {"deleting": passkey} if passkey else {"name": form.get("name")}
+        key = "delete_errors" if passkey else "add_errors"
+        if errors:
+            return {**state, key: errors}, 422
+        return {**state, "code_sent": "delete" if passkey else "add"}, 200
