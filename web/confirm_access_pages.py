@@ -52,6 +52,7 @@ class ConfirmAccessPages:
             identity,
             password=str(form.get("password", "")),
             code=str(form.get("otp", "")) or None,
+            credential=str(form.get("credential", "")) or None,
         )
         errors = field_errors(outcome.data["reauthenticate"]["userErrors"])
         if errors:
@@ -82,8 +83,18 @@ class ConfirmAccessPages:
             "data": outcome.data["viewer"],
             "errors": state.get("errors", {}),
             "state": state,
+            "passkey_options": await self._passkey_options(request, identity, outcome),
         }
         return self.renderer.render(request, "confirm_access.html", context, status)
+
+
+    async def _passkey_options(self, request: Request, identity, outcome) -> str | None:
+        """Options to confirm with a passkey instead of a code, when the user has one."""
+        viewer = outcome.data["viewer"]
+        if not viewer["passkeys"] or not viewer["twoFactor"]["enabled"]:
+            return None
+        started = await self.client.execute("StartPasskeyReauthentication", request, identity)
+        return started.data["startPasskeyReauthentication"]["options"]
 
 
 def _next(value: object) -> str:

@@ -171,3 +171,18 @@ async def test_without_javascript_the_passkey_parts_say_they_need_it(
     await expect(page.get_by_role("button", name="Add a passkey")).to_be_hidden()
     await expect(page.locator("#passkeys")).to_contain_text("Passkeys need JavaScript")
     await context.close()
+
+
+async def test_confirm_access_with_the_password_and_a_passkey(browser, server, create_user):
+    create_user("alice")
+    page = await browser.new_page()
+    await with_authenticator(page)
+    await without_autofill(page)
+    await password_step(page, server)
+    await add_passkey(page, "Laptop")
+    await page.goto(f"{server}/account/confirm-access?next=/account")
+    passkey_form = page.locator("form[data-passkey-get]")
+    await passkey_form.get_by_label("Your password").fill(PASSWORD)
+    await passkey_form.get_by_role("button", name="Confirm with my passkey").click()
+    await expect(page).to_have_url(f"{server}/account")
+    await expect(page.locator("#security_log")).to_contain_text("Access confirmed")
