@@ -107,7 +107,11 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     _run(_check_migrated, settings)
-    print(f"Latchkey listening on http://{args.host}:{args.port}", file=sys.stderr)
+    # Passkeys work only at the public URL (a domain name): that is the address to open.
+    print(
+        f"Latchkey listening on http://{args.host}:{args.port}; open {settings.public_url}",
+        file=sys.stderr,
+    )
     uvicorn.run(
         "backend.server.app:create_app",
         factory=True,

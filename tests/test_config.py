@@ -50,3 +50,14 @@ def test_https_public_url_means_secure_host_prefixed_cookies():
 def test_bad_values_are_refused_by_name(name, value):
     with pytest.raises(ConfigError, match=name):
         Settings.from_env({name: value, "LATCHKEY_SECRET_KEY": "k"})
+
+
+def test_the_public_url_defaults_to_a_name_passkeys_can_use():
+    from backend.twofactor.passkey.ceremonies import RelyingParty
+
+    settings = Settings.from_env({"LATCHKEY_SECRET_KEY": "k"})
+    assert settings.public_url == "http://localhost:8000"
+    rp = RelyingParty.for_public_url(settings.public_url, "Latchkey")
+    assert (rp.id, rp.origin) == ("localhost", "http://localhost:8000")
+    behind = RelyingParty.for_public_url("https://id.example.com", "Latchkey")
+    assert (behind.id, behind.origin) == ("id.example.com", "https://id.example.com")

@@ -14,7 +14,9 @@ import pytest
 
 from backend import clock
 from backend.audit.models import SecurityEvent
+from backend.housekeeping import delete_expired
 from backend.twofactor.models import PasskeyCredential
+from backend.wiring import build_services
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import PASSWORD, GraphQL, make_user
 from tests.passkey_helpers import (
@@ -397,3 +399,12 @@ async def test_reauthenticate_with_the_password_and_a_passkey(gql, new_client, a
 async def test_no_passkey_options_without_a_passkey(gql, alice):
     refused = (await gql(START_REAUTH))["startPasskeyReauthentication"]
     assert refused == {"options": None, "userErrors": [{"code": "NOT_FOUND"}]}
+
+
+async def test_housekeeping_deletes_expired_passkey_challenges(gql, settings, alice):
+    await gql(START_SIGN_IN)
+    await gql(START_SIGN_IN)
+    timeouts = build_services(settings).session_timeouts
+    assert (await delete_expired(timeouts))["passkey_challenges"] == 0
+    clock.advance(timedelta(minutes=5, seconds=1))
+    assert (await delete_expired(timeouts))["passkey_challenges"] == 2
