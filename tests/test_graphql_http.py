@@ -23,6 +23,7 @@ async def test_graphiql_can_be_turned_off(database_url):
     async with serving(settings_for(database_url, graphiql=False)) as http:
         response = await http.get("/graphql", headers={"Accept": "text/html"})
         assert response.status_code == 404
+        assert (await http.get("/static/npm/graphiql/graphiql.min.js")).status_code == 404
         query = "{ __schema { types { name } } }"
         introspection = await http.post("/graphql", json={"query": query})
         assert "introspection has been disabled" in introspection.text

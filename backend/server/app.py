@@ -28,6 +28,7 @@ from backend.server.headers import SecurityHeaders
 from backend.server.oauth import OAuthEndpoints
 from backend.services import Services
 from backend.wiring import build_services
+from web import graphiql_page
 from web.routes import routes as web_routes
 
 WEB = Path(web.__file__).parent
@@ -51,10 +52,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await asyncio.gather(*jobs, return_exceptions=True)
 
     routes = [
-        Route("/graphql", GraphQLEndpoint(schema, services), methods=["GET", "POST"]),
+        Route(
+            "/graphql",
+            GraphQLEndpoint(schema, services, ide_page=graphiql_page.page),
+            methods=["GET", "POST"],
+        ),
         *OAuthEndpoints(services).routes(),
         *health.routes(),
         *web_routes(schema, services),
+        *(graphiql_page.routes() if settings.graphiql else []),
         Mount("/static/vendor", StaticFiles(directory=_htmx_dist(), check_dir=False), name="htmx"),
         Mount("/static", StaticFiles(directory=WEB / "static"), name="static"),
     ]
