@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from web.factors import FACTOR_KINDS
 from web.graphql_client import with_session_cookies
 from web.sections import Renderer
 
@@ -131,8 +132,8 @@ def redirect(request: Request, url: str) -> Response:
     return RedirectResponse(url, status_code=303)
 
 
-METHODS = ("TOTP", "EMAIL", "SMS", "RECOVERY_CODE")
-CODES_SENT = ("EMAIL", "SMS")
+METHODS = tuple(FACTOR_KINDS)
+CODES_SENT = tuple(name for name, kind in FACTOR_KINDS.items() if kind.sends_codes)
 
 
 def _step_fields(form: FormData) -> tuple[str, str, list[str]]:

@@ -12,6 +12,7 @@ DESCRIPTIONS = {
     "twofactor.factor_added": "Second factor added",
     "twofactor.factor_removed": "Second factor removed",
     "twofactor.policy_changed": "Two-factor policy changed",
+    "twofactor.preferred_changed": "Preferred second factor changed",
     "twofactor.reset_by_operator": "Two-factor authentication reset by an administrator",
     "recovery_codes.regenerated": "New recovery codes generated",
     "token.issued": "Token issued",
