@@ -1,9 +1,8 @@
 """The kinds of second factor as the pages see them, all from the registry.
 
 A kind's words and fields are in web/templates/factors/<kind>.html (macros challenge_prompt,
-switch_button, proof_hint, add_option, setup_step, setup_fields); its setup runs through
-StartCodeSetup/ConfirmCodeSetup when it sends codes, else through its own
-Start<Name>Setup/Confirm<Name>Setup operations.
+switch_button, proof_hint, add_option, setup_step, setup_fields), and so are the names of
+the two operations that set it up (`setup_operations`: start, then confirm).
 """
 
 from __future__ import annotations
@@ -21,20 +20,6 @@ class FactorKind:
     backup: bool
     template: str
 
-    @property
-    def start_operation(self) -> str:
-        return f"Start{self._setup_name}Setup"
-
-    @property
-    def confirm_operation(self) -> str:
-        return f"Confirm{self._setup_name}Setup"
-
-    @property
-    def _setup_name(self) -> str:
-        """Code for every kind that sends codes; else the kind's own name (TOTP: Totp)."""
-        if self.sends_codes:
-            return "Code"
-        return "".join(part.capitalize() for part in self.name.split("_"))
 
 
 FACTOR_KINDS = {

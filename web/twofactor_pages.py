@@ -11,6 +11,7 @@ from web.account_pages import ACCOUNT
 from web.factors import FACTOR_KINDS
 from web.forms import choice, field_errors, send_step_up_code
 from web.sections import Action, Renderer
+from web.templating import templates
 
 SECTION = "two_factor"
 BASE = "/account/two-factor"
@@ -69,7 +70,8 @@ class TwoFactorPages:
         variables = {"password": password, "otp": otp}
         if kind.sends_codes:  # one operation for every kind that sends codes
             variables["method"] = method
-        payload, errors = await self._run(request, identity, kind.start_operation, **variables)
+        start, _ = setup_operations(method)
+        payload, errors = await self._run(request, identity, start, **variables)
         if errors:
             return {"errors": errors, "method": method}, 422
         return {"setup": {**payload, "method": method}}, 200
@@ -79,7 +81,7 @@ class TwoFactorPages:
         payload, errors = await self._run(
             request,
             identity,
-            FACTOR_KINDS[method].confirm_operation,
+            setup_operations(method)[1],
             code=str(form.get("code", "")),
             name=str(form.get("name", "")) or None,
         )
@@ -184,3 +186,8 @@ class TwoFactorPages:
     async def _forget_all(self, request, identity, form) -> State:
         await self._run(request, identity, "ForgetAllTrustedDevices")
         return {"saved": "devices"}, 200
+
+
+def setup_operations(method: str) -> tuple[str, str]:
+    """The operations that start and confirm a kind's setup, named in its template."""
+    return tuple(templates.get_template(FACTOR_KINDS[method].template).module.setup_operations)
