@@ -22,7 +22,8 @@ from backend.throttle import service as throttle
 from backend.throttle.keys import account_key, step_up_key
 from backend.twofactor import verification
 from backend.twofactor.models import TwoFactor
-from backend.twofactor.registry import PASSKEY, RECOVERY_CODE
+from backend.twofactor.passkey.strategy import Passkeys
+from backend.twofactor.registry import RECOVERY_CODE
 
 STEP_UP = "step-up"
 
@@ -98,7 +99,7 @@ async def reauthenticate(
             purpose=_passkey_purpose(session),
             client=client,
             field="credential",
-            method=PASSKEY,
+            method=Passkeys.kind,
         )
         factor: str | None = proven.kind
     else:
@@ -115,7 +116,7 @@ async def passkey_challenge(services: Services, user: User, session: Session | N
     """Request options for the user's passkeys, to answer reauthenticate with one."""
     if session is None:
         raise token_refused()
-    options = await services.second_factors[PASSKEY].begin_challenge(
+    options = await services.second_factors[Passkeys.kind].begin_challenge(
         user, _passkey_purpose(session)
     )
     if options is None:

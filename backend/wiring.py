@@ -9,6 +9,7 @@ from backend.notifications.sms import SmsSender
 from backend.services import Services
 from backend.twofactor.registry import strategies
 from backend.twofactor.secrets_box import SecretBox
+from backend.twofactor.strategy import Tools
 
 
 def build_services(settings: Settings) -> Services:
@@ -27,6 +28,13 @@ def build_services(settings: Settings) -> Services:
         sms=sms,
         secret_box=box,
         second_factors=strategies(
-            box, mailer, sms, settings.secret_key, settings.issuer, settings.public_url
+            Tools(
+                box=box,
+                mailer=mailer,
+                sms=sms,
+                secret_key=settings.secret_key,
+                issuer=settings.issuer,
+                public_url=settings.public_url,
+            )
         ),
     )

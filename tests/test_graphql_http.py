@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -23,6 +24,7 @@ async def test_graphiql_can_be_turned_off(database_url):
     async with serving(settings_for(database_url, graphiql=False)) as http:
         response = await http.get("/graphql", headers={"Accept": "text/html"})
         assert response.status_code == 404
+        assert (await http.get("/static/npm/graphiql/graphiql.min.js")).status_code == 404
         query = "{ __schema { types { name } } }"
         introspection = await http.post("/graphql", json={"query": query})
         assert "introspection has been disabled" in introspection.text
@@ -35,10 +37,20 @@ async def test_queries_and_mutations_are_not_run_over_get(client):
     assert response.status_code in {400, 405}
 
 
-async def test_form_posts_are_refused_so_html_forms_cannot_forge_requests(client):
+async def test_form_posts_are_refused_so_html_forms_cannot_forge_requests(client, alice):
     query = "mutation { signOut { userErrors { code } } }"
     response = await client.post("/graphql", data={"query": query})
     assert response.status_code == 400
+    # The JSON body a cross-site form can send as text/plain (no preflight) is refused too;
+    # GraphiQL's requests carry application/json, which only our own origin may send.
+    forged = await client.post(
+        "/graphql",
+        content=json.dumps({"query": query}),
+        headers={"Content-Type": "text/plain"},
+    )
+    assert forged.status_code == 400
+    viewer = await client.post("/graphql", json={"query": "{ viewer { username } }"})
+    assert viewer.json()["data"]["viewer"] == {"username": "alice"}
 
 
 async def test_batches_are_refused(client):

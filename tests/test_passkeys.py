@@ -7,7 +7,9 @@ real WebAuthn responses, so answers no honest browser sends can be tried too.
 from __future__ import annotations
 
 import asyncio
+import html
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -29,6 +31,11 @@ from tests.passkey_helpers import (
     register,
     sign_in_with,
 )
+from tests.test_pages import sign_in
+from tests.test_signin_methods_page import hidden
+from tests.test_twofactor_preferred import PREFER
+from tests.test_twofactor_several import factors
+from tests.twofactor_helpers import early_in_a_time_step, enable_totp, next_time_step, oathtool
 
 VIEWER = "{ viewer { username reauthenticatedUntil passkeys { id name createdAt lastUsedAt } "
 VIEWER += "twoFactor { enabled method recoveryCodesRemaining } } }"
@@ -37,6 +44,7 @@ SIGN_IN = """mutation($u: String!, $p: String!) { signIn(input: {username: $u, p
 VERIFY = """mutation($ch: String!, $cr: String) {
   verifySignIn(input: {challenge: $ch, credential: $cr}) {
     status viewer { username } userErrors { field code } } }"""
+FACTOR_KINDS = "{ viewer { twoFactor { authenticators { kind preferred } } } }"
 RENAME = """mutation($id: ID!, $n: String!) { renamePasskey(input: {id: $id, name: $n}) {
   passkey { id name } userErrors { field code } } }"""
 
@@ -65,6 +73,11 @@ async def test_a_passkey_turns_two_factor_on_and_signs_in_with_no_password(
     }
     assert [p["name"] for p in viewer["passkeys"]] == ["Work laptop"]
     assert viewer["passkeys"][0]["lastUsedAt"] is None
+    kinds = (await gql(FACTOR_KINDS))["viewer"]["twoFactor"]["authenticators"]
+    assert kinds == [  # the first factor is the preferred one, as for any kind
+        {"kind": "RECOVERY_CODE", "preferred": False},
+        {"kind": "PASSKEY", "preferred": True},
+    ]
     assert "A passkey was added" in [m["Subject"] for m in smtp.to("alice@example.com")]
     assert await refusals(alice.id, "passkey.added") == [{"name": "Work laptop"}]
 
@@ -109,6 +122,57 @@ async def test_a_passkey_answers_the_second_step_after_the_password(gql, client,
     assert [c["id"] for c in options["allowCredentials"]] == [key.id]
     done = (await gql(VERIFY, {"ch": first["challenge"], "cr": key.get(first["passkeyOptions"])}))
     assert done["verifySignIn"]["status"] == "SIGNED_IN"
+    assert (await gql(VIEWER))["viewer"]["username"] == "alice"
+
+
+
+async def test_a_passkey_can_be_the_preferred_factor_and_sign_in_opens_on_it(
+    gql, client, alice
+):
+    early_in_a_time_step()
+    secret, _ = await enable_totp(gql)
+    key = SoftAuthenticator()
+    added = await register(gql, key, password=PASSWORD, otp=oathtool(secret))
+    assert added["userErrors"] == [] and added["recoveryCodes"] is None
+    next_time_step()
+    assert (await factors(gql))["method"] == "TOTP"  # the first factor stays preferred
+    chosen = await gql(
+        PREFER, {"id": added["passkey"]["id"], "p": PASSWORD, "o": oathtool(secret)}
+    )
+    assert chosen["setPreferredAuthenticator"] == {
+        "twoFactor": {
+            "method": "PASSKEY",
+            "authenticators": [
+                {"kind": "RECOVERY_CODE", "preferred": False},
+                {"kind": "TOTP", "preferred": False},
+                {"kind": "PASSKEY", "preferred": True},
+            ],
+        },
+        "userErrors": [],
+    }
+
+    client.cookies.clear()
+    first = (await gql(SIGN_IN, {"u": "alice", "p": PASSWORD}))["signIn"]
+    assert first["methods"] == ["PASSKEY", "TOTP", "RECOVERY_CODE"]
+    assert json.loads(first["passkeyOptions"])["allowCredentials"][0]["id"] == key.id
+
+    # The page's second step opens on the passkey; the app is one of the others.
+    step = await sign_in(client)
+    assert "Use your passkey, or enter a code from another factor." in step.text
+    assert re.search(r"<button type=\"submit\" autofocus>Use my passkey</button>", step.text)
+    assert 'data-method="TOTP"' in step.text and 'data-method="PASSKEY"' not in step.text
+    options = html.unescape(re.search(r'data-options="([^"]*)"', step.text).group(1))
+    done = await client.post(
+        "/login/verify",
+        data={
+            "csrf_token": hidden(step.text, "csrf_token"),
+            "challenge": hidden(step.text, "challenge"),
+            "method": "PASSKEY",
+            "methods": hidden(step.text, "methods"),
+            "credential": key.get(options),
+        },
+    )
+    assert done.status_code == 303 and done.headers["location"] == "/account"
     assert (await gql(VIEWER))["viewer"]["username"] == "alice"
 
 

@@ -225,6 +225,7 @@ SENSITIVE = {
     "startCodeSetup": "startCodeSetup(input: {method: EMAIL})",
     "setTwoFactorPolicy": "setTwoFactorPolicy(input: {policy: UNRECOGNIZED_DEVICE})",
     "removeAuthenticator": "removeAuthenticator(input: {id: $factor})",
+    "setPreferredAuthenticator": "setPreferredAuthenticator(input: {id: $factor})",
     "disableTwoFactor": "disableTwoFactor(input: {})",
     "regenerateRecoveryCodes": "regenerateRecoveryCodes(input: {})",
     "startPasskeyRegistration": "startPasskeyRegistration(input: {})",

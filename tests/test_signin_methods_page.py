@@ -9,7 +9,8 @@ import pytest
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import PASSWORD
 from tests.test_pages import sign_in
-from tests.test_twofactor_several import ADD_APP, add_email
+from tests.test_twofactor_preferred import PREFER
+from tests.test_twofactor_several import ADD_APP, add_email, factors
 from tests.twofactor_helpers import (
     CONFIRM_CODES,
     CONFIRM_TOTP,
@@ -121,3 +122,68 @@ async def test_removing_a_factor_on_the_page_with_a_code_sent_from_its_form(
     )
     assert removed.status_code == 200 and "Removed." in removed.text
     assert 'data-kind="EMAIL"' not in removed.text and 'data-kind="TOTP"' in removed.text
+
+
+def factor_row(page: str, kind: str) -> str:
+    return re.search(rf'<li data-factor-id="\d+" data-kind="{kind}".*?</li>', page, re.S).group(0)
+
+
+async def test_make_preferred_on_the_page_then_sign_in_opens_on_it(gql, client, smtp, alice):
+    early_in_a_time_step()
+    secret, _ = await enable_totp(gql)
+    await add_email(gql, smtp, secret)
+    page = await client.get("/account")
+    assert "data-preferred" in factor_row(page.text, "TOTP")
+    assert "Make preferred" not in factor_row(page.text, "TOTP")
+    email_row = factor_row(page.text, "EMAIL")
+    assert "data-preferred" not in email_row and "Make preferred" in email_row
+    email_id = re.search(r'data-factor-id="(\d+)"', email_row).group(1)
+    form = {"csrf_token": hidden(page.text, "csrf_token"), "password": PASSWORD}
+
+    wrong = await client.post(
+        f"/account/two-factor/factors/{email_id}/prefer", data={**form, "otp": "000000"}
+    )
+    assert wrong.status_code == 422
+    assert "That code is not valid" in factor_row(wrong.text, "EMAIL")
+    assert "data-preferred" in factor_row(wrong.text, "TOTP")
+
+    # With htmx: the section alone comes back, the rest of the page stays.
+    chosen = await client.post(
+        f"/account/two-factor/factors/{email_id}/prefer",
+        data={**form, "otp": oathtool(secret)},
+        headers={"HX-Request": "true"},
+    )
+    assert chosen.status_code == 200 and "<html" not in chosen.text
+    assert "Sign-in now opens on Code by email" in chosen.text
+    assert "data-preferred" in factor_row(chosen.text, "EMAIL")
+    assert "Make preferred" in factor_row(chosen.text, "TOTP")
+    assert 'data-field="method">Code by email<' in chosen.text
+
+    next_time_step()
+    app_id = re.search(r'data-factor-id="(\d+)"', factor_row(chosen.text, "TOTP")).group(1)
+    back = await client.post(  # and without JavaScript: the whole page
+        f"/account/two-factor/factors/{app_id}/prefer", data={**form, "otp": oathtool(secret)}
+    )
+    assert back.status_code == 200 and "<html" in back.text
+    assert "data-preferred" in factor_row(back.text, "TOTP")
+
+    client.cookies.clear()
+    step = await sign_in(client)
+    assert "Enter the 6-digit code from your authenticator app." in step.text
+    assert 'data-method="EMAIL"' in step.text
+
+
+async def test_the_sign_in_page_opens_on_a_preferred_email_factor(gql, client, smtp, alice):
+    early_in_a_time_step()
+    secret, _ = await enable_totp(gql)
+    await add_email(gql, smtp, secret)
+    email_id = next(
+        f["id"] for f in (await factors(gql))["authenticators"] if f["kind"] == "EMAIL"
+    )
+    chosen = await gql(PREFER, {"id": email_id, "p": PASSWORD, "o": oathtool(secret)})
+    assert chosen["setPreferredAuthenticator"]["userErrors"] == []
+    client.cookies.clear()
+    step = await sign_in(client)
+    assert "We emailed you a 6-digit code" in step.text  # and it was sent
+    assert 'data-method="TOTP"' in step.text and 'data-method="RECOVERY_CODE"' in step.text
+    assert 'data-method="EMAIL"' not in step.text

@@ -6,6 +6,7 @@ from starlette.routing import BaseRoute
 from strawberry import Schema
 
 from backend.services import Services
+from web import site
 from web.account_pages import AccountPages
 from web.confirm_access_pages import ConfirmAccessPages
 from web.graphql_client import GraphQLClient
@@ -25,4 +26,5 @@ def routes(schema: Schema, services: Services) -> list[BaseRoute]:
         *TokenPages(renderer).routes(),
         *TwoFactorPages(renderer).routes(),
         *PasskeyPages(renderer).routes(),
+        *site.routes(),
     ]

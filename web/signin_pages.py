@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from web.factors import FACTOR_KINDS
 from web.graphql_client import with_session_cookies
 from web.sections import Renderer
 
@@ -175,7 +176,7 @@ class SignInPages:
             context = {"username": "", "errors": errors}
             return self.renderer.render(request, "login.html", context, status_code=401)
         if errors:  # the passkey's challenge is used up: a code or a new sign-in
-            others = [other for other in methods if other != "PASSKEY"]
+            others = [other for other in methods if FACTOR_KINDS[other].typed]
             method = others[0] if others else ""
             return self._code_step(
                 request, challenge, method, methods, errors=errors, status_code=401
@@ -193,8 +194,8 @@ def redirect(request: Request, url: str) -> Response:
     return RedirectResponse(url, status_code=303)
 
 
-METHODS = ("PASSKEY", "TOTP", "EMAIL", "SMS", "RECOVERY_CODE")
-CODES_SENT = ("EMAIL", "SMS")
+METHODS = tuple(FACTOR_KINDS)
+CODES_SENT = tuple(name for name, kind in FACTOR_KINDS.items() if kind.sends_codes)
 
 
 def _step_fields(form: FormData) -> tuple[str, str, list[str]]:

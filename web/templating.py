@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from starlette.templating import Jinja2Templates
 
+from web.factors import FACTOR_KINDS
+
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
@@ -24,3 +26,4 @@ def local_time(value: str | None, time_zone: str = "UTC") -> str:
 
 
 templates.env.filters["local_time"] = local_time
+templates.env.globals["factor_kinds"] = FACTOR_KINDS

@@ -6,17 +6,23 @@ from typing import Any
 
 from starlette.routing import BaseRoute, Route
 
-from backend.api.twofactor import TwoFactorMethod, TwoFactorPolicy
+from backend.api.twofactor import TwoFactorPolicy
 from web.account_pages import ACCOUNT
+from web.factors import FACTOR_KINDS
 from web.forms import choice, field_errors, send_step_up_code
 from web.sections import Action, Renderer
+from web.templating import templates
 
 SECTION = "two_factor"
 BASE = "/account/two-factor"
 
 State = tuple[dict[str, Any], int]
-METHODS = [method.name for method in TwoFactorMethod]
+# The kinds a user sets up here, confirmed with a typed code; recovery codes come with the
+# first of them, and a passkey is added in its own section (web/passkey_pages.py).
+METHODS = [name for name, kind in FACTOR_KINDS.items() if kind.typed and not kind.backup]
 POLICIES = [policy.name for policy in TwoFactorPolicy]
+# The forms of one factor's row, and the state key naming the factor whose form it is.
+FACTOR_FORMS = {"remove": "removing", "prefer": "preferring"}
 
 
 class TwoFactorPages:
@@ -33,6 +39,8 @@ class TwoFactorPages:
             "/disable": self._disable,
             "/factors/{id}/remove": self._remove,
             "/factors/{id}/send-code": self._send_code_for("remove"),
+            "/factors/{id}/prefer": self._prefer,
+            "/factors/{id}/prefer/send-code": self._send_code_for("prefer"),
             "/policy/send-code": self._send_code_for("policy"),
             "/disable/send-code": self._send_code_for("disable"),
             "/recovery-codes": self._regenerate,
@@ -59,27 +67,25 @@ class TwoFactorPages:
         otp = str(form.get("otp", "")) or None  # needed once a factor is on
         if method is None:
             return {"errors": {"method": "Choose a method."}}, 422
-        if method == "TOTP":
-            payload, errors = await self._run(
-                request, identity, "StartTotpSetup", password=password, otp=otp
-            )
-            if errors:
-                return {"errors": errors, "method": method}, 422
-            return {"setup": {"method": method, **payload}}, 200
-        payload, errors = await self._run(
-            request, identity, "StartCodeSetup", method=method, password=password, otp=otp
-        )
+        kind = FACTOR_KINDS[method]
+        variables = {"password": password, "otp": otp}
+        if kind.sends_codes:  # one operation for every kind that sends codes
+            variables["method"] = method
+        start, _ = setup_operations(method)
+        payload, errors = await self._run(request, identity, start, **variables)
         if errors:
             return {"errors": errors, "method": method}, 422
-        return {"setup": {"method": method}}, 200
+        return {"setup": {**payload, "method": method}}, 200
 
     async def _confirm(self, request, identity, form) -> State:
-        method = str(form.get("method", "TOTP"))
-        operation = "ConfirmTotpSetup" if method == "TOTP" else "ConfirmCodeSetup"
-        variables = {"code": str(form.get("code", ""))}
-        if method == "TOTP":
-            variables["name"] = str(form.get("name", "")) or None
-        payload, errors = await self._run(request, identity, operation, **variables)
+        method = choice(form, "method", METHODS) or METHODS[0]
+        payload, errors = await self._run(
+            request,
+            identity,
+            setup_operations(method)[1],
+            code=str(form.get("code", "")),
+            name=str(form.get("name", "")) or None,
+        )
         if errors:
             setup = {
                 "method": method,
@@ -130,14 +136,28 @@ class TwoFactorPages:
             return {"remove_errors": errors, "removing": factor}, 422
         return {"saved": "removed" if payload["twoFactor"]["enabled"] else "disabled"}, 200
 
+    async def _prefer(self, request, identity, form) -> State:
+        factor = request.path_params["id"]
+        payload, errors = await self._run(
+            request,
+            identity,
+            "SetPreferredAuthenticator",
+            id=factor,
+            password=str(form.get("password", "")),
+            otp=str(form.get("otp", "")),
+        )
+        if errors:
+            return {"prefer_errors": errors, "preferring": factor}, 422
+        return {"saved": "preferred"}, 200
+
     def _send_code_for(self, form_name: str) -> Action:
         """Email or text a step-up code for the policy, recovery-code or turn-off form."""
 
         async def send_code(request, identity, form) -> State:
             errors = await send_step_up_code(self.client, request, identity, form)
             state = {"policy": str(form.get("policy", ""))} if form_name == "policy" else {}
-            if form_name == "remove":  # which factor's form asked
-                state = {"removing": request.path_params["id"]}
+            if form_name in FACTOR_FORMS:  # which factor's form asked
+                state = {FACTOR_FORMS[form_name]: request.path_params["id"]}
             if errors:
                 return {**state, f"{form_name}_errors": errors}, 422
             return {**state, "code_sent": form_name}, 200
@@ -167,3 +187,8 @@ class TwoFactorPages:
     async def _forget_all(self, request, identity, form) -> State:
         await self._run(request, identity, "ForgetAllTrustedDevices")
         return {"saved": "devices"}, 200
+
+
+def setup_operations(method: str) -> tuple[str, str]:
+    """The operations that start and confirm a kind's setup, named in its template."""
+    return tuple(templates.get_template(FACTOR_KINDS[method].template).module.setup_operations)

@@ -105,10 +105,13 @@ async def finish_registration(
                 raise too_many()
             first = not await TwoFactor.filter(user=user).exists()
             if first:
-                await TwoFactor.create(user=user, method=PASSKEY)
+                await TwoFactor.create(user=user)
                 await Authenticator.create(user=user, kind=RECOVERY_CODE)
                 await recovery_codes.replace_all(user, new_codes, services.settings.secret_key)
-            factor = await Authenticator.create(user=user, kind=PASSKEY, name=name)
+            # The first factor is the preferred one, as in second_factors.confirm_setup.
+            factor = await Authenticator.create(
+                user=user, kind=PASSKEY, name=name, preferred=first
+            )
             await PasskeyCredential.create(
                 authenticator=factor,
                 user=user,

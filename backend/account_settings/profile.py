@@ -21,6 +21,7 @@ from backend.notifications.notices import tell
 from backend.services import Services
 from backend.sessions.models import Session
 from backend.twofactor.models import Authenticator
+from backend.twofactor.sms_code.strategy import CodeBySms
 
 NAME_FIELDS = ("first_name", "last_name")
 
@@ -111,7 +112,7 @@ async def _conflicts(user: User, new_email: str | None, values: dict) -> list[Pr
     if new_email and await User.filter(email_key=email_key(new_email)).exclude(id=user.id).exists():
         problems.append(Problem("CONFLICT", "Another account uses this email address.", "email"))
     clears_phone = "mobile_phone" in values and values["mobile_phone"] is None
-    if clears_phone and await Authenticator.filter(user=user, kind="sms").exists():
+    if clears_phone and await Authenticator.filter(user=user, kind=CodeBySms.kind).exists():
         problems.append(
             Problem(
                 "PHONE_REQUIRED_FOR_SMS",

@@ -21,7 +21,7 @@ from backend.notifications.notices import tell
 from backend.services import Services
 from backend.sessions.models import Session
 from backend.twofactor import devices, verification
-from backend.twofactor.challenges import methods, sending_kind
+from backend.twofactor.challenges import sending_kind
 from backend.twofactor.models import (
     Authenticator,
     OneTimeCode,
@@ -30,8 +30,9 @@ from backend.twofactor.models import (
     TrustedDevice,
     TwoFactor,
 )
+from backend.twofactor.passkey.strategy import Passkeys
 from backend.twofactor.recovery_codes import codes as recovery_codes
-from backend.twofactor.registry import EMAIL, PASSKEY, RECOVERY_CODE, SMS
+from backend.twofactor.registry import ORDER, RECOVERY_CODE, is_backup
 from backend.twofactor.strategy import SetupStart
 
 log = logging.getLogger("latchkey.twofactor")
@@ -61,16 +62,12 @@ async def start_setup(
     there: a stolen session and password must not plant a factor of their own.
     """
     strategy = services.second_factors[method]
-    if method == RECOVERY_CODE:
+    if strategy.backup:
         raise DomainError("VALIDATION_FAILED", "Recovery codes come with another factor.", "method")
     if strategy.one_per_user and await Authenticator.filter(user=user, kind=method).exists():
         raise DomainError("CONFLICT", f"{strategy.default_name} is already on.", "method")
-    if method == EMAIL and not user.email:
-        raise DomainError("EMAIL_REQUIRED", "Add an email address to your account first.", "method")
-    if method == SMS and not user.mobile_phone:
-        raise DomainError(
-            "PHONE_REQUIRED_FOR_SMS", "Add a mobile phone number to your account first.", "method"
-        )
+    if (problem := strategy.cannot_set_up(user)) is not None:
+        raise problem
     await stepup.confirm(
         services, user, session, client, password=password, otp=otp, purpose="twofactor.setup"
     )
@@ -129,14 +126,14 @@ async def confirm_setup(
                 raise DomainError("SETUP_EXPIRED", "The setup expired. Start it again.", "code")
             # Counted under the user's lock: parallel confirmations cannot pass the limit.
             # Passkeys have a limit of their own (account_settings/passkeys.py).
-            others = Authenticator.filter(user=user).exclude(kind=PASSKEY)
+            others = Authenticator.filter(user=user).exclude(kind=Passkeys.kind)
             if await others.count() >= MAX_AUTHENTICATORS:
                 raise DomainError(
                     "TOO_MANY_AUTHENTICATORS", "Remove a second factor before adding another."
                 )
             first = not await TwoFactor.filter(user=user).exists()
             if first:
-                await TwoFactor.create(user=user, method=pending.method)
+                await TwoFactor.create(user=user)
                 await Authenticator.create(user=user, kind=RECOVERY_CODE)
                 await recovery_codes.replace_all(user, new_codes, services.settings.secret_key)
             elif strategy.one_per_user and await Authenticator.filter(
@@ -149,6 +146,7 @@ async def confirm_setup(
                 name=name,
                 secret=done.sealed_secret,
                 last_timecode=done.last_timecode,
+                preferred=first,
             )
             event = "twofactor.enabled" if first else "twofactor.factor_added"
             await record(event, user=user, client=client, method=pending.method)
@@ -226,7 +224,7 @@ async def remove(
     factor = await Authenticator.get_or_none(id=authenticator_id, user=user)
     if factor is None:
         raise NotFound()
-    if factor.kind == RECOVERY_CODE:
+    if is_backup(factor.kind):
         raise DomainError(
             "VALIDATION_FAILED", "Recovery codes go away with the last other factor.", "id"
         )
@@ -238,12 +236,11 @@ async def remove(
         await limits.serialise_on_user(user.id)
         if not await Authenticator.filter(id=factor.id).delete():
             raise NotFound()
-        left = await methods(user.id)
-        still_on = any(kind != RECOVERY_CODE for kind in left)
+        left = _preferable(await Authenticator.filter(user=user).order_by("id"))
+        still_on = bool(left)
         if still_on:
-            await TwoFactor.filter(user=user, method=factor.kind).exclude(
-                method__in=left
-            ).update(method=left[0])
+            if not any(other.preferred for other in left):
+                await Authenticator.filter(id=left[0].id).update(preferred=True)
             await record("twofactor.factor_removed", user=user, client=client, method=factor.kind)
         else:
             await _remove_everything(user)
@@ -258,6 +255,49 @@ async def remove(
     else:
         await _tell_off(services, user)
     return still_on
+
+
+async def set_preferred(
+    services: Services,
+    user: User,
+    client: ClientInfo,
+    *,
+    authenticator_id: int,
+    session: Session | None,
+    password: str | None,
+    code: str | None,
+) -> None:
+    """Make one factor the preferred one: sign-in opens on it. Recovery codes cannot be."""
+    await _require_on(user)
+    factor = await Authenticator.get_or_none(id=authenticator_id, user=user)
+    if factor is None:
+        raise NotFound()
+    if is_backup(factor.kind):
+        raise DomainError(
+            "VALIDATION_FAILED", "Recovery codes are for when the others are out of reach.", "id"
+        )
+    await stepup.confirm(
+        services,
+        user,
+        session,
+        client,
+        password=password,
+        otp=code,
+        purpose="twofactor.preferred",
+    )
+    async with in_transaction():
+        # Under the user's lock: parallel choices leave exactly one preferred factor.
+        await limits.serialise_on_user(user.id)
+        if not await Authenticator.filter(id=factor.id).update(preferred=True):
+            raise NotFound()  # removed meanwhile
+        await Authenticator.filter(user=user).exclude(id=factor.id).update(preferred=False)
+        await record(
+            "twofactor.preferred_changed",
+            user=user,
+            client=client,
+            method=factor.kind,
+            name=factor.name,
+        )
 
 
 async def disable(
@@ -344,9 +384,6 @@ async def _remove_everything(user: User) -> None:
     await TrustedDevice.filter(user=user).delete()
 
 
-
-
-
 async def send_step_up_code(
     services: Services, user: User, client: ClientInfo, *, password: str, method: str | None
 ) -> str:
@@ -358,6 +395,12 @@ async def send_step_up_code(
 
 
 # -- helpers ------------------------------------------------------------------------
+
+
+def _preferable(factors: list[Authenticator]) -> list[Authenticator]:
+    """The factors that can be preferred, in the registry's order (the oldest first)."""
+    chosen = [factor for factor in factors if not is_backup(factor.kind)]
+    return sorted(chosen, key=lambda factor: (ORDER.index(factor.kind), factor.id))
 
 
 async def _require_on(user: User) -> TwoFactor:

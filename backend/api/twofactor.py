@@ -15,18 +15,16 @@ from backend.api.input_guard import guard_inputs
 from backend.client import describe_user_agent
 from backend.errors import DomainError, NotFound
 from backend.ids import parse_id
-from backend.twofactor import challenges, devices
+from backend.twofactor import challenges, devices, registry
 from backend.twofactor import models as twofactor_models
 from backend.twofactor.recovery_codes import codes as recovery_codes
+from backend.twofactor.totp.strategy import AuthenticatorApp
 
-
-@strawberry.enum
-class TwoFactorMethod(enum.Enum):
-    TOTP = "totp"
-    EMAIL = "email"
-    SMS = "sms"
-    PASSKEY = "passkey"
-    RECOVERY_CODE = "recovery_code"
+# One value per kind in the registry, in its order: a new kind needs no line here.
+TwoFactorMethod = strawberry.enum(
+    enum.Enum("TwoFactorMethod", [(kind.api_name, kind.kind) for kind in registry.KINDS]),
+    name="TwoFactorMethod",
+)
 
 
 @strawberry.enum
@@ -42,6 +40,7 @@ class Authenticator:
     name: str
     created_at: datetime
     last_used_at: datetime | None
+    preferred: bool = strawberry.field(description="Sign-in opens on this factor.")
 
     @classmethod
     def from_model(cls, factor: twofactor_models.Authenticator) -> Authenticator:
@@ -51,6 +50,7 @@ class Authenticator:
             name=factor.name,
             created_at=factor.created_at,
             last_used_at=factor.last_used_at,
+            preferred=factor.preferred,
         )
 
 
@@ -100,15 +100,15 @@ async def viewer_two_factor(user_id: int) -> TwoFactor:
             enabled_at=None,
             authenticators=[],
         )
+    factors = await challenges.authenticators(user_id)
+    preferred = challenges.preferred_kind(factors)
     return TwoFactor(
         enabled=True,
-        method=TwoFactorMethod(state.method),
+        method=TwoFactorMethod(preferred) if preferred else None,
         policy=TwoFactorPolicy(state.policy),
         recovery_codes_remaining=await recovery_codes.remaining(user_id),
         enabled_at=state.enabled_at,
-        authenticators=[
-            Authenticator.from_model(factor) for factor in await challenges.authenticators(user_id)
-        ],
+        authenticators=[Authenticator.from_model(factor) for factor in factors],
     )
 
 
@@ -188,6 +188,15 @@ class RemoveAuthenticatorInput:
 
 
 @strawberry.input
+class SetPreferredAuthenticatorInput:
+    id: strawberry.ID
+    password: str | None = strawberry.field(default=None, description=AFTER_REAUTH)
+    otp: str | None = strawberry.field(
+        default=None, description="A current code, or a recovery code."
+    )
+
+
+@strawberry.input
 class DisableTwoFactorInput:
     password: str | None = strawberry.field(default=None, description=AFTER_REAUTH)
     code: str | None = strawberry.field(
@@ -246,7 +255,7 @@ class TwoFactorMutations:
             context.services,
             context.require_viewer(),
             context.client,
-            method="totp",
+            method=AuthenticatorApp.kind,
             session=context.identity.session,
             password=input.password,
             otp=input.otp,
@@ -259,15 +268,17 @@ class TwoFactorMutations:
     async def confirm_totp_setup(
         self, info: Info[Context, None], input: ConfirmSetupInput
     ) -> RecoveryCodesPayload:
-        return await _confirm(info.context, input, "totp")
+        return await _confirm(info.context, input, AuthenticatorApp.kind)
 
     @strawberry.mutation(description="Begin setting up codes by email or SMS: sends a code.")
     async def start_code_setup(
         self, info: Info[Context, None], input: StartCodeSetupInput
     ) -> StartCodeSetupPayload:
         context = info.context
-        if input.method == TwoFactorMethod.TOTP:
-            raise DomainError("VALIDATION_FAILED", "Use startTotpSetup for an app.", "method")
+        if not registry.BY_KIND[input.method.value].sends_codes:
+            raise DomainError(
+                "VALIDATION_FAILED", "That method is set up with its own mutation.", "method"
+            )
         await twofactor.start_setup(
             context.services,
             context.require_viewer(),
@@ -321,6 +332,26 @@ class TwoFactorMutations:
             session=context.identity.session,
             password=input.password,
             code=input.code,
+        )
+        return TwoFactorPayload(two_factor=await viewer_two_factor(user.id))
+
+    @strawberry.mutation(
+        description="Make one second factor the preferred one: sign-in opens on it. "
+        "Recovery codes cannot be preferred."
+    )
+    async def set_preferred_authenticator(
+        self, info: Info[Context, None], input: SetPreferredAuthenticatorInput
+    ) -> TwoFactorPayload:
+        context = info.context
+        user = context.require_viewer()
+        await twofactor.set_preferred(
+            context.services,
+            user,
+            context.client,
+            authenticator_id=parse_id(input.id),
+            session=context.identity.session,
+            password=input.password,
+            code=input.otp,
         )
         return TwoFactorPayload(two_factor=await viewer_two_factor(user.id))
 

@@ -16,6 +16,7 @@ DESCRIPTIONS = {
     "passkey.renamed": "Passkey renamed",
     "sign_in.passkey_refused": "Failed sign-in with a passkey",
     "twofactor.policy_changed": "Two-factor policy changed",
+    "twofactor.preferred_changed": "Preferred second factor changed",
     "twofactor.reset_by_operator": "Two-factor authentication reset by an administrator",
     "recovery_codes.regenerated": "New recovery codes generated",
     "token.issued": "Token issued",

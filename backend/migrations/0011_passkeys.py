@@ -6,7 +6,7 @@ from tortoise import fields
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0009_session_reauthentication')]
+    dependencies = [('models', '0010_preferred_authenticator')]
 
     initial = False
 
@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
             name='PasskeyCredential',
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
-                ('authenticator', fields.OneToOneField('models.Authenticator', source_field='authenticator_id', db_constraint=True, to_field='id', related_name='passkey', on_delete=OnDelete.CASCADE)),
+                ('authenticator', fields.OneToOneField('models.Authenticator', source_field='authenticator_id', db_constraint=True, to_field='id', related_name='passkey_credential', on_delete=OnDelete.CASCADE)),
                 ('user', fields.ForeignKeyField('models.User', source_field='user_id', db_constraint=True, to_field='id', related_name='passkey_credentials', on_delete=OnDelete.CASCADE)),
                 ('credential_id', fields.CharField(unique=True, max_length=1400)),
                 ('public_key', fields.TextField(unique=False)),

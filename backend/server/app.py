@@ -21,13 +21,14 @@ from backend.config import Settings
 from backend.database import ensure_migrated, tortoise_config
 from backend.notifications import notices
 from backend.server import health
-from backend.server.failures import DatabaseOutages, server_error
+from backend.server.failures import DatabaseOutages
 from backend.server.graphql import GraphQLEndpoint
 from backend.server.graphql_outages import reporting_outages
 from backend.server.headers import SecurityHeaders
 from backend.server.oauth import OAuthEndpoints
 from backend.services import Services
 from backend.wiring import build_services
+from web import graphiql_page, site
 from web.routes import routes as web_routes
 
 WEB = Path(web.__file__).parent
@@ -51,10 +52,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await asyncio.gather(*jobs, return_exceptions=True)
 
     routes = [
-        Route("/graphql", GraphQLEndpoint(schema, services), methods=["GET", "POST"]),
+        Route(
+            "/graphql",
+            GraphQLEndpoint(schema, services, ide_page=graphiql_page.page),
+            methods=["GET", "POST"],
+        ),
         *OAuthEndpoints(services).routes(),
         *health.routes(),
         *web_routes(schema, services),
+        *(graphiql_page.routes() if settings.graphiql else []),
         Mount("/static/vendor", StaticFiles(directory=_htmx_dist(), check_dir=False), name="htmx"),
         Mount("/static", StaticFiles(directory=WEB / "static"), name="static"),
     ]
@@ -62,7 +68,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=routes,
         # Right inside Starlette's last-resort handler, which would answer 500 instead.
         middleware=[Middleware(DatabaseOutages)],
-        exception_handlers={Exception: server_error},
+        exception_handlers={
+            Exception: site.server_error,
+            404: site.not_found,
+            405: site.method_not_allowed,
+        },
         lifespan=lifespan,
         max_body_size=settings.max_body_bytes,
         hsts=settings.secure_cookies,

@@ -63,19 +63,27 @@ def _answer(
 ) -> Response:
     headers = {**headers, "Cache-Control": "no-store"}
     path: str = scope.get("path", "")
-    if path == "/graphql" and not _wants_html(scope):
-        body = {"errors": [{"message": message, "extensions": {"code": graphql_code}}]}
-        return JSONResponse(body, status_code=status_code, headers=headers)
+    if wants_page(scope):
+        page = _PAGE.format(title=title, message=message)
+        headers["Content-Security-Policy"] = PAGE_CSP
+        return HTMLResponse(page, status_code=status_code, headers=headers)
     if path.startswith("/oauth/"):
         body = {"error": oauth_error, "error_description": message}
         return JSONResponse(body, status_code=status_code, headers=headers)
     if path.startswith("/health"):
         return PlainTextResponse(message, status_code=status_code, headers=headers)
-    page = _PAGE.format(title=title, message=message)
-    headers["Content-Security-Policy"] = PAGE_CSP
-    return HTMLResponse(page, status_code=status_code, headers=headers)
+    body = {"errors": [{"message": message, "extensions": {"code": graphql_code}}]}
+    return JSONResponse(body, status_code=status_code, headers=headers)
 
 
-def _wants_html(scope: Scope) -> bool:
+def wants_page(scope: Scope) -> bool:
+    """Whether a failure here is answered with a page rather than JSON or plain text."""
+    path: str = scope.get("path", "")
+    if path == "/graphql":
+        return wants_html(scope)
+    return not path.startswith(("/oauth/", "/health"))
+
+
+def wants_html(scope: Scope) -> bool:
     headers = Headers(scope=scope)
     return "text/html" in headers.get("accept", "") or headers.get("hx-request") == "true"

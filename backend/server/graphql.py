@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Awaitable, Callable
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
@@ -19,9 +22,12 @@ from backend.services import Services
 IDENTITY_KEY = "latchkey.identity"
 OUTCOME_KEY = "latchkey.session_outcome"
 
+# The GraphiQL page itself (web/ draws it), given the nonce its CSP allows for styles.
+IdePage = Callable[[Request, str], Awaitable[Response]]
+
 
 class _StrawberryView(GraphQL[Context, None]):
-    def __init__(self, schema: Schema, services: Services) -> None:
+    def __init__(self, schema: Schema, services: Services, ide_page: IdePage) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if services.settings.graphiql else None,
@@ -29,6 +35,7 @@ class _StrawberryView(GraphQL[Context, None]):
             subscription_protocols=(),
         )
         self.services = services
+        self.ide_page = ide_page
 
     async def get_context(self, request: Request, response: Response) -> Context:
         return Context(
@@ -43,15 +50,16 @@ class _StrawberryView(GraphQL[Context, None]):
         return None
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        page = await super().render_graphql_ide(request)
-        page.headers["Content-Security-Policy"] = graphiql_csp(self.graphql_ide_html)
+        nonce = secrets.token_urlsafe(16)
+        page = await self.ide_page(request, nonce)
+        page.headers["Content-Security-Policy"] = graphiql_csp(nonce)
         return page
 
 
 class GraphQLEndpoint:
-    def __init__(self, schema: Schema, services: Services) -> None:
+    def __init__(self, schema: Schema, services: Services, ide_page: IdePage) -> None:
         self.services = services
-        self.view = _StrawberryView(schema, services)
+        self.view = _StrawberryView(schema, services, ide_page)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         identity = await authenticate(Request(scope, receive), self.services)

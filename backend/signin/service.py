@@ -16,7 +16,7 @@ from backend.throttle import service as throttle
 from backend.throttle.keys import account_key, address_key
 from backend.twofactor import challenges as twofactor
 from backend.twofactor import devices
-from backend.twofactor.registry import PASSKEY
+from backend.twofactor.passkey.strategy import Passkeys
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,7 +81,7 @@ async def verify_sign_in(
 ) -> SignedIn:
     """`code` a typed code, or `credential` a passkey's assertion (the browser's JSON)."""
     if credential:
-        code, method = credential, PASSKEY
+        code, method = credential, Passkeys.kind
     challenge = await twofactor.live_challenge(challenge_token)
     if challenge is None:
         raise twofactor.challenge_expired()

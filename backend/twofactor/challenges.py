@@ -17,7 +17,8 @@ from backend.errors import DomainError
 from backend.services import Services
 from backend.twofactor import devices, verification
 from backend.twofactor.models import Authenticator, SignInChallenge, TwoFactor
-from backend.twofactor.registry import EMAIL, PASSKEY, RECOVERY_CODE, SMS, TOTP
+from backend.twofactor.passkey.strategy import Passkeys
+from backend.twofactor.registry import ORDER
 
 log = logging.getLogger("latchkey.twofactor")
 
@@ -35,14 +36,20 @@ async def authenticators(user_id: int) -> list[Authenticator]:
 
 
 async def methods(user_id: int) -> list[str]:
-    """The kinds on the account, the preferred one first, recovery codes last."""
-    two_factor = await TwoFactor.get_or_none(user_id=user_id)
-    kinds = {factor.kind for factor in await authenticators(user_id)}
-    order = [PASSKEY, TOTP, EMAIL, SMS, RECOVERY_CODE]
-    if two_factor is not None and two_factor.method in kinds:
-        order.remove(two_factor.method)
-        order.insert(0, two_factor.method)
-    return [kind for kind in order if kind in kinds]
+    """The kinds on the account, the preferred one first, then in the registry's order."""
+    return kinds_of(await authenticators(user_id))
+
+
+def kinds_of(factors: list[Authenticator]) -> list[str]:
+    kinds = {factor.kind for factor in factors}
+    preferred = [factor.kind for factor in factors if factor.preferred]
+    return list(dict.fromkeys(preferred + [kind for kind in ORDER if kind in kinds]))
+
+
+def preferred_kind(factors: list[Authenticator]) -> str | None:
+    """The kind of the preferred factor; sign-in opens on it."""
+    kinds = kinds_of(factors)
+    return kinds[0] if kinds else None
 
 
 async def after_password(services: Services, user: User, device_cookie: str) -> str | None:
@@ -81,7 +88,7 @@ async def passkey_options(services: Services, token: str) -> str | None:
     challenge = await live_challenge(token)
     if challenge is None:
         return None
-    return await services.second_factors[PASSKEY].begin_challenge(
+    return await services.second_factors[Passkeys.kind].begin_challenge(
         challenge.user, _sign_in_purpose(challenge)
     )
 

@@ -14,9 +14,12 @@ class CodeByMessage:
     """A base for kinds that deliver a code; subclasses say how (`deliver`)."""
 
     kind = ""
+    api_name = ""
     default_name = ""
     sends_codes = True
+    typed = True
     one_per_user = True
+    backup = False
 
     def __init__(self, secret_key: str) -> None:
         self.secret_key = secret_key

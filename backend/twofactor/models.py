@@ -11,7 +11,6 @@ class TwoFactor(Model):
 
     id = fields.BigIntField(primary_key=True)
     user = fields.OneToOneField("models.User", related_name="two_factor", on_delete=fields.CASCADE)
-    method = fields.CharField(max_length=16)  # the preferred kind: offered first at sign-in
     policy = fields.CharField(max_length=24, default="every_sign_in")
     enabled_at = fields.DatetimeField(default=clock.now)
 
@@ -33,6 +32,8 @@ class Authenticator(Model):
     last_used_at = fields.DatetimeField(null=True)
     # RFC 6238 §5.2: a time step is accepted once; only a later one after it.
     last_timecode = fields.BigIntField(default=0)
+    # One factor per user (never recovery codes) is preferred: sign-in opens on it.
+    preferred = fields.BooleanField(default=False, db_default=False)
 
     class Meta:
         table = "authenticators"
@@ -125,7 +126,7 @@ class PasskeyCredential(Model):
 
     id = fields.BigIntField(primary_key=True)
     authenticator = fields.OneToOneField(
-        "models.Authenticator", related_name="passkey", on_delete=fields.CASCADE
+        "models.Authenticator", related_name="passkey_credential", on_delete=fields.CASCADE
     )
     user = fields.ForeignKeyField(
         "models.User", related_name="passkey_credentials", on_delete=fields.CASCADE

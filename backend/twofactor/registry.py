@@ -1,33 +1,38 @@
-"""Every kind of second factor, one line each; the order is the order offered to users."""
+"""Every kind of second factor, one line each; the order is the order offered to users.
+
+Adding a kind: its package with a Strategy (strategy.py), one line in KINDS, its template
+web/templates/factors/<kind>.html, and its GraphQL setup operations.
+"""
 
 from __future__ import annotations
 
-from backend.notifications.email import Mailer
-from backend.notifications.sms import SmsSender
 from backend.twofactor.email_code.strategy import CodeByEmail
-from backend.twofactor.passkey.ceremonies import RelyingParty
-from backend.twofactor.passkey.strategy import PASSKEY, Passkeys
+from backend.twofactor.passkey.strategy import Passkeys
 from backend.twofactor.recovery_codes.strategy import RecoveryCodes
-from backend.twofactor.secrets_box import SecretBox
 from backend.twofactor.sms_code.strategy import CodeBySms
-from backend.twofactor.strategy import Strategy
+from backend.twofactor.strategy import Strategy, Tools
 from backend.twofactor.totp.strategy import AuthenticatorApp
 
-TOTP, EMAIL, SMS, RECOVERY_CODE = "totp", "email", "sms", "recovery_code"
+KINDS: tuple[type[Strategy], ...] = (
+    Passkeys,
+    AuthenticatorApp,
+    CodeByEmail,
+    CodeBySms,
+    RecoveryCodes,
+)
+
+ORDER = [kind.kind for kind in KINDS]
+BY_KIND = {kind.kind: kind for kind in KINDS}
+BY_API_NAME = {kind.api_name: kind for kind in KINDS}
+# The kinds that stand in when the others are out of reach (recovery codes).
+BACKUP = {kind.kind for kind in KINDS if kind.backup}
+# Recovery codes have features of their own (made with the first factor, regenerated).
+RECOVERY_CODE = RecoveryCodes.kind
 
 
-def strategies(
-    box: SecretBox,
-    mailer: Mailer,
-    sms: SmsSender,
-    secret_key: str,
-    issuer: str,
-    public_url: str,
-) -> dict[str, Strategy]:
-    return {
-        TOTP: AuthenticatorApp(box, issuer),
-        EMAIL: CodeByEmail(mailer, secret_key),
-        SMS: CodeBySms(sms, secret_key),
-        PASSKEY: Passkeys(RelyingParty.for_public_url(public_url, issuer), secret_key),
-        RECOVERY_CODE: RecoveryCodes(secret_key),
-    }
+def is_backup(kind: str) -> bool:
+    return kind in BACKUP
+
+
+def strategies(tools: Tools) -> dict[str, Strategy]:
+    return {kind.kind: kind.build(tools) for kind in KINDS}

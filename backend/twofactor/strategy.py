@@ -11,7 +11,23 @@ import dataclasses
 from typing import Protocol
 
 from backend.accounts.models import User
+from backend.errors import DomainError
+from backend.notifications.email import Mailer
+from backend.notifications.sms import SmsSender
 from backend.twofactor.models import Authenticator
+from backend.twofactor.secrets_box import SecretBox
+
+
+@dataclasses.dataclass(frozen=True)
+class Tools:
+    """What a strategy may be built with (registry.py hands it to every kind's `build`)."""
+
+    box: SecretBox
+    mailer: Mailer
+    sms: SmsSender
+    secret_key: str
+    issuer: str
+    public_url: str  # the URL users open: passkeys are bound to its host and origin
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,10 +55,28 @@ class SetupDone:
 
 
 class Strategy(Protocol):
-    kind: str
-    default_name: str
+    """A kind of second factor, with what the rest of the service needs to know about it.
+
+    Sign-in, settings, GraphQL and the pages read these attributes instead of naming kinds;
+    the pages show a kind through web/templates/factors/<kind>.html.
+    """
+
+    kind: str  # stored in Authenticator.kind; also the name of the kind's template
+    api_name: str  # its value of the GraphQL enum TwoFactorMethod
+    default_name: str  # its label, and the name of a new factor the user did not name
     sends_codes: bool  # email and SMS: a code must be asked for before it can be typed
+    typed: bool  # the user types a code (a passkey answers in the browser instead)
     one_per_user: bool
+    # Recovery codes: they come and go with the other factors, are tried last, never
+    # preferred, never set up or removed on their own.
+    backup: bool
+
+    @classmethod
+    def build(cls, tools: Tools) -> Strategy: ...
+
+    def cannot_set_up(self, user: User) -> DomainError | None:
+        """Why this user cannot add the kind now (such as no phone number), or None."""
+        ...
 
     async def begin_setup(self, user: User) -> SetupStart: ...
 

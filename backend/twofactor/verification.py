@@ -21,7 +21,7 @@ from backend.throttle import service as throttle
 from backend.throttle.keys import second_factor_key
 from backend.twofactor.models import Authenticator
 from backend.twofactor.recovery_codes import codes as recovery_codes
-from backend.twofactor.registry import RECOVERY_CODE
+from backend.twofactor.registry import RECOVERY_CODE, is_backup
 
 
 class InvalidOtp(DomainError):
@@ -63,7 +63,7 @@ async def verify(
                 await _used(services, user, authenticator, client, purpose)
                 return authenticator
             # An empty reason: the code was not for this factor at all (a passkey's).
-            if check.reason and (reason == "missing" or authenticator.kind != RECOVERY_CODE):
+            if check.reason and (reason == "missing" or not is_backup(authenticator.kind)):
                 reason = check.reason
         if not allow_recovery_code and recovery_codes.looks_like_one(code):
             reason = "recovery_code_not_accepted"
@@ -83,11 +83,11 @@ async def verify(
 async def _candidates(
     user: User, method: str | None, allow_recovery_code: bool
 ) -> list[Authenticator]:
-    """The factors to try, recovery codes last: a typed code is spent only when none fits."""
+    """The factors to try, recovery codes last: one is spent only when no other factor fits."""
     factors = await Authenticator.filter(user=user).order_by("id")
-    typed = [f for f in factors if f.kind != RECOVERY_CODE and method in (None, f.kind)]
-    recovery = [f for f in factors if f.kind == RECOVERY_CODE and allow_recovery_code]
-    return typed + recovery
+    chosen = [f for f in factors if not is_backup(f.kind) and method in (None, f.kind)]
+    backup = [f for f in factors if is_backup(f.kind) and allow_recovery_code]
+    return chosen + backup
 
 
 async def _used(

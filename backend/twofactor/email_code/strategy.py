@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 from backend.accounts.models import User
+from backend.errors import DomainError
 from backend.notifications.email import Email, Mailer
 from backend.twofactor.code_by_message import CodeByMessage
+from backend.twofactor.strategy import Tools
 
 
 class CodeByEmail(CodeByMessage):
     kind = "email"
+    api_name = "EMAIL"
     default_name = "Code by email"
 
     def __init__(self, mailer: Mailer, secret_key: str) -> None:
         super().__init__(secret_key)
         self.mailer = mailer
+
+    @classmethod
+    def build(cls, tools: Tools) -> CodeByEmail:
+        return cls(tools.mailer, tools.secret_key)
+
+    def cannot_set_up(self, user: User) -> DomainError | None:
+        if user.email:
+            return None
+        return DomainError(
+            "EMAIL_REQUIRED", "Add an email address to your account first.", "method"
+        )
 
     async def deliver(self, user: User, code: str) -> None:
         await self.mailer.send(

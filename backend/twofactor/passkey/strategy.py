@@ -13,20 +13,30 @@ from backend.errors import DomainError
 from backend.twofactor.models import Authenticator, PasskeyCredential
 from backend.twofactor.passkey import ceremonies, challenges
 from backend.twofactor.passkey.ceremonies import KnownCredential, Refused, RelyingParty
-from backend.twofactor.strategy import Check, SetupDone, SetupStart
+from backend.twofactor.strategy import Check, SetupDone, SetupStart, Tools
 
 PASSKEY = "passkey"
 
 
 class Passkeys:
     kind = PASSKEY
+    api_name = "PASSKEY"
     default_name = "Passkey"
     sends_codes = False
+    typed = False  # the browser answers with a credential (its JSON is the `code`)
     one_per_user = False
+    backup = False
 
     def __init__(self, rp: RelyingParty, secret_key: str) -> None:
         self.rp = rp
         self.secret_key = secret_key
+
+    @classmethod
+    def build(cls, tools: Tools) -> Passkeys:
+        return cls(RelyingParty.for_public_url(tools.public_url, tools.issuer), tools.secret_key)
+
+    def cannot_set_up(self, user: User) -> DomainError | None:
+        return None  # the limit is counted as one is added (account_settings/passkeys.py)
 
     async def begin_setup(self, user: User) -> SetupStart:
         raise DomainError(

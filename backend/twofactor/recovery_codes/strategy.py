@@ -10,17 +10,29 @@ from backend.accounts.models import User
 from backend.errors import DomainError
 from backend.twofactor.models import Authenticator
 from backend.twofactor.recovery_codes import codes
-from backend.twofactor.strategy import Check, SetupDone, SetupStart
+from backend.twofactor.strategy import Check, SetupDone, SetupStart, Tools
 
 
 class RecoveryCodes:
     kind = "recovery_code"
+    api_name = "RECOVERY_CODE"
     default_name = "Recovery codes"
     sends_codes = False
+    typed = True
     one_per_user = True
+    backup = True
 
     def __init__(self, secret_key: str) -> None:
         self.secret_key = secret_key
+
+    @classmethod
+    def build(cls, tools: Tools) -> RecoveryCodes:
+        return cls(tools.secret_key)
+
+    def cannot_set_up(self, user: User) -> DomainError | None:
+        return DomainError(
+            "VALIDATION_FAILED", "Recovery codes come with another factor.", "method"
+        )
 
     async def begin_setup(self, user: User) -> SetupStart:
         raise DomainError("VALIDATION_FAILED", "Recovery codes come with another factor.")

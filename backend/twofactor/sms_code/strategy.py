@@ -3,21 +3,34 @@
 from __future__ import annotations
 
 from backend.accounts.models import User
-from backend.errors import RateLimited
+from backend.errors import DomainError, RateLimited
 from backend.notifications.sms import SmsSender
 from backend.throttle import service as throttle
 from backend.throttle.keys import sms_account_key, sms_number_key
 from backend.twofactor import codes
 from backend.twofactor.code_by_message import CodeByMessage
+from backend.twofactor.strategy import Tools
 
 
 class CodeBySms(CodeByMessage):
     kind = "sms"
+    api_name = "SMS"
     default_name = "Code by SMS"
 
     def __init__(self, sms: SmsSender, secret_key: str) -> None:
         super().__init__(secret_key)
         self.sms = sms
+
+    @classmethod
+    def build(cls, tools: Tools) -> CodeBySms:
+        return cls(tools.sms, tools.secret_key)
+
+    def cannot_set_up(self, user: User) -> DomainError | None:
+        if user.mobile_phone:
+            return None
+        return DomainError(
+            "PHONE_REQUIRED_FOR_SMS", "Add a mobile phone number to your account first.", "method"
+        )
 
     async def begin_challenge(self, user: User, purpose: str) -> None:
         """Raises RateLimited after 5 messages to the account or the number in an hour."""

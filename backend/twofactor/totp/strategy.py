@@ -3,21 +3,32 @@
 from __future__ import annotations
 
 from backend.accounts.models import User
+from backend.errors import DomainError
 from backend.twofactor.models import Authenticator
 from backend.twofactor.secrets_box import SecretBox
-from backend.twofactor.strategy import Check, SetupDone, SetupStart
+from backend.twofactor.strategy import Check, SetupDone, SetupStart, Tools
 from backend.twofactor.totp import otp
 
 
 class AuthenticatorApp:
     kind = "totp"
+    api_name = "TOTP"
     default_name = "Authenticator app"
     sends_codes = False
+    typed = True
     one_per_user = False
+    backup = False
 
     def __init__(self, box: SecretBox, issuer: str) -> None:
         self.box = box
         self.issuer = issuer
+
+    @classmethod
+    def build(cls, tools: Tools) -> AuthenticatorApp:
+        return cls(tools.box, tools.issuer)
+
+    def cannot_set_up(self, user: User) -> DomainError | None:
+        return None
 
     async def begin_setup(self, user: User) -> SetupStart:
         secret = otp.new_secret()
