@@ -10,11 +10,13 @@ from datetime import timedelta
 import pytest
 from aiosmtpd.controller import Controller
 
-from backend import clock
+from backend import clock, housekeeping
+from backend.config import Settings
 from backend.crypto import digest
 from backend.recovery import password_reset
 from backend.recovery.models import PasswordReset
 from backend.twofactor.models import TrustedDevice
+from backend.wiring import build_services
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import PASSWORD, GraphQL, make_user, serving
 from tests.live import free_port
@@ -147,6 +149,63 @@ async def test_one_account_gets_a_few_links_an_hour_however_it_is_named(gql, smt
     for login in ("alice", "ALICE@example.com", "ａｌｉｃｅ") * 2:  # two logins, one account
         assert codes(await ask_for_reset(gql, login)) == []
     assert len(smtp.to("alice@example.com")) == 5
+
+
+async def test_parallel_uses_of_one_link_reset_once(gql, new_client, smtp, alice):
+    await ask_for_reset(gql, "alice")
+    token = reset_token_in(last_mail(smtp, subject=SUBJECT))
+    passwords = [f"parallel passphrase number {n}" for n in range(8)]
+    clients = [new_client() for _ in passwords]
+    try:
+        answers = await asyncio.gather(
+            *(reset(GraphQL(c), token, p) for c, p in zip(clients, passwords, strict=True))
+        )
+    finally:
+        for c in clients:
+            await c.aclose()
+    winners = [p for p, answer in zip(passwords, answers, strict=True) if not codes(answer)]
+    assert len(winners) == 1
+    assert {tuple(codes(a)) for a in answers} == {(), ("INVALID_RESET_TOKEN",)}
+    assert (await gql.sign_in("alice", winners[0]))["status"] == "SIGNED_IN"
+
+
+async def test_a_burst_of_requests_for_one_login_sends_five_links(gql, new_client, smtp, alice):
+    clients = [new_client() for _ in range(20)]
+    try:
+        answers = await asyncio.gather(*(GraphQL(c)(REQUEST, {"login": "alice"}) for c in clients))
+    finally:
+        for c in clients:
+            await c.aclose()
+    await password_reset.settle()
+    answered = [codes(a["requestPasswordReset"]) for a in answers]
+    assert answered.count([]) == 5 and answered.count(["RATE_LIMITED"]) == 15
+    assert len(smtp.to("alice@example.com")) == 5
+
+
+async def test_expired_links_are_cleared_away(gql, smtp, alice, settings):
+    await ask_for_reset(gql, "alice")
+    timeouts = build_services(settings).session_timeouts
+    assert (await housekeeping.delete_expired(timeouts))["password_resets"] == 0
+    clock.advance(timedelta(hours=1, seconds=1))
+    assert (await housekeeping.delete_expired(timeouts))["password_resets"] == 1
+    assert not await PasswordReset.exists()
+
+
+async def test_the_lifetime_is_configurable(database_url, smtp):
+    from_env = Settings.from_env(
+        {"LATCHKEY_SECRET_KEY": "k", "LATCHKEY_PASSWORD_RESET_SECONDS": "600"}
+    )
+    assert from_env.password_reset_seconds == 600
+    assert Settings.from_env({"LATCHKEY_SECRET_KEY": "k"}).password_reset_seconds == 3600
+    settings = settings_for(database_url, smtp=smtp_settings(smtp.port), password_reset_seconds=600)
+    async with serving(settings) as http:
+        await make_user(settings, "alice")
+        gql = GraphQL(http)
+        await ask_for_reset(gql, "alice")
+        text = last_mail(smtp, subject=SUBJECT)
+        assert "within 10 minutes" in text
+        clock.advance(timedelta(seconds=601))
+        assert codes(await reset(gql, reset_token_in(text))) == ["INVALID_RESET_TOKEN"]
 
 
 class SlowOutbox(SmtpOutbox):

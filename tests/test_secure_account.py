@@ -8,12 +8,13 @@ from datetime import timedelta
 
 import pytest
 
-from backend import clock
+from backend import clock, housekeeping
 from backend.audit.models import SecurityEvent
 from backend.crypto import digest
 from backend.notifications.models import SecureAccountLink
 from backend.tokens.models import ApiCredential
 from backend.twofactor.models import TrustedDevice
+from backend.wiring import build_services
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import PASSWORD, GraphQL, exchange, issue_token
 from tests.recovery_helpers import (
@@ -99,13 +100,15 @@ async def test_opening_the_link_changes_nothing_confirming_it_locks_every_door(
     assert codes((await gql(SECURE, {"t": link_token}))["secureAccount"]) == ["INVALID_RESET_TOKEN"]
 
 
-async def test_the_link_lasts_seven_days(gql, smtp, alice):
+async def test_the_link_lasts_seven_days(gql, smtp, alice, settings):
     await issue_token(gql, name="deploy")
     link_token = secure_token_in(last_mail(smtp))
     clock.advance(timedelta(days=7, seconds=1))
     answer = (await gql(SECURE, {"t": link_token}))["secureAccount"]
     assert codes(answer) == ["INVALID_RESET_TOKEN"]
     assert not await SecurityEvent.filter(kind="account.secured").exists()
+    timeouts = build_services(settings).session_timeouts
+    assert (await housekeeping.delete_expired(timeouts))["secure_account_links"] == 1
 
 
 async def test_after_an_email_change_the_old_address_gets_the_reset_link(gql, smtp, alice):
