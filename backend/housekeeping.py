@@ -15,6 +15,8 @@ from tortoise.expressions import Q
 
 from backend import clock
 from backend.accounts.models import EmailChange
+from backend.notifications.models import SecureAccountLink
+from backend.recovery.models import PasswordReset
 from backend.sessions.models import Session
 from backend.sessions.service import Timeouts
 from backend.throttle.models import ThrottleCounter
@@ -47,6 +49,8 @@ async def delete_expired(timeouts: Timeouts) -> dict[str, int]:
         "email_changes": await EmailChange.filter(expires_at__lte=now).delete(),
         "trusted_devices": await TrustedDevice.filter(expires_at__lte=now).delete(),
         "throttle_counters": await ThrottleCounter.filter(counter_over).delete(),
+        "password_resets": await PasswordReset.filter(expires_at__lte=now).delete(),
+        "secure_account_links": await SecureAccountLink.filter(expires_at__lte=now).delete(),
     }
 
 

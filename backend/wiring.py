@@ -12,7 +12,7 @@ from backend.twofactor.secrets_box import SecretBox
 
 
 def build_services(settings: Settings) -> Services:
-    mailer = Mailer(settings.smtp)
+    mailer = Mailer(settings.smtp, settings.public_url)
     sms = SmsSender(settings.sms_webhook_url, settings.sms_webhook_secret)
     box = SecretBox(settings.secret_key)
     return Services(

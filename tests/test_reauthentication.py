@@ -244,6 +244,9 @@ PLAIN = {
     "sendStepUpCode",  # asks for the password itself
     "forgetTrustedDevice",
     "forgetAllTrustedDevices",
+    "requestPasswordReset",  # signed out: the emailed link is the proof
+    "resetPassword",
+    "secureAccount",
 }
 
 

@@ -10,6 +10,7 @@ from web import site
 from web.account_pages import AccountPages
 from web.confirm_access_pages import ConfirmAccessPages
 from web.graphql_client import GraphQLClient
+from web.recovery_pages import RecoveryPages
 from web.sections import Renderer
 from web.signin_pages import SignInPages
 from web.tokens_pages import TokenPages
@@ -24,5 +25,6 @@ def routes(schema: Schema, services: Services) -> list[BaseRoute]:
         *AccountPages(renderer).routes(),
         *TokenPages(renderer).routes(),
         *TwoFactorPages(renderer).routes(),
+        *RecoveryPages(renderer).routes(),
         *site.routes(),
     ]

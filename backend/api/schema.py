@@ -26,6 +26,7 @@ from backend.api.context import Context
 from backend.api.document_limits import MAX_ALIASES, DocumentLimiter
 from backend.api.error_reporting import Schema, is_unexpected
 from backend.api.reauthentication import ReauthenticationMutations
+from backend.api.recovery import RecoveryMutations
 from backend.api.signin import SignInMutations
 from backend.api.tokens import TokenMutations
 from backend.api.twofactor import TwoFactorMutations
@@ -65,6 +66,7 @@ Mutation = merge_types(
         AccountMutations,
         TokenMutations,
         TwoFactorMutations,
+        RecoveryMutations,
     ),
 )
 

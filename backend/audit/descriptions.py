@@ -4,6 +4,12 @@ DESCRIPTIONS = {
     "sign_in.succeeded": "Signed in",
     "sign_in.failed": "Failed sign-in (wrong password)",
     "sign_in.password_accepted": "Password accepted, second factor asked",
+    "sign_in.refused_locked": "Sign-in refused: the account is locked",
+    "account.locked": "Account locked after too many failed sign-ins",
+    "password.reset_requested": "Password reset link sent",
+    "password.reset": "Password reset with an emailed link",
+    "account.secured": "Account secured (\"This wasn't me\"): signed out everywhere, "
+    "tokens and API credentials deleted",
     "sign_out": "Signed out",
     "second_factor.failed": "Wrong two-factor code",
     "recovery_code.used": "Recovery code used",

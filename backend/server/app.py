@@ -20,6 +20,7 @@ from backend.api.schema import build_schema
 from backend.config import Settings
 from backend.database import ensure_migrated, tortoise_config
 from backend.notifications import notices
+from backend.recovery import password_reset
 from backend.server import health
 from backend.server.failures import DatabaseOutages
 from backend.server.graphql import GraphQLEndpoint
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 for job in jobs:
                     job.cancel()
                 await asyncio.gather(*jobs, return_exceptions=True)
+                await password_reset.settle()  # reset links being mailed
 
     routes = [
         Route(

@@ -71,6 +71,7 @@ async def generate_for(
         "New API credentials for your account",
         f"A new client secret was generated for the API credentials {credential.client_id} of "
         f"your Latchkey account {user.username}. Any earlier secret no longer works.",
+        user=user,
     )
     return GeneratedCredentials(credential, secret)
 

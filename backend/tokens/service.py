@@ -74,6 +74,7 @@ async def issue(
         user.email,
         "A new token for your account",
         f"A refresh token named “{name}” was issued for your Latchkey account {user.username}.",
+        user=user,
     )
     return IssuedRefreshToken(token, secret)
 
