@@ -19,6 +19,7 @@ from backend.sessions.models import Session
 from backend.sessions.service import Timeouts
 from backend.throttle.models import ThrottleCounter
 from backend.throttle.service import PER_ACCOUNT, unix_ms
+from backend.tokens import usage
 from backend.tokens.models import AccessToken
 from backend.twofactor.models import OneTimeCode, PendingSetup, SignInChallenge, TrustedDevice
 
@@ -47,6 +48,7 @@ async def delete_expired(timeouts: Timeouts) -> dict[str, int]:
         "email_changes": await EmailChange.filter(expires_at__lte=now).delete(),
         "trusted_devices": await TrustedDevice.filter(expires_at__lte=now).delete(),
         "throttle_counters": await ThrottleCounter.filter(counter_over).delete(),
+        "token_usage_days": await usage.forget_old(now),
     }
 
 
