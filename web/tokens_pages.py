@@ -32,6 +32,7 @@ class TokenPages:
             "": ("tokens", self._issue),
             "/{id}/delete": ("tokens", self._delete),
             "/{id}/regenerate": ("tokens", self._regenerate),
+            "/{id}/regenerate/send-code": ("tokens", self._send_regenerate_code),
             "/send-code": ("tokens", self._send_code),
             "/credentials": ("api_credentials", self._generate),
             "/credentials/remove": ("api_credentials", self._remove),
@@ -106,6 +107,14 @@ class TokenPages:
         if payload["userErrors"]:
             return {**state, "regenerate_errors": field_errors(payload["userErrors"])}, 422
         return {"regenerated": {**payload["token"], "secret": payload["secret"]}}, 200
+
+    async def _send_regenerate_code(self, request, identity, form) -> tuple[dict[str, Any], int]:
+        values = {name: str(form.get(name, "")) for name in ("expiry", "custom_date")}
+        state = {"regenerating": request.path_params["id"], "regenerate_values": values}
+        errors = await send_step_up_code(self.client, request, identity, form)
+        if errors:
+            return {**state, "regenerate_errors": errors}, 422
+        return {**state, "regenerate_code_sent": True}, 200
 
     async def _delete(self, request, identity, form) -> tuple[dict[str, Any], int]:
         token_id = request.path_params["id"]
