@@ -111,7 +111,7 @@ async def test_regenerating_again_drops_the_oldest_secret_at_once(gql, alice):
     assert kinds == 2
 
 
-async def test_only_the_owner_regenerates_and_the_expiry_is_checked(
+async def test_only_the_owner_regenerates_a_live_token_and_the_expiry_is_checked(
     gql, new_client, settings, alice
 ):
     issued = await issue(gql, None)
@@ -123,6 +123,13 @@ async def test_only_the_owner_regenerates_and_the_expiry_is_checked(
     assert [(e["field"], e["code"]) for e in theirs["regenerateToken"]["userErrors"]] == [
         ("id", "NOT_FOUND")
     ]
+    deleted = await issue(gql, None, "deleted")
+    await gql(
+        "mutation($id: ID!) { deleteToken(input: {id: $id}) { userErrors { code } } }",
+        {"id": deleted["token"]["id"]},
+    )
+    revived = await regenerate(gql, deleted["token"]["id"])
+    assert [e["code"] for e in revived["userErrors"]] == ["NOT_FOUND"] and not revived["secret"]
     too_far = await regenerate(gql, issued["token"]["id"], days=400)
     assert [(e["field"], e["code"]) for e in too_far["userErrors"]] == [
         ("expiresAt", "VALIDATION_FAILED")
