@@ -164,3 +164,16 @@ async def test_without_a_grace_period_the_old_secret_stops_at_once_and_the_user_
     notice = smtp.to("alice@example.com")[-1]
     assert "regenerated" in notice["Subject"]
     assert "nightly backup" in smtp.text(notice) and renewed["secret"] not in smtp.text(notice)
+
+
+async def test_an_expired_token_is_regenerated_without_an_overlap(gql, alice):
+    issued = await issue(gql, ["account:read"], "lapsed")
+    clock.advance(timedelta(days=31))
+    assert not await works(gql, issued["secret"])
+    await gql.sign_in("alice")
+    renewed = await regenerate(gql, issued["token"]["id"])
+    assert renewed["userErrors"] == [] and renewed["token"]["previousSecretValidUntil"] is None
+    assert not await works(gql, issued["secret"])
+    assert await works(gql, renewed["secret"])
+    listed = await gql("{ viewer { tokens { name status } } }")
+    assert listed["viewer"]["tokens"] == [{"name": "lapsed", "status": "ACTIVE"}]
