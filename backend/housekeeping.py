@@ -21,6 +21,7 @@ from backend.sessions.models import Session
 from backend.sessions.service import Timeouts
 from backend.throttle.models import ThrottleCounter
 from backend.throttle.service import PER_ACCOUNT, unix_ms
+from backend.tokens import usage
 from backend.tokens.models import AccessToken
 from backend.twofactor.models import OneTimeCode, PendingSetup, SignInChallenge, TrustedDevice
 
@@ -51,6 +52,7 @@ async def delete_expired(timeouts: Timeouts) -> dict[str, int]:
         "throttle_counters": await ThrottleCounter.filter(counter_over).delete(),
         "password_resets": await PasswordReset.filter(expires_at__lte=now).delete(),
         "secure_account_links": await SecureAccountLink.filter(expires_at__lte=now).delete(),
+        "token_usage_days": await usage.forget_old(now),
     }
 
 

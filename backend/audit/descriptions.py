@@ -23,6 +23,7 @@ DESCRIPTIONS = {
     "recovery_codes.regenerated": "New recovery codes generated",
     "token.issued": "Token issued",
     "token.deleted": "Token deleted",
+    "token.regenerated": "Token regenerated",
     "token.exchange_refused": "Deleted or expired token used",
     "api_credentials.generated": "API credentials generated",
     "api_credentials.removed": "API credentials removed",

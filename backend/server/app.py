@@ -28,6 +28,7 @@ from backend.server.graphql_outages import reporting_outages
 from backend.server.headers import SecurityHeaders
 from backend.server.oauth import OAuthEndpoints
 from backend.services import Services
+from backend.tokens import reminders
 from backend.wiring import build_services
 from web import graphiql_page, site
 from web.routes import routes as web_routes
@@ -101,9 +102,13 @@ def _background_jobs(services: Services) -> list[Coroutine[None, None, None]]:
     async def retry_notices() -> None:
         await notices.deliver_due(services.mailer)
 
+    async def remind_expiring_tokens() -> None:
+        await reminders.send_due(services)
+
     return [
         housekeeping.run_every(housekeeping.INTERVAL, delete_expired),
         housekeeping.run_every(housekeeping.NOTICE_RETRY_INTERVAL, retry_notices),
+        housekeeping.run_every(housekeeping.INTERVAL, remind_expiring_tokens),
     ]
 
 
