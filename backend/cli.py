@@ -66,6 +66,12 @@ def _parser() -> argparse.ArgumentParser:
     reset = user.add_parser("reset-2fa", help="turn off two-factor authentication of a user")
     reset.add_argument("username")
     reset.set_defaults(command=reset_two_factor)
+    reset_password = user.add_parser(
+        "reset-password",
+        help="email a user a link to choose a new password (to the log without a mail server)",
+    )
+    reset_password.add_argument("username")
+    reset_password.set_defaults(command=send_password_reset)
     group = commands.add_parser("group", help="manage groups").add_subparsers(
         required=True, metavar="ACTION"
     )
@@ -157,6 +163,18 @@ def reset_two_factor(args: argparse.Namespace, settings: Settings) -> int:
     was_on = _run(_reset_two_factor, settings, args.username)
     state = "was on and is now turned off" if was_on else "was already off"
     print(f"Two-factor authentication of {args.username} {state}; the user was told by email.")
+    return 0
+
+
+def send_password_reset(args: argparse.Namespace, settings: Settings) -> int:
+    _run(_send_password_reset, settings, args.username)
+    if settings.smtp.host:
+        print(f"Emailed {args.username} a link to choose a new password.")
+    else:
+        print(
+            f"No mail server is configured (LATCHKEY_SMTP_HOST): the email to {args.username} "
+            "with the link to choose a new password is in the log above."
+        )
     return 0
 
 
@@ -257,6 +275,17 @@ async def _reset_two_factor(settings: Settings, username: str) -> bool:
     if user is None:
         raise CommandFailed(f"there is no user {username}")
     return await reset_by_operator(build_services(settings), user)
+
+
+async def _send_password_reset(settings: Settings, username: str) -> None:
+    from backend.accounts.service import find_by_username
+    from backend.client import ClientInfo
+    from backend.recovery import password_reset
+
+    user = await find_by_username(username)
+    if user is None:
+        raise CommandFailed(f"there is no user {username}")
+    await password_reset.send_link(build_services(settings), user, ClientInfo(), by="operator")
 
 
 async def _create_group(settings: Settings, name: str, description: str, self_service: bool):

@@ -50,6 +50,12 @@ class Settings:
     token_max_days: int = 365  # 0: tokens may be issued without an expiry
     max_tokens_per_user: int = 100  # live (unexpired, undeleted) refresh tokens
     access_token_seconds: int = 300
+    password_reset_seconds: int = 3600  # how long an emailed reset link works
+    # Token scopes: the platform's own as `name=description;...`, and what a token gets
+    # when none are asked for; backend.tokens.scopes reads both.
+    scopes: str = ""
+    default_scopes: str = "account:read"
+    token_rotation_grace_seconds: int = 86400
     smtp: SmtpSettings = dataclasses.field(default_factory=lambda: SmtpSettings())
     sms_webhook_url: str = ""
     sms_webhook_secret: str = ""
@@ -96,6 +102,12 @@ class Settings:
             token_max_days=reader.integer("TOKEN_MAX_DAYS", 365),
             max_tokens_per_user=reader.positive("MAX_TOKENS_PER_USER", cls.max_tokens_per_user),
             access_token_seconds=reader.integer("ACCESS_TOKEN_SECONDS", 300),
+            password_reset_seconds=reader.positive(
+                "PASSWORD_RESET_SECONDS", cls.password_reset_seconds
+            ),
+            scopes=reader.text("SCOPES", ""),
+            default_scopes=reader.text("DEFAULT_SCOPES", cls.default_scopes),
+            token_rotation_grace_seconds=reader.integer("TOKEN_ROTATION_GRACE_SECONDS", 86400),
             smtp=SmtpSettings(
                 host=reader.text("SMTP_HOST", ""),
                 port=reader.integer("SMTP_PORT", 587),

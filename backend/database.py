@@ -22,6 +22,7 @@ MODEL_MODULES = [
     "backend.twofactor.models",
     "backend.notifications.models",
     "backend.serviceclients.models",
+    "backend.recovery.models",
 ]
 MIGRATIONS_PACKAGE = "backend.migrations"
 

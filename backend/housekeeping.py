@@ -15,10 +15,13 @@ from tortoise.expressions import Q
 
 from backend import clock
 from backend.accounts.models import EmailChange
+from backend.notifications.models import SecureAccountLink
+from backend.recovery.models import PasswordReset
 from backend.sessions.models import Session
 from backend.sessions.service import Timeouts
 from backend.throttle.models import ThrottleCounter
 from backend.throttle.service import PER_ACCOUNT, unix_ms
+from backend.tokens import usage
 from backend.tokens.models import AccessToken
 from backend.twofactor.models import (
     OneTimeCode,
@@ -54,6 +57,9 @@ async def delete_expired(timeouts: Timeouts) -> dict[str, int]:
         "trusted_devices": await TrustedDevice.filter(expires_at__lte=now).delete(),
         "passkey_challenges": await PasskeyChallenge.filter(expires_at__lte=now).delete(),
         "throttle_counters": await ThrottleCounter.filter(counter_over).delete(),
+        "password_resets": await PasswordReset.filter(expires_at__lte=now).delete(),
+        "secure_account_links": await SecureAccountLink.filter(expires_at__lte=now).delete(),
+        "token_usage_days": await usage.forget_old(now),
     }
 
 

@@ -150,7 +150,7 @@ def reauthentication_required(field: str = "password") -> DomainError:
 
 def token_refused() -> DomainError:
     return DomainError(
-        "REAUTHENTICATION_REQUIRED",
+        "INSUFFICIENT_SCOPE",
         "Security changes need a signed-in session; a token cannot make them.",
     )
 

@@ -7,13 +7,15 @@ from backend.config import Settings
 from backend.notifications.email import Mailer
 from backend.notifications.sms import SmsSender
 from backend.services import Services
+from backend.tokens import scopes
 from backend.twofactor.registry import strategies
 from backend.twofactor.secrets_box import SecretBox
 from backend.twofactor.strategy import Tools
 
 
 def build_services(settings: Settings) -> Services:
-    mailer = Mailer(settings.smtp)
+    scopes.for_settings(settings)  # a bad LATCHKEY_SCOPES stops the start, not a request
+    mailer = Mailer(settings.smtp, settings.public_url)
     sms = SmsSender(settings.sms_webhook_url, settings.sms_webhook_secret)
     box = SecretBox(settings.secret_key)
     return Services(

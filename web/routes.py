@@ -11,6 +11,7 @@ from web.account_pages import AccountPages
 from web.confirm_access_pages import ConfirmAccessPages
 from web.graphql_client import GraphQLClient
 from web.passkey_pages import PasskeyPages
+from web.recovery_pages import RecoveryPages
 from web.sections import Renderer
 from web.signin_pages import SignInPages
 from web.tokens_pages import TokenPages
@@ -26,5 +27,6 @@ def routes(schema: Schema, services: Services) -> list[BaseRoute]:
         *TokenPages(renderer).routes(),
         *TwoFactorPages(renderer).routes(),
         *PasskeyPages(renderer).routes(),
+        *RecoveryPages(renderer).routes(),
         *site.routes(),
     ]

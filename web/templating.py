@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from starlette.templating import Jinja2Templates
 
+from backend import clock
 from web.factors import FACTOR_KINDS
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -25,5 +26,14 @@ def local_time(value: str | None, time_zone: str = "UTC") -> str:
     return moment.strftime("%Y-%m-%d %H:%M %Z")
 
 
+def within_days(value: str | None, days: int) -> bool:
+    """Whether an ISO 8601 time from the API is in the future, at most `days` ahead."""
+    if not value:
+        return False
+    now = clock.now()
+    return now < datetime.fromisoformat(value) <= now + timedelta(days=days)
+
+
 templates.env.filters["local_time"] = local_time
 templates.env.globals["factor_kinds"] = FACTOR_KINDS
+templates.env.filters["within_days"] = within_days

@@ -31,6 +31,8 @@ class TokenPages:
         actions = {
             "": ("tokens", self._issue),
             "/{id}/delete": ("tokens", self._delete),
+            "/{id}/regenerate": ("tokens", self._regenerate),
+            "/{id}/regenerate/send-code": ("tokens", self._send_regenerate_code),
             "/send-code": ("tokens", self._send_code),
             "/credentials": ("api_credentials", self._generate),
             "/credentials/remove": ("api_credentials", self._remove),
@@ -55,10 +57,18 @@ class TokenPages:
             return await self.renderer.respond(
                 request, identity, TOKENS, "tokens", {"confirm_delete": confirm}
             )
+        regenerate = request.query_params.get("regenerate")
+        if regenerate:  # the form for a new secret opens in the token's row
+            return await self.renderer.respond(
+                request, identity, TOKENS, "tokens", {"regenerating": regenerate}
+            )
         return await self.renderer.page(request, identity, TOKENS)
 
     async def _issue(self, request, identity, form) -> tuple[dict[str, Any], int]:
-        values = {name: str(form.get(name, "")) for name in ("name", "expiry", "custom_date")}
+        values: dict[str, Any] = {
+            name: str(form.get(name, "")) for name in ("name", "expiry", "custom_date")
+        }
+        values["scopes"] = _scopes(form)
         expires_at = _expiry(values["expiry"], values["custom_date"], identity.user.time_zone)
         if isinstance(expires_at, str):
             return {"values": values, "errors": {"expiresAt": expires_at}}, 422
@@ -70,11 +80,41 @@ class TokenPages:
             expiresAt=expires_at.isoformat(),
             password=str(form.get("password", "")),
             otp=str(form.get("otp", "")) or None,
+            scopes=values["scopes"],
         )
         payload = outcome.data["issueToken"]
         if payload["userErrors"]:
             return {"values": values, "errors": field_errors(payload["userErrors"])}, 422
         return {"issued": {**payload["token"], "secret": payload["secret"]}}, 200
+
+    async def _regenerate(self, request, identity, form) -> tuple[dict[str, Any], int]:
+        token_id = request.path_params["id"]
+        values = {name: str(form.get(name, "")) for name in ("expiry", "custom_date")}
+        state: dict[str, Any] = {"regenerating": token_id, "regenerate_values": values}
+        expires_at = _expiry(values["expiry"], values["custom_date"], identity.user.time_zone)
+        if isinstance(expires_at, str):
+            return {**state, "regenerate_errors": {"expiresAt": expires_at}}, 422
+        outcome = await self.client.execute(
+            "RegenerateToken",
+            request,
+            identity,
+            id=token_id,
+            expiresAt=expires_at.isoformat(),
+            password=str(form.get("password", "")),
+            otp=str(form.get("otp", "")) or None,
+        )
+        payload = outcome.data["regenerateToken"]
+        if payload["userErrors"]:
+            return {**state, "regenerate_errors": field_errors(payload["userErrors"])}, 422
+        return {"regenerated": {**payload["token"], "secret": payload["secret"]}}, 200
+
+    async def _send_regenerate_code(self, request, identity, form) -> tuple[dict[str, Any], int]:
+        values = {name: str(form.get(name, "")) for name in ("expiry", "custom_date")}
+        state = {"regenerating": request.path_params["id"], "regenerate_values": values}
+        errors = await send_step_up_code(self.client, request, identity, form)
+        if errors:
+            return {**state, "regenerate_errors": errors}, 422
+        return {**state, "regenerate_code_sent": True}, 200
 
     async def _delete(self, request, identity, form) -> tuple[dict[str, Any], int]:
         token_id = request.path_params["id"]
@@ -87,20 +127,26 @@ class TokenPages:
         return {"deleted": True}, 200
 
     async def _generate(self, request, identity, form) -> tuple[dict[str, Any], int]:
+        chosen = _scopes(form)
         outcome = await self.client.execute(
             "GenerateApiCredentials",
             request,
             identity,
             password=str(form.get("password", "")),
             otp=str(form.get("otp", "")) or None,
+            scopes=chosen,
         )
         payload = outcome.data["generateApiCredentials"]
         if payload["userErrors"]:
-            return {"errors": field_errors(payload["userErrors"])}, 422
+            errors = field_errors(payload["userErrors"])
+            return {"errors": errors, "values": {"scopes": chosen}}, 422
         return {"generated": payload}, 200
 
     async def _send_code(self, request, identity, form) -> tuple[dict[str, Any], int]:
-        values = {name: str(form.get(name, "")) for name in ("name", "expiry", "custom_date")}
+        values: dict[str, Any] = {
+            name: str(form.get(name, "")) for name in ("name", "expiry", "custom_date")
+        }
+        values["scopes"] = _scopes(form)
         errors = await send_step_up_code(self.client, request, identity, form)
         if errors:
             return {"values": values, "errors": errors}, 422
@@ -114,6 +160,16 @@ class TokenPages:
         if payload["userErrors"]:
             return {"errors": field_errors(payload["userErrors"])}, 404
         return {"removed": True}, 200
+
+
+def _scopes(form) -> list[str] | None:
+    """The ticked scope boxes; none ticked is sent as such, and refused with a reason.
+
+    A post without the boxes at all (`scopes_offered` missing) gets the default scopes.
+    """
+    if "scopes_offered" not in form:
+        return None
+    return [value for value in form.getlist("scopes") if isinstance(value, str)]
 
 
 def _expiry(choice: str, custom_date: str, time_zone: str) -> datetime | str:

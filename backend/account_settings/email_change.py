@@ -82,6 +82,7 @@ async def verify(services: Services, user: User, client: ClientInfo, code: str) 
         "Your email address changed",
         f"The email address of your Latchkey account {user.username} is now "
         f"{change.new_email}. Mail will no longer come to this address.",
+        user=user,
     )
     return change.new_email
 

@@ -52,7 +52,7 @@ async def change(
         raise DomainError(
             "PASSWORD_UNCHANGED", "Choose a password you do not use now.", "new_password"
         )
-    _check(services, user, current or "", new, confirmation)
+    check_new_password(services, user, current or "", new, confirmation)
     new_hash = await services.hasher.hash(new)
     async with in_transaction():
         # Compare-and-set: of two changes made with the same current password, one wins.
@@ -75,11 +75,15 @@ async def change(
         user.email,
         "Your password changed",
         "The password of your Latchkey account was changed. Every other session was signed out.",
+        user=user,
     )
     return renewed
 
 
-def _check(services: Services, user: User, current: str, new: str, confirmation: str) -> None:
+def check_new_password(
+    services: Services, user: User, current: str, new: str, confirmation: str
+) -> None:
+    """The rules of a new password, also for a reset (no current password then)."""
     if new != confirmation:
         raise DomainError(
             "PASSWORD_MISMATCH", "The two new passwords differ.", "new_password_confirmation"

@@ -81,6 +81,7 @@ async def update(
             user.email,
             "Your mobile phone number changed",
             "The mobile phone number of your account was changed.",
+            user=user,
         )
     return code is not None
 

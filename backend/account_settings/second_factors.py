@@ -421,4 +421,4 @@ async def _tell_off(services: Services, user: User) -> None:
 
 
 async def _tell(services: Services, user: User, subject: str, text: str) -> None:
-    await tell(services.mailer, user.email, subject, text)
+    await tell(services.mailer, user.email, subject, text, user=user)

@@ -42,8 +42,11 @@ DATA_LIST_LENGTH = 100
 # it is loaded from the database and built before its fields are resolved.
 ITEM_WEIGHT = 4
 # Lists that hold a few items whatever the data: a mutation's errors, ten recovery codes,
-# a user's second factors (account_settings/second_factors.py MAX_AUTHENTICATORS) and their kinds.
-SHORT_LISTS = frozenset({"userErrors", "recoveryCodes", "authenticators", "methods"})
+# a user's second factors (account_settings/second_factors.py MAX_AUTHENTICATORS) and their kinds,
+# and the scopes the operator configured (a token's are among them).
+SHORT_LISTS = frozenset(
+    {"userErrors", "recoveryCodes", "authenticators", "methods", "scopes", "tokenScopes"}
+)
 
 
 @dataclasses.dataclass(frozen=True)

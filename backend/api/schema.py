@@ -27,7 +27,10 @@ from backend.api.document_limits import MAX_ALIASES, DocumentLimiter
 from backend.api.error_reporting import Schema, is_unexpected
 from backend.api.passkeys import PasskeyMutations
 from backend.api.reauthentication import ReauthenticationMutations
+from backend.api.recovery import RecoveryMutations
+from backend.api.scope_guard import MUTATION, QUERY, limit_bearer_scopes
 from backend.api.signin import SignInMutations
+from backend.api.token_types import TokenScope, available_scopes
 from backend.api.tokens import TokenMutations
 from backend.api.twofactor import TwoFactorMutations
 from backend.api.types import User
@@ -57,6 +60,10 @@ class Query:
     def time_zones(self) -> list[str]:
         return sorted(time_zones())
 
+    @strawberry.field(description="The scopes tokens and API credentials may be given.")
+    def token_scopes(self, info: Info[Context, None]) -> list[TokenScope]:
+        return available_scopes(info)
+
 
 Mutation = merge_types(
     "Mutation",
@@ -67,8 +74,12 @@ Mutation = merge_types(
         TokenMutations,
         TwoFactorMutations,
         PasskeyMutations,
+        RecoveryMutations,
     ),
 )
+# Bearer tokens: every root field is checked against the token's scopes, in one place.
+limit_bearer_scopes(Query, QUERY)
+limit_bearer_scopes(Mutation, MUTATION)
 
 
 # Built once: the validation cache keys on the rule classes, and QueryDepthLimiter or

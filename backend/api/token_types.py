@@ -6,10 +6,12 @@ import enum
 from datetime import datetime
 
 import strawberry
+from strawberry.types import Info
 
 from backend import clock
 from backend.tokens import credentials as api_credentials
-from backend.tokens import models
+from backend.tokens import models, usage
+from backend.tokens import scopes as scope_catalog
 from backend.tokens import service as tokens
 
 
@@ -19,8 +21,23 @@ class TokenStatus(enum.Enum):
     EXPIRED = "EXPIRED"
 
 
+class _Activity:
+    """Exchange counts for a list of tokens, read once for all of them, only when asked."""
+
+    def __init__(self, token_ids: list[int]) -> None:
+        self.token_ids = token_ids
+        self.counts: dict[int, int] | None = None
+
+    async def of(self, token_id: int) -> int:
+        if self.counts is None:
+            self.counts = await usage.recent_exchanges(self.token_ids, clock.now())
+        return self.counts.get(token_id, 0)
+
+
 @strawberry.type(description="A refresh token; its secret was shown once, when it was issued.")
 class Token:
+    model: strawberry.Private[models.RefreshToken]
+    activity: strawberry.Private[_Activity]
     id: strawberry.ID
     name: str
     created_at: datetime
@@ -28,19 +45,63 @@ class Token:
     last_used_at: datetime | None = strawberry.field(
         description="When it was last exchanged for an access token (to the minute)."
     )
+    last_used_ip_address: str | None = strawberry.field(
+        description="The address it was last exchanged from."
+    )
     status: TokenStatus
+    scopes: list[str] = strawberry.field(description="What its access tokens may do.")
+    regenerated_at: datetime | None = strawberry.field(
+        description="When its secret was last replaced by regenerateToken."
+    )
+    previous_secret_valid_until: datetime | None = strawberry.field(
+        description="After a regeneration: until when the previous secret still works. "
+        "Null when it no longer does."
+    )
+
+    @strawberry.field(description="How many times it was exchanged in the last 30 days.")
+    async def exchanges_last_30_days(self) -> int:
+        return await self.activity.of(self.model.id)
 
     @classmethod
-    def from_model(cls, token: models.RefreshToken) -> Token:
+    def from_model(cls, token: models.RefreshToken, activity: _Activity | None = None) -> Token:
         expired = token.expires_at is not None and token.expires_at <= clock.now()
         return cls(
+            model=token,
+            activity=activity or _Activity([token.id]),
             id=strawberry.ID(str(token.id)),
             name=token.name,
             created_at=token.created_at,
             expires_at=token.expires_at,
             last_used_at=token.last_used_at,
+            last_used_ip_address=token.last_used_ip or None,
             status=TokenStatus.EXPIRED if expired else TokenStatus.ACTIVE,
+            scopes=list(scope_catalog.split(token.scopes)),
+            regenerated_at=token.regenerated_at,
+            previous_secret_valid_until=tokens.previous_secret_valid_until(token),
         )
+
+
+@strawberry.type(description="A scope a token or API credentials may be given.")
+class TokenScope:
+    name: str
+    description: str
+    built_in: bool = strawberry.field(
+        description="Latchkey's own; the others are the platform's, set by the operator."
+    )
+    default: bool = strawberry.field(description="Given when a client names no scopes.")
+
+
+def available_scopes(info: Info) -> list[TokenScope]:
+    catalog = scope_catalog.for_settings(info.context.services.settings)
+    return [
+        TokenScope(
+            name=scope.name,
+            description=scope.description,
+            built_in=scope.built_in,
+            default=scope.name in catalog.default,
+        )
+        for scope in catalog.scopes
+    ]
 
 
 @strawberry.type(
@@ -50,6 +111,7 @@ class ApiCredentials:
     client_id: str
     created_at: datetime
     last_used_at: datetime | None
+    scopes: list[str] = strawberry.field(description="What its access tokens may do.")
 
     @classmethod
     def from_model(cls, credential: models.ApiCredential) -> ApiCredentials:
@@ -57,11 +119,14 @@ class ApiCredentials:
             client_id=credential.client_id,
             created_at=credential.created_at,
             last_used_at=credential.last_used_at,
+            scopes=list(scope_catalog.split(credential.scopes)),
         )
 
 
 async def viewer_tokens(user_id: int) -> list[Token]:
-    return [Token.from_model(token) for token in await tokens.list_for(user_id)]
+    found = await tokens.list_for(user_id)
+    activity = _Activity([token.id for token in found])
+    return [Token.from_model(token, activity) for token in found]
 
 
 async def viewer_api_credentials(user_id: int) -> ApiCredentials | None:

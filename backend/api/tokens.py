@@ -28,6 +28,10 @@ class IssueTokenInput:
     otp: str | None = strawberry.field(
         default=None, description="A current code, when two-factor authentication is on."
     )
+    scopes: list[str] | None = strawberry.field(
+        default=None,
+        description="Names from tokenScopes; omitted: the server's default scopes.",
+    )
 
 
 @strawberry.type
@@ -51,11 +55,29 @@ class DeleteTokenPayload:
 
 
 @strawberry.input
+class RegenerateTokenInput:
+    id: strawberry.ID
+    expires_at: datetime | None = strawberry.field(
+        description="The new secret's expiry; required unless the server allows none."
+    )
+    password: str | None = strawberry.field(
+        default=None, description="Not needed after a recent reauthenticate."
+    )
+    otp: str | None = strawberry.field(
+        default=None, description="A current code, when two-factor authentication is on."
+    )
+
+
+@strawberry.input
 class GenerateApiCredentialsInput:
     password: str | None = strawberry.field(
         default=None, description="Not needed after a recent reauthenticate."
     )
     otp: str | None = None
+    scopes: list[str] | None = strawberry.field(
+        default=None,
+        description="Names from tokenScopes; omitted: the server's default scopes.",
+    )
 
 
 @strawberry.type
@@ -99,6 +121,27 @@ class TokenMutations:
             session=context.identity.session,
             password=input.password,
             otp=input.otp,
+            scopes=input.scopes,
+        )
+        return IssueTokenPayload(token=Token.from_model(issued.token), secret=issued.secret)
+
+    @strawberry.mutation(
+        description="A new secret for a token, same name and scopes; the previous secret "
+        "keeps working for the rotation grace period (never past its own expiry)."
+    )
+    async def regenerate_token(
+        self, info: Info[Context, None], input: RegenerateTokenInput
+    ) -> IssueTokenPayload:
+        context = info.context
+        issued = await tokens.regenerate(
+            context.services,
+            context.require_viewer(),
+            context.client,
+            token_id=parse_id(input.id),
+            expires_at=input.expires_at,
+            session=context.identity.session,
+            password=input.password,
+            otp=input.otp,
         )
         return IssueTokenPayload(token=Token.from_model(issued.token), secret=issued.secret)
 
@@ -124,6 +167,7 @@ class TokenMutations:
             session=context.identity.session,
             password=input.password,
             otp=input.otp,
+            scopes=input.scopes,
         )
         credential = generated.credential
         return GenerateApiCredentialsPayload(

@@ -21,8 +21,9 @@ class Email:
 
 
 class Mailer:
-    def __init__(self, settings: SmtpSettings) -> None:
+    def __init__(self, settings: SmtpSettings, public_url: str = "") -> None:
         self.settings = settings
+        self.public_url = public_url  # where links in messages point
 
     async def send(self, email: Email) -> None:
         if not self.settings.host:

@@ -19,3 +19,22 @@ class OutboxMessage(Model):
 
     class Meta:
         table = "outbox"
+
+
+class SecureAccountLink(Model):
+    """The "This was not me" link of one notice: only its SHA-256 is kept, and it works once."""
+
+    id = fields.BigIntField(primary_key=True)
+    user = fields.ForeignKeyField(
+        "models.User", related_name="secure_account_links", on_delete=fields.CASCADE
+    )
+    token_hash = fields.CharField(max_length=64, unique=True)
+    # Where the notice went: the reset link goes back there, even if the account's
+    # address was changed since (the notice of an email change goes to the old one).
+    recipient = fields.CharField(max_length=254)
+    created_at = fields.DatetimeField(default=clock.now)
+    expires_at = fields.DatetimeField(db_index=True)
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "secure_account_links"

@@ -9,30 +9,64 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from backend import clock
+from backend.notifications import secure_links
 from backend.notifications.email import Email, Mailer
 from backend.notifications.models import OutboxMessage
+
+if TYPE_CHECKING:
+    from backend.accounts.models import User
 
 log = logging.getLogger("latchkey.notices")
 
 NOT_YOU = "If this was not you, sign in and change your password, or contact your administrator."
+NOT_YOU_LINK = (
+    "If this was not you, open this link to sign out everywhere and secure your account "
+    "(it asks before it changes anything, and works once within 7 days):\n{link}"
+)
 MAX_ATTEMPTS = 12  # with the waits below, about two days of trying
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=6)
 BATCH = 50
 
 
-async def tell(mailer: Mailer, to: str, subject: str, text: str) -> None:
-    """Queue a notice and send it now; stored as already claimed, so no worker races us."""
-    message = await OutboxMessage.create(
+async def tell(
+    mailer: Mailer, to: str, subject: str, text: str, *, user: User | None = None
+) -> None:
+    """Queue a notice and send it now; stored as already claimed, so no worker races us.
+
+    With the account it is about, the notice carries a "This wasn't me" link.
+    """
+    if user is None:
+        footer = NOT_YOU
+    else:
+        link = await secure_links.mint(user, to, mailer.public_url)
+        footer = NOT_YOU_LINK.format(link=link)
+    await send(mailer, to, subject, f"{text}\n\n{footer}")
+
+
+async def send(mailer: Mailer, to: str, subject: str, body: str) -> None:
+    """Queue a message and send it now, through the same outbox and retries as notices."""
+    message = await queue(to, subject, body)
+    await _send(mailer, message)
+
+
+async def queue(to: str, subject: str, body: str) -> OutboxMessage:
+    """Store a message, claimed by the caller, who sends it with `deliver`."""
+    return await OutboxMessage.create(
         recipient=to,
         subject=subject,
-        body=f"{text}\n\n{NOT_YOU}",
+        body=body,
         attempts=1,
         next_attempt_at=clock.now() + _wait_after(1),
     )
-    await _send(mailer, message)
+
+
+async def deliver(mailer: Mailer, message: OutboxMessage) -> bool:
+    """Send a message `queue` stored; if the server refuses it, the retries take over."""
+    return await _send(mailer, message)
 
 
 async def deliver_due(mailer: Mailer) -> int:

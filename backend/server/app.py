@@ -20,6 +20,7 @@ from backend.api.schema import build_schema
 from backend.config import Settings
 from backend.database import ensure_migrated, tortoise_config
 from backend.notifications import notices
+from backend.recovery import password_reset
 from backend.server import health
 from backend.server.failures import DatabaseOutages
 from backend.server.graphql import GraphQLEndpoint
@@ -27,6 +28,7 @@ from backend.server.graphql_outages import reporting_outages
 from backend.server.headers import SecurityHeaders
 from backend.server.oauth import OAuthEndpoints
 from backend.services import Services
+from backend.tokens import reminders
 from backend.wiring import build_services
 from web import graphiql_page, site
 from web.routes import routes as web_routes
@@ -50,6 +52,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 for job in jobs:
                     job.cancel()
                 await asyncio.gather(*jobs, return_exceptions=True)
+                await password_reset.settle()  # reset links being mailed
 
     routes = [
         Route(
@@ -99,9 +102,13 @@ def _background_jobs(services: Services) -> list[Coroutine[None, None, None]]:
     async def retry_notices() -> None:
         await notices.deliver_due(services.mailer)
 
+    async def remind_expiring_tokens() -> None:
+        await reminders.send_due(services)
+
     return [
         housekeeping.run_every(housekeeping.INTERVAL, delete_expired),
         housekeeping.run_every(housekeeping.NOTICE_RETRY_INTERVAL, retry_notices),
+        housekeeping.run_every(housekeeping.INTERVAL, remind_expiring_tokens),
     ]
 
 

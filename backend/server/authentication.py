@@ -38,8 +38,8 @@ async def authenticate(request: HTTPConnection, services: Services) -> Identity 
     scheme, _, credentials = authorization.partition(" ")
     if scheme.lower() != "bearer" or not credentials.strip():
         return INVALID_TOKEN
-    user = await tokens.access_token_owner(credentials.strip())
-    return Identity(user=user) if user else INVALID_TOKEN
+    bearer = await tokens.access_token_bearer(credentials.strip())
+    return Identity(user=bearer.user, scopes=bearer.scopes) if bearer else INVALID_TOKEN
 
 
 async def authenticate_session(request: HTTPConnection, services: Services) -> Identity:

@@ -16,6 +16,7 @@ from backend.server.client import client_info
 from backend.serviceclients import service as service_clients
 from backend.services import Services
 from backend.tokens import credentials as api_credentials
+from backend.tokens import scopes as scope_catalog
 from backend.tokens import service as tokens
 from backend.tokens.models import ApiCredential
 
@@ -76,8 +77,9 @@ class OAuthEndpoints:
 
     async def token(self, request: Request, form: dict[str, str]) -> Response:
         grant_type = _required(form, "grant_type")
-        if form.get("scope"):
-            raise OAuthError("invalid_scope", "Latchkey tokens carry no scopes.")
+        # RFC 6749 §6 and §4.4.2: fewer scopes than granted may be asked for, never more.
+        requested = form.get("scope") or None
+        catalog = scope_catalog.for_settings(self.services.settings)
         lifetime = self.services.access_token_lifetime
         if grant_type == "refresh_token":
             try:
@@ -85,17 +87,25 @@ class OAuthEndpoints:
                     _required(form, "refresh_token"),
                     client_info(request, self.services.settings),
                     lifetime,
+                    catalog,
+                    requested,
                 )
             except tokens.GrantRefused:
                 raise OAuthError(
                     "invalid_grant", "The refresh token is invalid, expired or revoked."
                 ) from None
+            except tokens.ScopeRefused:
+                raise _invalid_scope() from None
         elif grant_type == "client_credentials":
             credential = await self._client(request, form)
             try:
-                issued = await api_credentials.issue_access_token_for(credential, lifetime)
+                issued = await api_credentials.issue_access_token_for(
+                    credential, lifetime, catalog, requested
+                )
             except api_credentials.ClientRefused:
                 raise invalid_client() from None
+            except tokens.ScopeRefused:
+                raise _invalid_scope() from None
         else:
             raise OAuthError(
                 "unsupported_grant_type",
@@ -105,6 +115,7 @@ class OAuthEndpoints:
             "access_token": issued.secret,
             "token_type": "Bearer",
             "expires_in": issued.expires_in,
+            "scope": scope_catalog.joined(issued.scopes),
         }
         return JSONResponse(body, headers=NO_STORE)
 
@@ -123,6 +134,7 @@ class OAuthEndpoints:
             "sub": info.username,
             "username": info.username,
             "token_type": info.token_type,
+            "scope": scope_catalog.joined(info.scopes),
             "iat": int(info.issued_at.timestamp()),
         }
         if info.expires_at is not None:
@@ -154,6 +166,12 @@ class OAuthEndpoints:
             raise invalid_client() from None
         except RateLimited as limited:
             raise _client_locked(limited) from None
+
+
+def _invalid_scope() -> OAuthError:
+    return OAuthError(
+        "invalid_scope", "Ask only for scopes the token or credentials were given."
+    )
 
 
 def _client_locked(limited: RateLimited) -> OAuthError:

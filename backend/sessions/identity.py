@@ -15,3 +15,5 @@ class Identity:
     user: User | None = None
     session: Session | None = None
     session_token: str = ""
+    # What a bearer token may do; None for a session or nobody, which scopes do not limit.
+    scopes: frozenset[str] | None = None

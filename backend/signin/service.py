@@ -9,6 +9,7 @@ from backend.accounts.models import User
 from backend.audit.service import record
 from backend.client import ClientInfo
 from backend.errors import InvalidCredentials
+from backend.recovery import lockout
 from backend.services import Services
 from backend.sessions import service as sessions
 from backend.sessions.models import Session
@@ -53,9 +54,14 @@ async def sign_in(
     user = await _find_account(username)
     if user is None:
         await services.hasher.verify_nothing(password)
+    elif await lockout.is_locked(user):  # whatever the password, until a reset
+        await services.hasher.verify_nothing(password)
+        await record("sign_in.refused_locked", user=user, client=client)
+        raise lockout.AccountLocked()
     elif await services.hasher.verify(user.password_hash, password):
         await _upgrade_hash(services, user, password)
         await throttle.clear(account_key(username))
+        await lockout.succeeded(user)
         await throttle.refund(address_key(client), throttle.PER_ADDRESS)  # failures use it up
         factors = await twofactor.after_password(services, user, device_cookie)
         if factors is twofactor.SECOND_FACTOR:
@@ -65,6 +71,8 @@ async def sign_in(
             return SecondFactorRequired(challenge, methods, options)
         return await _start_session(user, client, factor=factors, replacing=replacing)
     await record("sign_in.failed", user=user, client=client, reason="password")
+    if user is not None:
+        await lockout.count_failure(services, user, client)
     raise InvalidCredentials()
 
 

@@ -48,6 +48,20 @@ def client_address_key(client: ClientInfo) -> str:
     return _key("oauth-client:address", client.ip_address)
 
 
+def reset_login_key(login: str) -> str:
+    """Reset requests for one username or email, known or not, so both answer alike."""
+    return _key("reset:login", username_key(login))
+
+
+def reset_address_key(client: ClientInfo) -> str:
+    return _key("reset:address", client.ip_address)
+
+
+def reset_account_key(user: User) -> str:
+    """Reset links mailed to one account, whether asked for by username or by email."""
+    return f"reset:account:{user.id}"
+
+
 def _key(kind: str, value: str) -> str:
     if len(value) > LONGEST_PART:
         value = "sha256:" + digest(value)

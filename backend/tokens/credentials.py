@@ -18,9 +18,15 @@ from backend.notifications.notices import tell
 from backend.services import Services
 from backend.sessions.models import Session
 from backend.tokens import client_secrets
+from backend.tokens import scopes as scope_catalog
 from backend.tokens.format import Kind, generate, new_client_id
 from backend.tokens.models import ApiCredential
-from backend.tokens.service import LAST_USED_RESOLUTION, IssuedAccessToken, issue_access_token
+from backend.tokens.service import (
+    LAST_USED_RESOLUTION,
+    IssuedAccessToken,
+    ScopeRefused,
+    issue_access_token,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,8 +50,10 @@ async def generate_for(
     session: Session | None,
     password: str | None,
     otp: str | None,
+    scopes: list[str] | None = None,
 ) -> GeneratedCredentials:
     """Create credentials, or give existing ones a new secret; the old secret dies at once."""
+    chosen = scope_catalog.for_settings(services.settings).chosen(scopes)
     await stepup.confirm(
         services,
         user,
@@ -56,7 +64,7 @@ async def generate_for(
     secret = generate(Kind.CLIENT_SECRET)
     try:
         async with in_transaction():
-            credential = await _replace_secret(user, secret)
+            credential = await _replace_secret(user, secret, scope_catalog.joined(chosen))
             await record(
                 "api_credentials.generated",
                 user=user,
@@ -70,12 +78,14 @@ async def generate_for(
         user.email,
         "New API credentials for your account",
         f"A new client secret was generated for the API credentials {credential.client_id} of "
-        f"your Latchkey account {user.username}. Any earlier secret no longer works.",
+        f"your Latchkey account {user.username}, with the scopes {', '.join(chosen)}. "
+        "Any earlier secret no longer works.",
+        user=user,
     )
     return GeneratedCredentials(credential, secret)
 
 
-async def _replace_secret(user: User, secret: str) -> ApiCredential:
+async def _replace_secret(user: User, secret: str, scopes: str) -> ApiCredential:
     """A new row under the same client id: the old row's access tokens go with it.
 
     A new row, not an update, so that an exchange which checked the old secret just
@@ -86,7 +96,9 @@ async def _replace_secret(user: User, secret: str) -> ApiCredential:
     client_id = credential.client_id if credential else new_client_id()
     if credential is not None:
         await credential.delete()
-    return await ApiCredential.create(user=user, client_id=client_id, secret_hash=digest(secret))
+    return await ApiCredential.create(
+        user=user, client_id=client_id, secret_hash=digest(secret), scopes=scopes
+    )
 
 
 async def remove(user: User, client_id: str, client: ClientInfo) -> None:
@@ -118,12 +130,23 @@ async def authenticate(client_id: str, secret: str, client: ClientInfo) -> ApiCr
 
 
 async def issue_access_token_for(
-    credential: ApiCredential, lifetime: timedelta
+    credential: ApiCredential,
+    lifetime: timedelta,
+    catalog: scope_catalog.Catalog | None = None,
+    requested_scope: str | None = None,
 ) -> IssuedAccessToken:
-    """The client_credentials grant: an access token that speaks for the credential's user."""
+    """The client_credentials grant: an access token that speaks for the credential's user.
+
+    It carries the credentials' scopes, or the fewer ones asked for; ScopeRefused for
+    a scope they do not have.
+    """
+    stored = scope_catalog.split(credential.scopes)
+    granted = catalog.narrowed(stored, requested_scope) if catalog else stored
+    if granted is None:
+        raise ScopeRefused
     try:
         issued = await issue_access_token(
-            lifetime, user_id=credential.user_id, api_credential_id=credential.id
+            lifetime, scopes=granted, user_id=credential.user_id, api_credential_id=credential.id
         )
     except IntegrityError:  # regenerated or removed since the secret was checked
         raise ClientRefused from None

@@ -9,6 +9,9 @@ from tortoise.models import Model
 
 from backend import clock
 
+# Tokens from before scopes existed: what they could do then, security changes aside.
+LEGACY_SCOPES = "account:read account:write"
+
 
 class RefreshToken(Model):
     id = fields.BigIntField(primary_key=True)
@@ -23,10 +26,19 @@ class RefreshToken(Model):
     last_used_ip = fields.CharField(max_length=45, default="")
     # Kept after deletion so a later use can be told apart from noise in the security log.
     revoked_at = fields.DatetimeField(null=True)
+    scopes = fields.CharField(max_length=1000, default=LEGACY_SCOPES)  # space-separated
+    # After a regeneration, the previous secret keeps working until previous_valid_until.
+    regenerated_at = fields.DatetimeField(null=True)
+    previous_token_hash = fields.CharField(max_length=64, null=True, unique=True)
+    previous_valid_until = fields.DatetimeField(null=True)
+    # Expiry reminders already claimed by a worker (sent, or not needed).
+    reminded_week_at = fields.DatetimeField(null=True)
+    reminded_day_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "refresh_tokens"
-        indexes = (("user_id", "revoked_at"),)
+        # The second one serves the expiry reminders every worker looks for.
+        indexes = (("user_id", "revoked_at"), ("expires_at", "revoked_at"))
 
 
 class ApiCredential(Model):
@@ -38,6 +50,7 @@ class ApiCredential(Model):
     secret_hash = fields.CharField(max_length=64)
     created_at = fields.DatetimeField(default=clock.now)
     last_used_at = fields.DatetimeField(null=True)
+    scopes = fields.CharField(max_length=1000, default=LEGACY_SCOPES)  # space-separated
 
     class Meta:
         table = "api_credentials"
@@ -60,6 +73,22 @@ class AccessToken(Model):
     )
     created_at = fields.DatetimeField(default=clock.now)
     expires_at = fields.DatetimeField(db_index=True)
+    scopes = fields.CharField(max_length=1000, default=LEGACY_SCOPES)  # space-separated
 
     class Meta:
         table = "access_tokens"
+
+
+class TokenUsageDay(Model):
+    """How many times a refresh token was exchanged on one day (UTC): its activity."""
+
+    id = fields.BigIntField(primary_key=True)
+    refresh_token = fields.ForeignKeyField(
+        "models.RefreshToken", related_name="usage_days", on_delete=fields.CASCADE
+    )
+    day = fields.DateField()
+    exchanges = fields.IntField(default=0)
+
+    class Meta:
+        table = "token_usage_days"
+        unique_together = (("refresh_token", "day"),)

@@ -19,6 +19,8 @@ from backend.errors import DomainError, NotFound
 from backend.notifications.notices import tell
 from backend.services import Services
 from backend.sessions.models import Session
+from backend.tokens import scopes as scope_catalog
+from backend.tokens import usage
 from backend.tokens.format import Kind, generate, is_well_formed
 from backend.tokens.models import AccessToken, RefreshToken
 
@@ -36,10 +38,23 @@ class IssuedRefreshToken:
 class IssuedAccessToken:
     secret: str
     expires_in: int
+    scopes: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Bearer:
+    """Who a live access token speaks for, and what it may do."""
+
+    user: User
+    scopes: frozenset[str]
 
 
 class GrantRefused(Exception):
     """The refresh token is unknown, malformed, expired or revoked (`invalid_grant`)."""
+
+
+class ScopeRefused(Exception):
+    """A requested scope is unknown or was not granted (`invalid_scope`)."""
 
 
 async def issue(
@@ -52,9 +67,11 @@ async def issue(
     session: Session | None,
     password: str | None,
     otp: str | None,
+    scopes: list[str] | None = None,
 ) -> IssuedRefreshToken:
     name = _checked_name(name)
     expires_at = _checked_expiry(expires_at, services.settings.token_max_days)
+    chosen = scope_catalog.for_settings(services.settings).chosen(scopes)
     limit = services.settings.max_tokens_per_user
     await _refuse_when_full(user.id, limit)  # early, before a code is spent
     await stepup.confirm(
@@ -66,16 +83,90 @@ async def issue(
         await limits.serialise_on_user(user.id)
         await _refuse_when_full(user.id, limit)
         token = await RefreshToken.create(
-            user=user, name=name, token_hash=digest(secret), expires_at=expires_at
+            user=user,
+            name=name,
+            token_hash=digest(secret),
+            expires_at=expires_at,
+            scopes=scope_catalog.joined(chosen),
         )
         await record("token.issued", user=user, client=client, token_id=token.id, name=name)
     await tell(
         services.mailer,
         user.email,
         "A new token for your account",
-        f"A refresh token named “{name}” was issued for your Latchkey account {user.username}.",
+        f"A refresh token named “{name}” was issued for your Latchkey account {user.username}, "
+        f"with the scopes {', '.join(chosen)}.",
+        user=user,
     )
     return IssuedRefreshToken(token, secret)
+
+
+async def regenerate(
+    services: Services,
+    user: User,
+    client: ClientInfo,
+    *,
+    token_id: int,
+    expires_at: datetime | None,
+    session: Session | None,
+    password: str | None,
+    otp: str | None,
+) -> IssuedRefreshToken:
+    """A new secret for a token, with its name and scopes; the old one works a while more.
+
+    The previous secret keeps working for the rotation grace period, never past its own
+    expiry, so a script can be switched over without an outage. A token regenerated
+    again in the meantime drops the older secret at once. An expired token may be
+    regenerated too, within the limit of live tokens.
+    """
+    expires_at = _checked_expiry(expires_at, services.settings.token_max_days)
+    if not await RefreshToken.exists(id=token_id, user_id=user.id, revoked_at=None):
+        raise NotFound()
+    await stepup.confirm(
+        services, user, session, client, password=password, otp=otp, purpose="token.regenerate"
+    )
+    secret = generate(Kind.REFRESH)
+    grace = timedelta(seconds=services.settings.token_rotation_grace_seconds)
+    async with in_transaction():
+        await limits.serialise_on_user(user.id)
+        token = await RefreshToken.get_or_none(id=token_id, user_id=user.id, revoked_at=None)
+        if token is None:  # deleted meanwhile
+            raise NotFound()
+        now = clock.now()
+        live = token.expires_at is None or token.expires_at > now
+        if not live:
+            await _refuse_when_full(user.id, services.settings.max_tokens_per_user)
+        overlap_ends = now + grace
+        if token.expires_at is not None:
+            overlap_ends = min(overlap_ends, token.expires_at)
+        overlap = live and overlap_ends > now
+        await RefreshToken.filter(id=token.id).update(
+            token_hash=digest(secret),
+            previous_token_hash=token.token_hash if overlap else None,
+            previous_valid_until=overlap_ends if overlap else None,
+            expires_at=expires_at,
+            regenerated_at=now,
+            reminded_week_at=None,
+            reminded_day_at=None,
+        )
+        if not overlap:  # the old secret is over now, and so is what it was exchanged for
+            await AccessToken.filter(refresh_token_id=token.id).delete()
+        await record(
+            "token.regenerated", user=user, client=client, token_id=token.id, name=token.name
+        )
+    await tell(
+        services.mailer,
+        user.email,
+        "A token of your account was regenerated",
+        f"The refresh token “{token.name}” of your Latchkey account {user.username} has a new "
+        "secret. "
+        + (
+            f"The previous secret works until {overlap_ends:%Y-%m-%d %H:%M} UTC."
+            if overlap
+            else "The previous secret no longer works."
+        ),
+    )
+    return IssuedRefreshToken(await RefreshToken.get(id=token.id), secret)
 
 
 async def _refuse_when_full(user_id: int, limit: int) -> None:
@@ -87,6 +178,12 @@ async def _refuse_when_full(user_id: int, limit: int) -> None:
             "TOO_MANY_TOKENS",
             f"An account may have at most {limit} live tokens. Delete one you no longer use.",
         )
+
+
+def previous_secret_valid_until(token: RefreshToken) -> datetime | None:
+    """Until when the secret before the last regeneration still works; None if it does not."""
+    until = token.previous_valid_until
+    return until if token.previous_token_hash and until and until > clock.now() else None
 
 
 async def list_for(user_id: int) -> list[RefreshToken]:
@@ -108,15 +205,32 @@ async def delete(user: User, token_id: int, client: ClientInfo) -> None:
         await record("token.deleted", user=user, client=client, token_id=token_id)
 
 
-async def exchange(secret: str, client: ClientInfo, lifetime: timedelta) -> IssuedAccessToken:
-    """The refresh_token grant: a new access token for a live refresh token."""
+async def exchange(
+    secret: str,
+    client: ClientInfo,
+    lifetime: timedelta,
+    catalog: scope_catalog.Catalog,
+    requested_scope: str | None = None,
+) -> IssuedAccessToken:
+    """The refresh_token grant: a new access token for a live refresh token.
+
+    The previous secret of a regenerated token works until its grace period ends, and
+    its access tokens end then too. The access token carries the token's scopes, or the
+    fewer ones asked for.
+    """
     if not is_well_formed(secret, Kind.REFRESH):
         raise GrantRefused
-    token = await RefreshToken.get_or_none(token_hash=digest(secret))
+    hashed = digest(secret)
+    token = await RefreshToken.get_or_none(
+        Q(token_hash=hashed) | Q(previous_token_hash=hashed)
+    )
     if token is None:
         raise GrantRefused
     now = clock.now()
-    if token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
+    ends = token.expires_at
+    if token.token_hash != hashed:  # the previous secret: only inside its grace period
+        ends = token.previous_valid_until or now
+    if token.revoked_at is not None or (ends and ends <= now):
         reason = "revoked" if token.revoked_at else "expired"
         await record(
             "token.exchange_refused",
@@ -126,7 +240,16 @@ async def exchange(secret: str, client: ClientInfo, lifetime: timedelta) -> Issu
             reason=reason,
         )
         raise GrantRefused
-    access = await issue_access_token(lifetime, user_id=token.user_id, refresh_token_id=token.id)
+    granted = catalog.narrowed(scope_catalog.split(token.scopes), requested_scope)
+    if granted is None:
+        raise ScopeRefused
+    access = await issue_access_token(
+        min(lifetime, ends - now) if ends else lifetime,
+        scopes=granted,
+        user_id=token.user_id,
+        refresh_token_id=token.id,
+    )
+    await usage.count_exchange(token.id, now)
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         await RefreshToken.filter(id=token.id).update(
             last_used_at=now, last_used_ip=client.ip_address
@@ -134,14 +257,21 @@ async def exchange(secret: str, client: ClientInfo, lifetime: timedelta) -> Issu
     return access
 
 
-async def issue_access_token(lifetime: timedelta, **origin: int) -> IssuedAccessToken:
+async def issue_access_token(
+    lifetime: timedelta, scopes: tuple[str, ...] = (), **origin: int
+) -> IssuedAccessToken:
     secret = generate(Kind.ACCESS)
-    await AccessToken.create(token_hash=digest(secret), expires_at=clock.now() + lifetime, **origin)
-    return IssuedAccessToken(secret, int(lifetime.total_seconds()))
+    await AccessToken.create(
+        token_hash=digest(secret),
+        expires_at=clock.now() + lifetime,
+        scopes=scope_catalog.joined(scopes),
+        **origin,
+    )
+    return IssuedAccessToken(secret, int(lifetime.total_seconds()), scopes)
 
 
-async def access_token_owner(secret: str) -> User | None:
-    """The user a live access token speaks for, in one query; None for anything else.
+async def access_token_bearer(secret: str) -> Bearer | None:
+    """The user a live access token speaks for and its scopes, in one query; else None.
 
     The refresh token is joined so that a token revoked while an exchange was under way
     still fails here.
@@ -153,7 +283,7 @@ async def access_token_owner(secret: str) -> User | None:
     ).select_related("user", "refresh_token")
     if token is None or (token.refresh_token and token.refresh_token.revoked_at is not None):
         return None
-    return token.user
+    return Bearer(token.user, frozenset(scope_catalog.split(token.scopes)))
 
 
 def _checked_name(name: str) -> str:
@@ -197,6 +327,7 @@ class TokenInfo:
     expires_at: datetime | None
     issued_at: datetime
     client_id: str | None = None
+    scopes: tuple[str, ...] = ()
 
 
 async def revoke_by_secret(secret: str, client: ClientInfo) -> None:
@@ -204,7 +335,10 @@ async def revoke_by_secret(secret: str, client: ClientInfo) -> None:
     if is_well_formed(secret, Kind.ACCESS):
         await AccessToken.filter(token_hash=digest(secret)).delete()
     elif is_well_formed(secret, Kind.REFRESH):
-        token = await RefreshToken.get_or_none(token_hash=digest(secret), revoked_at=None)
+        hashed = digest(secret)
+        token = await RefreshToken.get_or_none(
+            Q(token_hash=hashed) | Q(previous_token_hash=hashed), revoked_at=None
+        )
         if token is not None:
             with contextlib.suppress(NotFound):  # revoked concurrently: same outcome
                 await delete(await token.user, token.id, client)
@@ -221,15 +355,28 @@ async def describe(secret: str) -> TokenInfo | None:
             return None
         client_id = access.api_credential.client_id if access.api_credential else None
         return TokenInfo(
-            access.user.username, "Bearer", access.expires_at, access.created_at, client_id
+            access.user.username,
+            "Bearer",
+            access.expires_at,
+            access.created_at,
+            client_id,
+            scope_catalog.split(access.scopes),
         )
     if is_well_formed(secret, Kind.REFRESH):
+        hashed = digest(secret)
         refresh = await RefreshToken.get_or_none(
-            token_hash=digest(secret), revoked_at=None
+            Q(token_hash=hashed) | Q(previous_token_hash=hashed), revoked_at=None
         ).select_related("user")
-        if refresh is None or (refresh.expires_at and refresh.expires_at <= now):
+        if refresh is None:
+            return None
+        ends = refresh.expires_at if refresh.token_hash == hashed else refresh.previous_valid_until
+        if (ends and ends <= now) or (refresh.token_hash != hashed and ends is None):
             return None
         return TokenInfo(
-            refresh.user.username, "refresh_token", refresh.expires_at, refresh.created_at
+            refresh.user.username,
+            "refresh_token",
+            ends,
+            refresh.created_at,
+            scopes=scope_catalog.split(refresh.scopes),
         )
     return None

@@ -111,6 +111,7 @@ async def _tell_recovery_code_used(services: Services, user: User) -> None:
         "A recovery code was used",
         f"A recovery code was used for your Latchkey account {user.username}. "
         f"{left} unused recovery code{'' if left == 1 else 's'} left.",
+        user=user,
     )
 
 
@@ -122,4 +123,5 @@ async def _tell_codes_failed(services: Services, user: User, client: ClientInfo)
         f"Someone entered the right password for your Latchkey account {user.username}, then "
         f"{FAILURES_WORTH_A_NOTICE} wrong second-factor codes in a row, from address "
         f"{client.ip_address} ({describe_user_agent(client.user_agent)}).",
+        user=user,
     )

@@ -1,0 +1,84 @@
+"""The cap on failed sign-ins in a row (NIST SP 800-63B: at most 100 per account).
+
+The throttle slows guessing down; this count never forgets: a successful sign-in resets
+it, and at the cap the account answers ACCOUNT_LOCKED, even to the right password, until
+its password is reset. The count is one SQL statement, so parallel failures on any worker
+can neither skip the cap nor both be the one that reaches it (and send the email).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from backend import clock
+from backend.accounts.models import User
+from backend.audit.service import record
+from backend.client import ClientInfo
+from backend.errors import DomainError
+from backend.notifications.notices import tell
+from backend.recovery import links
+from backend.recovery.models import SignInLockout
+from backend.services import Services
+
+log = logging.getLogger("latchkey.recovery")
+
+MAX_FAILURES = 100
+
+# Parameter 1: the user id. Returns the count, this failure included.
+_COUNT = """
+INSERT INTO sign_in_lockouts (user_id, failures) VALUES ({1}, 1)
+ON CONFLICT (user_id) DO UPDATE SET failures = sign_in_lockouts.failures + 1
+RETURNING failures
+"""
+
+
+class AccountLocked(DomainError):
+    def __init__(self) -> None:
+        super().__init__(
+            "ACCOUNT_LOCKED",
+            "This account is locked after too many failed sign-ins. "
+            "Reset your password to unlock it.",
+        )
+
+
+async def is_locked(user: User) -> bool:
+    return await SignInLockout.filter(user_id=user.id, failures__gte=MAX_FAILURES).exists()
+
+
+async def count_failure(services: Services, user: User, client: ClientInfo) -> None:
+    """Count a wrong password; the failure that reaches the cap locks and tells the user."""
+    failures = await _count(user.id)
+    if failures != MAX_FAILURES:
+        return
+    await SignInLockout.filter(user_id=user.id).update(locked_at=clock.now())
+    await record("account.locked", user=user, client=client, failures=failures)
+    link = await links.mint(services, user)
+    await tell(
+        services.mailer,
+        user.email,
+        "Your account is locked",
+        f"After {MAX_FAILURES} failed sign-ins in a row, your Latchkey account "
+        f"{user.username} is locked: it cannot sign in, even with the right password, until "
+        f"its password is reset. Sessions already signed in keep working.\n\n"
+        f"To choose a new password, open this link within {links.valid_for(services)}; it "
+        f"works once:\n{link}\n\n"
+        f'Later, ask for a new link on the sign-in page ("Forgot your password?").',
+        user=user,
+    )
+
+
+async def succeeded(user: User) -> None:
+    """A successful sign-in starts the count afresh (a locked account never gets here)."""
+    await SignInLockout.filter(user_id=user.id, failures__lt=MAX_FAILURES).delete()
+
+
+async def unlock(user: User) -> None:
+    """The password was reset."""
+    await SignInLockout.filter(user_id=user.id).delete()
+
+
+async def _count(user_id: int) -> int:
+    db = SignInLockout._meta.db
+    mark = "?1" if db.capabilities.dialect == "sqlite" else "$1"
+    rows = await db.execute_query_dict(_COUNT.replace("{1}", mark), [user_id])
+    return int(rows[0]["failures"])

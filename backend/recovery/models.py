@@ -1,0 +1,34 @@
+"""Reset links and the count of failed sign-ins in a row."""
+
+from tortoise import fields
+from tortoise.models import Model
+
+from backend import clock
+
+
+class PasswordReset(Model):
+    """An emailed reset link: only the SHA-256 of its token is kept, and it works once."""
+
+    id = fields.BigIntField(primary_key=True)
+    user = fields.ForeignKeyField(
+        "models.User", related_name="password_resets", on_delete=fields.CASCADE
+    )
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(default=clock.now)
+    expires_at = fields.DatetimeField(db_index=True)
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "password_resets"
+
+
+class SignInLockout(Model):
+    """Failed sign-ins in a row: at the cap the account is locked until a password reset."""
+
+    id = fields.BigIntField(primary_key=True)
+    user = fields.OneToOneField("models.User", related_name="lockout", on_delete=fields.CASCADE)
+    failures = fields.IntField(default=0)
+    locked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "sign_in_lockouts"

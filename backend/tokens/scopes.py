@@ -1,0 +1,157 @@
+"""Token scopes: the built-in ones, the platform's own, and which operations each allows.
+
+`account:read` and `account:write` are Latchkey's; the operator adds the platform's own
+with `LATCHKEY_SCOPES` (`name=description;...`). Latchkey enforces only its own: a
+platform scope means nothing here and travels to the platform's services through
+introspection. Security changes (every sensitive mutation, `reauthenticate`, deleting
+tokens) are in no scope at all: a bearer token never makes them.
+
+Sessions are not limited by scopes; only bearer tokens are.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+from collections.abc import Iterable
+
+from backend.config import ConfigError, Settings
+from backend.errors import DomainError
+
+ACCOUNT_READ = "account:read"
+ACCOUNT_WRITE = "account:write"
+BUILT_IN = {
+    ACCOUNT_READ: "See your account: profile, groups, tokens, sessions and security log",
+    ACCOUNT_WRITE: "Change your profile details and join or leave groups",
+}
+# RFC 6749 §3.3 allows more characters in a scope token; these read well in lists and mail.
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}")
+MAX_DESCRIPTION = 200
+
+# Root fields a bearer token may reach, by the scope each needs. Public query fields need
+# none. A mutation that is not listed needs a scope no token has: it is refused.
+QUERY_SCOPES = {"viewer": ACCOUNT_READ}
+PUBLIC_QUERIES = frozenset({"passwordPolicy", "timeZones", "tokenScopes"})
+MUTATION_SCOPES = {
+    "updateAccount": ACCOUNT_WRITE,
+    "verifyEmailChange": ACCOUNT_WRITE,
+    "joinGroup": ACCOUNT_WRITE,
+    "leaveGroup": ACCOUNT_WRITE,
+}
+
+
+def allows_query(scopes: frozenset[str], field: str) -> bool:
+    if field in PUBLIC_QUERIES or field.startswith("__"):
+        return True
+    return QUERY_SCOPES.get(field) in scopes
+
+
+def allows_mutation(scopes: frozenset[str], field: str) -> bool:
+    needed = MUTATION_SCOPES.get(field)
+    return needed is not None and needed in scopes
+
+
+def insufficient() -> DomainError:
+    return DomainError("INSUFFICIENT_SCOPE", "This token does not have the scope this needs.")
+
+
+@dataclasses.dataclass(frozen=True)
+class Scope:
+    name: str
+    description: str
+    built_in: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class Catalog:
+    """The scopes this server knows, in the order they are shown, and the default set."""
+
+    scopes: tuple[Scope, ...]
+    default: tuple[str, ...]
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(scope.name for scope in self.scopes)
+
+    def describe(self, name: str) -> str:
+        return next((s.description for s in self.scopes if s.name == name), "")
+
+    def ordered(self, names: Iterable[str]) -> tuple[str, ...]:
+        """The known names among `names`, once each, in the catalog's order."""
+        wanted = set(names)
+        return tuple(name for name in self.names() if name in wanted)
+
+    def chosen(self, names: list[str] | None) -> tuple[str, ...]:
+        """The scopes a user asked for (the default when None); VALIDATION_FAILED otherwise."""
+        if names is None:
+            return self.default
+        cleaned = [name.strip() for name in names]
+        unknown = [name for name in cleaned if name not in self.names()]
+        if unknown:
+            raise DomainError(
+                "VALIDATION_FAILED",
+                "Unknown scope. Choose among: " + ", ".join(self.names()) + ".",
+                "scopes",
+            )
+        if not cleaned:
+            raise DomainError("VALIDATION_FAILED", "Choose at least one scope.", "scopes")
+        return self.ordered(cleaned)
+
+    def narrowed(self, granted: Iterable[str], requested: str | None) -> tuple[str, ...] | None:
+        """RFC 6749 §6: the granted scopes, or the requested ones when all were granted.
+
+        None when a requested scope is unknown or was not granted (`invalid_scope`).
+        Scopes the operator has since removed are no longer given out.
+        """
+        granted = self.ordered(granted)
+        if requested is None:
+            return granted
+        asked = set(requested.split())
+        if not asked or not asked <= set(granted):
+            return None
+        return self.ordered(asked)
+
+
+def for_settings(settings: Settings) -> Catalog:
+    """The catalog from `LATCHKEY_SCOPES` and `LATCHKEY_DEFAULT_SCOPES`; ConfigError if bad."""
+    return _catalog(settings.scopes, settings.default_scopes)
+
+
+@functools.lru_cache(maxsize=16)
+def _catalog(platform: str, default: str) -> Catalog:
+    scopes = [Scope(name, text, True) for name, text in BUILT_IN.items()]
+    for entry in platform.split(";"):
+        if not entry.strip():
+            continue
+        name, separator, description = entry.partition("=")
+        name, description = name.strip(), description.strip()
+        if not separator or not NAME.fullmatch(name):
+            raise ConfigError(
+                "LATCHKEY_SCOPES must read name=description;... with names of letters, "
+                f"digits and _.:/- (at most 64), not {entry.strip()!r}"
+            )
+        if any(scope.name == name for scope in scopes):
+            raise ConfigError(f"LATCHKEY_SCOPES names the scope {name} twice")
+        if not description or len(description) > MAX_DESCRIPTION:
+            raise ConfigError(
+                f"LATCHKEY_SCOPES: give {name} a description of 1 to {MAX_DESCRIPTION} characters"
+            )
+        scopes.append(Scope(name, description, False))
+    known = {scope.name for scope in scopes}
+    chosen = [name for name in re.split(r"[\s,]+", default) if name]
+    unknown = [name for name in chosen if name not in known]
+    if unknown or not chosen:
+        raise ConfigError(
+            "LATCHKEY_DEFAULT_SCOPES must name known scopes, separated by spaces or commas"
+        )
+    catalog = Catalog(tuple(scopes), ())
+    return dataclasses.replace(catalog, default=catalog.ordered(chosen))
+
+
+def joined(names: Iterable[str]) -> str:
+    """As stored and as OAuth writes them: space-separated."""
+    return " ".join(names)
+
+
+def split(stored: str) -> tuple[str, ...]:
+    return tuple(stored.split())

@@ -1,0 +1,63 @@
+"""A person who forgot the password: from /login, through the mailed link, to signing in."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from playwright.async_api import expect
+
+from tests.browser.conftest import screenshot_path
+from tests.live import live_server
+from tests.recovery_helpers import NEW_PASSWORD, RESET_LINK
+
+
+async def mailed_link(smtp) -> str:
+    """The link of the reset email, once the server has sent it."""
+    for _ in range(200):
+        messages = smtp.to("alice@example.com")
+        if messages:
+            return RESET_LINK.search(smtp.text(messages[-1])).group(0)
+        await asyncio.sleep(0.05)
+    raise AssertionError("no reset email arrived")
+
+
+@pytest.mark.parametrize("javascript", [False, True], ids=["no-js", "htmx"])
+async def test_forgot_password_then_sign_in_with_the_new_one(
+    browser, browser_settings, create_user, smtp, javascript
+):
+    create_user("alice")
+    smtp_env = {
+        "LATCHKEY_SMTP_HOST": "127.0.0.1",
+        "LATCHKEY_SMTP_PORT": str(smtp.port),
+        "LATCHKEY_SMTP_SECURITY": "none",
+    }
+    with live_server(browser_settings, **smtp_env) as server:
+        context = await browser.new_context(java_script_enabled=javascript)
+        page = await context.new_page()
+        await page.goto(f"{server}/login")
+        await page.get_by_role("link", name="Forgot your password?").click()
+        await expect(page).to_have_url(f"{server}/password-reset")
+        await page.get_by_label("Username or email address").fill("alice@example.com")
+        await page.get_by_role("button", name="Email me a link").click()
+        await expect(page).to_have_url(f"{server}/password-reset/sent")
+        await expect(page.get_by_role("status")).to_contain_text("we emailed it a link")
+
+        await page.goto(await mailed_link(smtp))
+        await page.get_by_label("New password", exact=True).fill("too short")
+        await page.get_by_label("Repeat the new password").fill("too short")
+        await page.get_by_role("button", name="Set the new password").click()
+        await expect(page.locator("[data-error-for=newPassword]")).to_contain_text("15")
+        await page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+        await page.get_by_label("Repeat the new password").fill(NEW_PASSWORD)
+        if not javascript:
+            await page.screenshot(path=screenshot_path("password-reset"), full_page=True)
+        await page.get_by_role("button", name="Set the new password").click()
+        await expect(page).to_have_url(f"{server}/password-reset/done")
+
+        await page.get_by_role("link", name="Sign in").click()
+        await page.fill("#username", "alice")
+        await page.fill("#password", NEW_PASSWORD)
+        await page.click("button[type=submit]")
+        await expect(page).to_have_url(f"{server}/account")
+        await context.close()

@@ -1,0 +1,120 @@
+"""Forgot password and "This wasn't me": pages for people who cannot sign in.
+
+Plain forms that work without JavaScript; each post ends on a GET-able page (post,
+redirect, get). The links in emails only show a form: only its POST acts, so mail
+scanners that open links change nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from web.forms import field_errors
+from web.graphql_client import with_session_cookies
+from web.sections import Renderer
+from web.signin_pages import redirect
+
+RESET = "/password-reset"
+SECURE = "/secure-account"
+
+
+class RecoveryPages:
+    def __init__(self, renderer: Renderer) -> None:
+        self.renderer = renderer
+        self.client = renderer.client
+
+    def routes(self) -> list[BaseRoute]:
+        protected = self.renderer.csrf_protected
+        return [
+            Route(RESET, self.request_form, methods=["GET"]),
+            Route(RESET, protected(self.request_reset), methods=["POST"]),
+            # Before the token routes: no token is ever "sent" or "done".
+            Route(f"{RESET}/sent", self.sent, methods=["GET"]),
+            Route(f"{RESET}/done", self.done, methods=["GET"]),
+            Route(f"{RESET}/{{token}}", self.reset_form, methods=["GET"]),
+            Route(f"{RESET}/{{token}}", protected(self.reset), methods=["POST"]),
+            Route(f"{SECURE}/done", self.secured, methods=["GET"]),
+            Route(f"{SECURE}/{{token}}", self.secure_form, methods=["GET"]),
+            Route(f"{SECURE}/{{token}}", protected(self.secure), methods=["POST"]),
+        ]
+
+    async def request_form(self, request: Request) -> Response:
+        return self._render(request, "password_reset_request.html", {"login": "", "errors": {}})
+
+    async def request_reset(self, request: Request, form: FormData) -> Response:
+        login = str(form.get("login", ""))
+        outcome = await self.client.execute(
+            "RequestPasswordReset",
+            request,
+            await self.renderer.identity(request),
+            login=login,
+        )
+        errors = field_errors(outcome.data["requestPasswordReset"]["userErrors"])
+        if errors:
+            context = {"login": login, "errors": errors}
+            return self._render(request, "password_reset_request.html", context, 422)
+        return redirect(request, f"{RESET}/sent")
+
+    async def sent(self, request: Request) -> Response:
+        return self._render(request, "password_reset_request.html", {"sent": True, "errors": {}})
+
+    async def reset_form(self, request: Request) -> Response:
+        return await self._reset_page(request, {})
+
+    async def reset(self, request: Request, form: FormData) -> Response:
+        identity = await self.renderer.identity(request)
+        outcome = await self.client.execute(
+            "ResetPassword",
+            request,
+            identity,
+            token=request.path_params["token"],
+            new=str(form.get("new_password", "")),
+            repeat=str(form.get("new_password_repeat", "")),
+        )
+        errors = field_errors(outcome.data["resetPassword"]["userErrors"])
+        if errors:
+            return await self._reset_page(request, errors, 422)
+        return self._with_cookies(request, redirect(request, f"{RESET}/done"))
+
+    async def done(self, request: Request) -> Response:
+        return self._render(request, "password_reset.html", {"done": True, "errors": {}})
+
+    async def secure_form(self, request: Request) -> Response:
+        return self._render(request, "secure_account.html", {"errors": {}})
+
+    async def secure(self, request: Request, form: FormData) -> Response:
+        outcome = await self.client.execute(
+            "SecureAccount",
+            request,
+            await self.renderer.identity(request),
+            token=request.path_params["token"],
+        )
+        errors = field_errors(outcome.data["secureAccount"]["userErrors"])
+        if errors:
+            return self._render(request, "secure_account.html", {"errors": errors}, 422)
+        return self._with_cookies(request, redirect(request, f"{SECURE}/done"))
+
+    async def secured(self, request: Request) -> Response:
+        return self._render(request, "secure_account.html", {"done": True, "errors": {}})
+
+    async def _reset_page(
+        self, request: Request, errors: dict[str, str], status_code: int = 200
+    ) -> Response:
+        outcome = await self.client.execute(
+            "PasswordPolicy", request, await self.renderer.identity(request)
+        )
+        context = {"policy": outcome.data["passwordPolicy"], "errors": errors}
+        return self._render(request, "password_reset.html", context, status_code)
+
+    def _render(
+        self, request: Request, template: str, context: dict[str, Any], status_code: int = 200
+    ) -> Response:
+        return self.renderer.render(request, template, context, status_code)
+
+    def _with_cookies(self, request: Request, response: Response) -> Response:
+        return with_session_cookies(request, response, self.renderer.services)
