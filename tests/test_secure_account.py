@@ -57,7 +57,7 @@ async def test_every_security_notice_carries_its_own_link(gql, smtp, alice):
     assert len(texts) >= 4
     tokens = {secure_token_in(text) for text in texts}
     assert len(tokens) == len(texts)  # one link per notice
-    assert all("http://127.0.0.1:8000/secure-account/" in text for text in texts)
+    assert all("http://localhost:8000/secure-account/" in text for text in texts)
     assert not await SecureAccountLink.filter(token_hash__in=list(tokens)).exists()
     assert await SecureAccountLink.filter(token_hash=digest(tokens.pop())).exists()
 
