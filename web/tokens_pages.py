@@ -44,7 +44,7 @@ class TokenPages:
                 Route(
                     TOKENS.path + path,
                     self.renderer.form_endpoint(TOKENS, section, action),
-                    methods=["POST"],
+                    methods=["GET", "POST"],
                 )
                 for path, (section, action) in actions.items()
             ),

@@ -51,7 +51,7 @@ class TwoFactorPages:
             Route(
                 BASE + path,
                 self.renderer.form_endpoint(ACCOUNT, SECTION, action),
-                methods=["POST"],
+                methods=["GET", "POST"],
             )
             for path, action in actions.items()
         ]
