@@ -36,6 +36,7 @@ class ConfirmAccessPages:
                 self.renderer.csrf_protected(self.send_code),
                 methods=["POST"],
             ),
+            Route(PATH + "/send-code", self.renderer.back_to(PATH), methods=["GET"]),
         ]
 
     async def show(self, request: Request) -> Response:

@@ -91,6 +91,15 @@ class Renderer:
 
         return endpoint
 
+    @staticmethod
+    def back_to(path: str) -> Callable[[Request], Awaitable[Response]]:
+        """GET on a form's address: the page the form lives on, instead of a bare 405."""
+
+        async def endpoint(request: Request) -> Response:
+            return RedirectResponse(path, status_code=303)
+
+        return endpoint
+
     def form_endpoint(
         self, page: Page, section: str, action: Action
     ) -> Callable[[Request], Awaitable[Response]]:

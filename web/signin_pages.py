@@ -25,6 +25,14 @@ class SignInPages:
             Route("/login/verify", self.renderer.csrf_protected(self.verify), methods=["POST"]),
             Route("/login/resend", self.renderer.csrf_protected(self.resend), methods=["POST"]),
             Route("/logout", self.renderer.csrf_protected(self.logout), methods=["POST"]),
+            *(
+                Route(path, self.renderer.back_to(page), methods=["GET"])
+                for path, page in (
+                    ("/login/verify", "/login"),
+                    ("/login/resend", "/login"),
+                    ("/logout", "/account"),
+                )
+            ),
         ]
 
     async def home(self, request: Request) -> Response:
