@@ -71,7 +71,9 @@ async def test_a_service_client_from_the_cli_introspects_until_removed(
     assert (await introspect(client, "lk_at_" + "B" * 38, client_id, secret)).json() == {
         "active": False
     }
-    wrong = await introspect(client, access, client_id, secret[:-1] + ("x" if secret[-1] != "x" else "y"))
+    wrong = await introspect(
+        client, access, client_id, secret[:-1] + ("x" if secret[-1] != "x" else "y")
+    )
     assert error_of(wrong) == (401, "invalid_client")
 
     removed = latchkey(settings, "remove", "billing")
