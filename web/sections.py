@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -176,7 +177,11 @@ class Renderer:
     def render(
         self, request: Request, template: str, context: dict[str, Any], status_code: int = 200
     ) -> Response:
-        context = {"csrf_token": csrf.token(request, self.settings), **context}
+        context = {
+            "csrf_token": csrf.token(request, self.settings),
+            "site_host": urlsplit(self.settings.public_url).hostname or "latchkey",
+            **context,
+        }
         response = templates.TemplateResponse(request, template, context, status_code=status_code)
         response.headers["Content-Security-Policy"] = CSP
         return csrf.remember(request, response, self.settings)
