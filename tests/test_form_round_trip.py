@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import base64
 import re
+from datetime import timedelta
 
 import pytest
 
+from backend import clock
 from backend.accounts.models import User
 from tests.conftest import settings_for, smtp_settings
-from tests.helpers import PASSWORD, make_user
+from tests.helpers import PASSWORD, make_user, submit
 from tests.test_pages import sign_in
 
 
@@ -172,3 +174,39 @@ async def test_a_new_token_secret_is_shown_once_directly_and_never_stored(client
     secret = re.search(r'id="new-token-secret">(lk_rt_[0-9A-Za-z]+)<', issued.text).group(1)
     assert "latchkey_outcome" not in " ".join(issued.headers.get_list("set-cookie"))
     assert secret not in (await client.get("/account/tokens")).text
+
+
+async def test_removing_api_credentials_asks_first_without_javascript(client, page):
+    tokens = await client.get("/account/tokens")
+    generated = await client.post(
+        "/account/tokens/credentials", data={"csrf_token": csrf(tokens.text)}
+    )
+    assert generated.status_code == 200 and "lk_cs_" in generated.text  # shown once, directly
+    client_id = re.search(r'name="client_id" value="([^"]+)"', generated.text).group(1)
+    form = {"csrf_token": csrf(tokens.text), "client_id": client_id}
+
+    asked = await submit(client, "/account/tokens/credentials/remove", data=form)
+    assert asked.posted.headers["location"] == "/account/tokens#api_credentials"
+    assert "Remove these API credentials?" in asked.text
+    assert "Yes, remove the credentials" in asked.text
+    assert "were removed" not in asked.text and client_id in asked.text
+
+    removed = await submit(
+        client, "/account/tokens/credentials/remove", data={**form, "confirm": "yes"}
+    )
+    assert "The API credentials were removed." in removed.text
+    assert client_id not in removed.text
+
+
+async def test_a_filled_date_wins_over_the_preset_expiry(client, page):
+    tokens = await client.get("/account/tokens")
+    day = (clock.now() + timedelta(days=10)).date().isoformat()
+    form = {
+        "csrf_token": csrf(tokens.text),
+        "name": "dated",
+        "expiry": "30",
+        "custom_date": day,
+        "password": PASSWORD,
+    }
+    issued = await client.post("/account/tokens", data=form)
+    assert issued.status_code == 200 and f"{day} 23:59 UTC" in issued.text
