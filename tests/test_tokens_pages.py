@@ -93,13 +93,15 @@ async def test_an_email_user_confirms_access_with_a_sent_code_then_issues_withou
     asked = await client.get("/account/confirm-access?next=/account/tokens")
     assert "Email or text me a code" in asked.text
     form = {"csrf_token": csrf(asked.text), "password": PASSWORD, "next": "/account/tokens"}
-    sent = await client.post("/account/confirm-access/send-code", data=form)
+    sent = await submit(client, "/account/confirm-access/send-code", data=form)
     assert sent.status_code == 200 and "We sent you a code" in sent.text
     code = code_in(smtp.text(smtp.messages[-1]))
-    away = await client.post(
-        "/account/confirm-access", data={**form, "next": "https://evil.example/"}
+    away = await submit(
+        client, "/account/confirm-access", data={**form, "next": "https://evil.example/"}
     )
-    assert away.status_code == 422  # no code yet; and the return address is ours only
+    # No code yet: back to the form, whose return address is ours only.
+    assert away.posted.headers["location"] == "/account/confirm-access?next=%2Faccount"
+    assert "Enter a code" in away.text
     confirmed = await client.post("/account/confirm-access", data={**form, "otp": code})
     assert confirmed.status_code == 303
     assert confirmed.headers["location"] == "/account/tokens"
