@@ -58,8 +58,13 @@ document.addEventListener("click", (event) => {
   if (event.target.closest("[data-print]")) window.print();
 });
 
+function revealPrintButtons() {
+  document.querySelectorAll("[data-print][hidden]").forEach((button) => { button.hidden = false; });
+}
+document.addEventListener("htmx:after:swap", revealPrintButtons);
+
 document.addEventListener("DOMContentLoaded", () => {
   syncCustomDates(document);
-  document.querySelectorAll("[data-print][hidden]").forEach((button) => { button.hidden = false; });
+  revealPrintButtons();
   if (!document.querySelector("[autofocus]")) focusFirstError(document.querySelector("main") || document);
 });
