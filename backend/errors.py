@@ -34,13 +34,35 @@ class InvalidCredentials(DomainError):
         super().__init__("INVALID_CREDENTIALS", "Wrong username or password.", field)
 
 
+class WrongPassword(InvalidCredentials):
+    """The signed-in user's own password, asked again by a settings form: the same code as
+    a failed sign-in, but the message names the password, the username not being in question.
+    """
+
+    def __init__(self, field: str | None = "password") -> None:
+        message = "That password is wrong. Enter the password you sign in with."
+        DomainError.__init__(self, "INVALID_CREDENTIALS", message, field)
+
+
 class RateLimited(DomainError):
-    def __init__(self, retry_after_seconds: int) -> None:
+    def __init__(self, retry_after_seconds: int, reason: str = "Too many failed attempts.") -> None:
         self.retry_after_seconds = max(1, retry_after_seconds)
-        super().__init__(
-            "RATE_LIMITED",
-            f"Too many failed attempts. Try again in {_in_words(self.retry_after_seconds)}.",
+        wait = _in_words(self.retry_after_seconds)
+        super().__init__("RATE_LIMITED", f"{reason} Try again in {wait}.")
+
+
+class ResendWait(RateLimited):
+    """Another code was asked for too soon: nothing failed, the user only has to wait."""
+
+    def __init__(self, retry_after_seconds: int, *, sends_used_up: bool = False) -> None:
+        reason = (
+            "We sent you several codes already: use the last one, or ask again later."
+            if sends_used_up
+            else "We sent you a code moments ago: check your messages."
         )
+        super().__init__(retry_after_seconds, reason)
+        wait = _in_words(self.retry_after_seconds)
+        self.problems = [Problem("RATE_LIMITED", f"{reason} A new code can be sent in {wait}.")]
 
 
 class NotFound(DomainError):

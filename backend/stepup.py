@@ -14,7 +14,7 @@ from backend import clock
 from backend.accounts.models import User
 from backend.audit.service import record
 from backend.client import ClientInfo
-from backend.errors import DomainError, InvalidCredentials
+from backend.errors import DomainError, WrongPassword
 from backend.services import Services
 from backend.sessions import service as sessions
 from backend.sessions.models import Session
@@ -169,7 +169,7 @@ async def confirm_password(
     if not await services.hasher.verify(user.password_hash, password):
         await throttle.count_failure(account_key(user.username), throttle.PER_ACCOUNT)
         await record(f"{purpose}.failed", user=user, client=client, reason="password")
-        raise InvalidCredentials(field="password")
+        raise WrongPassword(field="password")
     await throttle.clear(key)
 
 

@@ -123,3 +123,15 @@ def most_checks_in_a_burst(budget: int, *, right_one_got_in: bool) -> int:
     most `budget - 1` wrong ones came before it and `budget` after.
     """
     return 2 * budget - 1 if right_one_got_in else budget
+
+
+async def submit(client: httpx.AsyncClient, url: str, **kwargs: Any) -> httpx.Response:
+    """A form post as a browser without JavaScript makes it: 303 to the page, then its GET.
+
+    The answer is the page showing the outcome; `.posted` is the 303 itself.
+    """
+    posted = await client.post(url, **kwargs)
+    assert posted.status_code == 303, (posted.status_code, posted.text[:500])
+    shown = await client.get(posted.headers["location"])
+    shown.posted = posted  # type: ignore[attr-defined]
+    return shown

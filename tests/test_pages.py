@@ -44,11 +44,14 @@ async def test_sign_in_form_leads_to_the_account_page(client, settings):
 
 async def test_a_wrong_password_shows_the_form_again_with_a_message(client, settings):
     await make_user(settings, "alice")
-    response = await sign_in(client, password="wrong wrong wrong")
-    assert response.status_code == 401
+    posted = await sign_in(client, password="wrong wrong wrong")
+    assert posted.status_code == 303 and posted.headers["location"] == "/login"
+    assert "wrong wrong wrong" not in posted.headers["set-cookie"]
+    response = await client.get("/login")
     assert "Wrong username or password." in response.text
     assert 'value="alice"' in response.text  # the username is kept, the password is not
     assert "wrong wrong wrong" not in response.text
+    assert "Wrong username" not in (await client.get("/login")).text  # shown once
 
 
 async def test_htmx_sign_in_is_told_where_to_go(client, settings):

@@ -58,21 +58,24 @@ async def test_an_unknown_address_gets_a_styled_404_in_a_browser_and_plain_text_
     assert asset.status_code == 404 and asset.text == "Not Found"
 
 
-async def test_opening_a_form_address_gets_a_styled_405_in_a_browser_and_plain_text_elsewhere(
+async def test_opening_a_form_address_goes_back_to_its_page_and_oauth_keeps_plain_405(
     client,
 ):
-    for path in ["/account/password", "/account/details", "/login/verify"]:
-        response = await client.get(path, headers=BROWSER)
-        assert_styled_page(response, 405, "This address takes a form")
-        assert response.headers["allow"] == "POST"
-        assert "Go back to the page and send the form from there" in response.text
+    for path, page in [
+        ("/account/password", "/account#change_password"),
+        ("/account/details", "/account#account_details"),
+        ("/login/verify", "/login"),
+        ("/login/resend", "/login"),
+        ("/logout", "/account"),
+        ("/account/confirm-access/send-code", "/account/confirm-access"),
+    ]:
+        for headers in (BROWSER, {}):
+            response = await client.get(path, headers=headers)
+            assert response.status_code == 303 and response.headers["location"] == page
 
-    response = await client.get("/account/password")
-    assert response.status_code == 405
-    assert response.text == "Method Not Allowed"
-    assert response.headers["allow"] == "POST"
     token = await client.get("/oauth/token", headers=BROWSER)
     assert token.status_code == 405 and token.text == "Method Not Allowed"
+    assert token.headers["allow"] == "POST"
 
 
 async def test_another_wrong_method_in_a_browser_gets_a_styled_405_naming_no_form(client):

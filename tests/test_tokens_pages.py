@@ -12,7 +12,7 @@ from backend import clock
 from backend.accounts.models import User
 from backend.tokens.models import RefreshToken
 from tests.conftest import settings_for, smtp_settings
-from tests.helpers import PASSWORD, make_user
+from tests.helpers import PASSWORD, make_user, submit
 from tests.test_pages import sign_in
 from tests.twofactor_helpers import CONFIRM_CODES, START_CODES, code_in
 
@@ -48,12 +48,12 @@ async def test_an_email_user_asks_for_a_code_then_issues_a_token(client, gql, sm
         "password": PASSWORD,
         "section": "tokens",
     }
-    sent = await client.post("/account/tokens/send-code", data=form)
+    sent = await submit(client, "/account/tokens/send-code", data=form)
     assert sent.status_code == 200 and "We sent you a code" in sent.text
     assert 'value="deploy"' in sent.text  # what the user typed is kept
 
-    missing = await client.post("/account/tokens", data=form)
-    assert missing.status_code == 422 and "Enter a code" in missing.text
+    missing = await submit(client, "/account/tokens", data=form)
+    assert "Enter a code" in missing.text
     code = code_in(smtp.text(smtp.messages[-1]))
     issued = await client.post("/account/tokens", data={**form, "otp": code})
     assert issued.status_code == 200
@@ -73,8 +73,8 @@ async def test_a_custom_expiry_is_the_end_of_that_day_in_the_user_time_zone(clie
         "custom_date": "",
         "password": PASSWORD,
     }
-    missing = await client.post("/account/tokens", data=form)
-    assert missing.status_code == 422 and "Pick a date for the custom expiry." in missing.text
+    missing = await submit(client, "/account/tokens", data=form)
+    assert "Pick a date for the custom expiry." in missing.text
     issued = await client.post("/account/tokens", data={**form, "custom_date": day.isoformat()})
     assert issued.status_code == 200
     assert f"{day.isoformat()} 23:59 JST" in issued.text  # listed in the user's time zone
@@ -93,13 +93,15 @@ async def test_an_email_user_confirms_access_with_a_sent_code_then_issues_withou
     asked = await client.get("/account/confirm-access?next=/account/tokens")
     assert "Email or text me a code" in asked.text
     form = {"csrf_token": csrf(asked.text), "password": PASSWORD, "next": "/account/tokens"}
-    sent = await client.post("/account/confirm-access/send-code", data=form)
+    sent = await submit(client, "/account/confirm-access/send-code", data=form)
     assert sent.status_code == 200 and "We sent you a code" in sent.text
     code = code_in(smtp.text(smtp.messages[-1]))
-    away = await client.post(
-        "/account/confirm-access", data={**form, "next": "https://evil.example/"}
+    away = await submit(
+        client, "/account/confirm-access", data={**form, "next": "https://evil.example/"}
     )
-    assert away.status_code == 422  # no code yet; and the return address is ours only
+    # No code yet: back to the form, whose return address is ours only.
+    assert away.posted.headers["location"] == "/account/confirm-access?next=%2Faccount"
+    assert "Enter a code" in away.text
     confirmed = await client.post("/account/confirm-access", data={**form, "otp": code})
     assert confirmed.status_code == 303
     assert confirmed.headers["location"] == "/account/tokens"

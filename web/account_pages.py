@@ -59,7 +59,7 @@ class AccountPages:
                 Route(
                     ACCOUNT.path + path,
                     self.renderer.form_endpoint(ACCOUNT, section, action),
-                    methods=["POST"],
+                    methods=["GET", "POST"],
                 )
                 for path, (section, action) in actions.items()
             ),

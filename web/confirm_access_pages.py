@@ -7,17 +7,20 @@ confirmed; the server checks again on every change.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from web import outcomes
 from web.forms import field_errors, send_step_up_code
 from web.graphql_client import with_session_cookies
 from web.sections import Renderer
 from web.signin_pages import redirect
 
 PATH = "/account/confirm-access"
+SECTION = "confirm_access"
 # Only back to our own account pages: an open redirect would lend our name to phishing.
 RETURN_PATHS = ("/account", "/account/tokens")
 
@@ -36,10 +39,20 @@ class ConfirmAccessPages:
                 self.renderer.csrf_protected(self.send_code),
                 methods=["POST"],
             ),
+            Route(PATH + "/send-code", self.renderer.back_to(PATH), methods=["GET"]),
         ]
 
     async def show(self, request: Request) -> Response:
-        return await self._render(request, {"next": _next(request.query_params.get("next"))})
+        back = _next(request.query_params.get("next"))
+        waiting = outcomes.take(request, self.renderer.settings, PATH)
+        state = waiting[1] if waiting and waiting[0] == SECTION else {}
+        response = await self._render(request, {**state, "next": back})
+        return outcomes.forget(request, response, self.renderer.settings)
+
+    def _back_here(self, request: Request, state: dict[str, Any]) -> Response:
+        """Without JavaScript: 303 to this page, which shows the outcome once."""
+        response = redirect(request, f"{PATH}?{urlencode({'next': state['next']})}")
+        return outcomes.keep(response, self.renderer.settings, PATH, SECTION, state)
 
     async def confirm(self, request: Request, form) -> Response:
         identity = await self.renderer.identity(request)
@@ -56,7 +69,9 @@ class ConfirmAccessPages:
         )
         errors = field_errors(outcome.data["reauthenticate"]["userErrors"])
         if errors:
-            return await self._render(request, {"next": back, "errors": errors}, 422)
+            if request.headers.get("hx-request") == "true":
+                return await self._render(request, {"next": back, "errors": errors}, 422)
+            return self._back_here(request, {"next": back, "errors": errors})
         response = redirect(request, back)
         return with_session_cookies(request, response, self.renderer.services)
 
@@ -66,6 +81,8 @@ class ConfirmAccessPages:
             return redirect(request, "/login")
         errors = await send_step_up_code(self.client, request, identity, form)
         state = {"next": _next(form.get("next")), "errors": errors, "code_sent": not errors}
+        if request.headers.get("hx-request") != "true":
+            return self._back_here(request, state)
         response = await self._render(request, state, 422 if errors else 200)
         # The code button of partials/otp_field.html swaps its section; this is a whole page.
         response.headers["HX-Retarget"] = "body"

@@ -1,8 +1,9 @@
 """Pages made of sections. A section is one `.graphql` query plus one template.
 
 A form inside a section posts to its own URL. The handler runs a mutation, then answers
-with the section alone when htmx asked (`HX-Request`), or with the whole page, the
-section showing the outcome, when a browser without JavaScript posted the form.
+with the section alone when htmx asked (`HX-Request`). A browser without JavaScript gets
+a 303 to the page, anchored at the section, which then shows the outcome once (see
+`web/outcomes.py`); outcomes that reveal a secret once are rendered directly instead.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -18,7 +20,7 @@ from starlette.responses import RedirectResponse, Response
 from backend.server.authentication import authenticate_session
 from backend.services import Services
 from backend.sessions.identity import Identity
-from web import csrf
+from web import csrf, outcomes
 from web.graphql_client import GraphQLClient, with_session_cookies
 from web.templating import templates
 
@@ -90,6 +92,15 @@ class Renderer:
 
         return endpoint
 
+    @staticmethod
+    def back_to(path: str) -> Callable[[Request], Awaitable[Response]]:
+        """GET on a form's address: the page the form lives on, instead of a bare 405."""
+
+        async def endpoint(request: Request) -> Response:
+            return RedirectResponse(path, status_code=303)
+
+        return endpoint
+
     def form_endpoint(
         self, page: Page, section: str, action: Action
     ) -> Callable[[Request], Awaitable[Response]]:
@@ -100,10 +111,21 @@ class Renderer:
             if identity.user is None:
                 return await self.page(request, identity, page)
             state, status = await action(request, identity, form)
-            response = await self.respond(request, identity, page, section, state, status)
+            if _is_htmx(request) or outcomes.reveals_secret(state):
+                response = await self.respond(request, identity, page, section, state, status)
+            else:
+                response = RedirectResponse(f"{page.path}#{section}", status_code=303)
+                outcomes.keep(response, self.settings, page.path, section, state)
             return with_session_cookies(request, response, self.services)
 
-        return self.csrf_protected(endpoint)
+        protected = self.csrf_protected(endpoint)
+
+        async def get_or_post(request: Request) -> Response:
+            if request.method == "GET":  # a form's address opened again: back to its page
+                return RedirectResponse(f"{page.path}#{section}", status_code=303)
+            return await protected(request)
+
+        return get_or_post
 
     def csrf_failed(self, request: Request) -> Response:
         context = {"message": "The form expired or came from another site. Reload and try again."}
@@ -120,13 +142,15 @@ class Renderer:
         if identity.user is None:
             return RedirectResponse("/login", status_code=303)
         header = await self.client.execute("Header", request, identity)
-        states = states or {}
+        waiting = None if states is not None else outcomes.take(request, self.settings, page.path)
+        states = {waiting[0]: waiting[1]} if waiting else (states or {})
         rendered = [
             await self._section_context(request, identity, section, states.get(section.name))
             for section in page.sections
         ]
         context = {"viewer": header.data["viewer"], "page": page, "sections": rendered}
-        return self.render(request, "page.html", context, status_code)
+        response = self.render(request, "page.html", context, status_code)
+        return outcomes.forget(request, response, self.settings)
 
     async def respond(
         self,
@@ -138,7 +162,7 @@ class Renderer:
         status_code: int = 200,
     ) -> Response:
         """The outcome of a form post: the section for htmx, the whole page otherwise."""
-        if request.headers.get("hx-request") != "true":
+        if not _is_htmx(request):
             return await self.page(request, identity, page, {section_name: state}, status_code)
         header = await self.client.execute("Header", request, identity)
         main = await self._section_context(request, identity, page.section(section_name), state)
@@ -153,7 +177,11 @@ class Renderer:
     def render(
         self, request: Request, template: str, context: dict[str, Any], status_code: int = 200
     ) -> Response:
-        context = {"csrf_token": csrf.token(request, self.settings), **context}
+        context = {
+            "csrf_token": csrf.token(request, self.settings),
+            "site_host": urlsplit(self.settings.public_url).hostname or "latchkey",
+            **context,
+        }
         response = templates.TemplateResponse(request, template, context, status_code=status_code)
         response.headers["Content-Security-Policy"] = CSP
         return csrf.remember(request, response, self.settings)
@@ -172,6 +200,10 @@ class Renderer:
             "query": outcome.data,
             "state": state or {},
         }
+
+
+def _is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
 
 
 def _text(value: object) -> str | None:

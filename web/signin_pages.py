@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from web import outcomes
 from web.factors import FACTOR_KINDS
 from web.graphql_client import with_session_cookies
 from web.sections import Renderer
@@ -26,6 +27,14 @@ class SignInPages:
             Route("/login/resend", self.renderer.csrf_protected(self.resend), methods=["POST"]),
             Route("/logout", self.renderer.csrf_protected(self.logout), methods=["POST"]),
             *self.passkey_routes(),
+            *(
+                Route(path, self.renderer.back_to(page), methods=["GET"])
+                for path, page in (
+                    ("/login/verify", "/login"),
+                    ("/login/resend", "/login"),
+                    ("/logout", "/account"),
+                )
+            ),
         ]
 
     async def home(self, request: Request) -> Response:
@@ -34,7 +43,11 @@ class SignInPages:
     async def login_form(self, request: Request) -> Response:
         if (await self.renderer.identity(request)).user:
             return RedirectResponse("/account", status_code=303)
-        return self.renderer.render(request, "login.html", {"username": "", "errors": []})
+        settings = self.renderer.settings
+        waiting = outcomes.take(request, settings, "/login")
+        context = waiting[1] if waiting else {"username": "", "errors": []}
+        response = self.renderer.render(request, "login.html", context)
+        return outcomes.forget(request, response, settings)
 
     async def login(self, request: Request, form: FormData) -> Response:
         username, password = str(form.get("username", "")), str(form.get("password", ""))
@@ -47,8 +60,12 @@ class SignInPages:
         )
         payload = outcome.data["signIn"]
         if payload["userErrors"]:
+            # Back to the form (post/redirect/get), the username kept, never the password.
             context = {"username": username, "errors": payload["userErrors"]}
-            return self.renderer.render(request, "login.html", context, status_code=401)
+            if request.headers.get("hx-request") == "true":
+                return self.renderer.render(request, "login.html", context, status_code=401)
+            response = RedirectResponse("/login", status_code=303)
+            return outcomes.keep(response, self.renderer.settings, "/login", "login", context)
         if payload["status"] == "SECOND_FACTOR_REQUIRED":
             methods = payload["methods"] or [payload["secondFactorMethod"]]
             request.state.passkey_options = payload.get("passkeyOptions")

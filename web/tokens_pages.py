@@ -44,7 +44,7 @@ class TokenPages:
                 Route(
                     TOKENS.path + path,
                     self.renderer.form_endpoint(TOKENS, section, action),
-                    methods=["POST"],
+                    methods=["GET", "POST"],
                 )
                 for path, (section, action) in actions.items()
             ),
@@ -153,6 +153,8 @@ class TokenPages:
         return {"values": values, "code_sent": True}, 200
 
     async def _remove(self, request, identity, form) -> tuple[dict[str, Any], int]:
+        if form.get("confirm") != "yes":  # the first press asks for confirmation
+            return {"confirm_remove": True}, 200
         outcome = await self.client.execute(
             "RemoveApiCredentials", request, identity, clientId=str(form.get("client_id", ""))
         )
@@ -173,7 +175,15 @@ def _scopes(form) -> list[str] | None:
 
 
 def _expiry(choice: str, custom_date: str, time_zone: str) -> datetime | str:
-    """The expiry the form asks for, or a message saying what is wrong with it."""
+    """The expiry the form asks for, or a message saying what is wrong with it.
+
+    A filled date wins over the preset choice: without the stylesheet's `:has()` the
+    date field shows always, and typing a date there is the clearer intent.
+    """
+    if custom_date and choice != "custom":
+        chosen = _expiry("custom", custom_date, time_zone)
+        if not isinstance(chosen, str):
+            return chosen
     if choice in EXPIRY_CHOICES[:-1]:
         return clock.now() + timedelta(days=int(choice))
     if choice != "custom":

@@ -52,7 +52,7 @@ class TwoFactorPages:
             Route(
                 BASE + path,
                 self.renderer.form_endpoint(ACCOUNT, SECTION, action),
-                methods=["POST"],
+                methods=["GET", "POST"],
             )
             for path, action in actions.items()
         ]

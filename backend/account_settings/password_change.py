@@ -10,7 +10,7 @@ from backend.accounts.models import User
 from backend.accounts.passwords import normalize
 from backend.audit.service import record
 from backend.client import ClientInfo
-from backend.errors import DomainError, InvalidCredentials, Problem
+from backend.errors import DomainError, InvalidCredentials, Problem, WrongPassword
 from backend.notifications.notices import tell
 from backend.services import Services
 from backend.sessions import service as sessions
@@ -47,7 +47,7 @@ async def change(
             proof_field="current_password",
         )
     except InvalidCredentials:
-        raise InvalidCredentials(field="current_password") from None
+        raise WrongPassword(field="current_password") from None
     if not current and await services.hasher.verify(user.password_hash, new):
         raise DomainError(
             "PASSWORD_UNCHANGED", "Choose a password you do not use now.", "new_password"
@@ -60,7 +60,7 @@ async def change(
             password_hash=new_hash, password_changed_at=clock.now()
         )
         if not changed:
-            raise InvalidCredentials(field="current_password")
+            raise WrongPassword(field="current_password")
         if current_session is None:  # a bearer token: no session of this request to keep
             await sessions.end_all(user)
             renewed = None

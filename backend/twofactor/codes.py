@@ -10,7 +10,7 @@ from tortoise.expressions import F
 from backend import clock
 from backend.accounts.models import User
 from backend.crypto import keyed_digest
-from backend.errors import RateLimited
+from backend.errors import ResendWait
 from backend.twofactor.models import OneTimeCode
 
 LIFETIME = timedelta(minutes=10)
@@ -31,9 +31,9 @@ async def issue(user: User, purpose: str, secret_key: str) -> str:
         )
         return code
     if existing.sends >= MAX_SENDS:
-        raise RateLimited(int((existing.expires_at - now).total_seconds()))
+        raise ResendWait(int((existing.expires_at - now).total_seconds()), sends_used_up=True)
     if now - existing.created_at < RESEND_INTERVAL * existing.sends:
-        raise RateLimited(
+        raise ResendWait(
             int((existing.created_at + RESEND_INTERVAL * existing.sends - now).total_seconds())
         )
     await OneTimeCode.filter(id=existing.id).update(

@@ -33,7 +33,17 @@ async def test_set_up_sign_in_remember_forget(browser, server, create_user):
     await section.get_by_label("Authenticator app").check()  # access confirmed at sign-in
     await section.get_by_role("button", name="Set up").click()
     await expect(section.locator(".qr svg")).to_be_visible()
-    secret = (await section.locator("#totp-secret").text_content()).strip()
+    secret = (await section.locator("#totp-secret").text_content()).replace(" ", "").strip()
+    # The key in groups of four; the QR code fills its box (no blank gap beside it).
+    await expect(section.locator("#totp-secret")).to_have_text(
+        re.compile(r"^(?:[A-Z2-7]{4} )+[A-Z2-7]{1,4}$")
+    )
+    box, drawn = await section.locator(".qr svg").evaluate(
+        """svg => [svg.getBoundingClientRect(), svg.querySelector('path').getBoundingClientRect()]
+           .map(r => ({left: r.left, top: r.top, right: r.right, bottom: r.bottom}))"""
+    )
+    assert drawn["right"] - box["left"] > 0.9 * (box["right"] - box["left"])
+    assert drawn["bottom"] - box["top"] > 0.9 * (box["bottom"] - box["top"])
     await page.screenshot(path=screenshot_path("two-factor-setup"), full_page=True)
     await section.get_by_label("Code").fill(oathtool(secret))
     await section.get_by_role("button", name="Turn on").click()
@@ -43,8 +53,10 @@ async def test_set_up_sign_in_remember_forget(browser, server, create_user):
     ]
     assert len(recovery) == 10
     await expect(section.get_by_role("link", name="Download as a text file")).to_have_attribute(
-        "download", "latchkey-recovery-codes.txt"
+        "download", "recovery-codes-127.0.0.1-alice.txt"
     )
+    await expect(section.get_by_role("button", name="Copy")).to_be_visible()
+    await expect(section.get_by_role("button", name="Print")).to_be_visible()
     await expect(section.locator("[data-field=method]")).to_have_text("Authenticator app")
 
     # Only ask on devices not remembered; a recovery code stands in for the app here.

@@ -28,6 +28,7 @@ def qr_code_svg(uri: str) -> str:
         light="#fff",
         title="Scan with your authenticator app",
         svgclass="qr",
+        omitsize=True,  # a viewBox instead of a fixed size: the code fills its box, no gap
     )
 
 

@@ -1,0 +1,212 @@
+"""Post/redirect/get without JavaScript: every form post answers 303 to its page, which
+shows the outcome once, next to the section, with what was typed (never a secret)."""
+
+from __future__ import annotations
+
+import base64
+import re
+from datetime import timedelta
+
+import pytest
+
+from backend import clock
+from backend.accounts.models import User
+from tests.conftest import settings_for, smtp_settings
+from tests.helpers import PASSWORD, make_user, submit
+from tests.test_pages import sign_in
+
+
+@pytest.fixture
+def settings(database_url, smtp):
+    return settings_for(database_url, smtp=smtp_settings(smtp.port))
+
+
+@pytest.fixture
+async def page(client, settings):
+    await make_user(settings, "alice")
+    await sign_in(client)
+    return await client.get("/account")
+
+
+def csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def details(page, **changes) -> dict[str, str]:
+    form = {
+        "csrf_token": csrf(page.text),
+        "first_name": "",
+        "last_name": "",
+        "description": "",
+        "email": "alice@example.com",
+        "mobile_phone": "",
+        "time_zone": "UTC",
+        "password": "",
+    }
+    return {**form, **changes}
+
+
+async def test_an_error_redirects_to_the_section_and_keeps_what_was_typed(client, page):
+    posted = await client.post(
+        "/account/details",
+        data=details(page, first_name="Alice", mobile_phone="12", password="not-it-at-all"),
+    )
+    assert posted.status_code == 303
+    assert posted.headers["location"] == "/account#account_details"
+    shown = await client.get("/account")
+    assert shown.status_code == 200
+    assert re.search(r'data-error-for="mobilePhone">Enter a valid number', shown.text)
+    assert 'value="Alice"' in shown.text
+    assert "not-it-at-all" not in shown.text  # the password is never typed back
+    assert (await User.get()).first_name == ""
+    again = await client.get("/account")  # shown once: a reload is a clean page
+    assert "Enter a valid number" not in again.text and 'value="Alice"' not in again.text
+
+
+async def test_a_success_shows_once(client, page):
+    posted = await client.post(
+        "/account/details", data=details(page, first_name="Alice", password=PASSWORD)
+    )
+    assert posted.status_code == 303
+    shown = await client.get("/account")
+    assert "Saved." in shown.text
+    assert "Saved." not in (await client.get("/account")).text
+
+
+async def test_the_outcome_cookie_hides_what_was_typed(client, page):
+    posted = await client.post(
+        "/account/details",
+        data=details(page, first_name="Marmalade", mobile_phone="12", password="hunter2hunter2"),
+    )
+    cookies = " ".join(posted.headers.get_list("set-cookie"))
+    assert "latchkey_outcome=" in cookies
+    raw = re.search(r"latchkey_outcome=([^;]+)", cookies).group(1).strip('"')
+    decoded = base64.urlsafe_b64decode(raw + "==")
+    assert b"Marmalade" not in decoded and "Marmalade" not in raw
+    assert b"hunter2" not in decoded and "hunter2" not in cookies
+
+
+async def test_a_forged_outcome_cookie_shows_nothing(client, page):
+    forged = base64.urlsafe_b64encode(b"\0" * 12 + b'{"section": "groups"}' + b"\0" * 16)
+    client.cookies.set("latchkey_outcome", forged.decode())
+    shown = await client.get("/account")
+    assert shown.status_code == 200 and "Nothing was saved" not in shown.text
+
+
+async def test_an_outcome_is_only_shown_by_the_page_it_was_made_for(client, page):
+    await client.post("/account/password", data={"csrf_token": csrf(page.text)})
+    tokens = await client.get("/account/tokens")
+    assert tokens.status_code == 200 and 'role="alert"' not in tokens.text
+
+
+async def test_a_wrong_password_change_comes_back_in_its_section(client, page):
+    form = {
+        "csrf_token": csrf(page.text),
+        "current_password": "wrong horse battery",
+        "new_password": "a fresh long passphrase",
+        "new_password_repeat": "a fresh long passphrase",
+    }
+    posted = await client.post("/account/password", data=form)
+    assert posted.headers["location"] == "/account#change_password"
+    shown = await client.get("/account")
+    section = shown.text.split('id="change_password"')[1].split("</section>")[0]
+    assert 'data-error-for="currentPassword"' in section
+    assert "wrong horse" not in shown.text and "fresh long" not in shown.text
+
+
+async def test_htmx_posts_still_get_the_section(client, page):
+    response = await client.post(
+        "/account/password",
+        data={"csrf_token": csrf(page.text), "current_password": "x"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 422 and response.text.lstrip().startswith("{%") is False
+    assert 'id="change_password"' in response.text and "<html" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("address", "page_path"),
+    [
+        ("/account/password", "/account#change_password"),
+        ("/account/details", "/account#account_details"),
+        ("/account/sessions/others/sign-out", "/account#sessions"),
+        ("/account/two-factor/policy", "/account#two_factor"),
+        ("/account/tokens", None),
+        ("/account/tokens/credentials/remove", "/account/tokens#api_credentials"),
+    ],
+)
+async def test_opening_a_form_address_goes_back_to_its_page(client, page, address, page_path):
+    response = await client.get(address)
+    if page_path is None:  # the page itself
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 303 and response.headers["location"] == page_path
+
+
+async def test_a_token_round_trip_keeps_the_name_and_says_what_is_wrong(client, page):
+    tokens = await client.get("/account/tokens")
+    form = {
+        "csrf_token": csrf(tokens.text),
+        "name": "deploy-bot",
+        "expiry": "custom",
+        "custom_date": "",
+        "password": PASSWORD,
+        "scopes_offered": "yes",
+        "scopes": "profile:read",
+    }
+    posted = await client.post("/account/tokens", data=form)
+    assert posted.status_code == 303 and posted.headers["location"] == "/account/tokens#tokens"
+    shown = await client.get("/account/tokens")
+    assert "Pick a date" in shown.text and 'value="deploy-bot"' in shown.text
+    assert "Pick a date" not in (await client.get("/account/tokens")).text
+
+
+async def test_a_new_token_secret_is_shown_once_directly_and_never_stored(client, page):
+    tokens = await client.get("/account/tokens")
+    form = {
+        "csrf_token": csrf(tokens.text),
+        "name": "deploy",
+        "expiry": "30",
+        "password": PASSWORD,
+    }
+    issued = await client.post("/account/tokens", data=form)
+    assert issued.status_code == 200
+    secret = re.search(r'id="new-token-secret">(lk_rt_[0-9A-Za-z]+)<', issued.text).group(1)
+    assert "latchkey_outcome" not in " ".join(issued.headers.get_list("set-cookie"))
+    assert secret not in (await client.get("/account/tokens")).text
+
+
+async def test_removing_api_credentials_asks_first_without_javascript(client, page):
+    tokens = await client.get("/account/tokens")
+    generated = await client.post(
+        "/account/tokens/credentials", data={"csrf_token": csrf(tokens.text)}
+    )
+    assert generated.status_code == 200 and "lk_cs_" in generated.text  # shown once, directly
+    client_id = re.search(r'name="client_id" value="([^"]+)"', generated.text).group(1)
+    form = {"csrf_token": csrf(tokens.text), "client_id": client_id}
+
+    asked = await submit(client, "/account/tokens/credentials/remove", data=form)
+    assert asked.posted.headers["location"] == "/account/tokens#api_credentials"
+    assert "Remove these API credentials?" in asked.text
+    assert "Yes, remove the credentials" in asked.text
+    assert "were removed" not in asked.text and client_id in asked.text
+
+    removed = await submit(
+        client, "/account/tokens/credentials/remove", data={**form, "confirm": "yes"}
+    )
+    assert "The API credentials were removed." in removed.text
+    assert client_id not in removed.text
+
+
+async def test_a_filled_date_wins_over_the_preset_expiry(client, page):
+    tokens = await client.get("/account/tokens")
+    day = (clock.now() + timedelta(days=10)).date().isoformat()
+    form = {
+        "csrf_token": csrf(tokens.text),
+        "name": "dated",
+        "expiry": "30",
+        "custom_date": day,
+        "password": PASSWORD,
+    }
+    issued = await client.post("/account/tokens", data=form)
+    assert issued.status_code == 200 and f"{day} 23:59 UTC" in issued.text

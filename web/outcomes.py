@@ -1,0 +1,95 @@
+"""One-time form outcomes for post/redirect/get without JavaScript.
+
+A form post without htmx answers 303 to its page; the outcome (a message, the errors and
+what was typed) rides along in a short-lived cookie, encrypted and authenticated with a key
+derived from LATCHKEY_SECRET_KEY, read once by the page and deleted in the same answer.
+Answers that reveal a secret once (a new token secret, API credentials, the authenticator
+key and QR code, recovery codes) never go through here: they stay a direct render, so a
+secret is never written to a cookie, a URL or the database.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import time
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from starlette.requests import Request
+from starlette.responses import Response
+
+from backend.config import Settings
+
+LIFETIME_SECONDS = 120  # long enough for a slow redirect, short enough to go stale
+# State keys whose values show a secret once; such outcomes are rendered, never stored.
+REVEALS_SECRET = frozenset({"issued", "regenerated", "generated", "setup", "recovery_codes"})
+
+
+def reveals_secret(state: dict[str, Any]) -> bool:
+    return any(state.get(key) for key in REVEALS_SECRET)
+
+
+def cookie_name(settings: Settings) -> str:
+    return "__Host-latchkey_outcome" if settings.secure_cookies else "latchkey_outcome"
+
+
+def _aead(settings: Settings) -> AESGCM:
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"latchkey form outcome v1"
+    ).derive(settings.secret_key.encode())
+    return AESGCM(key)
+
+
+def keep(
+    response: Response, settings: Settings, path: str, section: str, state: dict[str, Any]
+) -> Response:
+    """Attach the outcome of a post to the redirect towards `path`."""
+    body = json.dumps(
+        {"section": section, "state": state, "until": time.time() + LIFETIME_SECONDS},
+        default=str,
+    ).encode()
+    nonce = os.urandom(12)
+    sealed = _aead(settings).encrypt(nonce, body, path.encode())
+    response.set_cookie(
+        cookie_name(settings),
+        base64.urlsafe_b64encode(nonce + sealed).decode(),
+        max_age=LIFETIME_SECONDS,
+        path="/",
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="lax",
+    )
+    return response
+
+
+def take(request: Request, settings: Settings, path: str) -> tuple[str, dict[str, Any]] | None:
+    """The outcome waiting for the page at `path`: (section, state), or None."""
+    raw = request.cookies.get(cookie_name(settings))
+    if not raw:
+        return None
+    try:
+        data = base64.urlsafe_b64decode(raw.encode())
+        body = json.loads(_aead(settings).decrypt(data[:12], data[12:], path.encode()))
+    except (ValueError, InvalidTag):
+        return None  # another page's outcome, tampered with, or a stale key
+    if not isinstance(body, dict) or body.get("until", 0) < time.time():
+        return None
+    return str(body.get("section", "")), dict(body.get("state") or {})
+
+
+def forget(request: Request, response: Response, settings: Settings) -> Response:
+    """Delete the outcome cookie once a page has shown it (or it was stale)."""
+    if request.cookies.get(cookie_name(settings)):
+        response.delete_cookie(
+            cookie_name(settings),
+            path="/",
+            httponly=True,
+            secure=settings.secure_cookies,
+            samesite="lax",
+        )
+    return response
