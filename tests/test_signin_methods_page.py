@@ -66,12 +66,12 @@ async def test_use_another_method_sends_an_email_code_that_signs_in(
 async def test_the_page_lists_factors_adds_one_and_removes_one(gql, client, smtp, alice):
     early_in_a_time_step()
     secret, _ = await enable_totp(gql)
-    page = await client.get("/account")
+    page = await client.get("/account/security")
     token = hidden(page.text, "csrf_token")
     assert 'data-kind="TOTP"' in page.text and "Add a second factor" in page.text
 
     started = await client.post(
-        "/account/two-factor/start",
+        "/account/security/two-factor/start",
         data={
             "csrf_token": token,
             "method": "EMAIL",
@@ -82,7 +82,8 @@ async def test_the_page_lists_factors_adds_one_and_removes_one(gql, client, smtp
     assert started.status_code == 200 and "We sent a 6-digit code" in started.text
     code = code_in(smtp.text(smtp.to("alice@example.com")[-1]))
     added = await client.post(
-        "/account/two-factor/confirm", data={"csrf_token": token, "method": "EMAIL", "code": code}
+        "/account/security/two-factor/confirm",
+        data={"csrf_token": token, "method": "EMAIL", "code": code},
     )
     assert added.status_code == 200 and "Added." in added.text
     assert 'data-kind="TOTP"' in added.text and 'data-kind="EMAIL"' in added.text
@@ -90,7 +91,7 @@ async def test_the_page_lists_factors_adds_one_and_removes_one(gql, client, smtp
     next_time_step()  # the app's last code was used to add the email
     app_id = re.search(r'data-factor-id="(\d+)" data-kind="TOTP"', added.text).group(1)
     removed = await client.post(
-        f"/account/two-factor/factors/{app_id}/remove",
+        f"/account/security/two-factor/factors/{app_id}/remove",
         data={"csrf_token": token, "password": PASSWORD, "otp": oathtool(secret)},
     )
     assert removed.status_code == 200 and "Removed." in removed.text
@@ -108,17 +109,18 @@ async def test_removing_a_factor_on_the_page_with_a_code_sent_from_its_form(
     app = (await gql(ADD_APP, {"p": PASSWORD, "o": otp}))["startTotpSetup"]
     await gql(CONFIRM_TOTP, {"c": oathtool(app["secret"])})
 
-    page = await client.get("/account")
+    page = await client.get("/account/security")
     email_id = re.search(r'data-factor-id="(\d+)" data-kind="EMAIL"', page.text).group(1)
     form = {"csrf_token": hidden(page.text, "csrf_token"), "password": PASSWORD}
-    sent = await client.post(f"/account/two-factor/factors/{email_id}/send-code", data=form)
+    factor = f"/account/security/two-factor/factors/{email_id}"
+    sent = await client.post(f"{factor}/send-code", data=form)
     assert sent.status_code == 200
     own_form = sent.text.split(f'data-factor-id="{email_id}"')[1].split("</li>")[0]
     assert "We sent you a code" in own_form
 
     code = code_in(smtp.text(smtp.to("alice@example.com")[-1]))
     removed = await client.post(
-        f"/account/two-factor/factors/{email_id}/remove", data={**form, "otp": code}
+        f"/account/security/two-factor/factors/{email_id}/remove", data={**form, "otp": code}
     )
     assert removed.status_code == 200 and "Removed." in removed.text
     assert 'data-kind="EMAIL"' not in removed.text and 'data-kind="TOTP"' in removed.text
@@ -132,7 +134,7 @@ async def test_make_preferred_on_the_page_then_sign_in_opens_on_it(gql, client, 
     early_in_a_time_step()
     secret, _ = await enable_totp(gql)
     await add_email(gql, smtp, secret)
-    page = await client.get("/account")
+    page = await client.get("/account/security")
     assert "data-preferred" in factor_row(page.text, "TOTP")
     assert "Make preferred" not in factor_row(page.text, "TOTP")
     email_row = factor_row(page.text, "EMAIL")
@@ -141,7 +143,7 @@ async def test_make_preferred_on_the_page_then_sign_in_opens_on_it(gql, client, 
     form = {"csrf_token": hidden(page.text, "csrf_token"), "password": PASSWORD}
 
     wrong = await client.post(
-        f"/account/two-factor/factors/{email_id}/prefer", data={**form, "otp": "000000"}
+        f"/account/security/two-factor/factors/{email_id}/prefer", data={**form, "otp": "000000"}
     )
     assert wrong.status_code == 422
     assert "That code is not valid" in factor_row(wrong.text, "EMAIL")
@@ -149,7 +151,7 @@ async def test_make_preferred_on_the_page_then_sign_in_opens_on_it(gql, client, 
 
     # With htmx: the section alone comes back, the rest of the page stays.
     chosen = await client.post(
-        f"/account/two-factor/factors/{email_id}/prefer",
+        f"/account/security/two-factor/factors/{email_id}/prefer",
         data={**form, "otp": oathtool(secret)},
         headers={"HX-Request": "true"},
     )
@@ -162,7 +164,8 @@ async def test_make_preferred_on_the_page_then_sign_in_opens_on_it(gql, client, 
     next_time_step()
     app_id = re.search(r'data-factor-id="(\d+)"', factor_row(chosen.text, "TOTP")).group(1)
     back = await client.post(  # and without JavaScript: the whole page
-        f"/account/two-factor/factors/{app_id}/prefer", data={**form, "otp": oathtool(secret)}
+        f"/account/security/two-factor/factors/{app_id}/prefer",
+        data={**form, "otp": oathtool(secret)},
     )
     assert back.status_code == 200 and "<html" in back.text
     assert "data-preferred" in factor_row(back.text, "TOTP")

@@ -61,13 +61,13 @@ async def test_an_unknown_address_gets_a_styled_404_in_a_browser_and_plain_text_
 async def test_opening_a_form_address_gets_a_styled_405_in_a_browser_and_plain_text_elsewhere(
     client,
 ):
-    for path in ["/account/password", "/account/details", "/login/verify"]:
+    for path in ["/account/security/password", "/account/details", "/login/verify"]:
         response = await client.get(path, headers=BROWSER)
         assert_styled_page(response, 405, "This address takes a form")
         assert response.headers["allow"] == "POST"
         assert "Go back to the page and send the form from there" in response.text
 
-    response = await client.get("/account/password")
+    response = await client.get("/account/security/password")
     assert response.status_code == 405
     assert response.text == "Method Not Allowed"
     assert response.headers["allow"] == "POST"

@@ -35,7 +35,7 @@ async def test_confirm_access_once_then_issue_a_token_and_change_the_policy(
     section = page.locator("#two_factor")
     await expect(section.locator("#policy-password")).to_be_visible()
     await expect(section.locator("#policy-otp")).to_be_visible()
-    await section.locator("form[action='/account/two-factor/policy']").get_by_role(
+    await section.locator("form[action='/account/security/two-factor/policy']").get_by_role(
         "link", name="Confirm access"
     ).click()
     await expect(page).to_have_url(f"{server}/account/confirm-access?next=/account")
@@ -56,7 +56,7 @@ async def test_confirm_access_once_then_issue_a_token_and_change_the_policy(
     await expect(section.locator("#policy-password")).to_have_count(0)
     await expect(section.locator("#policy-otp")).to_have_count(0)
     await section.get_by_label("Only from a device").check()
-    await section.locator("form[action='/account/two-factor/policy']").get_by_role(
+    await section.locator("form[action='/account/security/two-factor/policy']").get_by_role(
         "button", name="Save"
     ).click()
     await expect(page.locator("#two_factor").get_by_role("status")).to_have_text("Saved.")

@@ -32,7 +32,7 @@ async def test_404_and_405_pages_are_styled_and_lead_back(browser, server):
     assert await card.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(255, 255, 255)"
     await page.screenshot(path=screenshot_path("error-404"), full_page=True)
 
-    response = await page.goto(f"{server}/account/password")
+    response = await page.goto(f"{server}/account/security/password")
     assert response is not None and response.status == 405
     await expect(page.get_by_role("heading", name="This address takes a form")).to_be_visible()
     await page.screenshot(path=screenshot_path("error-405"), full_page=True)
