@@ -6,6 +6,7 @@ error (a CSP violation is one), and the navigation names the page the user is on
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -22,13 +23,14 @@ PAGES = {
     "/account/tokens": "Issue token",
     "/account/log": "Security log",
 }
-SCREENSHOTS = Path("/tmp/latchkey-layout")
+# Outside the repository: looked at by a person, never compared.
+SCREENSHOTS = Path(tempfile.gettempdir()) / "latchkey-layout"
 
 
 def console_errors(page: Page) -> list[str]:
     """Collects what the console reports as errors, CSP violations included."""
     errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
     return errors
 
@@ -54,7 +56,7 @@ async def serious_axe_findings(page: Page) -> list[str]:
             const found = await axe.run(document, {resultTypes: ['violations']});
             return found.violations
                 .filter(v => v.impact === 'serious' || v.impact === 'critical')
-                .map(v => `${v.id}: ${v.help} (${v.nodes.map(n => n.target.join(' ')).join(', ')})`);
+                .map(v => `${v.id}: ${v.help} (${v.nodes.map(n => n.target).join(', ')})`);
         }"""
     )
     return results

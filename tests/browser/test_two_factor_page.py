@@ -28,7 +28,8 @@ async def test_set_up_sign_in_remember_forget(browser, server, create_user):
     page = await browser.new_page()
     await password_step(page, server)
     await expect(page).to_have_url(f"{server}/account")
-    await page.get_by_role("navigation", name="Account").get_by_role("link", name="Signing in").click()
+    navigation = page.get_by_role("navigation", name="Account")
+    await navigation.get_by_role("link", name="Signing in").click()
     await expect(page).to_have_url(f"{server}/account/security")
 
     section = page.locator("#two_factor")
