@@ -10,6 +10,7 @@ import pytest
 from backend import clock
 from backend.accounts import groups
 from backend.accounts.models import User
+from backend.audit.service import record
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import PASSWORD, GraphQL, make_user
 from tests.test_pages import sign_in
@@ -248,3 +249,35 @@ async def test_signing_out_other_sessions_after_the_window_asks_to_confirm_acces
         assert refused.status_code == 403 and "confirm access" in refused.text
         assert "Every other session was signed out" not in refused.text
         assert (await GraphQL(other)("{ viewer { username } }"))["viewer"] == {"username": "alice"}
+
+
+async def test_the_log_page_pages_through_every_event_newest_first(client, page):
+    alice = await User.get(username="alice")
+    for number in range(60):
+        await record("group.joined", user=alice, group=f"club-{number:02d}")
+    first = await client.get("/account/log")
+    assert 'aria-current="page">Security log<' in first.text
+    shown = re.findall(r"group \u201c(club-\d+)\u201d", first.text)
+    assert shown[:2] == ["club-59", "club-58"] and len(shown) == 50
+    older = re.search(r'href="(/account/log\?after=[^"]+)" rel="next"', first.text).group(1)
+    second = await client.get(older.replace("&amp;", "&"))
+    rest = re.findall(r"group \u201c(club-\d+)\u201d", second.text)
+    assert rest == [f"club-{n:02d}" for n in range(9, -1, -1)]
+    assert 'data-kind="sign_in.succeeded"' in second.text  # down to the first event
+    assert 'rel="next"' not in second.text and 'href="/account/log">Newest events' in second.text
+
+
+async def test_every_account_page_marks_itself_in_the_navigation(client, page):
+    pages = {
+        "/account": "Personal info",
+        "/account/security": "Signing in",
+        "/account/sessions": "Device activity",
+        "/account/tokens": "Issue token",
+        "/account/log": "Security log",
+    }
+    for path, label in pages.items():
+        html = (await client.get(path)).text
+        nav = html.split('<nav class="account-nav"')[1].split("</nav>")[0]
+        assert re.findall(r'href="([^"]+)" aria-current="page">([^<]+)<', nav) == [(path, label)]
+        assert re.findall(r'href="([^"]+)"', nav) == list(pages)
+        assert f"<h1>{label}</h1>" in html
