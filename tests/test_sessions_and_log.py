@@ -7,7 +7,9 @@ from datetime import timedelta
 
 from backend import clock
 from backend.accounts import groups
+from backend.api.activity_types import FACTOR_NAMES
 from backend.audit.descriptions import describe
+from backend.twofactor import registry
 from tests.conftest import settings_for
 from tests.helpers import GraphQL, issue_token, make_user
 from tests.live import LATCHKEY, environment
@@ -77,14 +79,18 @@ async def test_log_entries_name_the_token_group_factor_and_device(gql, new_clien
 
 
 async def test_factor_events_name_the_factor():
-    assert describe("twofactor.factor_added", {"method": "totp"}) == (
-        "Second factor added: authenticator app"
+    app, phone = registry.KINDS[0], registry.KINDS[-1]
+    assert describe("twofactor.factor_added", {"method": app.kind}, FACTOR_NAMES) == (
+        f"Second factor added: {app.default_name}"
     )
-    assert describe("twofactor.preferred_changed", {"method": "sms", "name": "Work phone"}) == (
-        "Preferred second factor changed: Work phone (code by SMS)"
+    preferred = {"method": phone.kind, "name": "Work phone"}
+    assert describe("twofactor.preferred_changed", preferred, FACTOR_NAMES) == (
+        f"Preferred second factor changed: Work phone ({phone.default_name})"
     )
-    assert describe("second_factor.failed", {"method": "any"}) == "Wrong two-factor code"
-    assert describe("sign_in.succeeded", {}) == "Signed in"
+    assert describe("second_factor.failed", {"method": "any"}, FACTOR_NAMES) == (
+        "Wrong two-factor code"
+    )
+    assert describe("sign_in.succeeded", {}, FACTOR_NAMES) == "Signed in"
 
 
 async def test_revoking_a_session_signs_that_browser_out(gql, new_client, settings, alice):

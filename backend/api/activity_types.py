@@ -15,6 +15,9 @@ from backend.client import describe_user_agent
 from backend.ids import id_or_none
 from backend.sessions import service as sessions
 from backend.sessions.models import Session as SessionModel
+from backend.twofactor.registry import KINDS
+
+FACTOR_NAMES = {kind.kind: kind.default_name for kind in KINDS}
 
 MAX_PAGE = 100
 
@@ -56,7 +59,7 @@ class SecurityEvent:
         return cls(
             id=strawberry.ID(str(event.id)),
             kind=event.kind,
-            description=describe(event.kind, event.details),
+            description=describe(event.kind, event.details, FACTOR_NAMES),
             created_at=event.created_at,
             ip_address=event.ip_address,
             browser=describe_user_agent(event.user_agent) if event.user_agent else "",

@@ -49,33 +49,31 @@ DESCRIPTIONS = {
 }
 
 
-# The stored `method` of a factor event, in the words the sign-in settings use.
-FACTOR_NAMES = {
-    "totp": "authenticator app",
-    "email": "code by email",
-    "sms": "code by SMS",
-    "recovery_code": "recovery codes",
-}
+def describe(
+    kind: str,
+    details: Mapping[str, Any] | None = None,
+    factor_names: Mapping[str, str] | None = None,
+) -> str:
+    """The event in words, naming what it was about (token, factor, group, device) when known.
 
-
-def describe(kind: str, details: Mapping[str, Any] | None = None) -> str:
-    """The event in words, naming what it was about (token, factor, group, device) when known."""
+    `factor_names`: a factor kind's stored value to its name in words, from the registry.
+    """
     if kind.endswith(".failed") and kind not in DESCRIPTIONS:
         text = "Failed confirmation of a sensitive change (wrong password)"
     else:
         text = DESCRIPTIONS.get(kind, kind.replace("_", " ").replace(".", ": ").capitalize())
-    subject = _subject(kind, details or {})
+    subject = _subject(kind, details or {}, factor_names or {})
     return f"{text}: {subject}" if subject else text
 
 
-def _subject(kind: str, details: Mapping[str, Any]) -> str:
+def _subject(kind: str, details: Mapping[str, Any], factor_names: Mapping[str, str]) -> str:
     if kind.startswith("token.") and details.get("name"):
         return f"\u201c{details['name']}\u201d"
     method = str(details.get("method") or "")
-    if method in FACTOR_NAMES:
-        factor = FACTOR_NAMES[method]
+    if method in factor_names:
+        factor = factor_names[method]
         name = details.get("name")
-        return f"{name} ({factor})" if name and str(name).lower() != factor else factor
+        return f"{name} ({factor})" if name and name != factor else factor
     if details.get("group"):
         return f"group \u201c{details['group']}\u201d"
     if details.get("client_id"):
