@@ -10,6 +10,7 @@ import pytest
 from backend import clock
 from backend.accounts import groups
 from backend.accounts.models import User
+from backend.audit.service import record
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import PASSWORD, GraphQL, make_user, submit
 from tests.test_pages import sign_in
@@ -92,7 +93,7 @@ async def test_changing_the_password_on_the_page(client, page):
     token = csrf(page.text)
     mismatch = await submit(
         client,
-        "/account/password",
+        "/account/security/password",
         data={
             "csrf_token": token,
             "current_password": PASSWORD,
@@ -105,7 +106,7 @@ async def test_changing_the_password_on_the_page(client, page):
     )
     done = await submit(
         client,
-        "/account/password",
+        "/account/security/password",
         data={
             "csrf_token": token,
             "current_password": PASSWORD,
@@ -132,7 +133,7 @@ async def test_joining_a_group_and_signing_out_another_session(client, page, new
     assert "You joined book-club" in joined.text
     async with new_client() as other:
         await GraphQL(other).sign_in("alice")
-        listing = await client.get("/account")
+        listing = await client.get("/account/sessions")
         other_id = re.findall(r'data-session-id="(\d+)"', listing.text)
         revoke_ids = [i for i in other_id if f"/account/sessions/{i}/revoke" in listing.text]
         revoked = await submit(
@@ -144,9 +145,9 @@ async def test_joining_a_group_and_signing_out_another_session(client, page, new
 
 async def test_the_security_log_on_the_page_uses_the_viewer_time_zone(client, page):
     await User.filter(username="alice").update(time_zone="America/New_York")
-    listing = await client.get("/account")
+    listing = await client.get("/account/log")
     log = listing.text.split('id="security_log"')[1]
-    assert re.search(r'data-kind="sign_in.succeeded">\s*<td class="when">[^<]+ E[SD]T<', log)
+    assert re.search(r'data-kind="sign_in.succeeded">\s*<td class="when"[^>]*>[^<]+ E[SD]T<', log)
     assert "Times are in America/New_York" in log
 
 
@@ -155,16 +156,16 @@ async def test_an_email_user_turns_two_factor_off_with_a_code_sent_from_the_page
 ):
     await gql(START_CODES, {"m": "EMAIL", "p": PASSWORD})
     await gql(CONFIRM_CODES, {"c": code_in(smtp.text(smtp.messages[-1]))})
-    page = await client.get("/account")
+    page = await client.get("/account/security")
     form = {"csrf_token": csrf(page.text), "password": PASSWORD}
 
-    sent = await submit(client, "/account/two-factor/disable/send-code", data=form)
+    sent = await submit(client, "/account/security/two-factor/disable/send-code", data=form)
     assert sent.status_code == 200 and "We sent you a code" in sent.text
-    still_on = await submit(client, "/account/two-factor/disable", data={**form, "otp": "000000"})
+    still_on = await submit(client, "/account/security/two-factor/disable", data={**form, "otp": "000000"})
     assert still_on.status_code == 200 and "That code is not valid" in still_on.text
 
     code = code_in(smtp.text(smtp.messages[-1]))
-    turned_off = await submit(client, "/account/two-factor/disable", data={**form, "otp": code})
+    turned_off = await submit(client, "/account/security/two-factor/disable", data={**form, "otp": code})
     assert "Two-factor authentication is off." in turned_off.text
     assert (await gql("{ viewer { twoFactor { enabled } } }"))["viewer"]["twoFactor"] == {
         "enabled": False
@@ -177,10 +178,10 @@ async def test_new_recovery_codes_on_the_page_need_a_code_that_is_not_a_recovery
     await gql(START_CODES, {"m": "EMAIL", "p": PASSWORD})
     confirmed = await gql(CONFIRM_CODES, {"c": code_in(smtp.text(smtp.messages[-1]))})
     old = confirmed["confirmCodeSetup"]["recoveryCodes"]
-    page = await client.get("/account")
+    page = await client.get("/account/security")
     assert 'id="regenerate-otp"' in page.text
     form = {"csrf_token": csrf(page.text), "password": PASSWORD}
-    regenerate = "/account/two-factor/recovery-codes"
+    regenerate = "/account/security/two-factor/recovery-codes"
 
     password_only = await submit(client, regenerate, data=form)
     assert password_only.status_code == 200 and "Enter a code" in password_only.text
@@ -219,9 +220,11 @@ async def test_an_email_user_changes_the_phone_with_a_code_sent_from_the_form(
     assert (await User.get()).mobile_phone == "+14155552671"
 
 
-async def test_an_htmx_answer_brings_the_security_log_and_sessions_up_to_date(client, page):
+async def test_an_htmx_answer_is_the_section_alone_and_the_log_page_shows_the_change(
+    client, page
+):
     answer = await client.post(
-        "/account/password",
+        "/account/security/password",
         data={
             "csrf_token": csrf(page.text),
             "current_password": PASSWORD,
@@ -232,10 +235,10 @@ async def test_an_htmx_answer_brings_the_security_log_and_sessions_up_to_date(cl
     )
     assert answer.text.lstrip().startswith('<section class="card" id="change_password"')
     assert "<html" not in answer.text
-    log = answer.text[answer.text.index('id="security_log"') :]
-    assert log.startswith('id="security_log" aria-labelledby="security-log-title" hx-swap-oob')
-    assert "Password changed" in log
-    assert 'id="sessions" aria-labelledby="sessions-title" hx-swap-oob="true"' in answer.text
+    # The log and the sessions are pages of their own now: nothing out-of-band for them.
+    assert 'id="security_log"' not in answer.text and 'id="sessions"' not in answer.text
+    log = (await client.get("/account/log")).text
+    assert 'data-kind="password.changed"' in log and "Password changed" in log
 
 
 async def test_signing_out_other_sessions_after_the_window_asks_to_confirm_access(
@@ -251,3 +254,35 @@ async def test_signing_out_other_sessions_after_the_window_asks_to_confirm_acces
         assert refused.status_code == 200 and "confirm access" in refused.text
         assert "Every other session was signed out" not in refused.text
         assert (await GraphQL(other)("{ viewer { username } }"))["viewer"] == {"username": "alice"}
+
+
+async def test_the_log_page_pages_through_every_event_newest_first(client, page):
+    alice = await User.get(username="alice")
+    for number in range(60):
+        await record("group.joined", user=alice, group=f"club-{number:02d}")
+    first = await client.get("/account/log")
+    assert 'aria-current="page">Security log<' in first.text
+    shown = re.findall(r"group \u201c(club-\d+)\u201d", first.text)
+    assert shown[:2] == ["club-59", "club-58"] and len(shown) == 50
+    older = re.search(r'href="(/account/log\?after=[^"]+)" rel="next"', first.text).group(1)
+    second = await client.get(older.replace("&amp;", "&"))
+    rest = re.findall(r"group \u201c(club-\d+)\u201d", second.text)
+    assert rest == [f"club-{n:02d}" for n in range(9, -1, -1)]
+    assert 'data-kind="sign_in.succeeded"' in second.text  # down to the first event
+    assert 'rel="next"' not in second.text and 'href="/account/log">Newest events' in second.text
+
+
+async def test_every_account_page_marks_itself_in_the_navigation(client, page):
+    pages = {
+        "/account": "Personal info",
+        "/account/security": "Signing in",
+        "/account/sessions": "Device activity",
+        "/account/tokens": "Issue token",
+        "/account/log": "Security log",
+    }
+    for path, label in pages.items():
+        html = (await client.get(path)).text
+        nav = html.split('<nav class="account-nav"')[1].split("</nav>")[0]
+        assert re.findall(r'href="([^"]+)" aria-current="page">([^<]+)<', nav) == [(path, label)]
+        assert re.findall(r'href="([^"]+)"', nav) == list(pages)
+        assert f"<h1>{label}</h1>" in html

@@ -58,7 +58,7 @@ async def test_a_wrong_password_on_a_settings_form_names_the_password(gql, clien
     page = await client.get("/account")
     shown = await submit(
         client,
-        "/account/password",
+        "/account/security/password",
         data={
             "csrf_token": csrf(page.text),
             "current_password": "still not it",
@@ -84,9 +84,9 @@ async def test_signing_in_still_does_not_say_which_part_was_wrong(gql, settings)
 async def test_the_turn_off_form_shows_a_refused_code(client, email_user):
     page = await client.get("/account")
     form = {"csrf_token": csrf(page.text), "password": PASSWORD}
-    first = await submit(client, "/account/two-factor/disable/send-code", data=form)
+    first = await submit(client, "/account/security/two-factor/disable/send-code", data=form)
     assert "We sent you a code" in first.text
-    refused = await submit(client, "/account/two-factor/disable/send-code", data=form)
+    refused = await submit(client, "/account/security/two-factor/disable/send-code", data=form)
     turn_off = refused.text.split("<h3>Turn off</h3>")[1]
     assert "We sent you a code moments ago" in turn_off
     assert 'role="alert"' in turn_off

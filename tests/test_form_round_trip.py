@@ -94,7 +94,7 @@ async def test_a_forged_outcome_cookie_shows_nothing(client, page):
 
 
 async def test_an_outcome_is_only_shown_by_the_page_it_was_made_for(client, page):
-    await client.post("/account/password", data={"csrf_token": csrf(page.text)})
+    await client.post("/account/security/password", data={"csrf_token": csrf(page.text)})
     tokens = await client.get("/account/tokens")
     assert tokens.status_code == 200 and 'role="alert"' not in tokens.text
 
@@ -106,8 +106,8 @@ async def test_a_wrong_password_change_comes_back_in_its_section(client, page):
         "new_password": "a fresh long passphrase",
         "new_password_repeat": "a fresh long passphrase",
     }
-    posted = await client.post("/account/password", data=form)
-    assert posted.headers["location"] == "/account#change_password"
+    posted = await client.post("/account/security/password", data=form)
+    assert posted.headers["location"] == "/account/security#change_password"
     shown = await client.get("/account")
     section = shown.text.split('id="change_password"')[1].split("</section>")[0]
     assert 'data-error-for="currentPassword"' in section
@@ -116,7 +116,7 @@ async def test_a_wrong_password_change_comes_back_in_its_section(client, page):
 
 async def test_htmx_posts_still_get_the_section(client, page):
     response = await client.post(
-        "/account/password",
+        "/account/security/password",
         data={"csrf_token": csrf(page.text), "current_password": "x"},
         headers={"HX-Request": "true"},
     )
@@ -127,10 +127,10 @@ async def test_htmx_posts_still_get_the_section(client, page):
 @pytest.mark.parametrize(
     ("address", "page_path"),
     [
-        ("/account/password", "/account#change_password"),
+        ("/account/security/password", "/account/security#change_password"),
         ("/account/details", "/account#account_details"),
-        ("/account/sessions/others/sign-out", "/account#sessions"),
-        ("/account/two-factor/policy", "/account#two_factor"),
+        ("/account/sessions/others/sign-out", "/account/sessions#sessions"),
+        ("/account/security/two-factor/policy", "/account/security#two_factor"),
         ("/account/tokens", None),
         ("/account/tokens/credentials/remove", "/account/tokens#api_credentials"),
     ],

@@ -153,7 +153,7 @@ async def test_the_policy_form_without_a_policy_shows_a_form_error(client, page)
     for form in ({}, {"policy": "SOMETIMES"}, {"policy": "\x00"}):
         response = await submit(
             client,
-            "/account/two-factor/policy",
+            "/account/security/two-factor/policy",
             data={"csrf_token": csrf(page.text), "password": PASSWORD, **form},
         )
         assert "Choose when to ask for the code." in response.text
@@ -162,7 +162,7 @@ async def test_the_policy_form_without_a_policy_shows_a_form_error(client, page)
 async def test_the_setup_form_without_a_method_shows_a_form_error(client, page):
     response = await submit(
         client,
-        "/account/two-factor/start",
+        "/account/security/two-factor/start",
         data={"csrf_token": csrf(page.text), "password": PASSWORD},
     )
     assert "Choose a method." in response.text
@@ -173,7 +173,7 @@ async def test_odd_ids_in_page_paths_come_back_to_the_page_with_a_message(client
     token = csrf(page.text)
     for path in (
         f"/account/sessions/{odd_id}/revoke",
-        f"/account/two-factor/devices/{odd_id}/forget",
+        f"/account/security/two-factor/devices/{odd_id}/forget",
         f"/account/tokens/{odd_id}/delete",
     ):
         response = await submit(client, path, data={"csrf_token": token, "confirm": "yes"})
@@ -187,7 +187,7 @@ async def test_every_page_form_answers_missing_and_odd_fields_without_a_500(sett
         if "POST" in (getattr(route, "methods", None) or ())
         and not route.path.startswith(("/oauth", "/graphql"))
     ]
-    assert "/account/two-factor/policy" in forms and "/login" in forms
+    assert "/account/security/two-factor/policy" in forms and "/login" in forms
     odd = "\x00²" + "9" * 20
     fields = ["name", "policy", "method", "code", "otp", "password", "client_id", "challenge"]
     fields += ["username", "expiry", "custom_date", "confirm", "email", "time_zone"]

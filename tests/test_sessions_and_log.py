@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import subprocess
+from datetime import timedelta
 
+from backend import clock
 from backend.accounts import groups
+from backend.api.activity_types import FACTOR_NAMES
+from backend.audit.descriptions import describe
+from backend.twofactor import registry
 from tests.conftest import settings_for
-from tests.helpers import GraphQL, make_user
+from tests.helpers import GraphQL, issue_token, make_user
 from tests.live import LATCHKEY, environment
 
 SESSIONS = "{ viewer { sessions { id current ipAddress userAgent browser lastSeenAt } } }"
@@ -24,6 +29,8 @@ JOIN = (
 LEAVE = (
     "mutation($n: String!) { leaveGroup(input: {name: $n}) { group { name } userErrors { code } } }"
 )
+DELETE_TOKEN = """mutation($id: ID!) { deleteToken(input: {id: $id}) {
+  deletedTokenId userErrors { code } } }"""
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:140.0) Gecko/20100101 Firefox/140.0"
 
 
@@ -37,6 +44,53 @@ async def test_sessions_are_listed_with_the_browser_in_words(gql, new_client, al
     theirs = next(s for s in sessions if not s["current"])
     assert theirs["browser"] == "Firefox on Windows" and theirs["userAgent"] == FIREFOX
     assert mine["ipAddress"] == "203.0.113.7"
+
+
+async def test_the_session_in_use_comes_first_even_when_another_was_active_later(
+    gql, new_client, alice
+):
+    async with new_client() as other:
+        clock.advance(timedelta(seconds=30))  # within a minute: this session's time stays
+        other.headers["user-agent"] = FIREFOX
+        await GraphQL(other).sign_in("alice")
+        sessions = (await gql(SESSIONS))["viewer"]["sessions"]
+        assert [s["current"] for s in sessions] == [True, False]
+        assert sessions[0]["lastSeenAt"] < sessions[1]["lastSeenAt"]
+        theirs = (await GraphQL(other)(SESSIONS))["viewer"]["sessions"]
+        assert [s["current"] for s in theirs] == [True, False]
+
+
+async def test_log_entries_name_the_token_group_factor_and_device(gql, new_client, alice):
+    issued = await issue_token(gql, "nightly backup")
+    await gql(DELETE_TOKEN, {"id": issued["token"]["id"]})
+    await groups.create("book-club", self_service=True)
+    await gql(JOIN, {"n": "book-club"})
+    async with new_client() as other:
+        other.headers["user-agent"] = FIREFOX
+        await GraphQL(other).sign_in("alice")
+        theirs = next(s for s in (await gql(SESSIONS))["viewer"]["sessions"] if not s["current"])
+        await gql(REVOKE, {"id": theirs["id"]})
+    events = (await gql(EVENTS, {"first": 10}))["viewer"]["securityEvents"]["edges"]
+    said = {e["node"]["kind"]: e["node"]["description"] for e in reversed(events)}
+    assert said["token.issued"] == "Token issued: \u201cnightly backup\u201d"
+    assert said["token.deleted"] == "Token deleted: \u201cnightly backup\u201d"
+    assert said["group.joined"] == "Joined a group: group \u201cbook-club\u201d"
+    assert said["session.revoked"] == "Session signed out: Firefox on Windows"
+
+
+async def test_factor_events_name_the_factor():
+    app, phone = registry.KINDS[0], registry.KINDS[-1]
+    assert describe("twofactor.factor_added", {"method": app.kind}, FACTOR_NAMES) == (
+        f"Second factor added: {app.default_name}"
+    )
+    preferred = {"method": phone.kind, "name": "Work phone"}
+    assert describe("twofactor.preferred_changed", preferred, FACTOR_NAMES) == (
+        f"Preferred second factor changed: Work phone ({phone.default_name})"
+    )
+    assert describe("second_factor.failed", {"method": "any"}, FACTOR_NAMES) == (
+        "Wrong two-factor code"
+    )
+    assert describe("sign_in.succeeded", {}, FACTOR_NAMES) == "Signed in"
 
 
 async def test_revoking_a_session_signs_that_browser_out(gql, new_client, settings, alice):

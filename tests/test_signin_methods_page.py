@@ -63,12 +63,12 @@ async def test_use_another_method_sends_an_email_code_that_signs_in(gql, client,
 async def test_the_page_lists_factors_adds_one_and_removes_one(gql, client, smtp, alice):
     early_in_a_time_step()
     secret, _ = await enable_totp(gql)
-    page = await client.get("/account")
+    page = await client.get("/account/security")
     token = hidden(page.text, "csrf_token")
     assert 'data-kind="TOTP"' in page.text and "Add a second factor" in page.text
 
     started = await client.post(
-        "/account/two-factor/start",
+        "/account/security/two-factor/start",
         data={
             "csrf_token": token,
             "method": "EMAIL",
@@ -80,7 +80,7 @@ async def test_the_page_lists_factors_adds_one_and_removes_one(gql, client, smtp
     code = code_in(smtp.text(smtp.to("alice@example.com")[-1]))
     added = await submit(
         client,
-        "/account/two-factor/confirm",
+        "/account/security/two-factor/confirm",
         data={"csrf_token": token, "method": "EMAIL", "code": code},
     )
     assert added.status_code == 200 and "Added." in added.text
@@ -90,7 +90,7 @@ async def test_the_page_lists_factors_adds_one_and_removes_one(gql, client, smtp
     app_id = re.search(r'data-factor-id="(\d+)" data-kind="TOTP"', added.text).group(1)
     removed = await submit(
         client,
-        f"/account/two-factor/factors/{app_id}/remove",
+        f"/account/security/two-factor/factors/{app_id}/remove",
         data={"csrf_token": token, "password": PASSWORD, "otp": oathtool(secret)},
     )
     assert removed.status_code == 200 and "Removed." in removed.text
@@ -108,17 +108,17 @@ async def test_removing_a_factor_on_the_page_with_a_code_sent_from_its_form(
     app = (await gql(ADD_APP, {"p": PASSWORD, "o": otp}))["startTotpSetup"]
     await gql(CONFIRM_TOTP, {"c": oathtool(app["secret"])})
 
-    page = await client.get("/account")
+    page = await client.get("/account/security")
     email_id = re.search(r'data-factor-id="(\d+)" data-kind="EMAIL"', page.text).group(1)
     form = {"csrf_token": hidden(page.text, "csrf_token"), "password": PASSWORD}
-    sent = await submit(client, f"/account/two-factor/factors/{email_id}/send-code", data=form)
+    sent = await submit(client, f"/account/security/two-factor/factors/{email_id}/send-code", data=form)
     assert sent.status_code == 200
     own_form = sent.text.split(f'data-factor-id="{email_id}"')[1].split("</li>")[0]
     assert "We sent you a code" in own_form
 
     code = code_in(smtp.text(smtp.to("alice@example.com")[-1]))
     removed = await submit(
-        client, f"/account/two-factor/factors/{email_id}/remove", data={**form, "otp": code}
+        client, f"/account/security/two-factor/factors/{email_id}/remove", data={**form, "otp": code}
     )
     assert removed.status_code == 200 and "Removed." in removed.text
     assert 'data-kind="EMAIL"' not in removed.text and 'data-kind="TOTP"' in removed.text
@@ -132,7 +132,7 @@ async def test_make_preferred_on_the_page_then_sign_in_opens_on_it(gql, client, 
     early_in_a_time_step()
     secret, _ = await enable_totp(gql)
     await add_email(gql, smtp, secret)
-    page = await client.get("/account")
+    page = await client.get("/account/security")
     assert "data-preferred" in factor_row(page.text, "TOTP")
     assert "Make preferred" not in factor_row(page.text, "TOTP")
     email_row = factor_row(page.text, "EMAIL")
@@ -141,15 +141,15 @@ async def test_make_preferred_on_the_page_then_sign_in_opens_on_it(gql, client, 
     form = {"csrf_token": hidden(page.text, "csrf_token"), "password": PASSWORD}
 
     wrong = await submit(
-        client, f"/account/two-factor/factors/{email_id}/prefer", data={**form, "otp": "000000"}
+        client, f"/account/security/two-factor/factors/{email_id}/prefer", data={**form, "otp": "000000"}
     )
-    assert wrong.posted.headers["location"] == "/account#two_factor"
+    assert wrong.posted.headers["location"] == "/account/security#two_factor"
     assert "That code is not valid" in factor_row(wrong.text, "EMAIL")
     assert "data-preferred" in factor_row(wrong.text, "TOTP")
 
     # With htmx: the section alone comes back, the rest of the page stays.
     chosen = await client.post(
-        f"/account/two-factor/factors/{email_id}/prefer",
+        f"/account/security/two-factor/factors/{email_id}/prefer",
         data={**form, "otp": oathtool(secret)},
         headers={"HX-Request": "true"},
     )
@@ -163,7 +163,7 @@ async def test_make_preferred_on_the_page_then_sign_in_opens_on_it(gql, client, 
     app_id = re.search(r'data-factor-id="(\d+)"', factor_row(chosen.text, "TOTP")).group(1)
     back = await submit(
         client,  # and without JavaScript: the whole page
-        f"/account/two-factor/factors/{app_id}/prefer",
+        f"/account/security/two-factor/factors/{app_id}/prefer",
         data={**form, "otp": oathtool(secret)},
     )
     assert back.status_code == 200 and "<html" in back.text

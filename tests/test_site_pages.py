@@ -62,7 +62,7 @@ async def test_opening_a_form_address_goes_back_to_its_page_and_oauth_keeps_plai
     client,
 ):
     for path, page in [
-        ("/account/password", "/account#change_password"),
+        ("/account/security/password", "/account/security#change_password"),
         ("/account/details", "/account#account_details"),
         ("/login/verify", "/login"),
         ("/login/resend", "/login"),

@@ -57,7 +57,7 @@ async def test_the_preferred_factor_opens_the_sign_in_and_is_logged(gql, client,
     events = (await gql(EVENTS))["viewer"]["securityEvents"]["edges"]
     assert events[0]["node"] == {
         "kind": "twofactor.preferred_changed",
-        "description": "Preferred second factor changed",
+        "description": "Preferred second factor changed: Code by email",  # which one
     }
 
     client.cookies.clear()

@@ -1,7 +1,8 @@
-"""/account: account details, groups, signing in, sessions and the security log."""
+"""The account pages but "Issue token": personal info, signing in, devices and the log."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -14,17 +15,28 @@ from web.sections import Page, Renderer, Section
 
 ACCOUNT = Page(
     path="/account",
-    title="Account management",
+    title="Personal info",
+    sections=(Section("account_details", "AccountDetails"), Section("groups", "Groups")),
+)
+SECURITY = Page(
+    path="/account/security",
+    title="Signing in",
     sections=(
-        Section("account_details", "AccountDetails"),
-        Section("groups", "Groups"),
         Section("change_password", "ChangePasswordSection"),
         Section("two_factor", "TwoFactorSettings"),
         Section("passkeys", "Passkeys"),
-        Section("sessions", "Sessions"),
-        Section("security_log", "SecurityLog"),
     ),
-    live=("sessions", "security_log"),
+)
+SESSIONS = Page(
+    path="/account/sessions",
+    title="Device activity",
+    sections=(Section("sessions", "Sessions"),),
+)
+LOG = Page(
+    path="/account/log",
+    title="Security log",
+    # `after`: the cursor of the last event on the page before, from the "Older" link.
+    sections=(Section("security_log", "SecurityLog", params=("after",)),),
 )
 PROFILE_FIELDS = {
     "email": "email",
@@ -35,6 +47,7 @@ PROFILE_FIELDS = {
     "time_zone": "timeZone",
 }
 State = tuple[dict[str, Any], int]
+PAGES = (ACCOUNT, SECURITY, SESSIONS, LOG)
 
 
 class AccountPages:
@@ -44,30 +57,33 @@ class AccountPages:
 
     def routes(self) -> list[BaseRoute]:
         actions = {
-            "/details": ("account_details", self._update),
-            "/details/send-code": ("account_details", self._send_code),
-            "/email/verify": ("account_details", self._verify_email),
-            "/groups/join": ("groups", self._join),
-            "/groups/leave": ("groups", self._leave),
-            "/password": ("change_password", self._change_password),
-            "/sessions/{id}/revoke": ("sessions", self._revoke),
-            "/sessions/others/sign-out": ("sessions", self._sign_out_others),
+            "/details": (ACCOUNT, "account_details", self._update),
+            "/details/send-code": (ACCOUNT, "account_details", self._send_code),
+            "/email/verify": (ACCOUNT, "account_details", self._verify_email),
+            "/groups/join": (ACCOUNT, "groups", self._join),
+            "/groups/leave": (ACCOUNT, "groups", self._leave),
+            "/security/password": (SECURITY, "change_password", self._change_password),
+            "/sessions/{id}/revoke": (SESSIONS, "sessions", self._revoke),
+            "/sessions/others/sign-out": (SESSIONS, "sessions", self._sign_out_others),
         }
         return [
-            Route(ACCOUNT.path, self.account, methods=["GET"]),
+            *(Route(page.path, self._show(page), methods=["GET"]) for page in PAGES),
             *(
                 Route(
                     ACCOUNT.path + path,
-                    self.renderer.form_endpoint(ACCOUNT, section, action),
+                    self.renderer.form_endpoint(page, section, action),
                     methods=["GET", "POST"],
                 )
-                for path, (section, action) in actions.items()
+                for path, (page, section, action) in actions.items()
             ),
         ]
 
-    async def account(self, request: Request) -> Response:
-        identity = await self.renderer.identity(request)
-        return await self.renderer.page(request, identity, ACCOUNT)
+    def _show(self, page: Page) -> Callable[[Request], Awaitable[Response]]:
+        async def show(request: Request) -> Response:
+            identity = await self.renderer.identity(request)
+            return await self.renderer.page(request, identity, page)
+
+        return show
 
     async def _run(self, request, identity, operation: str, **variables) -> dict[str, str]:
         outcome = await self.client.execute(operation, request, identity, **variables)

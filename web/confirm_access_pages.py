@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from web import outcomes
+from web import navigation, outcomes
 from web.forms import field_errors, send_step_up_code
 from web.graphql_client import with_session_cookies
 from web.sections import Renderer
@@ -22,7 +22,7 @@ from web.signin_pages import redirect
 PATH = "/account/confirm-access"
 SECTION = "confirm_access"
 # Only back to our own account pages: an open redirect would lend our name to phishing.
-RETURN_PATHS = ("/account", "/account/tokens")
+RETURN_PATHS = navigation.PATHS
 
 
 class ConfirmAccessPages:

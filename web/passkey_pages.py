@@ -1,4 +1,4 @@
-"""The "Signing in → Passkeys" section of /account.
+"""The "Signing in → Passkeys" section of /account/security.
 
 Adding takes two posts: the first (after the proof the other sensitive forms ask for)
 brings the creation options into the section; the browser creates the passkey there
@@ -12,12 +12,12 @@ from typing import Any
 
 from starlette.routing import BaseRoute, Route
 
-from web.account_pages import ACCOUNT
+from web.account_pages import SECURITY
 from web.forms import field_errors, send_step_up_code
 from web.sections import Renderer
 
 SECTION = "passkeys"
-BASE = "/account/passkeys"
+BASE = "/account/security/passkeys"
 
 State = tuple[dict[str, Any], int]
 
@@ -39,8 +39,8 @@ class PasskeyPages:
         return [
             Route(
                 BASE + path,
-                self.renderer.form_endpoint(ACCOUNT, SECTION, action),
-                methods=["POST"],
+                self.renderer.form_endpoint(SECURITY, SECTION, action),
+                methods=["GET", "POST"],
             )
             for path, action in actions.items()
         ]

@@ -34,6 +34,7 @@ CSP = (
 class Section:
     name: str  # the template is partials/<name>.html
     operation: str  # the query that fills it: operations/<operation>.graphql
+    params: tuple[str, ...] = ()  # query-string parameters passed on as its variables
 
     @property
     def template(self) -> str:
@@ -193,7 +194,8 @@ class Renderer:
         section: Section,
         state: dict[str, Any] | None,
     ) -> dict[str, Any]:
-        outcome = await self.client.execute(section.operation, request, identity)
+        variables = {name: request.query_params.get(name) for name in section.params}
+        outcome = await self.client.execute(section.operation, request, identity, **variables)
         return {
             "section": section,
             "data": outcome.data.get("viewer"),

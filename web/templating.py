@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from starlette.templating import Jinja2Templates
 
 from backend import clock
+from web import navigation
 from web.factors import FACTOR_KINDS
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -37,3 +38,5 @@ def within_days(value: str | None, days: int) -> bool:
 templates.env.filters["local_time"] = local_time
 templates.env.globals["factor_kinds"] = FACTOR_KINDS
 templates.env.filters["within_days"] = within_days
+templates.env.globals["navigation"] = navigation.PAGES
+templates.env.globals["page_of"] = navigation.page_of

@@ -1,4 +1,4 @@
-"""The "Signing in → Two-factor authentication" section of /account."""
+"""The "Signing in → Two-factor authentication" section of /account/security."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from typing import Any
 from starlette.routing import BaseRoute, Route
 
 from backend.api.twofactor import TwoFactorPolicy
-from web.account_pages import ACCOUNT
+from web.account_pages import SECURITY
 from web.factors import FACTOR_KINDS
 from web.forms import choice, field_errors, send_step_up_code
 from web.sections import Action, Renderer
 from web.templating import templates
 
 SECTION = "two_factor"
-BASE = "/account/two-factor"
+BASE = "/account/security/two-factor"
 
 State = tuple[dict[str, Any], int]
 # The kinds a user sets up here, confirmed with a typed code; recovery codes come with the
@@ -51,7 +51,7 @@ class TwoFactorPages:
         return [
             Route(
                 BASE + path,
-                self.renderer.form_endpoint(ACCOUNT, SECTION, action),
+                self.renderer.form_endpoint(SECURITY, SECTION, action),
                 methods=["GET", "POST"],
             )
             for path, action in actions.items()

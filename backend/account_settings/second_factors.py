@@ -241,7 +241,13 @@ async def remove(
         if still_on:
             if not any(other.preferred for other in left):
                 await Authenticator.filter(id=left[0].id).update(preferred=True)
-            await record("twofactor.factor_removed", user=user, client=client, method=factor.kind)
+            await record(
+                "twofactor.factor_removed",
+                user=user,
+                client=client,
+                method=factor.kind,
+                name=factor.name,
+            )
         else:
             await _remove_everything(user)
             await record("twofactor.disabled", user=user, client=client)

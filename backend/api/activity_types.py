@@ -15,6 +15,9 @@ from backend.client import describe_user_agent
 from backend.ids import id_or_none
 from backend.sessions import service as sessions
 from backend.sessions.models import Session as SessionModel
+from backend.twofactor.registry import KINDS
+
+FACTOR_NAMES = {kind.kind: kind.default_name for kind in KINDS}
 
 MAX_PAGE = 100
 
@@ -56,7 +59,7 @@ class SecurityEvent:
         return cls(
             id=strawberry.ID(str(event.id)),
             kind=event.kind,
-            description=describe(event.kind),
+            description=describe(event.kind, event.details, FACTOR_NAMES),
             created_at=event.created_at,
             ip_address=event.ip_address,
             browser=describe_user_agent(event.user_agent) if event.user_agent else "",
@@ -84,6 +87,8 @@ class SecurityEventConnection:
 async def viewer_sessions(context: Context, user_id: int) -> list[Session]:
     current = context.identity.session.id if context.identity.session else None
     live = await sessions.list_for(user_id, context.services.session_timeouts)
+    # The session in use first: it is the one a user looks for, and it cannot be signed out here.
+    live.sort(key=lambda session: session.id != current)
     return [Session.from_model(session, current) for session in live]
 
 

@@ -1,5 +1,8 @@
 """Security events in words, for the account page and the API."""
 
+from collections.abc import Mapping
+from typing import Any
+
 DESCRIPTIONS = {
     "sign_in.succeeded": "Signed in",
     "sign_in.failed": "Failed sign-in (wrong password)",
@@ -50,7 +53,35 @@ DESCRIPTIONS = {
 }
 
 
-def describe(kind: str) -> str:
+def describe(
+    kind: str,
+    details: Mapping[str, Any] | None = None,
+    factor_names: Mapping[str, str] | None = None,
+) -> str:
+    """The event in words, naming what it was about (token, factor, group, device) when known.
+
+    `factor_names`: a factor kind's stored value to its name in words, from the registry.
+    """
     if kind.endswith(".failed") and kind not in DESCRIPTIONS:
-        return "Failed confirmation of a sensitive change (wrong password)"
-    return DESCRIPTIONS.get(kind, kind.replace("_", " ").replace(".", ": ").capitalize())
+        text = "Failed confirmation of a sensitive change (wrong password)"
+    else:
+        text = DESCRIPTIONS.get(kind, kind.replace("_", " ").replace(".", ": ").capitalize())
+    subject = _subject(kind, details or {}, factor_names or {})
+    return f"{text}: {subject}" if subject else text
+
+
+def _subject(kind: str, details: Mapping[str, Any], factor_names: Mapping[str, str]) -> str:
+    if kind.startswith("token.") and details.get("name"):
+        return f"\u201c{details['name']}\u201d"
+    method = str(details.get("method") or "")
+    if method in factor_names:
+        factor = factor_names[method]
+        name = details.get("name")
+        return f"{name} ({factor})" if name and name != factor else factor
+    if details.get("group"):
+        return f"group \u201c{details['group']}\u201d"
+    if details.get("client_id"):
+        return f"client ID {details['client_id']}"
+    if details.get("device"):
+        return str(details["device"])
+    return ""

@@ -10,7 +10,7 @@ from tortoise.transactions import in_transaction
 from backend import clock, limits
 from backend.accounts.models import User
 from backend.audit.service import record
-from backend.client import ClientInfo
+from backend.client import ClientInfo, describe_user_agent
 from backend.crypto import digest, random_token
 from backend.errors import NotFound
 from backend.sessions.models import Session
@@ -111,9 +111,11 @@ async def list_for(user_id: int, timeouts: Timeouts) -> list[Session]:
 
 async def revoke(user: User, session_id: int, client: ClientInfo) -> None:
     """Sign out one of the user's sessions; NOT_FOUND when it is not theirs or already gone."""
-    if await Session.filter(user=user, id=session_id).delete() != 1:
+    session = await Session.get_or_none(user=user, id=session_id)
+    if session is None or await Session.filter(user=user, id=session_id).delete() != 1:
         raise NotFound()
-    await record("session.revoked", user=user, client=client)
+    device = describe_user_agent(session.user_agent) if session.user_agent else ""
+    await record("session.revoked", user=user, client=client, device=device)
 
 
 async def sign_out_others(user: User, keep_session_id: int, client: ClientInfo) -> int:

@@ -196,13 +196,14 @@ async def list_for(user_id: int) -> list[RefreshToken]:
 async def delete(user: User, token_id: int, client: ClientInfo) -> None:
     """Revoke a token of `user` and every access token issued from it, at once."""
     async with in_transaction():
+        token = await RefreshToken.get_or_none(id=token_id, user_id=user.id, revoked_at=None)
         revoked = await RefreshToken.filter(id=token_id, user_id=user.id, revoked_at=None).update(
             revoked_at=clock.now()
         )
-        if not revoked:
+        if not revoked or token is None:
             raise NotFound()
         await AccessToken.filter(refresh_token_id=token_id).delete()
-        await record("token.deleted", user=user, client=client, token_id=token_id)
+        await record("token.deleted", user=user, client=client, token_id=token_id, name=token.name)
 
 
 async def exchange(
@@ -237,6 +238,7 @@ async def exchange(
             user=await token.user,
             client=client,
             token_id=token.id,
+            name=token.name,
             reason=reason,
         )
         raise GrantRefused

@@ -22,8 +22,10 @@ async def test_edit_profile_with_an_error_then_fix_it(browser, server, create_us
     create_user("alice")
     page = await browser.new_page()
     await sign_in(page, server)
-    details = page.locator("#account_details")
+    await page.goto(f"{server}/account/log")
     await expect(page.locator("#security_log td.when").first).to_contain_text("UTC")
+    await page.goto(f"{server}/account")
+    details = page.locator("#account_details")
 
     await details.get_by_label("First name").fill("Alice")
     await details.get_by_label("Last name").fill("Lid\u200bdell")  # a zero-width space
@@ -49,7 +51,9 @@ async def test_edit_profile_with_an_error_then_fix_it(browser, server, create_us
     await page.reload()
     await expect(page.locator("#field-lastName")).to_have_value("Liddell")
     await expect(page.locator("[data-field=createdAt]")).to_contain_text("JST")
+    await page.goto(f"{server}/account/log")
     await expect(page.locator("#security_log td.when").first).to_contain_text("JST")
+    await page.goto(f"{server}/account/sessions")
     await expect(page.locator("#sessions tbody")).to_contain_text(re.compile("JST"))
     await page.screenshot(path=screenshot_path("account-page-edited"), full_page=True)
 
@@ -62,6 +66,7 @@ async def test_change_password_ends_other_sessions(browser, server, create_user)
     await sign_in(mine, server)
     await sign_in(other, server)
 
+    await mine.goto(f"{server}/account/security")
     section = mine.locator("#change_password")
     # Just signed in: access is confirmed, so the current password is not asked for.
     await expect(section.get_by_label("Current password")).to_have_count(0)
@@ -76,4 +81,4 @@ async def test_change_password_ends_other_sessions(browser, server, create_user)
     await other.reload()
     await expect(other).to_have_url(f"{server}/login")
     await mine.reload()
-    await expect(mine).to_have_url(f"{server}/account")
+    await expect(mine).to_have_url(f"{server}/account/security")

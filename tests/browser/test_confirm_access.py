@@ -18,6 +18,7 @@ async def test_confirm_access_once_then_issue_a_token_and_change_the_policy(
     page = await context.new_page()
     await password_step(page, server)
     await expect(page).to_have_url(f"{server}/account")
+    await page.goto(f"{server}/account/security")
 
     section = page.locator("#two_factor")
     await section.get_by_label("Authenticator app").check()
@@ -35,10 +36,10 @@ async def test_confirm_access_once_then_issue_a_token_and_change_the_policy(
     section = page.locator("#two_factor")
     await expect(section.locator("#policy-password")).to_be_visible()
     await expect(section.locator("#policy-otp")).to_be_visible()
-    await section.locator("form[action='/account/two-factor/policy']").get_by_role(
+    await section.locator("form[action='/account/security/two-factor/policy']").get_by_role(
         "link", name="Confirm access"
     ).click()
-    await expect(page).to_have_url(f"{server}/account/confirm-access?next=/account")
+    await expect(page).to_have_url(f"{server}/account/confirm-access?next=/account/security")
     await expect(page.get_by_role("heading", name="Confirm access")).to_be_visible()
 
     await page.get_by_label("Your password").fill(PASSWORD)
@@ -49,14 +50,14 @@ async def test_confirm_access_once_then_issue_a_token_and_change_the_policy(
     await page.get_by_label("Authentication code").fill(recovery[0])
     await page.screenshot(path=screenshot_path("confirm-access"), full_page=True)
     await page.get_by_role("button", name="Confirm").click()
-    await expect(page).to_have_url(f"{server}/account")
+    await expect(page).to_have_url(f"{server}/account/security")
 
     # No password and no code from here on while the confirmation lasts.
     section = page.locator("#two_factor")
     await expect(section.locator("#policy-password")).to_have_count(0)
     await expect(section.locator("#policy-otp")).to_have_count(0)
     await section.get_by_label("Only from a device").check()
-    await section.locator("form[action='/account/two-factor/policy']").get_by_role(
+    await section.locator("form[action='/account/security/two-factor/policy']").get_by_role(
         "button", name="Save"
     ).click()
     await expect(page.locator("#two_factor").get_by_role("status")).to_have_text("Saved.")

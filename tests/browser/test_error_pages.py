@@ -35,7 +35,7 @@ async def test_404_is_styled_and_form_addresses_lead_back(browser, server):
     await page.screenshot(path=screenshot_path("error-404"), full_page=True)
 
     # A form's address opened again goes back to its page (here: signing in first).
-    response = await page.goto(f"{server}/account/password")
+    response = await page.goto(f"{server}/account/security/password")
     assert response is not None and response.status == 200
     await expect(page).to_have_url(re.compile(rf"^{re.escape(server)}/login(#\w+)?$"))
     assert response.request.redirected_from is not None

@@ -19,7 +19,7 @@ async def test_without_javascript_errors_and_successes_come_back_once(browser, s
     await section.locator("#new-password").fill("marmalade skyline of otters")
     await section.locator("#new-password-repeat").fill("something else entirely")
     await section.get_by_role("button", name="Change password").click()
-    await expect(page).to_have_url(f"{server}/account#change_password")
+    await expect(page).to_have_url(f"{server}/account/security#change_password")
     await expect(section.locator('[data-error-for="newPasswordConfirmation"]')).to_be_visible()
     await expect(section.locator("#new-password")).to_have_value("")  # secrets not kept
 

@@ -23,11 +23,12 @@ async def test_sign_in_see_account_and_sign_out(browser, server, create_user):
     await page.click("button[type=submit]")
     await expect(page).to_have_url(f"{server}/account")
     await expect(page.locator("[data-field=username]")).to_have_text("alice")
-    await expect(page.get_by_role("heading", name="Account management")).to_be_visible()
+    await expect(page.get_by_role("heading", level=1, name="Personal info")).to_be_visible()
 
     await page.click(".user-menu summary")
     await expect(page.get_by_role("link", name="Account management")).to_be_visible()
-    await expect(page.get_by_role("link", name="Issue token")).to_be_visible()
+    menu = page.get_by_role("navigation", name="User menu")
+    await expect(menu.get_by_role("link", name="Issue token")).to_be_visible()
     await page.screenshot(path=screenshot_path("account-page"), full_page=True)
 
     await page.get_by_role("button", name="Sign out").click()

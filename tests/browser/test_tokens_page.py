@@ -31,7 +31,9 @@ async def test_issue_see_once_reload_and_delete(browser, server, create_user):
     page = await browser.new_page()
     await sign_in(page, server)
     await page.click(".user-menu summary")
-    await page.get_by_role("link", name="Issue token").click()
+    await page.get_by_role("navigation", name="User menu").get_by_role(
+        "link", name="Issue token"
+    ).click()
     await expect(page).to_have_url(f"{server}/account/tokens")
 
     await page.fill("#token-name", "nightly backup")
