@@ -161,11 +161,15 @@ async def test_an_email_user_turns_two_factor_off_with_a_code_sent_from_the_page
 
     sent = await submit(client, "/account/security/two-factor/disable/send-code", data=form)
     assert sent.status_code == 200 and "We sent you a code" in sent.text
-    still_on = await submit(client, "/account/security/two-factor/disable", data={**form, "otp": "000000"})
+    still_on = await submit(
+        client, "/account/security/two-factor/disable", data={**form, "otp": "000000"}
+    )
     assert still_on.status_code == 200 and "That code is not valid" in still_on.text
 
     code = code_in(smtp.text(smtp.messages[-1]))
-    turned_off = await submit(client, "/account/security/two-factor/disable", data={**form, "otp": code})
+    turned_off = await submit(
+        client, "/account/security/two-factor/disable", data={**form, "otp": code}
+    )
     assert "Two-factor authentication is off." in turned_off.text
     assert (await gql("{ viewer { twoFactor { enabled } } }"))["viewer"]["twoFactor"] == {
         "enabled": False
@@ -220,9 +224,7 @@ async def test_an_email_user_changes_the_phone_with_a_code_sent_from_the_form(
     assert (await User.get()).mobile_phone == "+14155552671"
 
 
-async def test_an_htmx_answer_is_the_section_alone_and_the_log_page_shows_the_change(
-    client, page
-):
+async def test_an_htmx_answer_is_the_section_alone_and_the_log_page_shows_the_change(client, page):
     answer = await client.post(
         "/account/security/password",
         data={

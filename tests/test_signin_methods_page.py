@@ -111,14 +111,18 @@ async def test_removing_a_factor_on_the_page_with_a_code_sent_from_its_form(
     page = await client.get("/account/security")
     email_id = re.search(r'data-factor-id="(\d+)" data-kind="EMAIL"', page.text).group(1)
     form = {"csrf_token": hidden(page.text, "csrf_token"), "password": PASSWORD}
-    sent = await submit(client, f"/account/security/two-factor/factors/{email_id}/send-code", data=form)
+    sent = await submit(
+        client, f"/account/security/two-factor/factors/{email_id}/send-code", data=form
+    )
     assert sent.status_code == 200
     own_form = sent.text.split(f'data-factor-id="{email_id}"')[1].split("</li>")[0]
     assert "We sent you a code" in own_form
 
     code = code_in(smtp.text(smtp.to("alice@example.com")[-1]))
     removed = await submit(
-        client, f"/account/security/two-factor/factors/{email_id}/remove", data={**form, "otp": code}
+        client,
+        f"/account/security/two-factor/factors/{email_id}/remove",
+        data={**form, "otp": code},
     )
     assert removed.status_code == 200 and "Removed." in removed.text
     assert 'data-kind="EMAIL"' not in removed.text and 'data-kind="TOTP"' in removed.text
@@ -141,7 +145,9 @@ async def test_make_preferred_on_the_page_then_sign_in_opens_on_it(gql, client, 
     form = {"csrf_token": hidden(page.text, "csrf_token"), "password": PASSWORD}
 
     wrong = await submit(
-        client, f"/account/security/two-factor/factors/{email_id}/prefer", data={**form, "otp": "000000"}
+        client,
+        f"/account/security/two-factor/factors/{email_id}/prefer",
+        data={**form, "otp": "000000"},
     )
     assert wrong.posted.headers["location"] == "/account/security#two_factor"
     assert "That code is not valid" in factor_row(wrong.text, "EMAIL")
