@@ -15,6 +15,7 @@ async def test_without_javascript_errors_and_successes_come_back_once(browser, s
     page = await context.new_page()
     await sign_in(page, server, "bob")
 
+    await page.goto(f"{server}/account/security")
     section = page.locator("#change_password")
     await section.locator("#new-password").fill("marmalade skyline of otters")
     await section.locator("#new-password-repeat").fill("something else entirely")
@@ -23,6 +24,7 @@ async def test_without_javascript_errors_and_successes_come_back_once(browser, s
     await expect(section.locator('[data-error-for="newPasswordConfirmation"]')).to_be_visible()
     await expect(section.locator("#new-password")).to_have_value("")  # secrets not kept
 
+    await page.goto(f"{server}/account")
     details = page.locator("#account_details")
     await details.get_by_label("First name").fill("Robert")
     await details.get_by_label("Mobile phone").fill("12")

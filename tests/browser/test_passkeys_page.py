@@ -100,6 +100,7 @@ async def test_add_a_passkey_then_sign_in_with_it_alone_then_delete_it(
     # mediation); the virtual authenticator picks it as a person would from the list.
     await sign_out(page)
     await expect(page).to_have_url(f"{server}/account")
+    await page.goto(f"{server}/account/security")
     await expect(page.locator("#passkeys")).to_contain_text("last used")
 
     await without_autofill(page)
@@ -107,6 +108,7 @@ async def test_add_a_passkey_then_sign_in_with_it_alone_then_delete_it(
     await expect(page).to_have_url(f"{server}/login")
     await sign_in_with_passkey(page, server)
     await expect(page).to_have_url(f"{server}/account")  # no username, no password
+    await page.goto(f"{server}/account/security")
     await expect(page.locator("#passkeys")).to_contain_text("last used")
 
     # Signed in with a verified passkey: access is confirmed, deleting asks nothing more.
