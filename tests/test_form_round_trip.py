@@ -108,7 +108,7 @@ async def test_a_wrong_password_change_comes_back_in_its_section(client, page):
     }
     posted = await client.post("/account/security/password", data=form)
     assert posted.headers["location"] == "/account/security#change_password"
-    shown = await client.get("/account")
+    shown = await client.get("/account/security")
     section = shown.text.split('id="change_password"')[1].split("</section>")[0]
     assert 'data-error-for="currentPassword"' in section
     assert "wrong horse" not in shown.text and "fresh long" not in shown.text
