@@ -69,11 +69,7 @@ class AccountPages:
         return [
             *(Route(page.path, self._show(page), methods=["GET"]) for page in PAGES),
             *(
-                Route(
-                    ACCOUNT.path + path,
-                    self.renderer.form_endpoint(page, section, action),
-                    methods=["GET", "POST"],
-                )
+                self.renderer.form_route(ACCOUNT.path + path, page, section, action)
                 for path, (page, section, action) in actions.items()
             ),
         ]

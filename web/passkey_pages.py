@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from web.account_pages import SECURITY
 from web.forms import field_errors, send_step_up_code
@@ -37,11 +37,7 @@ class PasskeyPages:
             "/{id}/send-code": self._send_code,
         }
         return [
-            Route(
-                BASE + path,
-                self.renderer.form_endpoint(SECURITY, SECTION, action),
-                methods=["GET", "POST"],
-            )
+            self.renderer.form_route(BASE + path, SECURITY, SECTION, action)
             for path, action in actions.items()
         ]
 

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
 
 from backend.server.authentication import authenticate_session
 from backend.services import Services
@@ -127,6 +128,10 @@ class Renderer:
             return await protected(request)
 
         return get_or_post
+
+    def form_route(self, path: str, page: Page, section: str, action: Action) -> Route:
+        """The route of one section form: POST runs it, GET goes back to its page."""
+        return Route(path, self.form_endpoint(page, section, action), methods=["GET", "POST"])
 
     def csrf_failed(self, request: Request) -> Response:
         context = {"message": "The form expired or came from another site. Reload and try again."}

@@ -41,11 +41,7 @@ class TokenPages:
         return [
             Route(TOKENS.path, self.show, methods=["GET"]),
             *(
-                Route(
-                    TOKENS.path + path,
-                    self.renderer.form_endpoint(TOKENS, section, action),
-                    methods=["GET", "POST"],
-                )
+                self.renderer.form_route(TOKENS.path + path, TOKENS, section, action)
                 for path, (section, action) in actions.items()
             ),
         ]

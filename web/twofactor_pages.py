@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from backend.api.twofactor import TwoFactorPolicy
 from web.account_pages import SECURITY
@@ -49,11 +49,7 @@ class TwoFactorPages:
             "/devices/forget-all": self._forget_all,
         }
         return [
-            Route(
-                BASE + path,
-                self.renderer.form_endpoint(SECURITY, SECTION, action),
-                methods=["GET", "POST"],
-            )
+            self.renderer.form_route(BASE + path, SECURITY, SECTION, action)
             for path, action in actions.items()
         ]
 
