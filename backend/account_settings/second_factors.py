@@ -220,14 +220,9 @@ async def remove(
 
     Returns whether two-factor authentication is still on.
     """
-    await _require_on(user)
-    factor = await Authenticator.get_or_none(id=authenticator_id, user=user)
-    if factor is None:
-        raise NotFound()
-    if is_backup(factor.kind):
-        raise DomainError(
-            "VALIDATION_FAILED", "Recovery codes go away with the last other factor.", "id"
-        )
+    factor = await _own_factor(
+        user, authenticator_id, "Recovery codes go away with the last other factor."
+    )
     await stepup.confirm(
         services, user, session, client, password=password, otp=code, purpose="twofactor.remove"
     )
@@ -274,14 +269,9 @@ async def set_preferred(
     code: str | None,
 ) -> None:
     """Make one factor the preferred one: sign-in opens on it. Recovery codes cannot be."""
-    await _require_on(user)
-    factor = await Authenticator.get_or_none(id=authenticator_id, user=user)
-    if factor is None:
-        raise NotFound()
-    if is_backup(factor.kind):
-        raise DomainError(
-            "VALIDATION_FAILED", "Recovery codes are for when the others are out of reach.", "id"
-        )
+    factor = await _own_factor(
+        user, authenticator_id, "Recovery codes are for when the others are out of reach."
+    )
     await stepup.confirm(
         services,
         user,
@@ -428,3 +418,14 @@ async def _tell_off(services: Services, user: User) -> None:
 
 async def _tell(services: Services, user: User, subject: str, text: str) -> None:
     await tell(services.mailer, user.email, subject, text, user=user)
+
+
+async def _own_factor(user: User, authenticator_id: int, refusal_for_backup: str) -> Authenticator:
+    """One of the user's factors, with 2FA on; recovery codes are refused with the reason."""
+    await _require_on(user)
+    factor = await Authenticator.get_or_none(id=authenticator_id, user=user)
+    if factor is None:
+        raise NotFound()
+    if is_backup(factor.kind):
+        raise DomainError("VALIDATION_FAILED", refusal_for_backup, "id")
+    return factor
