@@ -113,7 +113,7 @@ class Renderer:
             if identity.user is None:
                 return await self.page(request, identity, page)
             state, status = await action(request, identity, form)
-            if _is_htmx(request) or outcomes.reveals_secret(state):
+            if is_htmx(request) or outcomes.reveals_secret(state):
                 response = await self.respond(request, identity, page, section, state, status)
             else:
                 response = RedirectResponse(f"{page.path}#{section}", status_code=303)
@@ -168,7 +168,7 @@ class Renderer:
         status_code: int = 200,
     ) -> Response:
         """The outcome of a form post: the section for htmx, the whole page otherwise."""
-        if not _is_htmx(request):
+        if not is_htmx(request):
             return await self.page(request, identity, page, {section_name: state}, status_code)
         header = await self.client.execute("Header", request, identity)
         main = await self._section_context(request, identity, page.section(section_name), state)
@@ -209,7 +209,7 @@ class Renderer:
         }
 
 
-def _is_htmx(request: Request) -> bool:
+def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 
 
