@@ -110,6 +110,9 @@ async def test_without_javascript_each_outcome_is_a_page_shown_once(client, smtp
     assert shown.status_code == 200
     assert 'data-error-for="newPasswordConfirmation"' in shown.text
     assert typed not in shown.text  # nothing typed comes back
+    # Focus on the first error, not on the first field as a fresh form has it.
+    assert shown.text.count("autofocus") == 1
+    assert re.search(r'<input id="new-password-repeat"[^>]*autofocus', shown.text)
     again = await client.get(path)  # a reload is a clean form
     assert again.status_code == 200 and "data-error-for" not in again.text
 

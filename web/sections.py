@@ -22,6 +22,7 @@ from backend.server.authentication import authenticate_session
 from backend.services import Services
 from backend.sessions.identity import Identity
 from web import csrf, outcomes
+from web.first_error import focus_first_error
 from web.graphql_client import GraphQLClient, with_session_cookies
 from web.templating import templates
 
@@ -116,7 +117,10 @@ class Renderer:
             if is_htmx(request) or outcomes.reveals_secret(state):
                 response = await self.respond(request, identity, page, section, state, status)
             else:
-                response = RedirectResponse(f"{page.path}#{section}", status_code=303)
+                # With errors, no anchor: browsers skip `autofocus` on a page opened at
+                # one, and the focused first error scrolls into view by itself.
+                anchor = "" if status >= 400 else f"#{section}"
+                response = RedirectResponse(f"{page.path}{anchor}", status_code=303)
                 outcomes.keep(response, self.settings, page.path, section, state)
             return with_session_cookies(request, response, self.services)
 
@@ -189,6 +193,8 @@ class Renderer:
             **context,
         }
         response = templates.TemplateResponse(request, template, context, status_code=status_code)
+        if not is_htmx(request):  # htmx answers are focused by static/forms.js
+            _focus_first_error(response)
         response.headers["Content-Security-Policy"] = CSP
         return csrf.remember(request, response, self.settings)
 
@@ -207,6 +213,14 @@ class Renderer:
             "query": outcome.data,
             "state": state or {},
         }
+
+
+def _focus_first_error(response: Response) -> None:
+    html = bytes(response.body).decode()
+    focused = focus_first_error(html)
+    if focused != html:
+        response.body = focused.encode()
+        response.headers["content-length"] = str(len(response.body))
 
 
 def is_htmx(request: Request) -> bool:
