@@ -22,14 +22,10 @@ from backend.server.authentication import authenticate_session
 from backend.services import Services
 from backend.sessions.identity import Identity
 from web import csrf, outcomes
+from web.content_security import CSP
 from web.first_error import focus_first_error
 from web.graphql_client import GraphQLClient, with_session_cookies
 from web.templating import templates
-
-CSP = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-)
 
 
 @dataclasses.dataclass(frozen=True)
