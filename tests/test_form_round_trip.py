@@ -14,6 +14,7 @@ from backend.accounts.models import User
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import PASSWORD, make_user, submit
 from tests.test_pages import sign_in
+from web.first_error import focus_first_error
 
 
 @pytest.fixture
@@ -215,3 +216,21 @@ async def test_a_filled_date_wins_over_the_preset_expiry(client, page):
     }
     issued = await client.post("/account/tokens", data=form)
     assert issued.status_code == 200 and f"{day} 23:59 UTC" in issued.text
+
+
+def test_the_first_error_takes_the_one_autofocus_unless_no_field_owns_it():
+    field_error = (
+        '<main><input id="name" autofocus><label for="a">A</label><input id="a">'
+        '<small>hint</small><p class="field-error">Too short</p>'
+        '<input id="b" aria-invalid="false"></main>'
+    )
+    assert focus_first_error(field_error).count("autofocus") == 1
+    assert '<input id="a" autofocus>' in focus_first_error(field_error)
+    # A sign-in step keeps its code field focused under "That code is not valid".
+    step = '<main><p class="error" role="alert">Not valid</p><form><input id="code" autofocus>'
+    assert focus_first_error(step) == step
+    # Without any field to go to, the message itself is focused (but is no tab stop).
+    alone = '<main><section><p class="error" role="alert">Gone</p></section></main>'
+    assert 'role="alert" tabindex="-1" autofocus>Gone' in focus_first_error(alone)
+    clean = '<main><input id="name" autofocus><p class="error" hidden></p></main>'
+    assert focus_first_error(clean) == clean

@@ -22,27 +22,29 @@ _BOUNDARY = re.compile(r"<label\b|<form\b|</form>|<section\b|class=\"field-error
 
 
 def focus_first_error(html: str) -> str:
-    """`html` with one `autofocus`, on its first error; unchanged when it shows none."""
+    """`html` with one `autofocus`, on its first error; unchanged when it shows none.
+
+    An error no field owns keeps a page's own autofocus (the code field of a sign-in step
+    under "That code is not valid"); only on a page without one does the message take it.
+    """
     main = max(html.find("<main"), 0)
-    if not (_INVALID.search(html, main) or _MESSAGE.search(html, main)):
-        return html
-    html = _AUTOFOCUS.sub("", html)
-    main = max(html.find("<main"), 0)
-    extra = ""
     invalid = _INVALID.search(html, main)
-    if invalid:
-        start = invalid.start()
-    else:
-        message = _MESSAGE.search(html, main)
-        assert message is not None
-        field = _field_before(html, message.start())
-        start = field.start() if field else message.start()
-        if field is None:
-            extra = ' tabindex="-1"'  # the message itself: focusable, yet no tab stop
-    tag_end = html.index(">", start)
+    message = None if invalid else _MESSAGE.search(html, main)
+    field = invalid or (message and _field_before(html, message.start()))
+    if field:
+        head = _AUTOFOCUS.sub("", html[: field.start()])
+        tail = _AUTOFOCUS.sub("", html[field.start() :])
+        return head + _add(tail, tail.index(">"), "autofocus")
+    if message and not _AUTOFOCUS.search(html):
+        # The message itself: focusable, yet no tab stop.
+        return _add(html, message.end() - 1, 'tabindex="-1" autofocus')
+    return html
+
+
+def _add(html: str, tag_end: int, attributes: str) -> str:
     if html[tag_end - 1] == "/":
         tag_end -= 1
-    return f"{html[:tag_end]}{extra} autofocus{html[tag_end:]}"
+    return f"{html[:tag_end]} {attributes}{html[tag_end:]}"
 
 
 def _field_before(html: str, message: int) -> re.Match[str] | None:
