@@ -62,6 +62,18 @@ async def serious_axe_findings(page: Page) -> list[str]:
     return results
 
 
+async def one_heading_per_title(page: Page, title: str) -> None:
+    """One h1, no section heading repeating it, and every section still named."""
+    await expect(page.locator("h1")).to_have_count(1)
+    repeated = page.get_by_role("heading", name=title, exact=True)
+    await expect(repeated).to_have_count(1)
+    for section in await page.locator("main section").all():
+        assert await section.evaluate(
+            "s => (s.getAttribute('aria-labelledby') || '').split(' ')"
+            ".every(id => document.getElementById(id)?.textContent.trim())"
+        ), await section.get_attribute("id")
+
+
 async def sideways(page: Page) -> int:
     """How many pixels the page is wider than the window; 0 when it does not scroll sideways."""
     return await page.evaluate(
@@ -108,6 +120,8 @@ async def test_every_page_fits_is_accessible_and_names_itself_at_every_width(
             await expect(current).to_have_attribute("href", path)
             await expect(navigation.get_by_role("link")).to_have_count(len(PAGES))
             await expect(page.get_by_role("heading", level=1)).to_have_text(label)
+            if width == WIDTHS[0]:
+                await one_heading_per_title(page, label)
             assert await sideways(page) == 0, f"{path} at {width}px"
             assert await serious_axe_findings(page) == [], f"{path} at {width}px"
             if width in (390, 1280):
