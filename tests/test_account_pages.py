@@ -287,4 +287,4 @@ async def test_every_account_page_marks_itself_in_the_navigation(client, page):
         nav = html.split('<nav class="account-nav"')[1].split("</nav>")[0]
         assert re.findall(r'href="([^"]+)" aria-current="page">([^<]+)<', nav) == [(path, label)]
         assert re.findall(r'href="([^"]+)"', nav) == list(pages)
-        assert f"<h1>{label}</h1>" in html
+        assert f'<h1 id="page-title">{label}</h1>' in html
