@@ -153,6 +153,17 @@ async def test_on_a_phone_tables_are_stacked_rows_and_on_a_desktop_real_tables(
                 "cell => getComputedStyle(cell, '::before').content"
             )
             assert (label != "none") == (width == 360), f"{path} at {width}px: {label}"
+            if path != "/account/log":  # the rows with buttons: a cell, so its border lines up
+                actions = page.locator(row).last.locator("td.actions")
+                shown = await actions.evaluate("cell => getComputedStyle(cell).display")
+                assert shown == ("block" if width == 360 else "table-cell"), f"{path} {width}px"
+        if width == 360:  # "this browser" stays beside the value, not under the label
+            await page.goto(f"{server}/account/sessions")
+            offset = await page.locator("#sessions .tag").evaluate(
+                "tag => tag.getBoundingClientRect().left"
+                " - tag.closest('td').getBoundingClientRect().left"
+            )
+            assert offset > 80, offset
         await context.close()
 
 
