@@ -55,7 +55,7 @@ async def test_one_bad_field_shows_its_error_and_saves_nothing(client, page):
             page, first_name="Alice", last_name="Liddell", mobile_phone="12", password=PASSWORD
         ),
     )
-    assert response.posted.headers["location"] == "/account#account_details"
+    assert response.posted.headers["location"] == "/account"
     assert re.search(r'data-error-for="mobilePhone">Enter a valid number', response.text)
     assert 'value="Alice"' in response.text  # what was typed stays in the form
     assert (await User.get()).first_name == ""
@@ -287,4 +287,4 @@ async def test_every_account_page_marks_itself_in_the_navigation(client, page):
         nav = html.split('<nav class="account-nav"')[1].split("</nav>")[0]
         assert re.findall(r'href="([^"]+)" aria-current="page">([^<]+)<', nav) == [(path, label)]
         assert re.findall(r'href="([^"]+)"', nav) == list(pages)
-        assert f"<h1>{label}</h1>" in html
+        assert f'<h1 id="page-title">{label}</h1>' in html

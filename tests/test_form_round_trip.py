@@ -14,6 +14,7 @@ from backend.accounts.models import User
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import PASSWORD, make_user, submit
 from tests.test_pages import sign_in
+from web.first_error import focus_first_error
 
 
 @pytest.fixture
@@ -52,7 +53,7 @@ async def test_an_error_redirects_to_the_section_and_keeps_what_was_typed(client
         data=details(page, first_name="Alice", mobile_phone="12", password="not-it-at-all"),
     )
     assert posted.status_code == 303
-    assert posted.headers["location"] == "/account#account_details"
+    assert posted.headers["location"] == "/account"
     shown = await client.get("/account")
     assert shown.status_code == 200
     assert re.search(r'data-error-for="mobilePhone">Enter a valid number', shown.text)
@@ -107,10 +108,15 @@ async def test_a_wrong_password_change_comes_back_in_its_section(client, page):
         "new_password_repeat": "a fresh long passphrase",
     }
     posted = await client.post("/account/security/password", data=form)
-    assert posted.headers["location"] == "/account/security#change_password"
+    # No anchor with errors: a browser skips `autofocus` on a page opened at one.
+    assert posted.headers["location"] == "/account/security"
     shown = await client.get("/account/security")
     section = shown.text.split('id="change_password"')[1].split("</section>")[0]
     assert 'data-error-for="currentPassword"' in section
+    # The first field with an error takes the page's one autofocus.
+    assert re.findall(r"<(?:input|p|button)\b[^>]*\bautofocus", shown.text) == [
+        re.search(r'<input id="current-password"[^>]*autofocus', shown.text).group(0)
+    ]
     assert "wrong horse" not in shown.text and "fresh long" not in shown.text
 
 
@@ -155,7 +161,7 @@ async def test_a_token_round_trip_keeps_the_name_and_says_what_is_wrong(client, 
         "scopes": "profile:read",
     }
     posted = await client.post("/account/tokens", data=form)
-    assert posted.status_code == 303 and posted.headers["location"] == "/account/tokens#tokens"
+    assert posted.status_code == 303 and posted.headers["location"] == "/account/tokens"
     shown = await client.get("/account/tokens")
     assert "Pick a date" in shown.text and 'value="deploy-bot"' in shown.text
     assert "Pick a date" not in (await client.get("/account/tokens")).text
@@ -210,3 +216,21 @@ async def test_a_filled_date_wins_over_the_preset_expiry(client, page):
     }
     issued = await client.post("/account/tokens", data=form)
     assert issued.status_code == 200 and f"{day} 23:59 UTC" in issued.text
+
+
+def test_the_first_error_takes_the_one_autofocus_unless_no_field_owns_it():
+    field_error = (
+        '<main><input id="name" autofocus><label for="a">A</label><input id="a">'
+        '<small>hint</small><p class="field-error">Too short</p>'
+        '<input id="b" aria-invalid="false"></main>'
+    )
+    assert focus_first_error(field_error).count("autofocus") == 1
+    assert '<input id="a" autofocus>' in focus_first_error(field_error)
+    # A sign-in step keeps its code field focused under "That code is not valid".
+    step = '<main><p class="error" role="alert">Not valid</p><form><input id="code" autofocus>'
+    assert focus_first_error(step) == step
+    # Without any field to go to, the message itself is focused (but is no tab stop).
+    alone = '<main><section><p class="error" role="alert">Gone</p></section></main>'
+    assert 'role="alert" tabindex="-1" autofocus>Gone' in focus_first_error(alone)
+    clean = '<main><input id="name" autofocus><p class="error" hidden></p></main>'
+    assert focus_first_error(clean) == clean

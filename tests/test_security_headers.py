@@ -38,12 +38,20 @@ async def test_graphiql_comes_from_our_origin_under_a_csp_without_inline_code(cl
     assert response.status_code == 200
     assert_security_headers(response)
     csp = _directives(response.headers["content-security-policy"])
-    assert csp["default-src"] == ["'none'"] and csp["frame-ancestors"] == ["'none'"]
-    assert csp["script-src"] == ["'self'"] and csp["connect-src"] == ["'self'"]
+    assert csp["default-src"] == ["'self'"] and csp["frame-ancestors"] == ["'none'"]
+    assert csp["script-src"] == ["'self'"] and "connect-src" not in csp  # our origin only
     assert "https:" not in response.headers["content-security-policy"]
     # Styles: our files, plus the one <style> GraphiQL's dialogs add, by this answer's nonce.
     [nonce] = re.findall(r'data-style-nonce="([^"]+)"', response.text)
     assert csp["style-src"] == ["'self'", f"'nonce-{nonce}'"]
+    # The pages' policy, and beyond it only that nonce and GraphiQL's embedded fonts.
+    pages = _directives((await client.get("/login")).headers["content-security-policy"])
+    added = {name: [s for s in csp[name] if s not in pages.get(name, ["'self'"])] for name in csp}
+    assert {name: extra for name, extra in added.items() if extra} == {
+        "style-src": [f"'nonce-{nonce}'"],
+        "font-src": ["data:"],
+    }
+    assert all(csp[name][: len(sources)] == sources for name, sources in pages.items())
     again = await client.get("/graphql", headers={"Accept": "text/html"})
     assert nonce not in again.headers["content-security-policy"]
 

@@ -149,7 +149,7 @@ async def test_make_preferred_on_the_page_then_sign_in_opens_on_it(gql, client, 
         f"/account/security/two-factor/factors/{email_id}/prefer",
         data={**form, "otp": "000000"},
     )
-    assert wrong.posted.headers["location"] == "/account/security#two_factor"
+    assert wrong.posted.headers["location"] == "/account/security"
     assert "That code is not valid" in factor_row(wrong.text, "EMAIL")
     assert "data-preferred" in factor_row(wrong.text, "TOTP")
 

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
+from web import content_security
 from web.templating import templates
 
 NODE_MODULES = Path(__file__).parent / "node_modules"
@@ -41,4 +42,6 @@ def routes() -> list[BaseRoute]:
 
 async def page(request: Request, style_nonce: str) -> Response:
     context = {"endpoint": request.url.path, "style_nonce": style_nonce}
-    return templates.TemplateResponse(request, "graphiql.html", context)
+    response = templates.TemplateResponse(request, "graphiql.html", context)
+    response.headers["Content-Security-Policy"] = content_security.graphiql(style_nonce)
+    return response

@@ -14,9 +14,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from web import outcomes
 from web.forms import field_errors
 from web.graphql_client import with_session_cookies
-from web.sections import Renderer
+from web.sections import Renderer, is_htmx
 from web.signin_pages import redirect
 
 RESET = "/password-reset"
@@ -44,7 +45,9 @@ class RecoveryPages:
         ]
 
     async def request_form(self, request: Request) -> Response:
-        return self._render(request, "password_reset_request.html", {"login": "", "errors": {}})
+        state = self._take(request) or {}
+        context = {"login": state.get("login", ""), "errors": state.get("errors", {})}
+        return self._forget(request, self._render(request, "password_reset_request.html", context))
 
     async def request_reset(self, request: Request, form: FormData) -> Response:
         login = str(form.get("login", ""))
@@ -56,15 +59,18 @@ class RecoveryPages:
         )
         errors = field_errors(outcome.data["requestPasswordReset"]["userErrors"])
         if errors:
-            context = {"login": login, "errors": errors}
-            return self._render(request, "password_reset_request.html", context, 422)
+            state = {"login": login, "errors": errors}
+            if is_htmx(request):
+                return self._render(request, "password_reset_request.html", state, 422)
+            return self._back(request, RESET, state)
         return redirect(request, f"{RESET}/sent")
 
     async def sent(self, request: Request) -> Response:
         return self._render(request, "password_reset_request.html", {"sent": True, "errors": {}})
 
     async def reset_form(self, request: Request) -> Response:
-        return await self._reset_page(request, {})
+        state = self._take(request) or {}
+        return self._forget(request, await self._reset_page(request, state.get("errors", {})))
 
     async def reset(self, request: Request, form: FormData) -> Response:
         identity = await self.renderer.identity(request)
@@ -78,14 +84,19 @@ class RecoveryPages:
         )
         errors = field_errors(outcome.data["resetPassword"]["userErrors"])
         if errors:
-            return await self._reset_page(request, errors, 422)
-        return self._with_cookies(request, redirect(request, f"{RESET}/done"))
+            if is_htmx(request):
+                return await self._reset_page(request, errors, 422)
+            # Only the messages: the passwords typed are never kept.
+            return self._back(request, request.url.path, {"errors": errors})
+        return self._with_cookies(request, self._done(request, f"{RESET}/done"))
 
     async def done(self, request: Request) -> Response:
-        return self._render(request, "password_reset.html", {"done": True, "errors": {}})
+        return await self._once(request, "password_reset.html")
 
     async def secure_form(self, request: Request) -> Response:
-        return self._render(request, "secure_account.html", {"errors": {}})
+        state = self._take(request) or {}
+        context = {"errors": state.get("errors", {})}
+        return self._forget(request, self._render(request, "secure_account.html", context))
 
     async def secure(self, request: Request, form: FormData) -> Response:
         outcome = await self.client.execute(
@@ -96,11 +107,13 @@ class RecoveryPages:
         )
         errors = field_errors(outcome.data["secureAccount"]["userErrors"])
         if errors:
-            return self._render(request, "secure_account.html", {"errors": errors}, 422)
-        return self._with_cookies(request, redirect(request, f"{SECURE}/done"))
+            if is_htmx(request):
+                return self._render(request, "secure_account.html", {"errors": errors}, 422)
+            return self._back(request, request.url.path, {"errors": errors})
+        return self._with_cookies(request, self._done(request, f"{SECURE}/done"))
 
     async def secured(self, request: Request) -> Response:
-        return self._render(request, "secure_account.html", {"done": True, "errors": {}})
+        return await self._once(request, "secure_account.html")
 
     async def _reset_page(
         self, request: Request, errors: dict[str, str], status_code: int = 200
@@ -115,6 +128,34 @@ class RecoveryPages:
         self, request: Request, template: str, context: dict[str, Any], status_code: int = 200
     ) -> Response:
         return self.renderer.render(request, template, context, status_code)
+
+    def _back(self, request: Request, path: str, state: dict[str, Any]) -> Response:
+        """No JavaScript: back to the form's page, which shows `state` once (post/redirect/get).
+
+        The path may hold the emailed token: it is the address the user already has, and the
+        outcome cookie is bound to it without holding it.
+        """
+        response = redirect(request, path)
+        return outcomes.keep(response, self.renderer.settings, path, "", state)
+
+    def _done(self, request: Request, path: str) -> Response:
+        # htmx navigates to `path` after the 204 and sends the cookie that came with it.
+        response = redirect(request, path)
+        return outcomes.keep(response, self.renderer.settings, path, "", {"done": True})
+
+    async def _once(self, request: Request, template: str) -> Response:
+        """The outcome page after a success: shown once, then a reload goes to sign-in."""
+        if not (self._take(request) or {}).get("done"):
+            return redirect(request, "/login")
+        response = self._render(request, template, {"done": True, "errors": {}})
+        return self._forget(request, response)
+
+    def _take(self, request: Request) -> dict[str, Any] | None:
+        waiting = outcomes.take(request, self.renderer.settings, request.url.path)
+        return waiting[1] if waiting else None
+
+    def _forget(self, request: Request, response: Response) -> Response:
+        return outcomes.forget(request, response, self.renderer.settings)
 
     def _with_cookies(self, request: Request, response: Response) -> Response:
         return with_session_cookies(request, response, self.renderer.services)

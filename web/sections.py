@@ -22,13 +22,10 @@ from backend.server.authentication import authenticate_session
 from backend.services import Services
 from backend.sessions.identity import Identity
 from web import csrf, outcomes
+from web.content_security import CSP
+from web.first_error import focus_first_error
 from web.graphql_client import GraphQLClient, with_session_cookies
 from web.templating import templates
-
-CSP = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,10 +110,13 @@ class Renderer:
             if identity.user is None:
                 return await self.page(request, identity, page)
             state, status = await action(request, identity, form)
-            if _is_htmx(request) or outcomes.reveals_secret(state):
+            if is_htmx(request) or outcomes.reveals_secret(state):
                 response = await self.respond(request, identity, page, section, state, status)
             else:
-                response = RedirectResponse(f"{page.path}#{section}", status_code=303)
+                # With errors, no anchor: browsers skip `autofocus` on a page opened at
+                # one, and the focused first error scrolls into view by itself.
+                anchor = "" if status >= 400 else f"#{section}"
+                response = RedirectResponse(f"{page.path}{anchor}", status_code=303)
                 outcomes.keep(response, self.settings, page.path, section, state)
             return with_session_cookies(request, response, self.services)
 
@@ -168,7 +168,7 @@ class Renderer:
         status_code: int = 200,
     ) -> Response:
         """The outcome of a form post: the section for htmx, the whole page otherwise."""
-        if not _is_htmx(request):
+        if not is_htmx(request):
             return await self.page(request, identity, page, {section_name: state}, status_code)
         header = await self.client.execute("Header", request, identity)
         main = await self._section_context(request, identity, page.section(section_name), state)
@@ -189,6 +189,8 @@ class Renderer:
             **context,
         }
         response = templates.TemplateResponse(request, template, context, status_code=status_code)
+        if not is_htmx(request):  # htmx answers are focused by static/forms.js
+            _focus_first_error(response)
         response.headers["Content-Security-Policy"] = CSP
         return csrf.remember(request, response, self.settings)
 
@@ -209,7 +211,15 @@ class Renderer:
         }
 
 
-def _is_htmx(request: Request) -> bool:
+def _focus_first_error(response: Response) -> None:
+    html = bytes(response.body).decode()
+    focused = focus_first_error(html)
+    if focused != html:
+        response.body = focused.encode()
+        response.headers["content-length"] = str(len(response.body))
+
+
+def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 
 

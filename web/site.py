@@ -15,7 +15,7 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from backend.server.failure_answers import INTERNAL, internal_error, wants_html, wants_page
-from web.sections import CSP
+from web.content_security import CSP
 from web.templating import templates
 
 log = logging.getLogger("latchkey.web")

@@ -16,13 +16,12 @@ from backend.api.outcome import SessionOutcome
 from backend.server.authentication import Rejected, authenticate
 from backend.server.client import client_info
 from backend.server.cookies import outcome_headers
-from backend.server.headers import graphiql_csp
 from backend.services import Services
 
 IDENTITY_KEY = "latchkey.identity"
 OUTCOME_KEY = "latchkey.session_outcome"
 
-# The GraphiQL page itself (web/ draws it), given the nonce its CSP allows for styles.
+# The GraphiQL page itself, with its CSP (web/ draws both), given a nonce for its styles.
 IdePage = Callable[[Request, str], Awaitable[Response]]
 
 
@@ -51,9 +50,7 @@ class _StrawberryView(GraphQL[Context, None]):
 
     async def render_graphql_ide(self, request: Request) -> Response:
         nonce = secrets.token_urlsafe(16)
-        page = await self.ide_page(request, nonce)
-        page.headers["Content-Security-Policy"] = graphiql_csp(nonce)
-        return page
+        return await self.ide_page(request, nonce)
 
 
 class GraphQLEndpoint:

@@ -13,19 +13,6 @@ COMMON = {
 }
 
 
-def graphiql_csp(style_nonce: str) -> str:
-    """GraphiQL's page: scripts, styles and requests from our own origin only.
-
-    Its dialogs add a <style> element while open (to stop the page scrolling behind them):
-    the page hands GraphiQL this response's nonce for it, so no other inline style passes.
-    """
-    return (
-        f"default-src 'none'; script-src 'self'; style-src 'self' 'nonce-{style_nonce}'; "
-        "font-src data:; img-src 'self' data:; connect-src 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-    )
-
-
 class SecurityHeaders:
     """Outermost middleware: even the answers Starlette makes itself (413, 500) get these."""
 

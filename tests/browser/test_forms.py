@@ -20,18 +20,22 @@ async def test_without_javascript_errors_and_successes_come_back_once(browser, s
     await section.locator("#new-password").fill("marmalade skyline of otters")
     await section.locator("#new-password-repeat").fill("something else entirely")
     await section.get_by_role("button", name="Change password").click()
-    await expect(page).to_have_url(f"{server}/account/security#change_password")
+    await expect(page).to_have_url(f"{server}/account/security")  # no anchor: autofocus
     await expect(section.locator('[data-error-for="newPasswordConfirmation"]')).to_be_visible()
     await expect(section.locator("#new-password")).to_have_value("")  # secrets not kept
+    # Focus on the first error without a script: the browser's own autofocus.
+    await expect(section.locator("#new-password-repeat")).to_be_focused()
+    assert await page.locator("[autofocus]").count() == 1
 
     await page.goto(f"{server}/account")
     details = page.locator("#account_details")
     await details.get_by_label("First name").fill("Robert")
     await details.get_by_label("Mobile phone").fill("12")
     await details.get_by_role("button", name="Save").click()
-    await expect(page).to_have_url(f"{server}/account#account_details")
+    await expect(page).to_have_url(f"{server}/account")
     await expect(details.locator('[data-error-for="mobilePhone"]')).to_be_visible()
     await expect(details.get_by_label("First name")).to_have_value("Robert")
+    await expect(details.get_by_label("Mobile phone")).to_be_focused()
     await page.screenshot(path=screenshot_path("forms-nojs-error"), full_page=True)
 
     await page.reload()  # shown once
@@ -62,8 +66,9 @@ async def test_without_javascript_the_date_field_and_the_credentials_confirm(
     await page.select_option("#token-expiry", "custom")
     await expect(date).to_be_visible()  # a stylesheet rule, no script needed
     await page.get_by_role("button", name="Issue token").click()
-    await expect(page).to_have_url(f"{server}/account/tokens#tokens")
+    await expect(page).to_have_url(f"{server}/account/tokens")
     await expect(page.locator("#tokens")).to_contain_text("Pick a date for the custom expiry.")
+    await expect(page.locator("#token-custom-date")).to_be_focused()
     await expect(page.locator("#token-name")).to_have_value("ci")
     await expect(date).to_be_visible()
 

@@ -62,6 +62,18 @@ async def serious_axe_findings(page: Page) -> list[str]:
     return results
 
 
+async def one_heading_per_title(page: Page, title: str) -> None:
+    """One h1, no section heading repeating it, and every section still named."""
+    await expect(page.locator("h1")).to_have_count(1)
+    repeated = page.get_by_role("heading", name=title, exact=True)
+    await expect(repeated).to_have_count(1)
+    for section in await page.locator("main section").all():
+        assert await section.evaluate(
+            "s => (s.getAttribute('aria-labelledby') || '').split(' ')"
+            ".every(id => document.getElementById(id)?.textContent.trim())"
+        ), await section.get_attribute("id")
+
+
 async def sideways(page: Page) -> int:
     """How many pixels the page is wider than the window; 0 when it does not scroll sideways."""
     return await page.evaluate(
@@ -108,6 +120,8 @@ async def test_every_page_fits_is_accessible_and_names_itself_at_every_width(
             await expect(current).to_have_attribute("href", path)
             await expect(navigation.get_by_role("link")).to_have_count(len(PAGES))
             await expect(page.get_by_role("heading", level=1)).to_have_text(label)
+            if width == WIDTHS[0]:
+                await one_heading_per_title(page, label)
             assert await sideways(page) == 0, f"{path} at {width}px"
             assert await serious_axe_findings(page) == [], f"{path} at {width}px"
             if width in (390, 1280):
@@ -139,6 +153,17 @@ async def test_on_a_phone_tables_are_stacked_rows_and_on_a_desktop_real_tables(
                 "cell => getComputedStyle(cell, '::before').content"
             )
             assert (label != "none") == (width == 360), f"{path} at {width}px: {label}"
+            if path != "/account/log":  # the rows with buttons: a cell, so its border lines up
+                actions = page.locator(row).last.locator("td.actions")
+                shown = await actions.evaluate("cell => getComputedStyle(cell).display")
+                assert shown == ("block" if width == 360 else "table-cell"), f"{path} {width}px"
+        if width == 360:  # "this browser" stays beside the value, not under the label
+            await page.goto(f"{server}/account/sessions")
+            offset = await page.locator("#sessions .tag").evaluate(
+                "tag => tag.getBoundingClientRect().left"
+                " - tag.closest('td').getBoundingClientRect().left"
+            )
+            assert offset > 80, offset
         await context.close()
 
 
