@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import math
 import os
 import socket
 import subprocess
@@ -325,6 +326,10 @@ def _verdict(ok: bool) -> str:
     return "met" if ok else "MISSED"
 
 
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else math.inf
+
+
 def _report(figures: Figures) -> None:
     shape = figures.shape
     print(
@@ -343,9 +348,9 @@ def _report(figures: Figures) -> None:
         f"baseline {figures.baseline_rss_bytes / MIB:.0f} MiB"
     )
     p = figures.paths
-    viewer = p["viewer"].per_second / p["viewer_baseline"].per_second
-    exchange = p["exchange"].per_second / p["exchange_baseline"].per_second
-    sign_in = p["sign_in"].per_second / figures.argon2_per_second
+    viewer = _ratio(p["viewer"].per_second, p["viewer_baseline"].per_second)
+    exchange = _ratio(p["exchange"].per_second, p["exchange_baseline"].per_second)
+    sign_in = _ratio(p["sign_in"].per_second, figures.argon2_per_second)
     rss = figures.rss_bytes / MIB
     print("\ntargets")
     print(f"  viewer / baseline          {viewer:5.2f}x  (at least 1.0x: {_verdict(viewer >= 1)})")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -107,6 +108,8 @@ class Driver:
         summary = json.loads(output.strip().splitlines()[-1])
         if summary["non_2xx"] or summary["socket_errors"] or summary["timeouts"]:
             raise RuntimeError(f"wrk saw failures: {summary}")
+        if not summary["requests"]:  # nothing answered within the run: infinitely slow
+            return Measurement(0, summary["duration_us"] / 1e6, math.inf, math.inf)
         return Measurement(
             summary["requests"],
             summary["duration_us"] / 1e6,

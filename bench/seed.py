@@ -146,13 +146,18 @@ class _Seeder:
             progress(f"security events: {end:,} of {count:,} ({time.monotonic() - started:.0f} s)")
 
     async def after(self) -> None:
-        """Explicit ids leave PostgreSQL's sequences behind; statistics for the planner."""
-        if self.postgres:
-            for table in ("users", "refresh_tokens", "access_tokens", "security_events"):
-                await self.db.execute_script(  # our own table names, no input
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
-                    f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
-                )
+        """Explicit ids leave PostgreSQL's sequences behind; statistics for its planner.
+
+        PostgreSQL's autovacuum would gather statistics soon anyway. SQLite has none unless
+        someone runs ANALYZE, which Latchkey does not: a seeded file stays like a real one.
+        """
+        if not self.postgres:
+            return
+        for table in ("users", "refresh_tokens", "access_tokens", "security_events"):
+            await self.db.execute_script(  # our own table names, no input
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+            )
         await self.db.execute_script("ANALYZE")
 
     def _user(self, n: int, username: str) -> tuple:
