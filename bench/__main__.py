@@ -71,6 +71,7 @@ class Figures:
     rss_bytes: int = 0  # latchkey serve, after every path
     rss_before_sign_in_bytes: int = 0
     baseline_rss_bytes: int = 0
+    load_average: float = 0.0  # of the machine, the last minute, when measured
 
 
 def main() -> None:
@@ -90,6 +91,7 @@ def main() -> None:
     database = os.environ.get("LATCHKEY_BENCH_DATABASE_URL", "")
     print(f"{pinning.note}; load by {driver.name}; {args.seconds:g} s per measurement")
     print(f"database: {'PostgreSQL ' + _database_name(database) if database else 'SQLite file'}")
+    _print_machine_load()
     with tempfile.TemporaryDirectory(dir=args.directory) as directory:
         bench = _Bench(args, driver, pinning, Path(directory), database)
         if args.worst_only:
@@ -199,6 +201,7 @@ class _Bench:
             check=True,
         )
         figures.argon2_per_second = float(rate.stdout)
+        figures.load_average = os.getloadavg()[0]
         return figures
 
     def worst_documents(self, account: seed.Account) -> None:
@@ -326,6 +329,13 @@ def _verdict(ok: bool) -> str:
     return "met" if ok else "MISSED"
 
 
+def _print_machine_load() -> None:
+    """Other work on the machine competes with the server and the load: say so."""
+    load, cores = os.getloadavg()[0], os.cpu_count() or 1
+    print(f"load average {load:.1f} on {cores} cores", end="")
+    print("; other work is running: the figures will be noisy" if load > 0.5 else "")
+
+
 def _ratio(a: float, b: float) -> float:
     return a / b if b else math.inf
 
@@ -333,7 +343,11 @@ def _ratio(a: float, b: float) -> float:
 def _report(figures: Figures) -> None:
     shape = figures.shape
     print(
-        f"\n{shape.users:,} users, {shape.events:,} security events, "
+        f"\nload average at the end: {figures.load_average:.1f} (the server and the load "
+        "alone make about 2)"
+    )
+    print(
+        f"{shape.users:,} users, {shape.events:,} security events, "
         f"{shape.tokens_per_user} tokens per measured user; rotating over "
         f"{shape.measured:,} users' tokens"
     )
@@ -372,10 +386,11 @@ def _report_scale(small: Figures, large: Figures) -> None:
     """Each figure at 1,000,000 users next to the one at 1,000: at most 10% worse."""
     print(f"\n{'scale: 1,000 users -> 1,000,000 users':42} {'1,000':>9} {'1,000,000':>10}  verdict")
     rows: list[tuple[str, float, float, bool]] = []  # label, small, large, higher is better
-    for key, label in PATHS:
+    for key, _ in PATHS:
         a, b = small.paths[key], large.paths[key]
-        rows.append((f"{label.strip()} req/s", a.per_second, b.per_second, True))
-        rows.append((f"{label.strip()} p99 ms", a.p99_ms, b.p99_ms, False))
+        name = key.replace("_", " ").replace("sign in", "signIn")
+        rows.append((f"{name} req/s", a.per_second, b.per_second, True))
+        rows.append((f"{name} p99 ms", a.p99_ms, b.p99_ms, False))
     rows.append(("peak RSS MiB", small.rss_bytes / MIB, large.rss_bytes / MIB, False))
     for label, a, b, higher_is_better in rows:
         within = b >= 0.9 * a if higher_is_better else b <= 1.1 * a
