@@ -29,6 +29,7 @@ from backend.tokens.models import LEGACY_SCOPES, RefreshToken
 PASSWORD = "benchmark password that is long enough"
 ROWS_PER_STATEMENT = 1000  # keeps SQLite's bound-parameter count well under its limit
 FILLER_BATCH = 200_000  # rows per generated INSERT ... SELECT, one transaction each
+PROGRESS_EVERY = 1_000_000  # rows
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,7 +144,9 @@ class _Seeder:
         for start in range(1, count + 1, FILLER_BATCH):
             end = min(start + FILLER_BATCH - 1, count)
             await self._generated(_FILLER_EVENTS, start, end, [self.now, users])
-            progress(f"security events: {end:,} of {count:,} ({time.monotonic() - started:.0f} s)")
+            if end == count or end % PROGRESS_EVERY < FILLER_BATCH:
+                seconds = time.monotonic() - started
+                progress(f"security events: {end:,} of {count:,} ({seconds:.0f} s)")
 
     async def after(self) -> None:
         """Explicit ids leave PostgreSQL's sequences behind; statistics for its planner.
