@@ -225,6 +225,8 @@ class _Bench:
         return [post("/graphql", body, "application/json", **_bearer(a)) for a in self.accounts]
 
     def exchange_requests(self) -> list[bytes]:
+        # An exchange mints an access token and leaves the refresh token as it is (it does
+        # not rotate), so every refresh token can be sent again and again.
         form = "application/x-www-form-urlencoded"
         return [post("/oauth/token", _exchange_form(a).encode(), form) for a in self.accounts]
 
