@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: run test lint bench schema install install-test
+.PHONY: run test lint bench bench-scale schema install install-test
 
 run: install
 	$(BIN)/latchkey migrate
@@ -17,8 +17,14 @@ test: install-test
 lint: install-test
 	$(BIN)/ruff check .
 
+# Options go in BENCH_ARGS, e.g. `make bench BENCH_ARGS="--seconds 5"`; see README, Performance.
+BENCH_ARGS ?=
+
 bench: install-test
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+bench-scale: install-test
+	$(BIN)/python -m bench --scale $(BENCH_ARGS)
 
 schema: install
 	$(BIN)/latchkey export-schema > schema.graphql

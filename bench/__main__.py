@@ -1,17 +1,30 @@
 """`make bench`: throughput and latency of the hot paths against `latchkey serve --workers 1`.
 
-Measures (a) `{ viewer { username tokens { name expiresAt } } }` with a bearer access token,
-(b) the refresh_token exchange at /oauth/token, (c) the baseline: a bare Starlette
-endpoint (bench/baseline.py) doing the same database work as (a) without GraphQL, and
-(d) the server CPU of the worst documents we can write (bench/worst.py), for a user with
-as many tokens as one may have.
+The server runs on one core, the load (wrk, rotating over every measured user's token) on
+the other. Measured, on a database seeded in bulk:
+
+- the viewer query `{ viewer { username email tokens { name expiresAt } } }`, bearer token;
+- the refresh_token exchange at /oauth/token;
+- `signIn` with the right password;
+- the hand-written baselines of the first two (bench/baseline.py);
+- argon2id verifications per second on the server's core, at the product's parameters;
+- the peak memory (VmHWM) of each server process;
+- the server CPU of the worst documents we can write (bench/worst.py).
+
+`--scale` (`make bench-scale`) measures 1,000 users and then 1,000,000 users with
+10,000,000 security events, 100 tokens on each measured user both times, and compares.
+`LATCHKEY_BENCH_DATABASE_URL=postgres://...` measures PostgreSQL instead of a SQLite file;
+that database's schema `public` is dropped and migrated afresh.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
+import dataclasses
 import json
+import math
 import os
 import socket
 import subprocess
@@ -19,192 +32,371 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import asyncpg
 import httpx
 
-from bench import load, worst
+from bench import seed, worst
+from bench.drive import Driver, Measurement, Pinning
+from bench.load import post
 
 BIN = Path(sys.executable).parent
-PASSWORD = "benchmark password that is long enough"
-VIEWER_QUERY = json.dumps({"query": "{ viewer { username tokens { name expiresAt } } }"}).encode()
+VIEWER_QUERY = "{ viewer { username email tokens { name expiresAt } } }"
 SIGN_IN = """mutation($u: String!, $p: String!) {
   signIn(input: {username: $u, password: $p}) { status } }"""
-# As many live tokens as one user may have (LATCHKEY_MAX_TOKENS_PER_USER's default).
-MAX_TOKENS = 100
 WORST_TARGET_MS = 20
-ISSUE = """mutation($n: String!, $e: DateTime!, $p: String!) {
-  issueToken(input: {name: $n, expiresAt: $e, password: $p}) { secret userErrors { message } } }"""
+MIB = 1024 * 1024
+
+SMALL = seed.Shape(users=1000, measured=1000, tokens_per_user=3, events=10_000)
+SCALE_SMALL = dataclasses.replace(SMALL, tokens_per_user=100)
+SCALE_LARGE = seed.Shape(users=1_000_000, measured=1000, tokens_per_user=100, events=10_000_000)
+
+# The rows of the table: (key, label).
+PATHS = [
+    ("viewer", "viewer query, bearer token (GraphQL)"),
+    ("viewer_baseline", "  baseline: Starlette + Tortoise by hand"),
+    ("exchange", "refresh_token exchange (/oauth/token)"),
+    ("exchange_baseline", "  baseline: Starlette + Tortoise by hand"),
+    ("sign_in", "signIn (GraphQL)"),
+]
+
+
+@dataclasses.dataclass
+class Figures:
+    shape: seed.Shape
+    paths: dict[str, Measurement] = dataclasses.field(default_factory=dict)
+    argon2_per_second: float = 0.0
+    rss_bytes: int = 0  # latchkey serve, after every path
+    rss_before_sign_in_bytes: int = 0
+    baseline_rss_bytes: int = 0
+    load_average: float = 0.0  # of the machine, the last minute, when measured
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="make bench")
+    parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--seconds", type=float, default=10.0, help="per measurement")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--scale", action="store_true", help="1,000 users, then 1,000,000")
+    parser.add_argument("--users", type=int, help="accounts in the database (not with --scale)")
+    parser.add_argument("--no-worst", action="store_true", help="skip the worst documents")
     parser.add_argument("--worst-only", action="store_true", help="only the worst documents")
     parser.add_argument("--worst-requests", type=int, default=100, help="per worst document")
+    parser.add_argument("--directory", type=Path, help="for the SQLite file (default: a temp dir)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as directory:
-        env = _environment(Path(directory))
-        _latchkey(env, "migrate")
-        _latchkey(
-            env,
-            "user",
-            "create",
-            "bench",
-            "--email",
-            "bench@example.com",
-            "--password-stdin",
-            stdin=PASSWORD,
-        )
-        serve = [str(BIN / "latchkey"), "serve", "--workers", "1"]
-        with _serving(serve, env) as (port, _):
-            refresh, access = _credentials(port)
-            if not args.worst_only:
-                viewer = _measure(port, _viewer_request(access), args)
-                exchange_body = f"grant_type=refresh_token&refresh_token={refresh}".encode()
-                exchange = _measure(
-                    port,
-                    load.post("/oauth/token", exchange_body, "application/x-www-form-urlencoded"),
-                    args,
+
+    pinning = Pinning.detect()
+    driver = Driver(pinning, args.connections)
+    database = os.environ.get("LATCHKEY_BENCH_DATABASE_URL", "")
+    print(f"{pinning.note}; load by {driver.name}; {args.seconds:g} s per measurement")
+    print(f"database: {'PostgreSQL ' + _database_name(database) if database else 'SQLite file'}")
+    _print_machine_load()
+    with tempfile.TemporaryDirectory(dir=args.directory) as directory:
+        bench = _Bench(args, driver, pinning, Path(directory), database)
+        if args.worst_only:
+            bench.worst_documents(bench.prepare(dataclasses.replace(SMALL, measured=1, users=1)))
+        elif args.scale:
+            small = bench.hot_paths(SCALE_SMALL)
+            large = bench.hot_paths(SCALE_LARGE)
+            _report(small)
+            _report(large)
+            _report_scale(small, large)
+        else:
+            shape = SMALL
+            if args.users:
+                shape = dataclasses.replace(
+                    SMALL, users=args.users, measured=min(args.users, 1000), events=10 * args.users
                 )
-            _issue_tokens(port, MAX_TOKENS - 3)
-        if not args.worst_only:
-            baseline_command = [
-                str(BIN / "uvicorn"),
-                "--factory",
-                "bench.baseline:create_app",
-                "--log-level",
-                "warning",
-            ]
-            with _serving(baseline_command, env) as (port, _):
-                baseline = _measure(port, _viewer_request(access), args)
-            _report(viewer, exchange, baseline)
-        # Production turns introspection off; development keeps it on for GraphiQL.
+            figures = bench.hot_paths(shape)
+            _report(figures)
+            if not args.no_worst:
+                bench.worst_documents(bench.accounts[0])
+
+
+class _Bench:
+    def __init__(self, args, driver: Driver, pinning: Pinning, directory: Path, database: str):
+        self.args = args
+        self.driver = driver
+        self.pinning = pinning
+        self.database = database
+        self.sqlite_path = directory / "bench.sqlite3"
+        self.accounts: list[seed.Account] = []
+
+    @property
+    def url(self) -> str:
+        return self.database or f"sqlite://{self.sqlite_path}"
+
+    def env(self, **overrides: str) -> dict[str, str]:
+        return {
+            **{k: v for k, v in os.environ.items() if not k.startswith("LATCHKEY_")},
+            "LATCHKEY_DATABASE_URL": self.url,
+            "LATCHKEY_SECRET_KEY": "benchmark-only-secret-key",
+            "LATCHKEY_ACCESS_TOKEN_SECONDS": "86400",
+            "LATCHKEY_LOG_LEVEL": "WARNING",
+            "LATCHKEY_GRAPHIQL": "false",  # as in production
+            **overrides,
+        }
+
+    def prepare(self, shape: seed.Shape) -> seed.Account:
+        """A fresh, migrated database seeded to `shape`; the first measured account."""
+        print(
+            f"\nseeding {shape.users:,} users, {shape.events:,} security events, "
+            f"{shape.tokens_per_user} tokens on each of {shape.measured:,} measured users",
+            flush=True,
+        )
+        started = time.monotonic()
+        if self.database:
+            asyncio.run(_reset_postgres(self.database))
+        else:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.sqlite_path}{suffix}").unlink(missing_ok=True)
+        subprocess.run(
+            [str(BIN / "latchkey"), "migrate"], env=self.env(), check=True, capture_output=True
+        )
+        self.accounts = asyncio.run(
+            seed.seed(self.url, shape, lambda line: print(f"  {line}", flush=True))
+        )
+        print(f"  seeded in {time.monotonic() - started:.0f} s", flush=True)
+        return self.accounts[0]
+
+    def hot_paths(self, shape: seed.Shape) -> Figures:
+        self.prepare(shape)
+        figures = Figures(shape)
+        seconds = self.args.seconds
+        serve = [str(BIN / "latchkey"), "serve", "--workers", "1"]
+        with self.serving(serve) as (port, pid):
+            _check_viewer(port, self.accounts[0])
+            _check_exchange(port, self.accounts[-1])
+            _check_sign_in(port, self.accounts[0])
+            print("measuring the viewer query, the exchange and signIn", flush=True)
+            figures.paths["viewer"] = self.driver.measure(port, self.viewer_requests(), seconds)
+            figures.paths["exchange"] = self.driver.measure(port, self.exchange_requests(), seconds)
+            figures.rss_before_sign_in_bytes = _peak_rss(pid)
+            figures.paths["sign_in"] = self.driver.measure(port, self.sign_in_requests(), seconds)
+            figures.rss_bytes = _peak_rss(pid)
+        baseline = [
+            str(BIN / "uvicorn"),
+            "--factory",
+            "bench.baseline:create_app",
+            "--log-level",
+            "warning",
+        ]
+        with self.serving(baseline) as (port, pid):
+            _check_viewer(port, self.accounts[1 % len(self.accounts)])
+            _check_exchange(port, self.accounts[-1])
+            print("measuring the baselines", flush=True)
+            figures.paths["viewer_baseline"] = self.driver.measure(
+                port, self.viewer_requests(), seconds
+            )
+            figures.paths["exchange_baseline"] = self.driver.measure(
+                port, self.exchange_requests(), seconds
+            )
+            figures.baseline_rss_bytes = _peak_rss(pid)
+        print("measuring argon2id on the server's core", flush=True)
+        rate = subprocess.run(
+            [*self.pinning.server, str(BIN / "python"), "-m", "bench.argon2_rate", str(seconds)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        figures.argon2_per_second = float(rate.stdout)
+        figures.load_average = os.getloadavg()[0]
+        return figures
+
+    def worst_documents(self, account: seed.Account) -> None:
+        """The worst documents, for a user with as many tokens as one may have."""
+        asyncio.run(seed.add_listed_tokens(self.url, account, worst.MAX_TOKENS))
+        serve = [str(BIN / "latchkey"), "serve", "--workers", "1"]
         costs = {}
+        # Production turns introspection off; development keeps it on for GraphiQL.
         for introspection in (False, True):
-            served_env = {**env, "LATCHKEY_GRAPHIQL": "true" if introspection else "false"}
-            with _serving(serve, served_env) as (port, pid):
+            env = self.env(LATCHKEY_GRAPHIQL="true" if introspection else "false")
+            with self.serving(serve, env) as (port, pid):
                 for document in worst.DOCUMENTS:
                     if document.introspection == introspection:
                         costs[document] = worst.cpu_per_request(
-                            port, pid, document, _bearer(access), args.worst_requests
+                            port, pid, document, _bearer(account), self.args.worst_requests
                         )
-    _report_worst(costs)
+        _report_worst(costs)
 
+    def viewer_requests(self) -> list[bytes]:
+        body = json.dumps({"query": VIEWER_QUERY}).encode()
+        return [post("/graphql", body, "application/json", **_bearer(a)) for a in self.accounts]
 
-def _environment(directory: Path) -> dict[str, str]:
-    return {
-        **{k: v for k, v in os.environ.items() if not k.startswith("LATCHKEY_")},
-        "LATCHKEY_DATABASE_URL": f"sqlite://{directory / 'bench.sqlite3'}",
-        "LATCHKEY_SECRET_KEY": "benchmark-only-secret-key",
-        "LATCHKEY_ACCESS_TOKEN_SECONDS": "86400",
-        "LATCHKEY_LOG_LEVEL": "WARNING",
-    }
+    def exchange_requests(self) -> list[bytes]:
+        # An exchange mints an access token and leaves the refresh token as it is (it does
+        # not rotate), so every refresh token can be sent again and again.
+        form = "application/x-www-form-urlencoded"
+        return [post("/oauth/token", _exchange_form(a).encode(), form) for a in self.accounts]
 
-
-def _latchkey(env: dict[str, str], *args: str, stdin: str = "") -> None:
-    subprocess.run(
-        [str(BIN / "latchkey"), *args],
-        env=env,
-        input=stdin,
-        text=True,
-        check=True,
-        capture_output=True,
-    )
-
-
-@contextlib.contextmanager
-def _serving(command: list[str], env: dict[str, str]) -> Iterator[tuple[int, int]]:
-    """Serve on a free port; yields the port and the serving process's id."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    process = subprocess.Popen(
-        [*command, "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                httpx.post(f"http://127.0.0.1:{port}/graphql", json={}, timeout=1)
-                break
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"{command[0]} did not start")
-            time.sleep(0.1)
-        yield port, process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def _credentials(port: int) -> tuple[str, str]:
-    """Sign in, issue three refresh tokens, and exchange one for an access token."""
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
-        client.post("/graphql", json={"query": SIGN_IN, "variables": {"u": "bench", "p": PASSWORD}})
-        expires = (datetime.now(UTC) + timedelta(days=30)).isoformat()
-        secrets = [
-            client.post(
-                "/graphql",
-                json={
-                    "query": ISSUE,
-                    "variables": {"n": f"token {n}", "e": expires, "p": PASSWORD},
-                },
-            ).json()["data"]["issueToken"]["secret"]
-            for n in range(3)
+    def sign_in_requests(self) -> list[bytes]:
+        return [
+            post("/graphql", json.dumps(_sign_in_body(a)).encode(), "application/json")
+            for a in self.accounts
         ]
-        access = client.post(
-            "/oauth/token", data={"grant_type": "refresh_token", "refresh_token": secrets[0]}
-        ).json()["access_token"]
-    return secrets[0], access
 
-
-def _issue_tokens(port: int, count: int) -> None:
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
-        client.post("/graphql", json={"query": SIGN_IN, "variables": {"u": "bench", "p": PASSWORD}})
-        expires = (datetime.now(UTC) + timedelta(days=30)).isoformat()
-        for n in range(count):
-            variables = {"n": f"listed {n}", "e": expires, "p": PASSWORD}
-            answer = client.post("/graphql", json={"query": ISSUE, "variables": variables})
-            if not answer.json()["data"]["issueToken"]["secret"]:
-                raise RuntimeError(f"could not issue token {n}: {answer.text}")
-
-
-def _bearer(access: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {access}"}
-
-
-def _viewer_request(access: str) -> bytes:
-    return load.post("/graphql", VIEWER_QUERY, "application/json", **_bearer(access))
-
-
-def _measure(port: int, request: bytes, args: argparse.Namespace) -> load.Result:
-    load.run(port, request, seconds=1, connections=args.connections)  # warm up
-    result = load.run(port, request, seconds=args.seconds, connections=args.connections)
-    if result.failures:
-        raise RuntimeError(f"{result.failures} requests did not answer 200")
-    return result
-
-
-def _report(viewer: load.Result, exchange: load.Result, baseline: load.Result) -> None:
-    rows = [
-        ("viewer query, bearer token (GraphQL)", viewer),
-        ("refresh_token exchange (/oauth/token)", exchange),
-        ("baseline: bare Starlette, same queries", baseline),
-    ]
-    print(f"{'':42} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
-    for name, result in rows:
-        print(
-            f"{name:42} {result.per_second:8.0f} {result.percentile(0.5):8.2f} "
-            f"{result.percentile(0.99):8.2f}"
+    @contextlib.contextmanager
+    def serving(
+        self, command: list[str], env: dict[str, str] | None = None
+    ) -> Iterator[tuple[int, int]]:
+        """Serve on a free port, pinned to the server's core; the port and process id."""
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        process = subprocess.Popen(
+            [*self.pinning.server, *command, "--port", str(port)],
+            env=env or self.env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
-    ratio = viewer.per_second / baseline.per_second
-    print(f"\nviewer query / baseline throughput: {ratio:.0%} (target: at least 50%)")
-    print(f"exchange: {exchange.per_second:.0f} req/s (target: at least 700 on one worker)")
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                with contextlib.suppress(httpx.HTTPError):
+                    httpx.post(f"http://127.0.0.1:{port}/graphql", json={}, timeout=1)
+                    break
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(f"{command[0]} did not start")
+                time.sleep(0.1)
+            yield port, process.pid  # taskset execs the command: the same process
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+async def _reset_postgres(url: str) -> None:
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await connection.close()
+
+
+def _database_name(url: str) -> str:
+    parts = urlsplit(url)  # never the password
+    return f"{parts.hostname}:{parts.port or 5432}{parts.path}"
+
+
+def _bearer(account: seed.Account) -> dict[str, str]:
+    return {"Authorization": f"Bearer {account.access_token}"}
+
+
+def _exchange_form(account: seed.Account) -> str:
+    return f"grant_type=refresh_token&refresh_token={account.refresh_token}"
+
+
+def _sign_in_body(account: seed.Account) -> dict:
+    return {"query": SIGN_IN, "variables": {"u": account.username, "p": seed.PASSWORD}}
+
+
+# Each server must answer what the load will ask correctly before it is measured.
+def _check_viewer(port: int, account: seed.Account) -> None:
+    answer = httpx.post(
+        f"http://127.0.0.1:{port}/graphql",
+        json={"query": VIEWER_QUERY},
+        headers=_bearer(account),
+        timeout=30,
+    )
+    viewer = answer.json().get("data", {}).get("viewer") or {}
+    if viewer.get("username") != account.username or not viewer.get("tokens"):
+        raise RuntimeError(f"the viewer query failed: {answer.text[:300]}")
+
+
+def _check_exchange(port: int, account: seed.Account) -> None:
+    answer = httpx.post(
+        f"http://127.0.0.1:{port}/oauth/token",
+        data=dict(grant_type="refresh_token", refresh_token=account.refresh_token),
+        timeout=30,
+    )
+    if not answer.json().get("access_token"):
+        raise RuntimeError(f"the exchange failed: {answer.text[:300]}")
+
+
+def _check_sign_in(port: int, account: seed.Account) -> None:
+    answer = httpx.post(f"http://127.0.0.1:{port}/graphql", json=_sign_in_body(account), timeout=30)
+    if (answer.json().get("data") or {}).get("signIn", {}).get("status") != "SIGNED_IN":
+        raise RuntimeError(f"signIn failed: {answer.text[:300]}")
+
+
+def _peak_rss(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmHWM in /proc")
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def _print_machine_load() -> None:
+    """Other work on the machine competes with the server and the load: say so."""
+    load, cores = os.getloadavg()[0], os.cpu_count() or 1
+    print(f"load average {load:.1f} on {cores} cores", end="")
+    print("; other work is running: the figures will be noisy" if load > 0.5 else "")
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else math.inf
+
+
+def _report(figures: Figures) -> None:
+    shape = figures.shape
+    print(
+        f"\nload average at the end: {figures.load_average:.1f} (the server and the load "
+        "alone make about 2)"
+    )
+    print(
+        f"{shape.users:,} users, {shape.events:,} security events, "
+        f"{shape.tokens_per_user} tokens per measured user; rotating over "
+        f"{shape.measured:,} users' tokens"
+    )
+    print(f"{'path':42} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
+    for key, label in PATHS:
+        m = figures.paths[key]
+        print(f"{label:42} {m.per_second:8.0f} {m.p50_ms:8.1f} {m.p99_ms:8.1f}")
+    print(f"{'argon2id verify, one core, same parameters':42} {figures.argon2_per_second:8.1f}")
+    print(
+        f"peak RSS: latchkey serve {figures.rss_bytes / MIB:.0f} MiB "
+        f"({figures.rss_before_sign_in_bytes / MIB:.0f} MiB before signIn), "
+        f"baseline {figures.baseline_rss_bytes / MIB:.0f} MiB"
+    )
+    p = figures.paths
+    viewer = _ratio(p["viewer"].per_second, p["viewer_baseline"].per_second)
+    exchange = _ratio(p["exchange"].per_second, p["exchange_baseline"].per_second)
+    sign_in = _ratio(p["sign_in"].per_second, figures.argon2_per_second)
+    rss = figures.rss_bytes / MIB
+    print("\ntargets")
+    print(f"  viewer / baseline          {viewer:5.2f}x  (at least 1.0x: {_verdict(viewer >= 1)})")
+    print(
+        f"  viewer p99              {p['viewer'].p99_ms:6.1f} ms  "
+        f"(at most 60 ms: {_verdict(p['viewer'].p99_ms <= 60)})"
+    )
+    print(
+        f"  exchange / baseline        {exchange:5.2f}x  "
+        f"(at least 1.3x: {_verdict(exchange >= 1.3)})"
+    )
+    print(
+        f"  signIn / argon2id verify   {sign_in:5.2f}x  (at least 0.9x: {_verdict(sign_in >= 0.9)})"
+    )
+    print(f"  peak RSS                {rss:6.0f} MiB (at most 80 MiB: {_verdict(rss <= 80)})")
+
+
+def _report_scale(small: Figures, large: Figures) -> None:
+    """Each figure at 1,000,000 users next to the one at 1,000: at most 10% worse."""
+    print(f"\n{'scale: 1,000 users -> 1,000,000 users':42} {'1,000':>9} {'1,000,000':>10}  verdict")
+    rows: list[tuple[str, float, float, bool]] = []  # label, small, large, higher is better
+    for key, _ in PATHS:
+        a, b = small.paths[key], large.paths[key]
+        name = key.replace("_", " ").replace("sign in", "signIn")
+        rows.append((f"{name} req/s", a.per_second, b.per_second, True))
+        rows.append((f"{name} p99 ms", a.p99_ms, b.p99_ms, False))
+    rows.append(("peak RSS MiB", small.rss_bytes / MIB, large.rss_bytes / MIB, False))
+    for label, a, b, higher_is_better in rows:
+        within = b >= 0.9 * a if higher_is_better else b <= 1.1 * a
+        print(f"{label[:42]:42} {a:9.1f} {b:10.1f}  {'within 10%' if within else 'MISSED'}")
 
 
 def _report_worst(costs: dict[worst.Document, tuple[float, str]]) -> None:

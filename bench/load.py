@@ -1,14 +1,17 @@
-"""A small HTTP/1.1 load generator: keep-alive connections sending one request in a loop.
+"""A small HTTP/1.1 load generator: keep-alive connections sending requests in turn.
 
-It runs in its own process so that it does not share the server's event loop.
+The fallback when wrk is not installed. It runs in its own process so that it does not
+share the server's event loop; it is slower than wrk, so the server may be less busy.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 import multiprocessing
 import time
+from collections.abc import Sequence
 
 
 @dataclasses.dataclass
@@ -23,15 +26,21 @@ class Result:
         return self.requests / self.seconds
 
     def percentile(self, fraction: float) -> float:
+        """Milliseconds."""
+        if not self.latencies:
+            return float("nan")
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] * 1000
 
 
-def run(port: int, request: bytes, *, seconds: float, connections: int) -> Result:
-    """Load the server at 127.0.0.1:port from a separate process and return what it saw."""
+def run(port: int, requests: Sequence[bytes], *, seconds: float, connections: int) -> Result:
+    """Load the server at 127.0.0.1:port from a separate process and return what it saw.
+
+    Every connection sends the requests in turn, each starting at another place.
+    """
     queue: multiprocessing.Queue = multiprocessing.Queue()
     process = multiprocessing.Process(
-        target=_process, args=(queue, port, request, seconds, connections)
+        target=_process, args=(queue, port, list(requests), seconds, connections)
     )
     process.start()
     result = queue.get(timeout=seconds + 60)
@@ -39,27 +48,31 @@ def run(port: int, request: bytes, *, seconds: float, connections: int) -> Resul
     return result
 
 
-def _process(queue, port, request, seconds, connections) -> None:
-    queue.put(asyncio.run(_load(port, request, seconds, connections)))
+def _process(queue, port, requests, seconds, connections) -> None:
+    queue.put(asyncio.run(_load(port, requests, seconds, connections)))
 
 
-async def _load(port: int, request: bytes, seconds: float, connections: int) -> Result:
+async def _load(port: int, requests: list[bytes], seconds: float, connections: int) -> Result:
     latencies: list[float] = []
     failures = [0]
     start = time.perf_counter()
     deadline = start + seconds
+    stride = max(1, len(requests) // connections)
+    turns = [
+        itertools.islice(itertools.cycle(requests), n * stride, None) for n in range(connections)
+    ]
     await asyncio.gather(
-        *(_connection(port, request, deadline, latencies, failures) for _ in range(connections))
+        *(_connection(port, turn, deadline, latencies, failures) for turn in turns)
     )
     return Result(len(latencies), time.perf_counter() - start, latencies, failures[0])
 
 
-async def _connection(port, request, deadline, latencies, failures) -> None:
+async def _connection(port, turn, deadline, latencies, failures) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         while time.perf_counter() < deadline:
             sent = time.perf_counter()
-            writer.write(request)
+            writer.write(next(turn))
             head = await reader.readuntil(b"\r\n\r\n")
             await reader.readexactly(_content_length(head))
             if not head.startswith(b"HTTP/1.1 200"):
