@@ -1,0 +1,35 @@
+"""A worker loads only what every request may need; the heavy parts wait for their first use.
+
+zxcvbn's frequency lists, py_webauthn with its ASN.1 parsers, and cryptography hold tens of
+megabytes per worker, yet only password changes, passkeys, TOTP secrets and the pages' form
+outcomes use them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+HEAVY = ("zxcvbn", "webauthn", "cryptography", "OpenSSL", "pyasn1")
+
+_PROBE = """
+import json, sys
+from backend.server.app import create_app
+create_app()
+print(json.dumps(sorted(name for name in sys.modules if name.split(".")[0] in {heavy})))
+"""
+
+
+def test_a_started_worker_has_not_loaded_what_only_some_requests_need(tmp_path):
+    env = {
+        **os.environ,
+        "LATCHKEY_DATABASE_URL": f"sqlite://{tmp_path / 'probe.sqlite3'}",
+        "LATCHKEY_SECRET_KEY": "a secret key for this test only, long enough",
+    }
+    probe = _PROBE.format(heavy=set(HEAVY))
+    result = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    assert json.loads(result.stdout.splitlines()[-1]) == []
