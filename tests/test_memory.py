@@ -7,10 +7,14 @@ outcomes use them.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
+import threading
+
+from backend.accounts.passwords import PasswordHasher
 
 HEAVY = ("zxcvbn", "webauthn", "cryptography", "OpenSSL", "pyasn1")
 
@@ -33,3 +37,20 @@ def test_a_started_worker_has_not_loaded_what_only_some_requests_need(tmp_path):
         [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
     )
     assert json.loads(result.stdout.splitlines()[-1]) == []
+
+
+async def test_hashes_one_after_another_run_on_one_thread_and_keep_one_copy_of_their_memory():
+    before = _hashing_threads()
+    hasher = PasswordHasher(memory_kib=8192, time_cost=1, parallelism=1, max_concurrent=4)
+    stored = await hasher.hash("correct horse battery staple")
+    for _ in range(5):
+        assert await hasher.verify(stored, "correct horse battery staple")
+    assert not await hasher.verify(stored, "wrong")
+    assert len(_hashing_threads() - before) == 1
+    await asyncio.gather(*(hasher.verify(stored, "wrong") for _ in range(8)))
+    # A burst: at most as many as may hash at once.
+    assert 1 <= len(_hashing_threads() - before) <= 4
+
+
+def _hashing_threads() -> set[int | None]:
+    return {thread.ident for thread in threading.enumerate() if thread.name.startswith("argon2")}
