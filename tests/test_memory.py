@@ -1,8 +1,9 @@
 """A worker loads only what every request may need; the heavy parts wait for their first use.
 
-zxcvbn's frequency lists, py_webauthn with its ASN.1 parsers, and cryptography hold tens of
-megabytes per worker, yet only password changes, passkeys, TOTP secrets and the pages' form
-outcomes use them.
+zxcvbn's frequency lists, py_webauthn with its ASN.1 parsers, cryptography, the QR code maker,
+phone number metadata and the HTTP client for text messages hold tens of megabytes per worker,
+yet only password changes, passkeys, TOTP secrets, the pages' form outcomes, authenticator
+set-up, phone numbers and text messages use them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,16 @@ import threading
 
 from backend.accounts.passwords import PasswordHasher
 
-HEAVY = ("zxcvbn", "webauthn", "cryptography", "OpenSSL", "pyasn1")
+HEAVY = (
+    "zxcvbn",
+    "webauthn",
+    "cryptography",
+    "OpenSSL",
+    "pyasn1",
+    "segno",
+    "httpx",
+    "phonenumbers",
+)
 
 _PROBE = """
 import json, sys
