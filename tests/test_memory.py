@@ -64,3 +64,17 @@ async def test_hashes_one_after_another_run_on_one_thread_and_keep_one_copy_of_t
 
 def _hashing_threads() -> set[int | None]:
     return {thread.ident for thread in threading.enumerate() if thread.name.startswith("argon2")}
+
+
+def test_a_worker_on_one_cpu_hashes_one_password_at_a_time_unless_configured(tmp_path):
+    # More at once on one CPU only take turns and push each other's memory out of the cache.
+    probe = (
+        "import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))});"
+        "from backend.config import Settings;"
+        "print(Settings.from_env({}).max_concurrent_hashes,"
+        " Settings.from_env({'LATCHKEY_MAX_CONCURRENT_HASHES': '3'}).max_concurrent_hashes)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["1", "3"]
