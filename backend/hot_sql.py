@@ -33,6 +33,11 @@ async def fetch(model: type[Model], sql: str, params: list[Any]) -> list[dict[st
     return await db.execute_query_dict(_for_dialect(sql, db.capabilities.dialect), params)
 
 
+async def execute(model: type[Model], sql: str, params: list[Any]) -> None:
+    db = client(model)
+    await db.execute_query(_for_dialect(sql, db.capabilities.dialect), params)
+
+
 async def fetch_models(model: type[M], sql: str, params: list[Any]) -> list[M]:
     """Rows of `model`'s table (every column, by its name) as instances of `model`."""
     return [as_model(model, row) for row in await fetch(model, sql, params)]

@@ -199,6 +199,14 @@ LEFT JOIN refresh_tokens r ON r.id = a.refresh_token_id
 WHERE a.token_hash = $1 AND a.expires_at > $2 AND r.revoked_at IS NULL
 """
 
+# The refresh token a secret belongs to: its current one, or the one before a regeneration.
+_BY_SECRET = "SELECT * FROM refresh_tokens WHERE token_hash = $1 OR previous_token_hash = $1"
+_INSERT_ACCESS = """
+INSERT INTO access_tokens
+(token_hash, user_id, refresh_token_id, api_credential_id, created_at, expires_at, scopes)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+"""
+
 
 async def list_for(user_id: int) -> list[RefreshToken]:
     """The user's tokens that have not been deleted, newest first."""
@@ -234,11 +242,10 @@ async def exchange(
     if not is_well_formed(secret, Kind.REFRESH):
         raise GrantRefused
     hashed = digest(secret)
-    token = await RefreshToken.get_or_none(
-        Q(token_hash=hashed) | Q(previous_token_hash=hashed)
-    )
-    if token is None:
+    found = await hot_sql.fetch_models(RefreshToken, _BY_SECRET, [hashed])
+    if not found:
         raise GrantRefused
+    token = found[0]
     now = clock.now()
     ends = token.expires_at
     if token.token_hash != hashed:  # the previous secret: only inside its grace period
@@ -275,11 +282,19 @@ async def issue_access_token(
     lifetime: timedelta, scopes: tuple[str, ...] = (), **origin: int
 ) -> IssuedAccessToken:
     secret = generate(Kind.ACCESS)
-    await AccessToken.create(
-        token_hash=digest(secret),
-        expires_at=clock.now() + lifetime,
-        scopes=scope_catalog.joined(scopes),
-        **origin,
+    now = clock.now()
+    await hot_sql.execute(
+        AccessToken,
+        _INSERT_ACCESS,
+        [
+            digest(secret),
+            origin["user_id"],
+            origin.get("refresh_token_id"),
+            origin.get("api_credential_id"),
+            now,
+            now + lifetime,
+            scope_catalog.joined(scopes),
+        ],
     )
     return IssuedAccessToken(secret, int(lifetime.total_seconds()), scopes)
 
