@@ -78,3 +78,37 @@ def test_a_worker_on_one_cpu_hashes_one_password_at_a_time_unless_configured(tmp
         [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=True
     )
     assert result.stdout.split() == ["1", "3"]
+
+
+_RELEASE_PROBE = """
+import asyncio
+from backend.accounts.passwords import PasswordHasher, share_one_memory_arena
+
+def resident_mib():
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmRSS"))
+    return int(line.split()[1]) // 1024
+
+async def main():
+    share_one_memory_arena()
+    hasher = PasswordHasher(
+        memory_kib=19456, time_cost=1, parallelism=1, max_concurrent=1, release_after_seconds=0.1
+    )
+    await hasher.verify(await hasher.hash("correct horse"), "correct horse")
+    holding = resident_mib()
+    for _ in range(100):  # up to ten seconds for the release
+        await asyncio.sleep(0.1)
+        if resident_mib() < holding - 12:
+            break
+    print(holding, resident_mib())
+
+asyncio.run(main())
+"""
+
+
+def test_the_memory_of_hashing_goes_back_to_the_system_once_no_one_signs_in():
+    result = subprocess.run(
+        [sys.executable, "-c", _RELEASE_PROBE], capture_output=True, text=True, check=True
+    )
+    holding, later = map(int, result.stdout.split())
+    assert later < holding - 12  # of the 19 MB a hash holds
