@@ -9,13 +9,17 @@ set-up, phone numbers and text messages use them.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import subprocess
 import sys
 import threading
 
+from asgi_lifespan import LifespanManager
+
 from backend.accounts.passwords import PasswordHasher
+from backend.server.app import create_app
 
 HEAVY = (
     "zxcvbn",
@@ -112,3 +116,9 @@ def test_the_memory_of_hashing_goes_back_to_the_system_once_no_one_signs_in():
     )
     holding, later = map(int, result.stdout.split())
     assert later < holding - 12  # of the 19 MB a hash holds
+
+
+async def test_what_start_up_built_is_left_out_of_every_later_collection(settings):
+    frozen_before = gc.get_freeze_count()
+    async with LifespanManager(create_app(settings)):
+        assert gc.get_freeze_count() > frozen_before

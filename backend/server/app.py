@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator, Coroutine
 from pathlib import Path
 
@@ -47,6 +48,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
             await ensure_migrated()
+            # What start-up built (the schema, models, templates) lives as long as the worker:
+            # out of the collector's sight, it is not walked again at every full collection.
+            gc.freeze()
             jobs = [asyncio.create_task(job) for job in _background_jobs(services)]
             try:
                 yield
