@@ -3,7 +3,7 @@
 zxcvbn's frequency lists, py_webauthn with its ASN.1 parsers, cryptography, the QR code maker,
 phone number metadata and the HTTP client for text messages hold tens of megabytes per worker,
 yet only password changes, passkeys, TOTP secrets, the pages' form outcomes, authenticator
-set-up, phone numbers and text messages use them.
+set-up, phone numbers and text messages use them; a worker on SQLite never needs asyncpg.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ HEAVY = (
     "pyasn1",
     "segno",
     "httpx",
+    "asyncpg",
     "phonenumbers",
 )
 
