@@ -14,16 +14,15 @@ import base64
 import json
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from starlette.requests import Request
 from starlette.responses import Response
 
 from backend.config import Settings
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 LIFETIME_SECONDS = 120  # long enough for a slow redirect, short enough to go stale
 # State keys whose values show a secret once; such outcomes are rendered, never stored.
@@ -39,6 +38,11 @@ def cookie_name(settings: Settings) -> str:
 
 
 def _aead(settings: Settings) -> AESGCM:
+    # Imported on the first form outcome: API-only workers never load cryptography.
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     key = HKDF(
         algorithm=hashes.SHA256(), length=32, salt=None, info=b"latchkey form outcome v1"
     ).derive(settings.secret_key.encode())
@@ -72,6 +76,8 @@ def take(request: Request, settings: Settings, path: str) -> tuple[str, dict[str
     raw = request.cookies.get(cookie_name(settings))
     if not raw:
         return None
+    from cryptography.exceptions import InvalidTag
+
     try:
         data = base64.urlsafe_b64decode(raw.encode())
         body = json.loads(_aead(settings).decrypt(data[:12], data[12:], path.encode()))

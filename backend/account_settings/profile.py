@@ -7,7 +7,6 @@ import unicodedata
 import zoneinfo
 from functools import cache
 
-import phonenumbers
 from tortoise.transactions import in_transaction
 
 from backend import stepup
@@ -152,6 +151,8 @@ def _phone(value: str, field: str) -> str | None:
     value = unicodedata.normalize("NFKC", value).strip()
     if not value:
         return None
+    import phonenumbers  # its metadata is loaded for the profile changes that give a number
+
     try:
         number = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException:

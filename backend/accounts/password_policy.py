@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from difflib import SequenceMatcher
 
-from zxcvbn import zxcvbn
-
 from backend.accounts.passwords import normalize
 from backend.errors import Problem
 
@@ -68,4 +66,7 @@ def _too_similar(password: str, personal: list[str]) -> bool:
 def _too_common(password: str) -> bool:
     if len(password) > ZXCVBN_MAX_LENGTH:
         return False
+    # Imported here: its frequency lists take about 13 MB, and only password changes need them.
+    from zxcvbn import zxcvbn
+
     return zxcvbn(password)["guesses_log10"] < MIN_GUESSES_LOG10

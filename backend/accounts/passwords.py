@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import unicodedata
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError
+
+T = TypeVar("T")
 
 
 def normalize(password: str) -> str:
@@ -16,22 +23,25 @@ def normalize(password: str) -> str:
 
 class PasswordHasher:
     def __init__(
-        self, *, memory_kib: int, time_cost: int, parallelism: int, max_concurrent: int
+        self,
+        *,
+        memory_kib: int,
+        time_cost: int,
+        parallelism: int,
+        max_concurrent: int,
+        release_after_seconds: float = 2.0,
     ) -> None:
         self._hasher = argon2.PasswordHasher(
             memory_cost=memory_kib, time_cost=time_cost, parallelism=parallelism
         )
-        # Each hash holds `memory_kib` of memory: a burst of sign-ins must queue, not swap.
-        self._slots = asyncio.Semaphore(max_concurrent)
+        self._lanes = _Lanes(max_concurrent, release_after_seconds)
         self._dummy_hash = self._hasher.hash("latchkey-dummy-password")
 
     async def hash(self, password: str) -> str:
-        async with self._slots:
-            return await asyncio.to_thread(self._hasher.hash, normalize(password))
+        return await self._lanes.run(self._hasher.hash, normalize(password))
 
     async def verify(self, stored_hash: str, password: str) -> bool:
-        async with self._slots:
-            return await asyncio.to_thread(self._verify, stored_hash, normalize(password))
+        return await self._lanes.run(self._verify, stored_hash, normalize(password))
 
     async def verify_nothing(self, password: str) -> None:
         """Spend the time of a real verify, so an unknown user answers like a known one."""
@@ -45,3 +55,64 @@ class PasswordHasher:
             return self._hasher.verify(stored_hash, password)
         except (VerificationError, InvalidHashError):
             return False
+
+
+def share_one_memory_arena() -> None:
+    """Have every thread of this process allocate from the C library's main arena.
+
+    Call it at start-up, before threads exist. Memory freed in the main arena can be handed
+    back to the system (see _Lanes); a thread's own arena keeps what argon2 used, 19 MB,
+    for as long as the process lives.
+    """
+    if _libc is not None:
+        _libc.mallopt(_M_ARENA_MAX, 1)
+
+
+class _Lanes:
+    """Threads for hashing, at most `most` at once, the same one again whenever it is free.
+
+    Each hash holds `memory_kib` of memory: a burst of sign-ins must queue, not swap. The
+    C library keeps that memory for the next hash; threads of a shared pool would each keep
+    a copy. Once no hash has run for `release_after` seconds it goes back to the system, so
+    a burst of sign-ins reuses it and a worker serving other requests does not hold it.
+    """
+
+    def __init__(self, most: int, release_after: float) -> None:
+        self._slots = asyncio.Semaphore(most)
+        self._free: list[ThreadPoolExecutor] = []
+        self._busy = 0
+        self._release_after = release_after
+        self._release: asyncio.TimerHandle | None = None
+
+    async def run(self, function: Callable[..., T], *args: object) -> T:
+        async with self._slots:
+            lane = self._free.pop() if self._free else ThreadPoolExecutor(1, "argon2")
+            self._busy += 1
+            loop = asyncio.get_running_loop()
+            try:
+                return await loop.run_in_executor(lane, function, *args)
+            finally:
+                self._free.append(lane)
+                self._busy -= 1
+                if self._release is not None:
+                    self._release.cancel()
+                self._release = loop.call_later(self._release_after, self._release_when_idle)
+
+    def _release_when_idle(self) -> None:
+        self._release = None
+        if self._busy == 0 and _libc is not None:
+            _libc.malloc_trim(0)
+
+
+def _glibc() -> ctypes.CDLL | None:
+    """The C library when it is glibc (mallopt, malloc_trim); None elsewhere."""
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+        return libc if libc is not None and hasattr(libc, "malloc_trim") else None
+    except OSError:
+        return None
+
+
+_libc = _glibc()
+_M_ARENA_MAX = -8  # glibc's malloc.h

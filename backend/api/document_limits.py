@@ -241,6 +241,12 @@ def problems(schema: GraphQLSchema, document: DocumentNode, limits: DocumentLimi
     ]
 
 
+# What each document text was found to ask for too much, as the parser and validation caches
+# keep theirs: the same few documents come again and again. Keyed by the schema too.
+_COUNTED_SIZE = 256
+_counted: dict[tuple[int, str], list[str]] = {}
+
+
 class DocumentLimiter(SchemaExtension):
     """Refuses a parsed document that asks for too much, before it is validated."""
 
@@ -264,7 +270,14 @@ class DocumentLimiter(SchemaExtension):
         document = self.execution_context.graphql_document
         if document is None:
             return
-        found = problems(self.execution_context.schema._schema, document, self.limits)
+        schema = self.execution_context.schema._schema
+        key = (id(schema), query)
+        found = _counted.get(key)
+        if found is None:
+            found = problems(schema, document, self.limits)
+            if len(_counted) >= _COUNTED_SIZE:
+                _counted.clear()
+            _counted[key] = found
         if found:
             raise GraphQLError(
                 f"The document is too costly: it {' and '.join(found)}.",

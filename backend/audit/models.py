@@ -19,3 +19,5 @@ class SecurityEvent(Model):
 
     class Meta:
         table = "security_events"
+        # A user's log, newest first, a page at a time.
+        indexes = (("user_id", "id"),)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import logging
 
-import httpx
-
 log = logging.getLogger("latchkey.sms")
 
 SECRET_HEADER = "X-Latchkey-Webhook-Secret"
@@ -28,6 +26,8 @@ class SmsSender:
         if not self.webhook_url:
             log.warning("SMS not sent (no webhook); to=%s\n%s", to, text)
             return
+        import httpx  # about 5 MB, for the few workers that ever send a text message
+
         headers = {SECRET_HEADER: self.webhook_secret} if self.webhook_secret else {}
         try:
             async with httpx.AsyncClient(timeout=10) as client:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator, Coroutine
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 import web
 from backend import housekeeping
+from backend.accounts import passwords
 from backend.api.schema import build_schema
 from backend.config import Settings
 from backend.database import ensure_migrated, tortoise_config
@@ -38,6 +40,7 @@ WEB = Path(web.__file__).parent
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
+    passwords.share_one_memory_arena()  # before any thread starts
     services = build_services(settings)
     schema = reporting_outages(build_schema(introspection=settings.graphiql))
 
@@ -45,6 +48,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
             await ensure_migrated()
+            # What start-up built (the schema, models, templates) lives as long as the worker:
+            # out of the collector's sight, it is not walked again at every full collection.
+            gc.freeze()
             jobs = [asyncio.create_task(job) for job in _background_jobs(services)]
             try:
                 yield

@@ -8,18 +8,10 @@ from __future__ import annotations
 
 import errno
 import sqlite3
+import sys
 
-import asyncpg
 from tortoise.exceptions import DBConnectionError
 
-# Tortoise could not connect; PostgreSQL went away, refused us, or cannot take more work
-# (SQLSTATE classes 08, 57 and 53).
-_OUTAGES = (
-    DBConnectionError,
-    asyncpg.exceptions.PostgresConnectionError,
-    asyncpg.exceptions.OperatorInterventionError,
-    asyncpg.exceptions.InsufficientResourcesError,
-)
 # asyncpg says these with InterfaceError, which otherwise also means misuse (a bug).
 _CLOSED_MESSAGES = ("connection is closed", "pool is closed", "pool is closing")
 # Errors that any network client raises; they are outages when a database driver raised them.
@@ -56,10 +48,22 @@ def is_database_outage(error: BaseException) -> bool:
 
 
 def _is_outage_itself(error: BaseException) -> bool:
-    if isinstance(error, _OUTAGES):
+    if isinstance(error, DBConnectionError):  # Tortoise could not connect
         return True
-    if isinstance(error, asyncpg.exceptions.InterfaceError):
-        return str(error).startswith(_CLOSED_MESSAGES)
+    # asyncpg is loaded only for PostgreSQL (3 MB); until it is, it cannot have raised.
+    asyncpg = sys.modules.get("asyncpg")
+    if asyncpg is not None:
+        # PostgreSQL went away, refused us, or cannot take more work (SQLSTATE 08, 57, 53).
+        exceptions = asyncpg.exceptions
+        outages = (
+            exceptions.PostgresConnectionError,
+            exceptions.OperatorInterventionError,
+            exceptions.InsufficientResourcesError,
+        )
+        if isinstance(error, outages):
+            return True
+        if isinstance(error, exceptions.InterfaceError):
+            return str(error).startswith(_CLOSED_MESSAGES)
     if isinstance(error, sqlite3.Error):
         return _is_sqlite_outage(error)
     if isinstance(error, ValueError) and str(error) in _AIOSQLITE_CLOSED:

@@ -22,3 +22,5 @@ class Session(Model):
 
     class Meta:
         table = "sessions"
+        # A user's sessions: listed, counted at sign-in, ended together.
+        indexes = (("user_id", "created_at"),)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from tortoise.transactions import in_transaction
+
 from backend.accounts import service as accounts
 from backend.accounts.models import User
 from backend.audit.service import record
@@ -51,25 +53,26 @@ async def sign_in(
     await throttle.reserve_all(
         [(address_key(client), throttle.PER_ADDRESS), (account_key(username), throttle.PER_ACCOUNT)]
     )
-    user = await _find_account(username)
+    user, failures = await _find_account(username)
     if user is None:
         await services.hasher.verify_nothing(password)
-    elif await lockout.is_locked(user):  # whatever the password, until a reset
+    elif failures >= lockout.MAX_FAILURES:  # whatever the password, until a reset
         await services.hasher.verify_nothing(password)
         await record("sign_in.refused_locked", user=user, client=client)
         raise lockout.AccountLocked()
     elif await services.hasher.verify(user.password_hash, password):
         await _upgrade_hash(services, user, password)
-        await throttle.clear(account_key(username))
-        await lockout.succeeded(user)
-        await throttle.refund(address_key(client), throttle.PER_ADDRESS)  # failures use it up
         factors = await twofactor.after_password(services, user, device_cookie)
         if factors is twofactor.SECOND_FACTOR:
+            await _forget_failures(user, username, client, failures)
             await record("sign_in.password_accepted", user=user, client=client)
             challenge, methods = await twofactor.start_challenge(services, user)
             options = await twofactor.passkey_options(services, challenge)
             return SecondFactorRequired(challenge, methods, options)
-        return await _start_session(user, client, factor=factors, replacing=replacing)
+        # The counts a right password resets and the new session: one commit.
+        async with in_transaction():
+            await _forget_failures(user, username, client, failures)
+            return await _start_session(user, client, factor=factors, replacing=replacing)
     await record("sign_in.failed", user=user, client=client, reason="password")
     if user is not None:
         await lockout.count_failure(services, user, client)
@@ -145,12 +148,20 @@ async def _start_session(
     return SignedIn(user, session, token)
 
 
-async def _find_account(username: str) -> User | None:
-    """The account with this name; a name too long for any account is nobody's."""
-    longest = User._meta.fields_map["username_key"].max_length
-    if len(accounts.username_key(username)) > longest:
-        return None
-    return await accounts.find_by_username(username)
+async def _find_account(username: str) -> tuple[User | None, int]:
+    """The account with this name and its failed sign-ins in a row; a name too long for any
+    account is nobody's."""
+    key = accounts.username_key(username)
+    if len(key) > User._meta.fields_map["username_key"].max_length:
+        return None, 0
+    return await lockout.account_with_failures(key)
+
+
+async def _forget_failures(user: User, username: str, client: ClientInfo, failures: int) -> None:
+    """A right password: the account's throttle and failure count start afresh."""
+    await throttle.clear(account_key(username))
+    await lockout.succeeded(user, failures)
+    await throttle.refund(address_key(client), throttle.PER_ADDRESS)  # failures use it up
 
 
 async def _upgrade_hash(services: Services, user: User, password: str) -> None:

@@ -77,6 +77,8 @@ class AccessToken(Model):
 
     class Meta:
         table = "access_tokens"
+        # What a refresh token or user issued goes with it, at once, whatever the table's size.
+        indexes = (("refresh_token_id",), ("user_id",))
 
 
 class TokenUsageDay(Model):

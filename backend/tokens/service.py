@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from backend import clock, limits, stepup
+from backend import clock, hot_sql, limits, stepup
 from backend.accounts.models import User
 from backend.audit.service import record
 from backend.client import ClientInfo
@@ -186,11 +186,31 @@ def previous_secret_valid_until(token: RefreshToken) -> datetime | None:
     return until if token.previous_token_hash and until and until > clock.now() else None
 
 
+# The hot paths' statements (see backend.hot_sql); the indexes they use are tested.
+_LIST = """
+SELECT * FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL
+ORDER BY created_at DESC, id DESC
+"""
+# The access token's user and scopes, unless the refresh token it came from is revoked.
+_BEARER = """
+SELECT u.*, a.scopes AS access_token_scopes FROM access_tokens a
+JOIN users u ON u.id = a.user_id
+LEFT JOIN refresh_tokens r ON r.id = a.refresh_token_id
+WHERE a.token_hash = $1 AND a.expires_at > $2 AND r.revoked_at IS NULL
+"""
+
+# The refresh token a secret belongs to: its current one, or the one before a regeneration.
+_BY_SECRET = "SELECT * FROM refresh_tokens WHERE token_hash = $1 OR previous_token_hash = $1"
+_INSERT_ACCESS = """
+INSERT INTO access_tokens
+(token_hash, user_id, refresh_token_id, api_credential_id, created_at, expires_at, scopes)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+"""
+
+
 async def list_for(user_id: int) -> list[RefreshToken]:
     """The user's tokens that have not been deleted, newest first."""
-    return await RefreshToken.filter(user_id=user_id, revoked_at=None).order_by(
-        "-created_at", "-id"
-    )
+    return await hot_sql.fetch_models(RefreshToken, _LIST, [user_id])
 
 
 async def delete(user: User, token_id: int, client: ClientInfo) -> None:
@@ -222,11 +242,10 @@ async def exchange(
     if not is_well_formed(secret, Kind.REFRESH):
         raise GrantRefused
     hashed = digest(secret)
-    token = await RefreshToken.get_or_none(
-        Q(token_hash=hashed) | Q(previous_token_hash=hashed)
-    )
-    if token is None:
+    found = await hot_sql.fetch_models(RefreshToken, _BY_SECRET, [hashed])
+    if not found:
         raise GrantRefused
+    token = found[0]
     now = clock.now()
     ends = token.expires_at
     if token.token_hash != hashed:  # the previous secret: only inside its grace period
@@ -263,11 +282,19 @@ async def issue_access_token(
     lifetime: timedelta, scopes: tuple[str, ...] = (), **origin: int
 ) -> IssuedAccessToken:
     secret = generate(Kind.ACCESS)
-    await AccessToken.create(
-        token_hash=digest(secret),
-        expires_at=clock.now() + lifetime,
-        scopes=scope_catalog.joined(scopes),
-        **origin,
+    now = clock.now()
+    await hot_sql.execute(
+        AccessToken,
+        _INSERT_ACCESS,
+        [
+            digest(secret),
+            origin["user_id"],
+            origin.get("refresh_token_id"),
+            origin.get("api_credential_id"),
+            now,
+            now + lifetime,
+            scope_catalog.joined(scopes),
+        ],
     )
     return IssuedAccessToken(secret, int(lifetime.total_seconds()), scopes)
 
@@ -280,12 +307,11 @@ async def access_token_bearer(secret: str) -> Bearer | None:
     """
     if not is_well_formed(secret, Kind.ACCESS):
         return None
-    token = await AccessToken.get_or_none(
-        token_hash=digest(secret), expires_at__gt=clock.now()
-    ).select_related("user", "refresh_token")
-    if token is None or (token.refresh_token and token.refresh_token.revoked_at is not None):
+    rows = await hot_sql.fetch(AccessToken, _BEARER, [digest(secret), clock.now()])
+    if not rows:
         return None
-    return Bearer(token.user, frozenset(scope_catalog.split(token.scopes)))
+    scopes = rows[0].pop("access_token_scopes")
+    return Bearer(hot_sql.as_model(User, rows[0]), frozenset(scope_catalog.split(scopes)))
 
 
 def _checked_name(name: str) -> str:

@@ -6,21 +6,31 @@ A TOTP secret must be recoverable to check codes, so it cannot be hashed like th
 from __future__ import annotations
 
 import base64
+import functools
 import os
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 VERSION = "v1"
 
 
 class SecretBox:
     def __init__(self, secret_key: str) -> None:
+        self._secret_key = secret_key
+
+    @functools.cached_property
+    def _aead(self) -> AESGCM:
+        # Loaded at the first TOTP secret: most workers' requests never need cryptography.
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
         key = HKDF(
             algorithm=hashes.SHA256(), length=32, salt=None, info=b"latchkey totp secret v1"
-        ).derive(secret_key.encode())
-        self._aead = AESGCM(key)
+        ).derive(self._secret_key.encode())
+        return AESGCM(key)
 
     def seal(self, plaintext: str, *, bound_to: str) -> str:
         """Encrypt `plaintext`; `bound_to` (e.g. the user id) must match when opening."""

@@ -9,31 +9,56 @@ The options and credentials travel as the WebAuthn Level 3 JSON forms, so the br
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from webauthn import (
-    generate_authentication_options,
-    generate_registration_options,
-    options_to_json,
-    verify_authentication_response,
-    verify_registration_response,
-)
-from webauthn.helpers import (
-    base64url_to_bytes,
-    bytes_to_base64url,
-    parse_authentication_credential_json,
-    parse_client_data_json,
-    parse_registration_credential_json,
-)
-from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import (
-    AuthenticatorSelectionCriteria,
-    AuthenticatorTransport,
-    PublicKeyCredentialDescriptor,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
+if TYPE_CHECKING:
+    from webauthn.helpers.structs import PublicKeyCredentialDescriptor
+
+
+@functools.cache
+def _webauthn() -> SimpleNamespace:
+    """py_webauthn, imported at the first passkey ceremony: with cryptography and its ASN.1
+    parsers it holds about 17 MB that requests without passkeys never need."""
+    import webauthn
+    from webauthn.helpers import (
+        base64url_to_bytes,
+        bytes_to_base64url,
+        parse_authentication_credential_json,
+        parse_client_data_json,
+        parse_registration_credential_json,
+    )
+    from webauthn.helpers.exceptions import WebAuthnException
+    from webauthn.helpers.structs import (
+        AuthenticatorSelectionCriteria,
+        AuthenticatorTransport,
+        PublicKeyCredentialDescriptor,
+        ResidentKeyRequirement,
+        UserVerificationRequirement,
+    )
+
+    return SimpleNamespace(
+        generate_authentication_options=webauthn.generate_authentication_options,
+        generate_registration_options=webauthn.generate_registration_options,
+        options_to_json=webauthn.options_to_json,
+        verify_authentication_response=webauthn.verify_authentication_response,
+        verify_registration_response=webauthn.verify_registration_response,
+        base64url_to_bytes=base64url_to_bytes,
+        bytes_to_base64url=bytes_to_base64url,
+        parse_authentication_credential_json=parse_authentication_credential_json,
+        parse_client_data_json=parse_client_data_json,
+        parse_registration_credential_json=parse_registration_credential_json,
+        WebAuthnException=WebAuthnException,
+        AuthenticatorSelectionCriteria=AuthenticatorSelectionCriteria,
+        AuthenticatorTransport=AuthenticatorTransport,
+        PublicKeyCredentialDescriptor=PublicKeyCredentialDescriptor,
+        ResidentKeyRequirement=ResidentKeyRequirement,
+        UserVerificationRequirement=UserVerificationRequirement,
+    )
+
 
 TIMEOUT_MS = 300_000  # as long as the challenge lives
 MAX_CREDENTIAL_JSON = 16_384  # real ones are a few kilobytes at most
@@ -96,80 +121,86 @@ def registration_options(
 ) -> Options:
     """A discoverable credential (a passkey); the user's own are excluded, so the same
     authenticator is not registered twice."""
-    options = generate_registration_options(
+    w = _webauthn()
+    options = w.generate_registration_options(
         rp_id=rp.id,
         rp_name=rp.name,
         user_id=user_handle,
         user_name=username,
         user_display_name=display_name or username,
         timeout=TIMEOUT_MS,
-        authenticator_selection=AuthenticatorSelectionCriteria(
-            resident_key=ResidentKeyRequirement.REQUIRED,
-            user_verification=UserVerificationRequirement.PREFERRED,
+        authenticator_selection=w.AuthenticatorSelectionCriteria(
+            resident_key=w.ResidentKeyRequirement.REQUIRED,
+            user_verification=w.UserVerificationRequirement.PREFERRED,
         ),
         exclude_credentials=[_descriptor(known) for known in exclude],
     )
-    return Options(options_to_json(options), options.challenge)
+    return Options(w.options_to_json(options), options.challenge)
 
 
 def request_options(
     rp: RelyingParty, *, allow: list[KnownCredential] | None, user_verification: bool
 ) -> Options:
     """`allow` None: any discoverable credential of this site (passwordless sign-in)."""
-    options = generate_authentication_options(
+    w = _webauthn()
+    options = w.generate_authentication_options(
         rp_id=rp.id,
         timeout=TIMEOUT_MS,
         allow_credentials=[_descriptor(known) for known in allow or []],
         user_verification=(
-            UserVerificationRequirement.REQUIRED
+            w.UserVerificationRequirement.REQUIRED
             if user_verification
-            else UserVerificationRequirement.PREFERRED
+            else w.UserVerificationRequirement.PREFERRED
         ),
     )
-    return Options(options_to_json(options), options.challenge)
+    return Options(w.options_to_json(options), options.challenge)
 
 
 def client_challenge(credential_json: str) -> bytes:
     """The challenge the browser signed, to find the stored one it answers."""
+    w = _webauthn()
     data = _json_object(credential_json)
     try:
-        client_data = base64url_to_bytes(data["response"]["clientDataJSON"])
-        return parse_client_data_json(client_data).challenge
-    except (KeyError, TypeError, ValueError, WebAuthnException):
+        client_data = w.base64url_to_bytes(data["response"]["clientDataJSON"])
+        return w.parse_client_data_json(client_data).challenge
+    except (KeyError, TypeError, ValueError, w.WebAuthnException):
         raise Refused("malformed") from None
 
 
 def credential_id(credential_json: str) -> str:
+    w = _webauthn()
     try:
-        return bytes_to_base64url(parse_authentication_credential_json(credential_json).raw_id)
-    except (ValueError, TypeError, KeyError, WebAuthnException):
+        return w.bytes_to_base64url(w.parse_authentication_credential_json(credential_json).raw_id)
+    except (ValueError, TypeError, KeyError, w.WebAuthnException):
         raise Refused("malformed") from None
 
 
 def user_handle(credential_json: str) -> bytes | None:
+    w = _webauthn()
     try:
-        return parse_authentication_credential_json(credential_json).response.user_handle
-    except (ValueError, TypeError, KeyError, WebAuthnException):
+        return w.parse_authentication_credential_json(credential_json).response.user_handle
+    except (ValueError, TypeError, KeyError, w.WebAuthnException):
         raise Refused("malformed") from None
 
 
 def verify_registration(rp: RelyingParty, credential_json: str, challenge: bytes) -> Registered:
+    w = _webauthn()
     _json_object(credential_json)
     try:
-        credential = parse_registration_credential_json(credential_json)
-        verified = verify_registration_response(
+        credential = w.parse_registration_credential_json(credential_json)
+        verified = w.verify_registration_response(
             credential=credential,
             expected_challenge=challenge,
             expected_rp_id=rp.id,
             expected_origin=rp.origin,
             require_user_presence=True,
         )
-    except (ValueError, TypeError, KeyError, WebAuthnException) as error:
+    except (ValueError, TypeError, KeyError, w.WebAuthnException) as error:
         raise Refused(_reason(error)) from None
     transports = tuple(t.value for t in credential.response.transports or ())
     return Registered(
-        credential_id=bytes_to_base64url(verified.credential_id),
-        public_key=bytes_to_base64url(verified.credential_public_key),
+        credential_id=w.bytes_to_base64url(verified.credential_id),
+        public_key=w.bytes_to_base64url(verified.credential_public_key),
         sign_count=verified.sign_count,
         transports=transports,
         user_verified=verified.user_verified,
@@ -187,31 +218,33 @@ def verify_assertion(
 ) -> Asserted:
     """Origin, RP id hash, signature, user presence (and verification when asked), and a
     sign counter that went forward, all checked by py_webauthn."""
+    w = _webauthn()
     _json_object(credential_json)
     try:
-        verified = verify_authentication_response(
+        verified = w.verify_authentication_response(
             credential=credential_json,
             expected_challenge=challenge,
             expected_rp_id=rp.id,
             expected_origin=rp.origin,
-            credential_public_key=base64url_to_bytes(public_key),
+            credential_public_key=w.base64url_to_bytes(public_key),
             credential_current_sign_count=sign_count,
             require_user_verification=user_verification,
         )
-    except (ValueError, TypeError, KeyError, WebAuthnException) as error:
+    except (ValueError, TypeError, KeyError, w.WebAuthnException) as error:
         raise Refused(_reason(error)) from None
     return Asserted(sign_count=verified.new_sign_count, user_verified=verified.user_verified)
 
 
 def _descriptor(known: KnownCredential) -> PublicKeyCredentialDescriptor:
+    w = _webauthn()
     transports = []
     for name in known.transports:
         try:
-            transports.append(AuthenticatorTransport(name))
+            transports.append(w.AuthenticatorTransport(name))
         except ValueError:
             continue  # a transport this library does not know is only a hint
-    return PublicKeyCredentialDescriptor(
-        id=base64url_to_bytes(known.credential_id), transports=transports or None
+    return w.PublicKeyCredentialDescriptor(
+        id=w.base64url_to_bytes(known.credential_id), transports=transports or None
     )
 
 

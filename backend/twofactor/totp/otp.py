@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pyotp
-import segno
 
 from backend import clock
 from backend.twofactor.models import Authenticator
@@ -20,6 +19,8 @@ def provisioning_uri(secret: str, *, username: str, issuer: str) -> str:
 
 
 def qr_code_svg(uri: str) -> str:
+    import segno  # only setting up an authenticator draws a QR code
+
     qr = segno.make_qr(uri, error="m")
     return qr.svg_inline(
         scale=4,

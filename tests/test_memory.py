@@ -1,0 +1,125 @@
+"""A worker loads only what every request may need; the heavy parts wait for their first use.
+
+zxcvbn's frequency lists, py_webauthn with its ASN.1 parsers, cryptography, the QR code maker,
+phone number metadata and the HTTP client for text messages hold tens of megabytes per worker,
+yet only password changes, passkeys, TOTP secrets, the pages' form outcomes, authenticator
+set-up, phone numbers and text messages use them; a worker on SQLite never needs asyncpg.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import os
+import subprocess
+import sys
+import threading
+
+from asgi_lifespan import LifespanManager
+
+from backend.accounts.passwords import PasswordHasher
+from backend.server.app import create_app
+
+HEAVY = (
+    "zxcvbn",
+    "webauthn",
+    "cryptography",
+    "OpenSSL",
+    "pyasn1",
+    "segno",
+    "httpx",
+    "asyncpg",
+    "phonenumbers",
+)
+
+_PROBE = """
+import json, sys
+from backend.server.app import create_app
+create_app()
+print(json.dumps(sorted(name for name in sys.modules if name.split(".")[0] in {heavy})))
+"""
+
+
+def test_a_started_worker_has_not_loaded_what_only_some_requests_need(tmp_path):
+    env = {
+        **os.environ,
+        "LATCHKEY_DATABASE_URL": f"sqlite://{tmp_path / 'probe.sqlite3'}",
+        "LATCHKEY_SECRET_KEY": "a secret key for this test only, long enough",
+    }
+    probe = _PROBE.format(heavy=set(HEAVY))
+    result = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    assert json.loads(result.stdout.splitlines()[-1]) == []
+
+
+async def test_hashes_one_after_another_run_on_one_thread_and_keep_one_copy_of_their_memory():
+    before = _hashing_threads()
+    hasher = PasswordHasher(memory_kib=8192, time_cost=1, parallelism=1, max_concurrent=4)
+    stored = await hasher.hash("correct horse battery staple")
+    for _ in range(5):
+        assert await hasher.verify(stored, "correct horse battery staple")
+    assert not await hasher.verify(stored, "wrong")
+    assert len(_hashing_threads() - before) == 1
+    await asyncio.gather(*(hasher.verify(stored, "wrong") for _ in range(8)))
+    # A burst: at most as many as may hash at once.
+    assert 1 <= len(_hashing_threads() - before) <= 4
+
+
+def _hashing_threads() -> set[int | None]:
+    return {thread.ident for thread in threading.enumerate() if thread.name.startswith("argon2")}
+
+
+def test_a_worker_on_one_cpu_hashes_one_password_at_a_time_unless_configured(tmp_path):
+    # More at once on one CPU only take turns and push each other's memory out of the cache.
+    probe = (
+        "import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))});"
+        "from backend.config import Settings;"
+        "print(Settings.from_env({}).max_concurrent_hashes,"
+        " Settings.from_env({'LATCHKEY_MAX_CONCURRENT_HASHES': '3'}).max_concurrent_hashes)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["1", "3"]
+
+
+_RELEASE_PROBE = """
+import asyncio
+from backend.accounts.passwords import PasswordHasher, share_one_memory_arena
+
+def resident_mib():
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmRSS"))
+    return int(line.split()[1]) // 1024
+
+async def main():
+    share_one_memory_arena()
+    hasher = PasswordHasher(
+        memory_kib=19456, time_cost=1, parallelism=1, max_concurrent=1, release_after_seconds=0.1
+    )
+    await hasher.verify(await hasher.hash("correct horse"), "correct horse")
+    holding = resident_mib()
+    for _ in range(100):  # up to ten seconds for the release
+        await asyncio.sleep(0.1)
+        if resident_mib() < holding - 12:
+            break
+    print(holding, resident_mib())
+
+asyncio.run(main())
+"""
+
+
+def test_the_memory_of_hashing_goes_back_to_the_system_once_no_one_signs_in():
+    result = subprocess.run(
+        [sys.executable, "-c", _RELEASE_PROBE], capture_output=True, text=True, check=True
+    )
+    holding, later = map(int, result.stdout.split())
+    assert later < holding - 12  # of the 19 MB a hash holds
+
+
+async def test_what_start_up_built_is_left_out_of_every_later_collection(settings):
+    frozen_before = gc.get_freeze_count()
+    async with LifespanManager(create_app(settings)):
+        assert gc.get_freeze_count() > frozen_before

@@ -1,0 +1,89 @@
+"""Every query on a hot path finds its rows through an index, so a million users and ten
+million security events cost each request about what a thousand do.
+
+PostgreSQL is asked with sequential scans priced out (on a small test table it would
+rightly prefer one): a plan that still scans a table, or that reads an index and then
+filters rows by their user, has no index to use. SQLite's planner picks an index whenever
+one fits.
+"""
+
+from __future__ import annotations
+
+import pytest
+from tortoise import Tortoise
+from tortoise.transactions import in_transaction
+
+from backend import clock
+from backend.accounts.models import User
+from backend.audit.models import SecurityEvent
+from backend.hot_sql import _for_dialect
+from backend.recovery.models import SignInLockout
+from backend.sessions.models import Session
+from backend.throttle.models import ThrottleCounter
+from backend.tokens import service as tokens
+from backend.tokens.models import AccessToken
+
+HASH = "0" * 64
+
+
+def _orm(query) -> tuple[str, list]:
+    return query.sql(params_inline=True), []
+
+
+# What each hot path runs, built when the database is connected: (SQL, parameters).
+HOT = {
+    "bearer: access token, user and revocation": lambda: (
+        tokens._BEARER,
+        [HASH, clock.now()],
+    ),
+    "tokens of a user": lambda: (tokens._LIST, [7]),
+    "user by id": lambda: _orm(User.filter(id=7)),
+    "session by hash, with its user": lambda: _orm(
+        Session.filter(token_hash=HASH).select_related("user")
+    ),
+    "refresh token by secret, current or previous": lambda: (tokens._BY_SECRET, [HASH]),
+    "access tokens of a refresh token": lambda: _orm(AccessToken.filter(refresh_token_id=7)),
+    "access tokens of a user": lambda: _orm(AccessToken.filter(user_id=7)),
+    "security events of a user, first page": lambda: _orm(
+        SecurityEvent.filter(user_id=7).order_by("-id").limit(21)
+    ),
+    "security events of a user, a later page": lambda: _orm(
+        SecurityEvent.filter(user_id=7, id__lt=1000).order_by("-id").limit(21)
+    ),
+    "sessions of a user beyond the newest": lambda: _orm(
+        Session.filter(user_id=7).order_by("-created_at", "-id").offset(100).limit(1000)
+    ),
+    "throttle counter by key": lambda: _orm(ThrottleCounter.filter(key="address:203.0.113.7")),
+    "lockout of a user": lambda: _orm(SignInLockout.filter(user_id=7, failures__gte=100)),
+}
+
+
+async def _plan(sql: str, params: list) -> str:
+    connection = Tortoise.get_connection("default")
+    dialect = connection.capabilities.dialect
+    async with in_transaction() as transaction:
+        if dialect == "sqlite":
+            rows = await transaction.execute_query_dict(
+                "EXPLAIN QUERY PLAN " + _for_dialect(sql, dialect), params
+            )
+            return "\n".join(row["detail"] for row in rows)
+        await transaction.execute_script("SET LOCAL enable_seqscan = off")
+        rows = await transaction.execute_query_dict("EXPLAIN " + sql, params)
+        return "\n".join(row["QUERY PLAN"] for row in rows)
+
+
+def _scans_a_table(plan: str, dialect: str) -> bool:
+    if dialect == "sqlite":
+        # "SCAN t" reads every row; "SEARCH t USING INDEX" and temporary sort trees do not.
+        return any(line.strip().startswith("SCAN ") for line in plan.splitlines())
+    # Walking another index (the primary key, backwards) and filtering each row by its user
+    # reads the whole table for a user with few rows.
+    return "Seq Scan" in plan or "Filter: (user_id" in plan
+
+
+@pytest.mark.parametrize("name", HOT)
+async def test_hot_queries_use_an_index(app, name):
+    sql, params = HOT[name]()
+    dialect = Tortoise.get_connection("default").capabilities.dialect
+    plan = await _plan(sql, params)
+    assert not _scans_a_table(plan, dialect), f"{name} scans a table:\n{plan}"

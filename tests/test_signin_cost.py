@@ -1,0 +1,38 @@
+"""A right password costs the hash and a few statements, the writes committed together."""
+
+from __future__ import annotations
+
+import asyncio
+
+from backend.sessions.models import Session
+from tests.helpers import make_user
+from tests.test_tokens import QueryCounter
+
+
+class RequestQueryCounter(QueryCounter):
+    """Only the statements of the request under test, not of the background jobs."""
+
+    def _counting(self, original):
+        queries, task = self.queries, asyncio.current_task()
+
+        async def counted(client, query, *args, **kwargs):
+            if asyncio.current_task() is task:
+                queries.append(query)
+            return await original(client, query, *args, **kwargs)
+
+        return counted
+
+
+async def test_a_password_sign_in_reads_nothing_it_does_not_need(gql, client, settings):
+    await make_user(settings, "alice")
+    await gql.sign_in("alice")  # warm up
+    client.cookies.clear()
+    with RequestQueryCounter() as counter:
+        data = await gql.sign_in("alice")
+    assert data["status"] == "SIGNED_IN"
+    assert await Session.filter(user__username="alice").count() == 2
+    statements = [" ".join(query.split()) for query in counter.queries]
+    # The account and its failures are one read; a user without failures has none to delete.
+    assert sum(s.startswith("SELECT u.*") for s in statements) == 1
+    assert not any("sign_in_lockouts" in s and not s.startswith("SELECT u.*") for s in statements)
+    assert len(statements) <= 10, "\n".join(statements)
