@@ -76,15 +76,34 @@ async def _create_postgres_database() -> None:
         await connection.close()
 
 
+# Identity and serial sequences of the application's tables, to restart them as TRUNCATE
+# ... RESTART IDENTITY would (tortoise_migrations keeps its rows and its count).
+_RESTART_SEQUENCES = """
+SELECT setval(s.seqrelid, s.seqstart, false) FROM pg_sequence s
+JOIN pg_depend d ON d.objid = s.seqrelid AND d.deptype IN ('a', 'i')
+JOIN pg_class t ON t.oid = d.refobjid
+JOIN pg_namespace n ON n.oid = t.relnamespace
+WHERE n.nspname = 'public' AND t.relname <> 'tortoise_migrations'
+"""
+
+
 async def _truncate_postgres() -> None:
+    """Empties every table and restarts its ids. Only the tables that hold rows are
+    truncated: TRUNCATE costs about the same for an empty table, and most tests fill few."""
     connection = await asyncpg.connect(POSTGRES_URL)
     try:
         tables = await connection.fetch(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "SELECT quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = 'public' "
             "AND tablename <> 'tortoise_migrations'"
         )
-        names = ", ".join(f'"{row["tablename"]}"' for row in tables)
-        await connection.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        with_rows = " UNION ALL ".join(
+            f"SELECT {index} WHERE EXISTS (SELECT 1 FROM {row['name']})"  # noqa: S608 quoted names
+            for index, row in enumerate(tables)
+        )
+        filled = [tables[row[0]]["name"] for row in await connection.fetch(with_rows)]
+        if filled:
+            await connection.execute(f"TRUNCATE {', '.join(filled)} CASCADE")
+        await connection.fetch(_RESTART_SEQUENCES)
     finally:
         await connection.close()
 
