@@ -2,6 +2,9 @@
 VENV := .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
+# Parallel test processes for `make test`: most tests wait on browsers, servers and mail,
+# so a third process pays off even on two cores.
+TEST_WORKERS ?= 3
 
 .PHONY: run test lint bench bench-scale schema install install-test
 
@@ -12,7 +15,7 @@ run: install
 
 test: install-test
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 lint: install-test
 	$(BIN)/ruff check .

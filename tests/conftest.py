@@ -10,6 +10,7 @@ import os
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -24,8 +25,20 @@ from backend.server.app import create_app
 from tests.helpers import GraphQL, make_user
 from tests.outboxes import sms_webhook, smtp_server
 
-POSTGRES_URL = os.environ.get("LATCHKEY_TEST_DATABASE_URL", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _database_of_this_process(url: str) -> str:
+    """Parallel test processes (pytest -n) each get their own database, named after the
+    configured one: test becomes test_gw0, test_gw1, ...; a single process uses it as is."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url or not worker:
+        return url
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}_{worker}"))
+
+
+POSTGRES_URL = _database_of_this_process(os.environ.get("LATCHKEY_TEST_DATABASE_URL", ""))
 
 
 @pytest.fixture(scope="session")
@@ -41,22 +54,56 @@ def postgres_migrated() -> str:
 
 
 async def _reset_postgres_schema() -> None:
-    connection = await asyncpg.connect(POSTGRES_URL)
+    try:
+        connection = await asyncpg.connect(POSTGRES_URL)
+    except asyncpg.InvalidCatalogNameError:  # a parallel run's first use of its database
+        await _create_postgres_database()
+        connection = await asyncpg.connect(POSTGRES_URL)
     try:
         await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
     finally:
         await connection.close()
 
 
+async def _create_postgres_database() -> None:
+    """Through the server's maintenance database, as a database cannot create itself."""
+    parts = urlsplit(POSTGRES_URL)
+    name = parts.path.lstrip("/").replace('"', '""')
+    connection = await asyncpg.connect(urlunsplit(parts._replace(path="/postgres")))
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+
+
+# Identity and serial sequences of the application's tables, to restart them as TRUNCATE
+# ... RESTART IDENTITY would (tortoise_migrations keeps its rows and its count).
+_RESTART_SEQUENCES = """
+SELECT setval(s.seqrelid, s.seqstart, false) FROM pg_sequence s
+JOIN pg_depend d ON d.objid = s.seqrelid AND d.deptype IN ('a', 'i')
+JOIN pg_class t ON t.oid = d.refobjid
+JOIN pg_namespace n ON n.oid = t.relnamespace
+WHERE n.nspname = 'public' AND t.relname <> 'tortoise_migrations'
+"""
+
+
 async def _truncate_postgres() -> None:
+    """Empties every table and restarts its ids. Only the tables that hold rows are
+    truncated: TRUNCATE costs about the same for an empty table, and most tests fill few."""
     connection = await asyncpg.connect(POSTGRES_URL)
     try:
         tables = await connection.fetch(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "SELECT quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = 'public' "
             "AND tablename <> 'tortoise_migrations'"
         )
-        names = ", ".join(f'"{row["tablename"]}"' for row in tables)
-        await connection.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        with_rows = " UNION ALL ".join(
+            f"SELECT {index} WHERE EXISTS (SELECT 1 FROM {row['name']})"  # noqa: S608 quoted names
+            for index, row in enumerate(tables)
+        )
+        filled = [tables[row[0]]["name"] for row in await connection.fetch(with_rows)]
+        if filled:
+            await connection.execute(f"TRUNCATE {', '.join(filled)} CASCADE")
+        await connection.fetch(_RESTART_SEQUENCES)
     finally:
         await connection.close()
 

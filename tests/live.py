@@ -40,30 +40,50 @@ def environment(settings: Settings, **extra: str) -> dict[str, str]:
     return env
 
 
+class _PortTaken(RuntimeError):
+    """Another process took the free port between our look and the server's bind."""
+
+
 @contextlib.contextmanager
 def live_server(
     settings: Settings, *, host_name: str = "127.0.0.1", **extra_env: str
 ) -> Iterator[str]:
     """`host_name`: how the browser names the server (it listens on 127.0.0.1 either way);
     passkeys need a domain name, and localhost is a secure context."""
-    port = free_port()
-    url = f"http://{host_name}:{port}"
-    env = environment(settings, LATCHKEY_PUBLIC_URL=url, **extra_env)
-    process = subprocess.Popen(
-        [str(LATCHKEY), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    # Tests run in several processes at once, each picking free ports: a rare clash gets
+    # a new port rather than a failed test.
+    for attempt in range(3):
+        port = free_port()
+        url = f"http://{host_name}:{port}"
+        env = environment(settings, LATCHKEY_PUBLIC_URL=url, **extra_env)
+        process = subprocess.Popen(
+            [str(LATCHKEY), "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_until_up(url, process)
+            break
+        except _PortTaken:
+            _stop(process)
+            if attempt == 2:
+                raise
+        except BaseException:
+            _stop(process)
+            raise
     try:
-        _wait_until_up(url, process)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
@@ -71,7 +91,8 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             output = process.stdout.read().decode() if process.stdout else ""
-            raise RuntimeError(f"latchkey serve exited early:\n{output}")
+            failure = _PortTaken if "address already in use" in output.lower() else RuntimeError
+            raise failure(f"latchkey serve exited early:\n{output}")
         with contextlib.suppress(httpx.HTTPError):
             if httpx.get(f"{url}/health", timeout=1).status_code == 200:
                 return

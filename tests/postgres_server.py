@@ -80,8 +80,24 @@ def postgres_server() -> Iterator[PostgresServer]:
     server = PostgresServer(directory, free_port())
     try:
         server.init()
-        server.start()
+        _start_on_a_free_port(server)
         yield server
     finally:
         server.stop_if_running()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def _start_on_a_free_port(server: PostgresServer) -> None:
+    """Tests run in several processes at once, each picking free ports: a rare clash gets
+    a new port rather than a failed test."""
+    for attempt in range(3):
+        try:
+            server.start()
+            return
+        except subprocess.CalledProcessError:
+            log = server.directory / "server.log"
+            taken = log.exists() and "could not bind" in log.read_text().lower()
+            if not taken or attempt == 2:
+                raise
+            server.port = free_port()
+            server.url = f"postgres://{OWNER}@127.0.0.1:{server.port}/postgres"
