@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: run test lint bench schema install install-test
+.PHONY: run test lint bench schema install install-test messages catalogs
 
 run: install
 	$(BIN)/latchkey migrate
@@ -23,7 +23,11 @@ bench: install-test
 schema: install
 	$(BIN)/latchkey export-schema > schema.graphql
 
-install: $(VENV)/.installed web/node_modules/.package-lock.json
+install: $(VENV)/.installed web/node_modules/.package-lock.json catalogs
+
+# The compiled catalogs (.mo) are built here from the .po files in the repository.
+catalogs: $(VENV)/.installed
+	$(BIN)/pybabel compile -d backend/i18n/locale -D messages
 
 install-test: install $(VENV)/.installed-test
 
@@ -39,3 +43,11 @@ $(VENV)/.installed-test: $(VENV)/.installed
 
 web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund
+
+# Re-extract the message ids after changing texts, then translate the new ones in the .po.
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --omit-header \
+		-k N_ -k DomainError:2 -k Problem:2 -k RateLimited:2 \
+		--ignore-dirs='node_modules migrations .venv' -o backend/i18n/locale/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching --omit-header -N \
+		-i backend/i18n/locale/messages.pot -d backend/i18n/locale

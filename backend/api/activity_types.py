@@ -47,9 +47,9 @@ class Session:
 
 @strawberry.type
 class SecurityEvent:
+    model: strawberry.Private[SecurityEventModel]
     id: strawberry.ID
     kind: str = strawberry.field(description="Stable name, e.g. sign_in.failed.")
-    description: str
     created_at: datetime
     ip_address: str
     browser: str
@@ -58,12 +58,18 @@ class SecurityEvent:
     def from_model(cls, event: SecurityEventModel) -> SecurityEvent:
         return cls(
             id=strawberry.ID(str(event.id)),
+            model=event,
             kind=event.kind,
-            description=describe(event.kind, event.details, FACTOR_NAMES),
             created_at=event.created_at,
             ip_address=event.ip_address,
             browser=describe_user_agent(event.user_agent) if event.user_agent else "",
         )
+
+
+    @strawberry.field(description="The event in words, in the reader's language.")
+    def description(self, info: strawberry.Info) -> str:
+        event = self.model
+        return describe(event.kind, event.details, FACTOR_NAMES, info.context.language)
 
 
 @strawberry.type

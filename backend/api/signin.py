@@ -170,7 +170,9 @@ class SignInMutations:
         context = info.context
         if context.identity.session is None:  # a bearer token has no session to end
             return SignOutPayload(
-                user_errors=user_errors(DomainError("UNAUTHENTICATED", "Sign in first."))
+                user_errors=user_errors(
+                    DomainError("UNAUTHENTICATED", "Sign in first."), context.language
+                )
             )
         everywhere = bool(input and input.everywhere)
         await signin.sign_out(

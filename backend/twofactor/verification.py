@@ -15,6 +15,7 @@ from backend.accounts.models import User
 from backend.audit.service import record
 from backend.client import ClientInfo, describe_user_agent
 from backend.errors import DomainError
+from backend.i18n import N_
 from backend.notifications.notices import tell
 from backend.services import Services
 from backend.throttle import service as throttle
@@ -108,10 +109,18 @@ async def _tell_recovery_code_used(services: Services, user: User) -> None:
     await tell(
         services.mailer,
         user.email,
-        "A recovery code was used",
-        f"A recovery code was used for your Latchkey account {user.username}. "
-        f"{left} unused recovery code{'' if left == 1 else 's'} left.",
+        N_("A recovery code was used"),
+        N_(
+            "A recovery code was used for your Latchkey account {username}. "
+            "1 unused recovery code left."
+        )
+        if left == 1
+        else N_(
+            "A recovery code was used for your Latchkey account {username}. "
+            "{left} unused recovery codes left."
+        ),
         user=user,
+        params={"username": user.username, "left": left},
     )
 
 
@@ -119,9 +128,16 @@ async def _tell_codes_failed(services: Services, user: User, client: ClientInfo)
     await tell(
         services.mailer,
         user.email,
-        "Wrong codes for your account",
-        f"Someone entered the right password for your Latchkey account {user.username}, then "
-        f"{FAILURES_WORTH_A_NOTICE} wrong second-factor codes in a row, from address "
-        f"{client.ip_address} ({describe_user_agent(client.user_agent)}).",
+        N_("Wrong codes for your account"),
+        N_(
+            "Someone entered the right password for your Latchkey account {username}, then "
+            "{count} wrong second-factor codes in a row, from address {address} ({browser})."
+        ),
         user=user,
+        params={
+            "username": user.username,
+            "count": FAILURES_WORTH_A_NOTICE,
+            "address": client.ip_address,
+            "browser": describe_user_agent(client.user_agent),
+        },
     )
