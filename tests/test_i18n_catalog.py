@@ -6,6 +6,7 @@ added without a translation, or a translation that drops a value, fails here.
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -135,3 +136,28 @@ def test_a_language_is_chosen_from_the_choice_then_the_browser():
     assert i18n.choose("en", "ja") == "en"
     assert i18n.choose("ja", "") == "ja"
     assert i18n.choose("xx", "ja-JP") == "ja"
+
+
+def test_every_message_a_domain_error_can_carry_is_in_the_catalog():
+    """Texts handed to an error's constructor, also through super().__init__, are
+    extracted: a message the catalog lacks would reach a Japanese reader in English."""
+    known = _ids(_catalog(CATALOG))
+    missing = []
+    for path in (ROOT / "backend").rglob("*.py"):
+        if "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call) or len(node.args) < 2:
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name not in {"DomainError", "Problem", "__init__", "RateLimited"}:
+                continue
+            for argument in node.args[1:2]:
+                texts = [argument] if isinstance(argument, ast.Constant) else []
+                texts += [a for a in getattr(argument, "args", []) if isinstance(a, ast.Constant)]
+                for text in texts:
+                    value = text.value
+                    code = isinstance(value, str) and re.fullmatch(r"[A-Z_]+", value)
+                    if isinstance(value, str) and not code and value not in known:
+                        missing.append(f"{path.name}:{node.lineno} {value}")
+    assert missing == []

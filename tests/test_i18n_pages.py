@@ -6,15 +6,19 @@ not show Japanese (but the language names of the pickers, marked with their own 
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 from html.parser import HTMLParser
+from urllib.parse import unquote
 
+import httpx
 from babel.messages.pofile import read_po
 
 from backend import clock, i18n
 from backend.accounts.models import User
 from tests.helpers import PASSWORD, make_user
+from tests.twofactor_helpers import enable_totp, oathtool
 
 ACCOUNT_PAGES = (
     "/account",
@@ -85,6 +89,11 @@ def _english_phrases() -> set[str]:
                 if re.search(r"[A-Za-z]+ [A-Za-z]+", piece):
                     phrases.add(piece)
     return phrases
+
+
+def client_without_cookies(client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """Another browser on the same app."""
+    return httpx.AsyncClient(transport=client._transport, base_url=client.base_url)
 
 
 async def _rich_account(gql, alice) -> None:
@@ -192,3 +201,49 @@ async def test_a_wrong_password_on_the_japanese_sign_in_page_is_told_in_japanese
     )
     assert refused.status_code == 200
     assert 'data-code="INVALID_CREDENTIALS">ユーザー名またはパスワードが違います。' in refused.text
+
+
+async def test_two_factor_pages_and_the_recovery_codes_file_in_japanese(client, gql, alice):
+    secret, _codes = await enable_totp(gql)
+    await User.filter(id=alice.id).update(language="ja")
+    phrases = _english_phrases()
+    security = await client.get("/account/security")
+    text = _VisibleText.of(security.text, "ja")
+    assert "認証アプリ" in text and "リカバリーコード" in text
+    assert sorted(phrase for phrase in phrases if phrase in text) == []
+
+    token = re.search(r'name="csrf_token" value="([^"]+)"', security.text).group(1)
+    regenerated = await client.post(
+        "/account/security/two-factor/recovery-codes",
+        data={"csrf_token": token, "password": PASSWORD, "otp": oathtool(secret)},
+    )
+    assert regenerated.status_code == 200
+    link = re.search(
+        r'download="[^"]+"\s+href="data:text/plain;charset=utf-8,([^"]+)"', regenerated.text
+    )
+    downloaded = unquote(html.unescape(link.group(1)))
+    assert downloaded.startswith("localhost の alice のリカバリーコード\n\n")
+    assert len(re.findall(r"^\w{4}-\w{4}-\w{4}-\w{4}$", downloaded, re.M)) == 10
+
+    # The second step of signing in, in the account's language.
+    async with client_without_cookies(client) as other:
+        login = await other.get("/login", headers={"Accept-Language": "en"})
+        token = re.search(r'name="csrf_token" value="([^"]+)"', login.text).group(1)
+        step = await other.post(
+            "/login", data={"csrf_token": token, "username": "alice", "password": PASSWORD}
+        )
+        assert '<html lang="ja">' in step.text
+        text = _VisibleText.of(step.text, "ja")
+        assert "認証アプリに表示される 6 桁のコード" in text
+        assert sorted(phrase for phrase in phrases if phrase in text) == []
+        # A wrong code keeps the account's language, whatever the browser says.
+        token = re.search(r'name="csrf_token" value="([^"]+)"', step.text).group(1)
+        fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', step.text))
+        wrong = await other.post(
+            "/login/verify",
+            data={**fields, "csrf_token": token, "code": "000000"},
+            headers={"Accept-Language": "en"},
+        )
+        assert wrong.status_code == 401 and '<html lang="ja">' in wrong.text
+        assert 'data-code="INVALID_OTP">' in wrong.text
+        assert JAPANESE.search(re.search(r'data-code="INVALID_OTP">([^<]+)<', wrong.text).group(1))

@@ -20,9 +20,18 @@ _drawing: ContextVar[str] = ContextVar("page_language", default=i18n.DEFAULT)
 
 
 def preferred(request: Request) -> str:
-    """The language before a signed-in user's choice: the switcher's cookie, the browser."""
-    chosen = i18n.supported(request.cookies.get(COOKIE))
+    """The language before a signed-in user's choice: what the sign-in form carried, the
+    switcher's cookie, the browser."""
+    chosen = getattr(request.state, "carried_language", None)
+    chosen = chosen or i18n.supported(request.cookies.get(COOKIE))
     return chosen or i18n.from_accept_language(request.headers.get("accept-language", ""))
+
+
+def carry(request: Request, language: object) -> None:
+    """The language a form carried from the page before (the account's, at the second
+    sign-in step, when nobody is signed in yet)."""
+    if isinstance(language, str) and i18n.supported(language):
+        request.state.carried_language = language
 
 
 def remember(request: Request, language: str) -> None:

@@ -59,6 +59,8 @@ templates.env.filters["local_time"] = local_time
 templates.env.filters["local_date"] = local_date
 templates.env.filters["translated"] = translated
 templates.env.globals["factor_kinds"] = FACTOR_KINDS
+# For forms that carry the page's language on (imported macros have no context).
+templates.env.globals["page_language"] = page_language.drawing
 templates.env.filters["within_days"] = within_days
 templates.env.globals["navigation"] = navigation.PAGES
 templates.env.globals["page_of"] = navigation.page_of

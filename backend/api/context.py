@@ -25,11 +25,13 @@ class Context:
     device_cookie: str = ""
     # The request's Accept-Language: the messages' language until the user picks one.
     accept_language: str = ""
+    # The account's choice when known before its session starts (the second sign-in step).
+    account_language: str | None = None
 
     @property
     def language(self) -> str:
         user = self.identity.user
-        return i18n.choose(user.language if user else None, self.accept_language)
+        return i18n.choose(user.language if user else self.account_language, self.accept_language)
 
     @property
     def viewer(self) -> User | None:

@@ -122,6 +122,7 @@ class SignInMutations:
             replacing=context.identity.session_token,
         )
         if isinstance(outcome, signin.SecondFactorRequired):
+            context.account_language = outcome.language
             return SignInPayload(
                 status=SignInStatus.SECOND_FACTOR_REQUIRED,
                 challenge=outcome.challenge,

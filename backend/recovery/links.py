@@ -8,7 +8,7 @@ from backend import clock
 from backend.accounts.models import User
 from backend.crypto import digest, random_token
 from backend.errors import DomainError
-from backend.i18n import Duration
+from backend.i18n import N_, Duration
 from backend.recovery.models import PasswordReset
 from backend.services import Services
 
@@ -21,8 +21,10 @@ class InvalidResetToken(DomainError):
     def __init__(self) -> None:
         super().__init__(
             "INVALID_RESET_TOKEN",
-            "This link is not valid: it was used already, has expired, or is mistyped. "
-            "Ask for a new one.",
+            N_(
+                "This link is not valid: it was used already, has expired, or is mistyped. "
+                "Ask for a new one."
+            ),
             "token",
         )
 

@@ -37,8 +37,10 @@ class AccountLocked(DomainError):
     def __init__(self) -> None:
         super().__init__(
             "ACCOUNT_LOCKED",
-            "This account is locked after too many failed sign-ins. "
-            "Reset your password to unlock it.",
+            N_(
+                "This account is locked after too many failed sign-ins. "
+                "Reset your password to unlock it."
+            ),
         )
 
 

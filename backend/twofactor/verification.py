@@ -27,7 +27,8 @@ from backend.twofactor.registry import RECOVERY_CODE, is_backup
 
 class InvalidOtp(DomainError):
     def __init__(self, field: str = "code") -> None:
-        super().__init__("INVALID_OTP", "That code is not valid. Check it and try again.", field)
+        message = N_("That code is not valid. Check it and try again.")
+        super().__init__("INVALID_OTP", message, field)
 
 
 # Wrong codes after the right password: the user hears of it once per burst, not per try.
