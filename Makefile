@@ -49,5 +49,5 @@ messages: install
 	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --omit-header \
 		-k N_ -k DomainError:2 -k Problem:2 -k RateLimited:2 \
 		--ignore-dirs='node_modules migrations .venv' -o backend/i18n/locale/messages.pot .
-	$(BIN)/pybabel update --no-fuzzy-matching --omit-header -N \
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete \
 		-i backend/i18n/locale/messages.pot -d backend/i18n/locale
