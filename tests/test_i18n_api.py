@@ -4,11 +4,18 @@ security log, and the emails, written in the recipient's chosen language."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+from asgi_lifespan import LifespanManager
 
-from tests.conftest import settings_for, smtp_settings
-from tests.helpers import PASSWORD, make_user
+from backend import clock
+from backend.accounts.models import User
+from backend.server.app import create_app
+from backend.tokens import reminders
+from backend.wiring import build_services
+from tests.conftest import _client, settings_for, smtp_settings
+from tests.helpers import PASSWORD, GraphQL, days_ahead, make_user
 
 LANGUAGE = """mutation($language: String) { updateAccount(input: {language: $language}) {
   viewer { language } userErrors { field code message } } }"""
@@ -20,6 +27,9 @@ UPDATE = """mutation($input: UpdateAccountInput!) { updateAccount(input: $input)
   emailVerificationSent userErrors { field code message } } }"""
 SIGN_IN = """mutation { signIn(input: {username: "alice", password: "wrong"}) {
   userErrors { code message } } }"""
+ISSUE = """mutation($n: String!, $e: DateTime) {
+  issueToken(input: {name: $n, expiresAt: $e, password: "@PASSWORD@"}) {
+    userErrors { code } } }""".replace("@PASSWORD@", PASSWORD)
 LOG = "{ viewer { securityEvents(first: 5) { edges { node { kind description } } } } }"
 
 
@@ -98,3 +108,23 @@ async def test_an_email_change_is_mailed_in_japanese(gql, alice, smtp):
     assert notice["Subject"] == "メールアドレスが変更されました"
     text = smtp.text(notice)
     assert "alice.new@example.com" in text and "心当たりがない場合は" in text
+
+
+async def test_a_token_reminder_is_mailed_in_the_account_language(database_url, smtp):
+    settings = settings_for(database_url, smtp=smtp_settings(smtp.port))
+    async with LifespanManager(create_app(settings)) as manager, _client(manager.app) as http:
+        user = await make_user(settings, "alice")
+        gql = GraphQL(http)
+        await gql.sign_in("alice")
+        await gql(LANGUAGE, {"language": "ja"})
+        await User.filter(id=user.id).update(time_zone="Asia/Tokyo")
+        issued = await gql(ISSUE, {"n": "deploy", "e": days_ahead(10)})
+        assert issued["issueToken"]["userErrors"] == []
+        clock.advance(timedelta(days=3, hours=12))
+        assert await reminders.send_due(build_services(settings)) == 1
+    [reminder] = [m for m in smtp.to("alice@example.com") if "deploy" in m["Subject"]]
+    assert reminder["Subject"] == "トークン「deploy」の有効期限が7 日後に切れます"
+    body = smtp.text(reminder)
+    assert body.startswith("alice 様")
+    assert "まだ一度も使われていません。" in body
+    assert re.search(r"\d{4}/\d\d/\d\d \d\d?:\d\d JST に有効期限が切れます", body)

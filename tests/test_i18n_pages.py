@@ -247,3 +247,12 @@ async def test_two_factor_pages_and_the_recovery_codes_file_in_japanese(client, 
         assert wrong.status_code == 401 and '<html lang="ja">' in wrong.text
         assert 'data-code="INVALID_OTP">' in wrong.text
         assert JAPANESE.search(re.search(r'data-code="INVALID_OTP">([^<]+)<', wrong.text).group(1))
+
+
+async def test_the_error_pages_follow_the_browser(client):
+    missing = await client.get(
+        "/no/such/page", headers={"Accept": "text/html", "Accept-Language": "ja"}
+    )
+    assert missing.status_code == 404 and '<html lang="ja">' in missing.text
+    assert "ページが見つかりません" in missing.text
+    assert "このアドレスにページはありません" in missing.text
