@@ -128,3 +128,22 @@ async def test_a_token_reminder_is_mailed_in_the_account_language(database_url, 
     assert body.startswith("alice 様")
     assert "まだ一度も使われていません。" in body
     assert re.search(r"\d{4}/\d\d/\d\d \d\d?:\d\d JST に有効期限が切れます", body)
+
+
+async def test_codes_by_sms_and_email_come_in_the_account_language(database_url, smtp, sms):
+    settings = settings_for(database_url, smtp=smtp_settings(smtp.port), sms_webhook_url=sms.url)
+    async with LifespanManager(create_app(settings)) as manager, _client(manager.app) as http:
+        user = await make_user(settings, "alice")
+        gql = GraphQL(http)
+        await gql.sign_in("alice")
+        await gql(LANGUAGE, {"language": "ja"})
+        await User.filter(id=user.id).update(mobile_phone="+14155552671")
+        start = """mutation($m: TwoFactorMethod!) {
+          startCodeSetup(input: {method: $m, password: "@P@"}) { sent } }""".replace(
+            "@P@", PASSWORD
+        )
+        assert (await gql(start, {"m": "SMS"}))["startCodeSetup"]["sent"]
+        assert (await gql(start, {"m": "EMAIL"}))["startCodeSetup"]["sent"]
+    assert re.fullmatch(r"Latchkey の認証コードは \d{6} です。", sms.messages[-1]["text"])
+    [mail] = [m for m in smtp.to("alice@example.com") if m["Subject"] == "Latchkey の認証コード"]
+    assert "有効期間は 10 分です" in smtp.text(mail)
