@@ -14,6 +14,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
 from backend import i18n
+from backend.client import describe_user_agent
 
 ROOT = Path(__file__).parent.parent
 CATALOG = i18n.LOCALE_DIR / "ja" / "LC_MESSAGES" / "messages.po"
@@ -161,3 +162,11 @@ def test_every_message_a_domain_error_can_carry_is_in_the_catalog():
                     if isinstance(value, str) and not code and value not in known:
                         missing.append(f"{path.name}:{node.lineno} {value}")
     assert missing == []
+
+
+def test_browsers_are_described_in_the_reader_language():
+    firefox = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
+    assert describe_user_agent(firefox, "en") == "Firefox on Windows"
+    assert describe_user_agent(firefox, "ja") == "Firefox（Windows）"
+    assert describe_user_agent("curl/8.5", "ja") in {"curl", "不明なブラウザー"}
+    assert describe_user_agent("", "ja") == "不明なブラウザー"

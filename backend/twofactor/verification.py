@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
-from backend import clock
+from backend import clock, i18n
 from backend.accounts.models import User
 from backend.audit.service import record
 from backend.client import ClientInfo, describe_user_agent
@@ -139,6 +139,6 @@ async def _tell_codes_failed(services: Services, user: User, client: ClientInfo)
             "username": user.username,
             "count": FAILURES_WORTH_A_NOTICE,
             "address": client.ip_address,
-            "browser": describe_user_agent(client.user_agent),
+            "browser": describe_user_agent(client.user_agent, i18n.language_of(user)),
         },
     )
