@@ -17,6 +17,7 @@ from babel.messages.pofile import read_po
 
 from backend import clock, i18n
 from backend.accounts.models import User
+from backend.server import failure_answers
 from tests.helpers import PASSWORD, make_user
 from tests.twofactor_helpers import enable_totp, oathtool
 
@@ -256,3 +257,17 @@ async def test_the_error_pages_follow_the_browser(client):
     assert missing.status_code == 404 and '<html lang="ja">' in missing.text
     assert "ページが見つかりません" in missing.text
     assert "このアドレスにページはありません" in missing.text
+
+
+def test_the_bare_outage_page_follows_the_browser():
+    scope = {
+        "type": "http",
+        "path": "/account",
+        "headers": [(b"accept", b"text/html"), (b"accept-language", b"ja")],
+    }
+    page = failure_answers.service_unavailable(scope)
+    assert page.status_code == 503
+    assert '<html lang="ja">' in page.body.decode()
+    assert "サービスは一時的に利用できません" in page.body.decode()
+    english = failure_answers.service_unavailable({**scope, "headers": [(b"accept", b"text/html")]})
+    assert "temporarily unavailable" in english.body.decode()
