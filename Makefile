@@ -6,7 +6,7 @@ PYTHON ?= python3
 # so a third process pays off even on two cores.
 TEST_WORKERS ?= 3
 
-.PHONY: run test lint bench bench-scale schema install install-test
+.PHONY: run test lint bench bench-scale schema install install-test messages catalogs
 
 run: install
 	$(BIN)/latchkey migrate
@@ -32,7 +32,11 @@ bench-scale: install-test
 schema: install
 	$(BIN)/latchkey export-schema > schema.graphql
 
-install: $(VENV)/.installed web/node_modules/.package-lock.json
+install: $(VENV)/.installed web/node_modules/.package-lock.json catalogs
+
+# The compiled catalogs (.mo) are built here from the .po files in the repository.
+catalogs: $(VENV)/.installed
+	$(BIN)/pybabel compile -d backend/i18n/locale -D messages
 
 install-test: install $(VENV)/.installed-test
 
@@ -48,3 +52,11 @@ $(VENV)/.installed-test: $(VENV)/.installed
 
 web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund
+
+# Re-extract the message ids after changing texts, then translate the new ones in the .po.
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --omit-header \
+		-k N_ -k DomainError:2 -k Problem:2 -k RateLimited:2 \
+		--ignore-dirs='node_modules migrations .venv' -o backend/i18n/locale/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete \
+		-i backend/i18n/locale/messages.pot -d backend/i18n/locale

@@ -2,6 +2,9 @@
 
 import dataclasses
 
+from backend import i18n
+from backend.i18n import N_
+
 
 @dataclasses.dataclass(frozen=True)
 class ClientInfo:
@@ -14,7 +17,7 @@ class ClientInfo:
         object.__setattr__(self, "user_agent", self.user_agent[:512])
 
 
-def describe_user_agent(user_agent: str) -> str:
+def describe_user_agent(user_agent: str, language: str = i18n.DEFAULT) -> str:
     """Browser and system in words, e.g. "Firefox on Windows"."""
     from ua_parser import parse
 
@@ -22,5 +25,8 @@ def describe_user_agent(user_agent: str) -> str:
     browser = parsed.user_agent.family if parsed and parsed.user_agent else ""
     system = parsed.os.family if parsed and parsed.os else ""
     if not browser or browser == "Other":
-        return "Unknown browser"
-    return f"{browser} on {system}" if system and system != "Other" else browser
+        return i18n.gettext(language, N_("Unknown browser"))
+    if not system or system == "Other":
+        return browser
+    words = N_("{browser} on {system}")
+    return i18n.translate(language, words, {"browser": browser, "system": system})

@@ -206,7 +206,8 @@ async def test_removing_api_credentials_asks_first_without_javascript(client, pa
 
 async def test_a_filled_date_wins_over_the_preset_expiry(client, page):
     tokens = await client.get("/account/tokens")
-    day = (clock.now() + timedelta(days=10)).date().isoformat()
+    date = (clock.now() + timedelta(days=10)).date()
+    day = date.isoformat()
     form = {
         "csrf_token": csrf(tokens.text),
         "name": "dated",
@@ -215,7 +216,9 @@ async def test_a_filled_date_wins_over_the_preset_expiry(client, page):
         "password": PASSWORD,
     }
     issued = await client.post("/account/tokens", data=form)
-    assert issued.status_code == 200 and f"{day} 23:59 UTC" in issued.text
+    # The end of that day, as the English page writes dates: "Dec 4, 2026, 11:59 PM UTC".
+    shown = f"{date:%b} {date.day}, {date.year}, 11:59\u202fPM UTC"
+    assert issued.status_code == 200 and shown in issued.text
 
 
 def test_the_first_error_takes_the_one_autofocus_unless_no_field_owns_it():

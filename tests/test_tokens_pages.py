@@ -77,7 +77,9 @@ async def test_a_custom_expiry_is_the_end_of_that_day_in_the_user_time_zone(clie
     assert "Pick a date for the custom expiry." in missing.text
     issued = await client.post("/account/tokens", data={**form, "custom_date": day.isoformat()})
     assert issued.status_code == 200
-    assert f"{day.isoformat()} 23:59 JST" in issued.text  # listed in the user's time zone
+    # Listed in the user's time zone, as English dates read: "Dec 4, 2026, 11:59 PM JST".
+    shown = f"{day:%b} {day.day}, {day.year}, 11:59\u202fPM JST"
+    assert shown in issued.text
     stored = await RefreshToken.get()
     assert stored.expires_at.astimezone(ZoneInfo("Asia/Tokyo")).time() == time(23, 59, 59)
 

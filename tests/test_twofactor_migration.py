@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 from tortoise import Tortoise
@@ -13,8 +14,9 @@ from tortoise.migrations.api import migrate
 from backend.crypto import keyed_digest
 from backend.database import apply_migrations, tortoise_config
 from backend.twofactor.secrets_box import SecretBox
+from backend.wiring import build_services
 from tests.conftest import POSTGRES_URL, _reset_postgres_schema, settings_for, smtp_settings
-from tests.helpers import GraphQL, make_user, serving
+from tests.helpers import PASSWORD, GraphQL, serving
 from tests.twofactor_helpers import code_in, early_in_a_time_step, oathtool, verify
 
 LAST_BEFORE = "models.0007_throttle_reservations"
@@ -29,33 +31,50 @@ async def _database_before_authenticators(settings) -> None:
     config = tortoise_config(settings.database_url)
     await Tortoise.init(config=config)
     await migrate(config=config, target=LAST_BEFORE)
-    user = await make_user(settings, "alice")
-    sealed = SecretBox(settings.secret_key).seal(SECRET, bound_to=str(user.id))
+    user_id = await _old_user(settings, "alice")
+    sealed = SecretBox(settings.secret_key).seal(SECRET, bound_to=str(user_id))
     code_hash = keyed_digest(settings.secret_key, "recovery-code", RECOVERY_CODE.replace("-", ""))
     await _insert(
         settings,
         "INSERT INTO two_factor (user_id, method, policy, totp_secret, last_timecode, enabled_at)"
         " VALUES ($1, 'totp', 'every_sign_in', $2, 0, CURRENT_TIMESTAMP)",
-        [user.id, sealed],
+        [user_id, sealed],
     )
     await _insert(
         settings,
         "INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)",
-        [user.id, code_hash],
+        [user_id, code_hash],
     )
-    bob = await make_user(settings, "bob")
+    bob_id = await _old_user(settings, "bob")
     await _insert(
         settings,
         "INSERT INTO two_factor (user_id, method, policy, last_timecode, enabled_at)"
         " VALUES ($1, 'email', 'every_sign_in', 0, CURRENT_TIMESTAMP)",
-        [bob.id],
+        [bob_id],
     )
     await Tortoise.close_connections()
 
 
+async def _old_user(settings, username: str) -> int:
+    """A user row as the old schema stores it (today's model has columns it lacks)."""
+    password_hash = await build_services(settings).hasher.hash(PASSWORD)
+    await _insert(
+        settings,
+        "INSERT INTO users (username, username_key, email, email_key, first_name, last_name,"
+        " description, time_zone, password_hash, password_changed_at, created_at)"
+        " VALUES ($1, $2, $3, $4, '', '', '', 'UTC', $5, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+        [username, username, f"{username}@example.com", f"{username}@example.com", password_hash],
+    )
+    sql = "SELECT id FROM users WHERE username_key = $1"
+    if settings.database_url.startswith("sqlite"):
+        sql = sql.replace("$1", "?")
+    _count, rows = await get_connection("default").execute_query(sql, [username])
+    return rows[0]["id"]
+
+
 async def _insert(settings, sql: str, values: list) -> None:
     if settings.database_url.startswith("sqlite"):
-        sql = sql.replace("$1", "?").replace("$2", "?")
+        sql = re.sub(r"\$\d+", "?", sql)
     await get_connection("default").execute_query(sql, values)
 
 

@@ -10,17 +10,22 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from backend.i18n import N_
 from web.forms import field_errors, send_step_up_code
 from web.sections import Page, Renderer, Section
 
 ACCOUNT = Page(
     path="/account",
-    title="Personal info",
-    sections=(Section("account_details", "AccountDetails"), Section("groups", "Groups")),
+    title=N_("Personal info"),
+    sections=(
+        Section("account_details", "AccountDetails"),
+        Section("language", "Language"),
+        Section("groups", "Groups"),
+    ),
 )
 SECURITY = Page(
     path="/account/security",
-    title="Signing in",
+    title=N_("Signing in"),
     sections=(
         Section("change_password", "ChangePasswordSection"),
         Section("two_factor", "TwoFactorSettings"),
@@ -29,12 +34,12 @@ SECURITY = Page(
 )
 SESSIONS = Page(
     path="/account/sessions",
-    title="Device activity",
+    title=N_("Device activity"),
     sections=(Section("sessions", "Sessions"),),
 )
 LOG = Page(
     path="/account/log",
-    title="Security log",
+    title=N_("Security log"),
     # `after`: the cursor of the last event on the page before, from the "Older" link.
     sections=(Section("security_log", "SecurityLog", params=("after",)),),
 )
@@ -60,6 +65,7 @@ class AccountPages:
             "/details": (ACCOUNT, "account_details", self._update),
             "/details/send-code": (ACCOUNT, "account_details", self._send_code),
             "/email/verify": (ACCOUNT, "account_details", self._verify_email),
+            "/language": (ACCOUNT, "language", self._language),
             "/groups/join": (ACCOUNT, "groups", self._join),
             "/groups/leave": (ACCOUNT, "groups", self._leave),
             "/security/password": (SECURITY, "change_password", self._change_password),
@@ -116,6 +122,12 @@ class AccountPages:
             request, identity, "VerifyEmailChange", code=str(form.get("code", ""))
         )
         return ({"code_errors": errors}, 422) if errors else ({"email_changed": True}, 200)
+
+    async def _language(self, request, identity, form: FormData) -> State:
+        # Empty: follow the browser again.
+        language = str(form.get("language", "")) or None
+        errors = await self._run(request, identity, "SetLanguage", language=language)
+        return ({"errors": errors}, 422) if errors else ({"saved": True}, 200)
 
     async def _join(self, request, identity, form: FormData) -> State:
         errors = await self._run(request, identity, "JoinGroup", name=str(form.get("name", "")))

@@ -16,6 +16,7 @@ from backend.server.client import client_info
 from backend.server.cookies import apply_outcome
 from backend.services import Services
 from backend.sessions.identity import Identity
+from web import page_language
 
 OPERATIONS = Path(__file__).parent / "operations"
 
@@ -45,10 +46,13 @@ class GraphQLClient:
             client=client_info(request, self.services.settings),
             outcome=session_outcome(request),
             device_cookie=request.cookies.get(self.services.settings.device_cookie_name, ""),
+            # The page's language when nobody has chosen one (switcher cookie, browser).
+            accept_language=page_language.preferred(request),
         )
         result = await self.schema.execute(
             self.documents[operation], variable_values=variables, context_value=context
         )
+        page_language.remember(request, context.language)
         if result.errors:
             raise OperationFailed(f"{operation}: {[error.message for error in result.errors]}")
         return Outcome(data=result.data or {}, identity=context.identity)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from backend.i18n import N_
+
 # (path, label): the paths are those of the `Page` objects that render them.
 PAGES = (
-    ("/account", "Personal info"),
-    ("/account/security", "Signing in"),
-    ("/account/sessions", "Device activity"),
-    ("/account/tokens", "Issue token"),
-    ("/account/log", "Security log"),
+    ("/account", N_("Personal info")),
+    ("/account/security", N_("Signing in")),
+    ("/account/sessions", N_("Device activity")),
+    ("/account/tokens", N_("Issue token")),
+    ("/account/log", N_("Security log")),
 )
 PATHS = tuple(path for path, _ in PAGES)
 

@@ -10,6 +10,7 @@ from web import site
 from web.account_pages import AccountPages
 from web.confirm_access_pages import ConfirmAccessPages
 from web.graphql_client import GraphQLClient
+from web.language_pages import LanguagePages
 from web.passkey_pages import PasskeyPages
 from web.recovery_pages import RecoveryPages
 from web.sections import Renderer
@@ -28,5 +29,6 @@ def routes(schema: Schema, services: Services) -> list[BaseRoute]:
         *TwoFactorPages(renderer).routes(),
         *PasskeyPages(renderer).routes(),
         *RecoveryPages(renderer).routes(),
+        *LanguagePages(renderer).routes(),
         *site.routes(),
     ]

@@ -18,10 +18,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from backend import i18n
+from backend.i18n import N_
 from backend.server.authentication import authenticate_session
 from backend.services import Services
 from backend.sessions.identity import Identity
-from web import csrf, outcomes
+from web import csrf, outcomes, page_language
 from web.content_security import CSP
 from web.first_error import focus_first_error
 from web.graphql_client import GraphQLClient, with_session_cookies
@@ -69,7 +71,11 @@ class Renderer:
         self.settings = services.settings
 
     async def identity(self, request: Request) -> Identity:
-        return await authenticate_session(request, self.services)
+        identity = await authenticate_session(request, self.services)
+        if identity.user is not None:
+            language = i18n.choose(identity.user.language, page_language.preferred(request))
+            page_language.remember(request, language)
+        return identity
 
     async def form(self, request: Request) -> FormData:
         form = await request.form()
@@ -134,7 +140,8 @@ class Renderer:
         return Route(path, self.form_endpoint(page, section, action), methods=["GET", "POST"])
 
     def csrf_failed(self, request: Request) -> Response:
-        context = {"message": "The form expired or came from another site. Reload and try again."}
+        message = N_("The form expired or came from another site. Reload and try again.")
+        context = {"message": message}
         return self.render(request, "error.html", context, status_code=403)
 
     async def page(

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from web import outcomes
+from web import outcomes, page_language
 from web.factors import FACTOR_KINDS
 from web.graphql_client import with_session_cookies
 from web.sections import Renderer
@@ -75,6 +75,7 @@ class SignInPages:
     async def verify(self, request: Request, form: FormData) -> Response:
         """The second step: a code from the app, the email or SMS, or a recovery code."""
         challenge, method, methods = _step_fields(form)
+        page_language.carry(request, form.get("language"))
         request.state.passkey_options = str(form.get("passkey_options", "")) or None
         if form.get("credential"):
             return await self.verify_with_passkey(request, form)
@@ -99,6 +100,7 @@ class SignInPages:
     async def resend(self, request: Request, form: FormData) -> Response:
         """Send a code (again), or switch to another method ("Use another method")."""
         challenge, method, methods = _step_fields(form)
+        page_language.carry(request, form.get("language"))
         request.state.passkey_options = str(form.get("passkey_options", "")) or None
         if method not in CODES_SENT:  # the app or a recovery code: nothing to send
             return self._code_step(request, challenge, method, methods)
@@ -180,6 +182,7 @@ class SignInPages:
     async def verify_with_passkey(self, request: Request, form: FormData) -> Response:
         """The second step answered by a passkey (its options came with the first)."""
         challenge, method, methods = _step_fields(form)
+        page_language.carry(request, form.get("language"))
         outcome = await self.client.execute(
             "VerifySignInWithPasskey",
             request,

@@ -14,7 +14,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from backend.server.failure_answers import INTERNAL, internal_error, wants_html, wants_page
+from backend.i18n import N_
+from backend.server.failure_answers import internal_error, wants_html, wants_page
 from web.content_security import CSP
 from web.templating import templates
 
@@ -23,15 +24,19 @@ log = logging.getLogger("latchkey.web")
 FAVICON = Path(__file__).parent / "static" / "favicon.svg"
 
 NOT_FOUND = (
-    "Page not found",
-    "There is no page at this address. Check the address, or start again from your account.",
+    N_("Page not found"),
+    N_("There is no page at this address. Check the address, or start again from your account."),
 )
 FORM_ONLY = (
-    "This address takes a form",
-    "It only receives forms sent from a page, so there is nothing to show here. "
-    "Go back to the page and send the form from there.",
+    N_("This address takes a form"),
+    N_(
+        "It only receives forms sent from a page, so there is nothing to show here. "
+        "Go back to the page and send the form from there."
+    ),
 )
-WRONG_METHOD = ("Not available", "This address does not answer this kind of request.")
+WRONG_METHOD = (N_("Not available"), N_("This address does not answer this kind of request."))
+# INTERNAL with what to do next, as a message id of its own.
+INTERNAL_PAGE = N_("The server could not answer this request. Try again in a moment.")
 
 
 def routes() -> list[BaseRoute]:
@@ -66,9 +71,8 @@ async def server_error(request: Request, error: Exception) -> Response:
     if not wants_page(request.scope):
         return internal_error(request.scope)
     try:
-        message = f"{INTERNAL} Try again in a moment."
         headers = {"Connection": "close"}
-        return _page(request, 500, "Something went wrong", message, headers)
+        return _page(request, 500, N_("Something went wrong"), INTERNAL_PAGE, headers)
     except Exception:
         # The styled page needs templates and routing; a bug there still gets an answer.
         log.exception("could not draw the error page")

@@ -1,30 +1,46 @@
-"""Jinja2 environment: autoescaped templates and the filters that format times."""
+"""Jinja2 environment: autoescaped templates, gettext in the page's language, and the
+filters that format times."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from starlette.templating import Jinja2Templates
 
-from backend import clock
-from web import navigation
+from backend import clock, i18n
+from web import navigation, page_language
 from web.factors import FACTOR_KINDS
 
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates = Jinja2Templates(
+    directory=Path(__file__).parent / "templates", context_processors=[page_language.context]
+)
+
+
+def _gettext(message: str) -> str:
+    return i18n.gettext(page_language.drawing(), message)
+
+
+def _ngettext(singular: str, plural: str, count: int) -> str:
+    return i18n.ngettext(page_language.drawing(), singular, plural, count)
 
 
 def local_time(value: str | None, time_zone: str = "UTC") -> str:
-    """An ISO 8601 time from the API, shown in the viewer's time zone."""
+    """An ISO 8601 time from the API, shown in the viewer's time zone and language."""
     if not value:
-        return "never"
-    try:
-        zone = ZoneInfo(time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    moment = datetime.fromisoformat(value).astimezone(zone)
-    return moment.strftime("%Y-%m-%d %H:%M %Z")
+        return _gettext("never")
+    return i18n.format_datetime(datetime.fromisoformat(value), page_language.drawing(), time_zone)
+
+
+def local_date(value: str | None, time_zone: str = "UTC") -> str:
+    if not value:
+        return _gettext("never")
+    return i18n.format_date(datetime.fromisoformat(value), page_language.drawing(), time_zone)
+
+
+def translated(message: str | None) -> str:
+    """A message id chosen in code (a page title, a method's name), in the page's language."""
+    return _gettext(message) if message else ""
 
 
 def within_days(value: str | None, days: int) -> bool:
@@ -35,8 +51,16 @@ def within_days(value: str | None, days: int) -> bool:
     return now < datetime.fromisoformat(value) <= now + timedelta(days=days)
 
 
+templates.env.add_extension("jinja2.ext.i18n")
+# Whitespace inside {% trans %} is folded, so message ids stay one line.
+templates.env.policies["ext.i18n.trimmed"] = True
+templates.env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
 templates.env.filters["local_time"] = local_time
+templates.env.filters["local_date"] = local_date
+templates.env.filters["translated"] = translated
 templates.env.globals["factor_kinds"] = FACTOR_KINDS
+# For forms that carry the page's language on (imported macros have no context).
+templates.env.globals["page_language"] = page_language.drawing
 templates.env.filters["within_days"] = within_days
 templates.env.globals["navigation"] = navigation.PAGES
 templates.env.globals["page_of"] = navigation.page_of

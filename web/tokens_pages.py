@@ -11,12 +11,17 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from backend import clock
+from backend.i18n import N_
+from web import page_language
 from web.forms import field_errors, send_step_up_code
 from web.sections import Page, Renderer, Section
 
+# The token statuses as the page shows them (the template capitalises the API's values).
+STATUS_LABELS = (N_("Active"), N_("Expired"))
+
 TOKENS = Page(
     path="/account/tokens",
-    title="Issue token",
+    title=N_("Issue token"),
     sections=(Section("tokens", "Tokens"), Section("api_credentials", "ApiCredentials")),
 )
 EXPIRY_CHOICES = ("7", "30", "60", "90", "custom")
@@ -67,7 +72,8 @@ class TokenPages:
         values["scopes"] = _scopes(form)
         expires_at = _expiry(values["expiry"], values["custom_date"], identity.user.time_zone)
         if isinstance(expires_at, str):
-            return {"values": values, "errors": {"expiresAt": expires_at}}, 422
+            error = page_language.gettext(request, expires_at)
+            return {"values": values, "errors": {"expiresAt": error}}, 422
         outcome = await self.client.execute(
             "IssueToken",
             request,
@@ -89,7 +95,8 @@ class TokenPages:
         state: dict[str, Any] = {"regenerating": token_id, "regenerate_values": values}
         expires_at = _expiry(values["expiry"], values["custom_date"], identity.user.time_zone)
         if isinstance(expires_at, str):
-            return {**state, "regenerate_errors": {"expiresAt": expires_at}}, 422
+            error = page_language.gettext(request, expires_at)
+            return {**state, "regenerate_errors": {"expiresAt": error}}, 422
         outcome = await self.client.execute(
             "RegenerateToken",
             request,
@@ -115,7 +122,8 @@ class TokenPages:
     async def _delete(self, request, identity, form) -> tuple[dict[str, Any], int]:
         token_id = request.path_params["id"]
         if str(form.get("confirm", "")).strip().lower() != "yes":
-            return {"confirm_delete": token_id, "confirm_error": "Type yes to confirm."}, 422
+            error = page_language.gettext(request, N_("Type yes to confirm."))
+            return {"confirm_delete": token_id, "confirm_error": error}, 422
         outcome = await self.client.execute("DeleteToken", request, identity, id=token_id)
         payload = outcome.data["deleteToken"]
         if payload["userErrors"]:
@@ -183,10 +191,10 @@ def _expiry(choice: str, custom_date: str, time_zone: str) -> datetime | str:
     if choice in EXPIRY_CHOICES[:-1]:
         return clock.now() + timedelta(days=int(choice))
     if choice != "custom":
-        return "Choose when the token expires."
+        return N_("Choose when the token expires.")
     try:
         day = datetime.strptime(custom_date, "%Y-%m-%d").date()
     except ValueError:
-        return "Pick a date for the custom expiry."
+        return N_("Pick a date for the custom expiry.")
     # The end of the chosen day, in the user's own time zone.
     return datetime.combine(day, time(23, 59, 59), ZoneInfo(time_zone))

@@ -7,6 +7,8 @@ from typing import Any
 from starlette.routing import BaseRoute
 
 from backend.api.twofactor import TwoFactorPolicy
+from backend.i18n import N_
+from web import page_language
 from web.account_pages import SECURITY
 from web.factors import FACTOR_KINDS
 from web.forms import choice, field_errors, send_step_up_code
@@ -62,7 +64,8 @@ class TwoFactorPages:
         method, password = choice(form, "method", METHODS), str(form.get("password", ""))
         otp = str(form.get("otp", "")) or None  # needed once a factor is on
         if method is None:
-            return {"errors": {"method": "Choose a method."}}, 422
+            error = page_language.gettext(request, N_("Choose a method."))
+            return {"errors": {"method": error}}, 422
         kind = FACTOR_KINDS[method]
         variables = {"password": password, "otp": otp}
         if kind.sends_codes:  # one operation for every kind that sends codes
@@ -97,7 +100,8 @@ class TwoFactorPages:
     async def _policy(self, request, identity, form) -> State:
         policy = choice(form, "policy", POLICIES)
         if policy is None:
-            return {"policy_errors": {"": "Choose when to ask for the code."}}, 422
+            error = page_language.gettext(request, N_("Choose when to ask for the code."))
+            return {"policy_errors": {"": error}}, 422
         payload, errors = await self._run(
             request,
             identity,

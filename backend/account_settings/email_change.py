@@ -9,15 +9,16 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from backend import clock
+from backend import clock, i18n
 from backend.accounts.models import EmailChange, User
 from backend.accounts.service import email_key
 from backend.audit.service import record
 from backend.client import ClientInfo
 from backend.crypto import keyed_digest, same
 from backend.errors import DomainError
+from backend.i18n import N_
 from backend.notifications.email import Email
-from backend.notifications.notices import tell
+from backend.notifications.notices import tell, worded
 from backend.services import Services
 
 LIFETIME = timedelta(hours=1)
@@ -39,14 +40,16 @@ async def start(user: User, new_email: str, services: Services, client: ClientIn
 
 
 async def send_code(services: Services, user: User, new_email: str, code: str) -> None:
-    await services.mailer.send(
-        Email(
-            to=new_email,
-            subject="Confirm your new email address",
-            body=f"Your Latchkey code is {code}. Enter it on your account page to use this "
-            f"address for {user.username}. It expires in one hour.",
-        )
+    subject, body = worded(
+        i18n.language_of(user),
+        N_("Confirm your new email address"),
+        N_(
+            "Your Latchkey code is {code}. Enter it on your account page to use this "
+            "address for {username}. It expires in one hour."
+        ),
+        {"code": code, "username": user.username},
     )
+    await services.mailer.send(Email(to=new_email, subject=subject, body=body))
 
 
 async def pending_for(user_id: int) -> EmailChange | None:
@@ -79,10 +82,13 @@ async def verify(services: Services, user: User, client: ClientInfo, code: str) 
     await tell(
         services.mailer,
         old_email,
-        "Your email address changed",
-        f"The email address of your Latchkey account {user.username} is now "
-        f"{change.new_email}. Mail will no longer come to this address.",
+        N_("Your email address changed"),
+        N_(
+            "The email address of your Latchkey account {username} is now "
+            "{email}. Mail will no longer come to this address."
+        ),
         user=user,
+        params={"username": user.username, "email": change.new_email},
     )
     return change.new_email
 

@@ -18,6 +18,7 @@ from backend.accounts.models import User
 from backend.audit.service import record
 from backend.client import ClientInfo
 from backend.errors import DomainError, NotFound
+from backend.i18n import N_, Term
 from backend.services import Services
 from backend.sessions.models import Session
 from backend.twofactor.models import Authenticator, PasskeyCredential, TwoFactor
@@ -88,9 +89,7 @@ async def finish_registration(
             strategy.rp, credential, ceremonies.client_challenge(credential)
         )
     except Refused as refused:
-        await record(
-            "passkey.add_failed", user=user, client=client, reason=refused.reason
-        )
+        await record("passkey.add_failed", user=user, client=client, reason=refused.reason)
         raise DomainError(
             "VALIDATION_FAILED",
             "That passkey could not be added. Start again.",
@@ -109,9 +108,7 @@ async def finish_registration(
                 await Authenticator.create(user=user, kind=RECOVERY_CODE)
                 await recovery_codes.replace_all(user, new_codes, services.settings.secret_key)
             # The first factor is the preferred one, as in second_factors.confirm_setup.
-            factor = await Authenticator.create(
-                user=user, kind=PASSKEY, name=name, preferred=first
-            )
+            factor = await Authenticator.create(user=user, kind=PASSKEY, name=name, preferred=first)
             await PasskeyCredential.create(
                 authenticator=factor,
                 user=user,
@@ -124,15 +121,15 @@ async def finish_registration(
             if first:
                 await record("twofactor.enabled", user=user, client=client, method=PASSKEY)
     except IntegrityError:  # that authenticator's credential is on an account already
-        raise DomainError(
-            "CONFLICT", "This passkey is already registered.", "credential"
-        ) from None
+        raise DomainError("CONFLICT", "This passkey is already registered.", "credential") from None
     await second_factors._tell(
         services,
         user,
-        "A passkey was added",
-        f"A passkey ({name}) was added to your account"
-        + (", and two-factor authentication is now on." if first else "."),
+        N_("A passkey was added"),
+        N_("A passkey ({name}) was added to your account, and two-factor authentication is now on.")
+        if first
+        else N_("A passkey ({name}) was added to your account."),
+        name=Term(name),
     )
     return Added(factor, new_codes if first else None)
 
@@ -175,7 +172,9 @@ async def delete(
 
 def too_many() -> DomainError:
     return DomainError(
-        "TOO_MANY_AUTHENTICATORS", f"At most {MAX_PASSKEYS} passkeys. Delete one first."
+        "TOO_MANY_AUTHENTICATORS",
+        "At most {count} passkeys. Delete one first.",
+        count=MAX_PASSKEYS,
     )
 
 
@@ -183,7 +182,10 @@ def _valid_name(name: str | None) -> str:
     name = (name or "").strip() or Passkeys.default_name
     if len(name) > second_factors.NAME_LENGTH:
         raise DomainError(
-            "VALIDATION_FAILED", f"At most {second_factors.NAME_LENGTH} characters.", "name"
+            "VALIDATION_FAILED",
+            "At most {count} characters.",
+            "name",
+            count=second_factors.NAME_LENGTH,
         )
     return name
 

@@ -11,6 +11,7 @@ from backend.accounts.passwords import normalize
 from backend.audit.service import record
 from backend.client import ClientInfo
 from backend.errors import DomainError, InvalidCredentials, Problem, WrongPassword
+from backend.i18n import N_
 from backend.notifications.notices import tell
 from backend.services import Services
 from backend.sessions import service as sessions
@@ -73,8 +74,10 @@ async def change(
     await tell(
         services.mailer,
         user.email,
-        "Your password changed",
-        "The password of your Latchkey account was changed. Every other session was signed out.",
+        N_("Your password changed"),
+        N_(
+            "The password of your Latchkey account was changed. Every other session was signed out."
+        ),
         user=user,
     )
     return renewed

@@ -9,13 +9,14 @@ from functools import cache
 
 from tortoise.transactions import in_transaction
 
-from backend import stepup
+from backend import i18n, stepup
 from backend.account_settings import email_change
 from backend.accounts.models import User
 from backend.accounts.service import email_key, normalize_email
 from backend.audit.service import record
 from backend.client import ClientInfo
 from backend.errors import DomainError, Problem
+from backend.i18n import N_
 from backend.notifications.notices import tell
 from backend.services import Services
 from backend.sessions.models import Session
@@ -23,6 +24,7 @@ from backend.twofactor.models import Authenticator
 from backend.twofactor.sms_code.strategy import CodeBySms
 
 NAME_FIELDS = ("first_name", "last_name")
+KEEP = "keep"  # the language is not changed (None clears the choice)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,6 +37,7 @@ class ProfileChanges:
     description: str | None = None
     mobile_phone: str | None = None
     time_zone: str | None = None
+    language: str | None = KEEP
     password: str | None = None
     otp: str | None = None  # with 2FA on: these change where codes and notices go
 
@@ -78,8 +81,8 @@ async def update(
         await tell(
             services.mailer,
             user.email,
-            "Your mobile phone number changed",
-            "The mobile phone number of your account was changed.",
+            N_("Your mobile phone number changed"),
+            N_("The mobile phone number of your account was changed."),
             user=user,
         )
     return code is not None
@@ -104,6 +107,13 @@ def _checked(changes: ProfileChanges) -> tuple[dict[str, str | None], list[Probl
             values[field] = check(raw, field)
         except DomainError as error:
             problems += error.problems
+    if changes.language != KEEP:
+        if changes.language is None or i18n.supported(changes.language):
+            values["language"] = changes.language
+        else:
+            problems.append(
+                Problem("VALIDATION_FAILED", "Choose English or Japanese.", "language")
+            )
     return values, problems
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -17,6 +18,7 @@ from backend.accounts.models import User
 from backend.audit.service import record
 from backend.client import ClientInfo
 from backend.errors import DomainError, NotFound
+from backend.i18n import N_, Term
 from backend.notifications.notices import tell
 from backend.services import Services
 from backend.sessions.models import Session
@@ -65,7 +67,9 @@ async def start_setup(
     if strategy.backup:
         raise DomainError("VALIDATION_FAILED", "Recovery codes come with another factor.", "method")
     if strategy.one_per_user and await Authenticator.filter(user=user, kind=method).exists():
-        raise DomainError("CONFLICT", f"{strategy.default_name} is already on.", "method")
+        raise DomainError(
+            "CONFLICT", "{method} is already on.", "method", method=Term(strategy.default_name)
+        )
     if (problem := strategy.cannot_set_up(user)) is not None:
         raise problem
     await stepup.confirm(
@@ -106,7 +110,9 @@ async def confirm_setup(
     strategy = services.second_factors[pending.method]
     name = (name or "").strip() or strategy.default_name
     if len(name) > NAME_LENGTH:
-        raise DomainError("VALIDATION_FAILED", f"At most {NAME_LENGTH} characters.", "name")
+        raise DomainError(
+            "VALIDATION_FAILED", "At most {count} characters.", "name", count=NAME_LENGTH
+        )
     done = await strategy.complete_setup(user, pending.totp_secret, code or "")
     if done is None:
         await record(
@@ -136,10 +142,13 @@ async def confirm_setup(
                 await TwoFactor.create(user=user)
                 await Authenticator.create(user=user, kind=RECOVERY_CODE)
                 await recovery_codes.replace_all(user, new_codes, services.settings.secret_key)
-            elif strategy.one_per_user and await Authenticator.filter(
-                user=user, kind=pending.method
-            ).exists():
-                raise DomainError("CONFLICT", f"{strategy.default_name} is already on.")
+            elif (
+                strategy.one_per_user
+                and await Authenticator.filter(user=user, kind=pending.method).exists()
+            ):
+                raise DomainError(
+                    "CONFLICT", "{method} is already on.", method=Term(strategy.default_name)
+                )
             await Authenticator.create(
                 user=user,
                 kind=pending.method,
@@ -156,16 +165,17 @@ async def confirm_setup(
         await _tell(
             services,
             user,
-            "Two-factor authentication is on",
-            f"Two-factor authentication ({strategy.default_name.lower()}) was turned on "
-            "for your account.",
+            N_("Two-factor authentication is on"),
+            N_("Two-factor authentication ({method}) was turned on for your account."),
+            method=Term(strategy.default_name),
         )
         return new_codes
     await _tell(
         services,
         user,
-        "A second factor was added",
-        f"A second factor ({name}) was added to your account.",
+        N_("A second factor was added"),
+        N_("A second factor ({name}) was added to your account."),
+        name=Term(name),
     )
     return None
 
@@ -193,16 +203,14 @@ async def set_policy(
         await TwoFactor.filter(id=two_factor.id).update(policy=policy)
         await record("twofactor.policy_changed", user=user, client=client, policy=policy)
     two_factor.policy = policy
-    when = {
-        "every_sign_in": "at every sign-in",
-        "unrecognized_device": "only when you sign in from a device it does not recognize",
+    text = {
+        "every_sign_in": N_("Latchkey now asks for your second factor at every sign-in."),
+        "unrecognized_device": N_(
+            "Latchkey now asks for your second factor only when you sign in from a device "
+            "it does not recognize."
+        ),
     }[policy]
-    await _tell(
-        services,
-        user,
-        "Two-factor authentication settings changed",
-        f"Latchkey now asks for your second factor {when}.",
-    )
+    await _tell(services, user, N_("Two-factor authentication settings changed"), text)
     return two_factor
 
 
@@ -221,7 +229,7 @@ async def remove(
     Returns whether two-factor authentication is still on.
     """
     factor = await _own_factor(
-        user, authenticator_id, "Recovery codes go away with the last other factor."
+        user, authenticator_id, N_("Recovery codes go away with the last other factor.")
     )
     await stepup.confirm(
         services, user, session, client, password=password, otp=code, purpose="twofactor.remove"
@@ -250,8 +258,9 @@ async def remove(
         await _tell(
             services,
             user,
-            "A second factor was removed",
-            f"A second factor ({factor.name}) was removed from your account.",
+            N_("A second factor was removed"),
+            N_("A second factor ({name}) was removed from your account."),
+            name=Term(factor.name),
         )
     else:
         await _tell_off(services, user)
@@ -270,7 +279,7 @@ async def set_preferred(
 ) -> None:
     """Make one factor the preferred one: sign-in opens on it. Recovery codes cannot be."""
     factor = await _own_factor(
-        user, authenticator_id, "Recovery codes are for when the others are out of reach."
+        user, authenticator_id, N_("Recovery codes are for when the others are out of reach.")
     )
     await stepup.confirm(
         services,
@@ -348,9 +357,9 @@ async def regenerate_recovery_codes(
     await _tell(
         services,
         user,
-        "New recovery codes",
-        "New recovery codes were generated for your account; the old ones no longer work, "
-        "and every recognized device was forgotten.",
+        N_("New recovery codes"),
+        N_("New recovery codes were generated for your account; the old ones no longer work, "
+        "and every recognized device was forgotten."),
     )
     return new_codes
 
@@ -364,9 +373,11 @@ async def reset_by_operator(services: Services, user: User) -> bool:
     await _tell(
         services,
         user,
-        "Two-factor authentication was reset",
-        "An administrator turned off two-factor authentication for your account. "
-        "Sign in and set it up again.",
+        N_("Two-factor authentication was reset"),
+        N_(
+            "An administrator turned off two-factor authentication for your account. "
+            "Sign in and set it up again."
+        ),
     )
     return was_on
 
@@ -410,14 +421,16 @@ async def _tell_off(services: Services, user: User) -> None:
     await _tell(
         services,
         user,
-        "Two-factor authentication is off",
-        "Two-factor authentication was turned off for your account, and every "
-        "recognized device was forgotten.",
+        N_("Two-factor authentication is off"),
+        N_(
+            "Two-factor authentication was turned off for your account, and every "
+            "recognized device was forgotten."
+        ),
     )
 
 
-async def _tell(services: Services, user: User, subject: str, text: str) -> None:
-    await tell(services.mailer, user.email, subject, text, user=user)
+async def _tell(services: Services, user: User, subject: str, text: str, **params: Any) -> None:
+    await tell(services.mailer, user.email, subject, text, user=user, params=params)
 
 
 async def _own_factor(user: User, authenticator_id: int, refusal_for_backup: str) -> Authenticator:

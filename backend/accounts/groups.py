@@ -52,7 +52,9 @@ async def create(name: str, *, description: str = "", self_service: bool = False
         async with in_transaction():
             return await Group.create(name=name, description=description, self_service=self_service)
     except IntegrityError:
-        raise DomainError("CONFLICT", f"A group named {name} exists already.", "name") from None
+        raise DomainError(
+            "CONFLICT", "A group named {name} exists already.", "name", name=name
+        ) from None
 
 
 async def add_member(group_name: str, user: User) -> None:
@@ -64,7 +66,9 @@ async def add_member(group_name: str, user: User) -> None:
 async def remove_member(group_name: str, user: User) -> None:
     group = await _group(group_name)
     if not await group.members.filter(id=user.id).exists():
-        raise DomainError("NOT_FOUND", f"{user.username} is not in {group.name}.")
+        raise DomainError(
+            "NOT_FOUND", "{user} is not in {group}.", user=user.username, group=group.name
+        )
     await group.members.remove(user)
     await record("group.member_removed", user=user, group=group.name)
 
@@ -72,5 +76,5 @@ async def remove_member(group_name: str, user: User) -> None:
 async def _group(name: str) -> Group:
     group = await Group.get_or_none(name=name) if is_storable(name) else None
     if group is None:
-        raise DomainError("NOT_FOUND", f"There is no group named {name}.", "name")
+        raise DomainError("NOT_FOUND", "There is no group named {name}.", "name", name=name)
     return group

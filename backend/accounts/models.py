@@ -18,6 +18,8 @@ class User(Model):
     description = fields.CharField(max_length=1000, default="")
     mobile_phone = fields.CharField(max_length=16, null=True)
     time_zone = fields.CharField(max_length=64, default="UTC")
+    # "en" or "ja"; null follows the browser's Accept-Language.
+    language = fields.CharField(max_length=8, null=True)
     password_hash = fields.CharField(max_length=255)
     password_changed_at = fields.DatetimeField(default=clock.now)
     created_at = fields.DatetimeField(default=clock.now)

@@ -25,12 +25,17 @@ def problems(password: str, *, min_length: int, personal: list[str], field: str)
         return [
             Problem(
                 "PASSWORD_TOO_SHORT",
-                f"Use at least {min_length} characters; a few words make a good one.",
+                "Use at least {count} characters; a few words make a good one.",
                 field,
+                {"count": min_length},
             )
         ]
     if len(normalized) > MAX_LENGTH:
-        return [Problem("PASSWORD_TOO_LONG", f"Use at most {MAX_LENGTH} characters.", field)]
+        return [
+            Problem(
+                "PASSWORD_TOO_LONG", "Use at most {count} characters.", field, {"count": MAX_LENGTH}
+            )
+        ]
     if _too_similar(normalized, personal):
         return [
             Problem(

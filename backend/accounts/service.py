@@ -66,8 +66,9 @@ def normalize_email(email: str) -> str:
     try:
         return validate_email(email, check_deliverability=False).normalized
     except EmailNotValidError as error:
-        message = f"Not a valid email address: {error}"
-        raise DomainError("VALIDATION_FAILED", message, "email") from None
+        raise DomainError(
+            "VALIDATION_FAILED", "Not a valid email address: {reason}", "email", reason=str(error)
+        ) from None
 
 
 async def create_user(hasher: PasswordHasher, *, username: str, email: str, password: str) -> User:

@@ -24,6 +24,10 @@ class UpdateAccountInput:
         default=strawberry.UNSET, description="E.164 or with a country code; empty clears it."
     )
     time_zone: str | None = strawberry.UNSET
+    language: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description='"en" or "ja"; null goes back to following the browser.',
+    )
     password: str | None = strawberry.field(
         default=strawberry.UNSET, description="Needed to change the email or mobile phone."
     )
@@ -113,7 +117,9 @@ class AccountMutations:
         self, info: Info[Context, None], input: UpdateAccountInput
     ) -> UpdateAccountPayload:
         context = info.context
+        language = input.language
         changes = profile.ProfileChanges(
+            language=profile.KEEP if language is strawberry.UNSET else language,
             **{
                 name: _given(getattr(input, name))
                 for name in (

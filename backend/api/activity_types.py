@@ -30,7 +30,10 @@ class Session:
     last_seen_at: datetime
     ip_address: str
     user_agent: str
-    browser: str = strawberry.field(description="Browser and system in words.")
+
+    @strawberry.field(description="Browser and system in words, in the reader's language.")
+    def browser(self, info: strawberry.Info) -> str:
+        return describe_user_agent(self.user_agent, info.context.language)
 
     @classmethod
     def from_model(cls, session: SessionModel, current_id: int | None) -> Session:
@@ -41,29 +44,37 @@ class Session:
             last_seen_at=session.last_seen_at,
             ip_address=session.ip_address,
             user_agent=session.user_agent,
-            browser=describe_user_agent(session.user_agent),
         )
 
 
 @strawberry.type
 class SecurityEvent:
+    model: strawberry.Private[SecurityEventModel]
     id: strawberry.ID
     kind: str = strawberry.field(description="Stable name, e.g. sign_in.failed.")
-    description: str
     created_at: datetime
     ip_address: str
-    browser: str
 
     @classmethod
     def from_model(cls, event: SecurityEventModel) -> SecurityEvent:
         return cls(
             id=strawberry.ID(str(event.id)),
+            model=event,
             kind=event.kind,
-            description=describe(event.kind, event.details, FACTOR_NAMES),
             created_at=event.created_at,
             ip_address=event.ip_address,
-            browser=describe_user_agent(event.user_agent) if event.user_agent else "",
         )
+
+
+    @strawberry.field(description="Browser and system in words, in the reader's language.")
+    def browser(self, info: strawberry.Info) -> str:
+        agent = self.model.user_agent
+        return describe_user_agent(agent, info.context.language) if agent else ""
+
+    @strawberry.field(description="The event in words, in the reader's language.")
+    def description(self, info: strawberry.Info) -> str:
+        event = self.model
+        return describe(event.kind, event.details, FACTOR_NAMES, info.context.language)
 
 
 @strawberry.type

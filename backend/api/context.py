@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from backend import i18n
 from backend.accounts.models import User
 from backend.api.outcome import SessionOutcome
 from backend.client import ClientInfo
@@ -22,6 +23,15 @@ class Context:
     outcome: SessionOutcome = dataclasses.field(default_factory=SessionOutcome)
     # The signed "remember this device" cookie the browser sent, if any.
     device_cookie: str = ""
+    # The request's Accept-Language: the messages' language until the user picks one.
+    accept_language: str = ""
+    # The account's choice when known before its session starts (the second sign-in step).
+    account_language: str | None = None
+
+    @property
+    def language(self) -> str:
+        user = self.identity.user
+        return i18n.choose(user.language if user else self.account_language, self.accept_language)
 
     @property
     def viewer(self) -> User | None:

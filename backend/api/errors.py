@@ -7,6 +7,7 @@ import enum
 import strawberry
 
 from backend.errors import DomainError
+from backend.i18n import DEFAULT
 
 
 @strawberry.enum(description="Stable codes for expected failures; one list for the whole API.")
@@ -44,12 +45,13 @@ class UserError:
     message: str
 
 
-def user_errors(error: DomainError) -> list[UserError]:
+def user_errors(error: DomainError, language: str = DEFAULT) -> list[UserError]:
+    """The problems, their messages in the reader's language; the codes stay the same."""
     return [
         UserError(
             field=_camel(p.field) if p.field else None,
             code=UserErrorCode(p.code),
-            message=p.message,
+            message=p.text(language),
         )
         for p in error.problems
     ]

@@ -34,17 +34,17 @@ class StorableInput(FieldExtension):
             _check_all(kwargs)
             return next_(source, info, **kwargs)
         except DomainError as error:
-            return self.refusal(error)
+            return self.refusal(error, info.context.language)
 
     async def resolve_async(self, next_, source, info, **kwargs):
         try:
             _check_all(kwargs)
             return await next_(source, info, **kwargs)
         except DomainError as error:
-            return self.refusal(error)
+            return self.refusal(error, info.context.language)
 
-    def refusal(self, error: DomainError) -> Any:
-        return self.field.type(user_errors=user_errors(error))
+    def refusal(self, error: DomainError, language: str) -> Any:
+        return self.field.type(user_errors=user_errors(error, language))
 
 
 def guard_inputs(mutations: type) -> type:

@@ -52,7 +52,8 @@ class BearerScopes(FieldExtension):
             )
         if scopes.allows_mutation(granted, name):
             return None
-        return self.field.type(user_errors=user_errors(scopes.insufficient()))
+        refused = user_errors(scopes.insufficient(), info.context.language)
+        return self.field.type(user_errors=refused)
 
 
 def limit_bearer_scopes(root: type, kind: str) -> type:

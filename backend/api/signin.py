@@ -122,6 +122,7 @@ class SignInMutations:
             replacing=context.identity.session_token,
         )
         if isinstance(outcome, signin.SecondFactorRequired):
+            context.account_language = outcome.language
             return SignInPayload(
                 status=SignInStatus.SECOND_FACTOR_REQUIRED,
                 challenge=outcome.challenge,
@@ -170,7 +171,9 @@ class SignInMutations:
         context = info.context
         if context.identity.session is None:  # a bearer token has no session to end
             return SignOutPayload(
-                user_errors=user_errors(DomainError("UNAUTHENTICATED", "Sign in first."))
+                user_errors=user_errors(
+                    DomainError("UNAUTHENTICATED", "Sign in first."), context.language
+                )
             )
         everywhere = bool(input and input.everywhere)
         await signin.sign_out(

@@ -71,17 +71,21 @@ class TwoFactor:
 @strawberry.type(description="A browser the user asked Latchkey to remember.")
 class TrustedDevice:
     id: strawberry.ID
-    browser: str = strawberry.field(description="Browser and system in words.")
+    user_agent: strawberry.Private[str]
     ip_address: str
     first_seen_at: datetime
     last_seen_at: datetime
     expires_at: datetime
 
+    @strawberry.field(description="Browser and system in words, in the reader's language.")
+    def browser(self, info: strawberry.Info) -> str:
+        return describe_user_agent(self.user_agent, info.context.language)
+
     @classmethod
     def from_model(cls, device: twofactor_models.TrustedDevice) -> TrustedDevice:
         return cls(
             id=strawberry.ID(str(device.id)),
-            browser=describe_user_agent(device.user_agent),
+            user_agent=device.user_agent,
             ip_address=device.ip_address,
             first_seen_at=device.created_at,
             last_seen_at=device.last_seen_at,

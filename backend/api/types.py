@@ -49,6 +49,9 @@ class User:
     mobile_phone: str | None = strawberry.field(description="E.164, e.g. +14155552671.")
     time_zone: str = strawberry.field(description="IANA time zone name, e.g. Europe/Berlin.")
     created_at: datetime
+    language: str | None = strawberry.field(
+        description='The chosen language ("en" or "ja"); null follows the browser.'
+    )
 
     @strawberry.field(description="Refresh tokens, newest first.")
     async def tokens(self) -> list[Token]:
@@ -124,4 +127,5 @@ class User:
             mobile_phone=user.mobile_phone,
             time_zone=user.time_zone,
             created_at=user.created_at,
+            language=user.language,
         )

@@ -3,53 +3,55 @@
 from collections.abc import Mapping
 from typing import Any
 
+from backend.i18n import DEFAULT, N_, gettext, translate
+
 DESCRIPTIONS = {
-    "sign_in.succeeded": "Signed in",
-    "sign_in.failed": "Failed sign-in (wrong password)",
-    "sign_in.password_accepted": "Password accepted, second factor asked",
-    "sign_in.refused_locked": "Sign-in refused: the account is locked",
-    "account.locked": "Account locked after too many failed sign-ins",
-    "password.reset_requested": "Password reset link sent",
-    "password.reset": "Password reset with an emailed link",
-    "account.secured": "Account secured (\"This wasn't me\"): signed out everywhere, "
-    "tokens and API credentials deleted",
-    "sign_out": "Signed out",
-    "second_factor.failed": "Wrong two-factor code",
-    "recovery_code.used": "Recovery code used",
-    "twofactor.enabled": "Two-factor authentication turned on",
-    "twofactor.disabled": "Two-factor authentication turned off",
-    "twofactor.factor_added": "Second factor added",
-    "twofactor.factor_removed": "Second factor removed",
-    "passkey.added": "Passkey added",
-    "passkey.add_failed": "Passkey not added (the browser's answer was refused)",
-    "passkey.renamed": "Passkey renamed",
-    "sign_in.passkey_refused": "Failed sign-in with a passkey",
-    "twofactor.policy_changed": "Two-factor policy changed",
-    "twofactor.preferred_changed": "Preferred second factor changed",
-    "twofactor.reset_by_operator": "Two-factor authentication reset by an administrator",
-    "recovery_codes.regenerated": "New recovery codes generated",
-    "token.issued": "Token issued",
-    "token.deleted": "Token deleted",
-    "token.regenerated": "Token regenerated",
-    "token.exchange_refused": "Deleted or expired token used",
-    "api_credentials.generated": "API credentials generated",
-    "api_credentials.removed": "API credentials removed",
-    "password.changed": "Password changed",
-    "password.change.failed": "Failed password change (wrong current password)",
-    "account.updated": "Account details changed",
-    "email.change_requested": "Email change requested",
-    "email.changed": "Email address changed",
-    "email.change_failed": "Wrong email confirmation code",
-    "group.joined": "Joined a group",
-    "group.left": "Left a group",
-    "group.member_added": "Added to a group by an administrator",
-    "group.member_removed": "Removed from a group by an administrator",
-    "session.revoked": "Session signed out",
-    "sessions.signed_out_others": "Other sessions signed out",
-    "reauthenticated": "Access confirmed",
-    "reauthenticate.failed": "Failed access confirmation (wrong password)",
-    "session.revoke.failed": "Failed session sign-out (wrong password)",
-    "sessions.sign_out_others.failed": "Failed sign-out of other sessions (wrong password)",
+    "sign_in.succeeded": N_("Signed in"),
+    "sign_in.failed": N_("Failed sign-in (wrong password)"),
+    "sign_in.password_accepted": N_("Password accepted, second factor asked"),
+    "sign_in.refused_locked": N_("Sign-in refused: the account is locked"),
+    "account.locked": N_("Account locked after too many failed sign-ins"),
+    "password.reset_requested": N_("Password reset link sent"),
+    "password.reset": N_("Password reset with an emailed link"),
+    "account.secured": N_("Account secured (\"This wasn't me\"): signed out everywhere, "
+    "tokens and API credentials deleted"),
+    "sign_out": N_("Signed out"),
+    "second_factor.failed": N_("Wrong two-factor code"),
+    "recovery_code.used": N_("Recovery code used"),
+    "twofactor.enabled": N_("Two-factor authentication turned on"),
+    "twofactor.disabled": N_("Two-factor authentication turned off"),
+    "twofactor.factor_added": N_("Second factor added"),
+    "twofactor.factor_removed": N_("Second factor removed"),
+    "passkey.added": N_("Passkey added"),
+    "passkey.add_failed": N_("Passkey not added (the browser's answer was refused)"),
+    "passkey.renamed": N_("Passkey renamed"),
+    "sign_in.passkey_refused": N_("Failed sign-in with a passkey"),
+    "twofactor.policy_changed": N_("Two-factor policy changed"),
+    "twofactor.preferred_changed": N_("Preferred second factor changed"),
+    "twofactor.reset_by_operator": N_("Two-factor authentication reset by an administrator"),
+    "recovery_codes.regenerated": N_("New recovery codes generated"),
+    "token.issued": N_("Token issued"),
+    "token.deleted": N_("Token deleted"),
+    "token.regenerated": N_("Token regenerated"),
+    "token.exchange_refused": N_("Deleted or expired token used"),
+    "api_credentials.generated": N_("API credentials generated"),
+    "api_credentials.removed": N_("API credentials removed"),
+    "password.changed": N_("Password changed"),
+    "password.change.failed": N_("Failed password change (wrong current password)"),
+    "account.updated": N_("Account details changed"),
+    "email.change_requested": N_("Email change requested"),
+    "email.changed": N_("Email address changed"),
+    "email.change_failed": N_("Wrong email confirmation code"),
+    "group.joined": N_("Joined a group"),
+    "group.left": N_("Left a group"),
+    "group.member_added": N_("Added to a group by an administrator"),
+    "group.member_removed": N_("Removed from a group by an administrator"),
+    "session.revoked": N_("Session signed out"),
+    "sessions.signed_out_others": N_("Other sessions signed out"),
+    "reauthenticated": N_("Access confirmed"),
+    "reauthenticate.failed": N_("Failed access confirmation (wrong password)"),
+    "session.revoke.failed": N_("Failed session sign-out (wrong password)"),
+    "sessions.sign_out_others.failed": N_("Failed sign-out of other sessions (wrong password)"),
 }
 
 
@@ -57,31 +59,40 @@ def describe(
     kind: str,
     details: Mapping[str, Any] | None = None,
     factor_names: Mapping[str, str] | None = None,
+    language: str = DEFAULT,
 ) -> str:
     """The event in words, naming what it was about (token, factor, group, device) when known.
 
     `factor_names`: a factor kind's stored value to its name in words, from the registry.
     """
     if kind.endswith(".failed") and kind not in DESCRIPTIONS:
-        text = "Failed confirmation of a sensitive change (wrong password)"
+        text = gettext(language, N_("Failed confirmation of a sensitive change (wrong password)"))
+    elif kind in DESCRIPTIONS:
+        text = gettext(language, DESCRIPTIONS[kind])
     else:
-        text = DESCRIPTIONS.get(kind, kind.replace("_", " ").replace(".", ": ").capitalize())
-    subject = _subject(kind, details or {}, factor_names or {})
-    return f"{text}: {subject}" if subject else text
+        text = kind.replace("_", " ").replace(".", ": ").capitalize()
+    subject = _subject(kind, details or {}, factor_names or {}, language)
+    if not subject:
+        return text
+    return translate(language, N_("{event}: {subject}"), {"event": text, "subject": subject})
 
 
-def _subject(kind: str, details: Mapping[str, Any], factor_names: Mapping[str, str]) -> str:
+def _subject(
+    kind: str, details: Mapping[str, Any], factor_names: Mapping[str, str], language: str
+) -> str:
     if kind.startswith("token.") and details.get("name"):
-        return f"\u201c{details['name']}\u201d"
+        return translate(language, N_("\u201c{name}\u201d"), {"name": details["name"]})
     method = str(details.get("method") or "")
     if method in factor_names:
-        factor = factor_names[method]
+        factor = gettext(language, factor_names[method])
         name = details.get("name")
-        return f"{name} ({factor})" if name and name != factor else factor
+        if not name or name == factor_names[method]:
+            return factor
+        return translate(language, N_("{name} ({kind})"), {"name": name, "kind": factor})
     if details.get("group"):
-        return f"group \u201c{details['group']}\u201d"
+        return translate(language, N_("group \u201c{group}\u201d"), {"group": details["group"]})
     if details.get("client_id"):
-        return f"client ID {details['client_id']}"
+        return translate(language, N_("client ID {id}"), {"id": details["client_id"]})
     if details.get("device"):
         return str(details["device"])
     return ""

@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0013_token_scopes')]
+    dependencies = [('models', '0014_user_language')]
 
     initial = False
 

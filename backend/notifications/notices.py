@@ -8,10 +8,12 @@ never undone or hidden by a mail problem.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from backend import clock
+from backend import clock, i18n
+from backend.i18n import N_
 from backend.notifications import secure_links
 from backend.notifications.email import Email, Mailer
 from backend.notifications.models import OutboxMessage
@@ -21,8 +23,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("latchkey.notices")
 
-NOT_YOU = "If this was not you, sign in and change your password, or contact your administrator."
-NOT_YOU_LINK = (
+NOT_YOU = N_(
+    "If this was not you, sign in and change your password, or contact your administrator."
+)
+NOT_YOU_LINK = N_(
     "If this was not you, open this link to sign out everywhere and secure your account "
     "(it asks before it changes anything, and works once within 7 days):\n{link}"
 )
@@ -33,18 +37,34 @@ BATCH = 50
 
 
 async def tell(
-    mailer: Mailer, to: str, subject: str, text: str, *, user: User | None = None
+    mailer: Mailer,
+    to: str,
+    subject: str,
+    text: str,
+    *,
+    user: User | None = None,
+    params: Mapping[str, Any] | None = None,
 ) -> None:
     """Queue a notice and send it now; stored as already claimed, so no worker races us.
 
-    With the account it is about, the notice carries a "This wasn't me" link.
+    `subject` and `text` are English message ids with their `params`, written in the
+    language the account chose. With the account, the notice carries a "This wasn't me" link.
     """
+    language = i18n.language_of(user)
+    subject, text = worded(language, subject, text, params)
     if user is None:
-        footer = NOT_YOU
+        footer = i18n.gettext(language, NOT_YOU)
     else:
         link = await secure_links.mint(user, to, mailer.public_url)
-        footer = NOT_YOU_LINK.format(link=link)
+        footer = i18n.translate(language, NOT_YOU_LINK, {"link": link})
     await send(mailer, to, subject, f"{text}\n\n{footer}")
+
+
+def worded(
+    language: str, subject: str, text: str, params: Mapping[str, Any] | None = None
+) -> tuple[str, str]:
+    """A message's subject and text in `language`, their placeholders filled."""
+    return i18n.translate(language, subject, params), i18n.translate(language, text, params)
 
 
 async def send(mailer: Mailer, to: str, subject: str, body: str) -> None:

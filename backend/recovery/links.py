@@ -8,6 +8,7 @@ from backend import clock
 from backend.accounts.models import User
 from backend.crypto import digest, random_token
 from backend.errors import DomainError
+from backend.i18n import N_, Duration
 from backend.recovery.models import PasswordReset
 from backend.services import Services
 
@@ -20,8 +21,10 @@ class InvalidResetToken(DomainError):
     def __init__(self) -> None:
         super().__init__(
             "INVALID_RESET_TOKEN",
-            "This link is not valid: it was used already, has expired, or is mistyped. "
-            "Ask for a new one.",
+            N_(
+                "This link is not valid: it was used already, has expired, or is mistyped. "
+                "Ask for a new one."
+            ),
             "token",
         )
 
@@ -36,13 +39,10 @@ async def mint(services: Services, user: User) -> str:
     return f"{services.settings.public_url.rstrip('/')}{PATH}{token}"
 
 
-def valid_for(services: Services) -> str:
-    """The links' lifetime in words, for the emails."""
+def valid_for(services: Services) -> Duration:
+    """The links' lifetime, worded in the reader's language by the emails."""
     minutes = max(1, services.settings.password_reset_seconds // 60)
-    if minutes % 60 == 0:
-        hours = minutes // 60
-        return f"{hours} hour{'s' if hours != 1 else ''}"
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return Duration(minutes * 60)
 
 
 async def live(token: str) -> PasswordReset | None:

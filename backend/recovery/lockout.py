@@ -15,6 +15,7 @@ from backend.accounts.models import User
 from backend.audit.service import record
 from backend.client import ClientInfo
 from backend.errors import DomainError
+from backend.i18n import N_
 from backend.notifications.notices import tell
 from backend.recovery import links
 from backend.recovery.models import SignInLockout
@@ -36,8 +37,10 @@ class AccountLocked(DomainError):
     def __init__(self) -> None:
         super().__init__(
             "ACCOUNT_LOCKED",
-            "This account is locked after too many failed sign-ins. "
-            "Reset your password to unlock it.",
+            N_(
+                "This account is locked after too many failed sign-ins. "
+                "Reset your password to unlock it."
+            ),
         )
 
 
@@ -73,14 +76,22 @@ async def count_failure(services: Services, user: User, client: ClientInfo) -> N
     await tell(
         services.mailer,
         user.email,
-        "Your account is locked",
-        f"After {MAX_FAILURES} failed sign-ins in a row, your Latchkey account "
-        f"{user.username} is locked: it cannot sign in, even with the right password, until "
-        f"its password is reset. Sessions already signed in keep working.\n\n"
-        f"To choose a new password, open this link within {links.valid_for(services)}; it "
-        f"works once:\n{link}\n\n"
-        f'Later, ask for a new link on the sign-in page ("Forgot your password?").',
+        N_("Your account is locked"),
+        N_(
+            "After {count} failed sign-ins in a row, your Latchkey account "
+            "{username} is locked: it cannot sign in, even with the right password, until "
+            "its password is reset. Sessions already signed in keep working.\n\n"
+            "To choose a new password, open this link within {valid_for}; it "
+            "works once:\n{link}\n\n"
+            'Later, ask for a new link on the sign-in page ("Forgot your password?").'
+        ),
         user=user,
+        params={
+            "count": MAX_FAILURES,
+            "username": user.username,
+            "valid_for": links.valid_for(services),
+            "link": link,
+        },
     )
 
 

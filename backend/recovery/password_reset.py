@@ -17,13 +17,14 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from backend import clock
+from backend import clock, i18n
 from backend.account_settings.password_change import check_new_password
 from backend.accounts import service as accounts
 from backend.accounts.models import User
 from backend.audit.service import record
 from backend.client import ClientInfo
 from backend.errors import RateLimited
+from backend.i18n import N_
 from backend.notifications import notices
 from backend.recovery import links, lockout
 from backend.recovery.links import InvalidResetToken
@@ -68,15 +69,18 @@ async def send_link(services: Services, user: User, client: ClientInfo, *, by: s
     """Mint a link and mail it to the account's address; `by` says who asked, for the log."""
     link = await links.mint(services, user)
     await record("password.reset_requested", user=user, client=client, by=by)
-    await notices.send(
-        services.mailer,
-        user.email,
-        "Reset your Latchkey password",
-        f"Someone, hopefully you, asked to reset the password of your Latchkey account "
-        f"{user.username}.\n\nTo choose a new password, open this link within "
-        f"{links.valid_for(services)}; it works once:\n{link}\n\n"
-        "If you did not ask, ignore this email: your password stays as it is.",
+    subject, body = notices.worded(
+        i18n.language_of(user),
+        N_("Reset your Latchkey password"),
+        N_(
+            "Someone, hopefully you, asked to reset the password of your Latchkey account "
+            "{username}.\n\nTo choose a new password, open this link within "
+            "{valid_for}; it works once:\n{link}\n\n"
+            "If you did not ask, ignore this email: your password stays as it is."
+        ),
+        {"username": user.username, "valid_for": links.valid_for(services), "link": link},
     )
+    await notices.send(services.mailer, user.email, subject, body)
 
 
 async def reset(
@@ -110,11 +114,14 @@ async def reset(
     await notices.tell(
         services.mailer,
         user.email,
-        "Your password was reset",
-        f"The password of your Latchkey account {user.username} was reset with a link sent "
-        "to this address. Every session was signed out and recognized devices were "
-        "forgotten; two-factor authentication stays as it was.",
+        N_("Your password was reset"),
+        N_(
+            "The password of your Latchkey account {username} was reset with a link sent "
+            "to this address. Every session was signed out and recognized devices were "
+            "forgotten; two-factor authentication stays as it was."
+        ),
         user=user,
+        params={"username": user.username},
     )
     return user
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
-from backend import clock
+from backend import clock, i18n
 from backend.accounts.models import User
 from backend.audit.service import record
 from backend.client import ClientInfo
+from backend.i18n import N_
 from backend.notifications import notices, secure_links
 from backend.recovery import links
 from backend.recovery.links import InvalidResetToken
@@ -46,15 +47,23 @@ async def secure(services: Services, token: str, client: ClientInfo) -> User:
             api_credential_count=credentials,
             device_count=forgotten,
         )
-        message = await notices.queue(
-            link.recipient,
-            "Your account was secured",
-            f"As you asked, every session of your Latchkey account {user.username} was "
-            "signed out, its tokens and API credentials were deleted and its recognized "
-            "devices forgotten.\n\nNow choose a new password: open this link within "
-            f"{links.valid_for(services)}; it works once:\n{reset_link}\n\n"
-            "Until then the old password still signs in: if someone else knows it, "
-            "change it now.",
+        subject, body = notices.worded(
+            i18n.language_of(user),
+            N_("Your account was secured"),
+            N_(
+                "As you asked, every session of your Latchkey account {username} was "
+                "signed out, its tokens and API credentials were deleted and its recognized "
+                "devices forgotten.\n\nNow choose a new password: open this link within "
+                "{valid_for}; it works once:\n{link}\n\n"
+                "Until then the old password still signs in: if someone else knows it, "
+                "change it now."
+            ),
+            {
+                "username": user.username,
+                "valid_for": links.valid_for(services),
+                "link": reset_link,
+            },
         )
+        message = await notices.queue(link.recipient, subject, body)
     await notices.deliver(services.mailer, message)
     return user

@@ -7,18 +7,23 @@ out on a fresh one instead of a socket the server is about to drop.
 
 from __future__ import annotations
 
+import html
+
 from starlette.datastructures import Headers
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.types import Scope
 
+from backend import i18n
+from backend.i18n import N_
+
 RETRY_AFTER_SECONDS = 5
 PAGE_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
-UNAVAILABLE = "The service is temporarily unavailable. Try again in a few seconds."
-INTERNAL = "The server could not answer this request."
+UNAVAILABLE = N_("The service is temporarily unavailable. Try again in a few seconds.")
+INTERNAL = N_("The server could not answer this request.")
 
 _PAGE = """<!doctype html>
-<html lang="en">
+<html lang="{language}">
 <head><meta charset="utf-8"><title>{title}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
 <body><h1>{title}</h1><p>{message}</p></body>
@@ -34,7 +39,7 @@ def service_unavailable(scope: Scope) -> Response:
         message=UNAVAILABLE,
         graphql_code="SERVICE_UNAVAILABLE",
         oauth_error="temporarily_unavailable",
-        title="Temporarily unavailable",
+        title=N_("Temporarily unavailable"),
         headers=headers,
     )
 
@@ -46,7 +51,7 @@ def internal_error(scope: Scope) -> Response:
         message=INTERNAL,
         graphql_code="INTERNAL_SERVER_ERROR",
         oauth_error="server_error",
-        title="Something went wrong",
+        title=N_("Something went wrong"),
         headers={"Connection": "close"},
     )
 
@@ -64,7 +69,13 @@ def _answer(
     headers = {**headers, "Cache-Control": "no-store"}
     path: str = scope.get("path", "")
     if wants_page(scope):
-        page = _PAGE.format(title=title, message=message)
+        # The page alone speaks the browser's language; API answers keep theirs in English.
+        language = i18n.from_accept_language(Headers(scope=scope).get("accept-language", ""))
+        page = _PAGE.format(
+            language=language,
+            title=html.escape(i18n.gettext(language, title)),
+            message=html.escape(i18n.gettext(language, message)),
+        )
         headers["Content-Security-Policy"] = PAGE_CSP
         return HTMLResponse(page, status_code=status_code, headers=headers)
     if path.startswith("/oauth/"):

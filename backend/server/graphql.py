@@ -43,6 +43,7 @@ class _StrawberryView(GraphQL[Context, None]):
             client=client_info(request, self.services.settings),
             outcome=request.scope[OUTCOME_KEY],
             device_cookie=request.cookies.get(self.services.settings.device_cookie_name, ""),
+            accept_language=request.headers.get("accept-language", ""),
         )
 
     async def get_root_value(self, request: Request) -> None:

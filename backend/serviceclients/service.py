@@ -50,7 +50,9 @@ async def create(name: str) -> CreatedServiceClient:
             name=name, client_id=new_client_id(CLIENT_ID_PREFIX), secret_hash=digest(secret)
         )
     except IntegrityError:
-        raise DomainError("CONFLICT", f"A service client named {name} exists.", "name") from None
+        raise DomainError(
+            "CONFLICT", "A service client named {name} exists.", "name", name=name
+        ) from None
     return CreatedServiceClient(client, secret)
 
 

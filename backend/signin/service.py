@@ -37,6 +37,7 @@ class SecondFactorRequired:
     challenge: str
     methods: list[str]  # the kinds of factor on the account, the preferred one first
     passkey_options: str | None = None  # request options JSON when the user has passkeys
+    language: str | None = None  # the account's chosen language, for the second step's words
 
 
 async def sign_in(
@@ -68,7 +69,7 @@ async def sign_in(
             await record("sign_in.password_accepted", user=user, client=client)
             challenge, methods = await twofactor.start_challenge(services, user)
             options = await twofactor.passkey_options(services, challenge)
-            return SecondFactorRequired(challenge, methods, options)
+            return SecondFactorRequired(challenge, methods, options, user.language)
         # The counts a right password resets and the new session: one commit.
         async with in_transaction():
             await _forget_failures(user, username, client, failures)

@@ -14,6 +14,7 @@ from backend.audit.service import record
 from backend.client import ClientInfo
 from backend.crypto import digest
 from backend.errors import DomainError, NotFound
+from backend.i18n import N_
 from backend.notifications.notices import tell
 from backend.services import Services
 from backend.sessions.models import Session
@@ -76,11 +77,18 @@ async def generate_for(
     await tell(
         services.mailer,
         user.email,
-        "New API credentials for your account",
-        f"A new client secret was generated for the API credentials {credential.client_id} of "
-        f"your Latchkey account {user.username}, with the scopes {', '.join(chosen)}. "
-        "Any earlier secret no longer works.",
+        N_("New API credentials for your account"),
+        N_(
+            "A new client secret was generated for the API credentials {client_id} of "
+            "your Latchkey account {username}, with the scopes {scopes}. "
+            "Any earlier secret no longer works."
+        ),
         user=user,
+        params={
+            "client_id": credential.client_id,
+            "username": user.username,
+            "scopes": ", ".join(chosen),
+        },
     )
     return GeneratedCredentials(credential, secret)
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from tortoise.transactions import in_transaction
 
-from backend import clock
+from backend import clock, i18n
+from backend.i18n import N_, Moment, Term
 from backend.notifications import notices
 from backend.notifications.models import OutboxMessage
 from backend.services import Services
@@ -37,8 +37,8 @@ class Reminder:
     in_words: str
 
 
-WEEK = Reminder(timedelta(days=7), "reminded_week_at", "in 7 days")
-DAY = Reminder(timedelta(days=1), "reminded_day_at", "within a day")
+WEEK = Reminder(timedelta(days=7), "reminded_week_at", N_("in 7 days"))
+DAY = Reminder(timedelta(days=1), "reminded_day_at", N_("within a day"))
 
 
 async def send_due(services: Services) -> int:
@@ -84,42 +84,63 @@ async def _claim_and_queue(
         ).update(**{reminder.field: now})
         if claimed != 1 or not wanted or not token.user.email:
             return 0
+        language = i18n.language_of(token.user)
+        subject = i18n.translate(
+            language,
+            N_("Your token “{name}” expires {when}"),
+            {"name": token.name, "when": Term(reminder.in_words)},
+        )
         await OutboxMessage.create(
             recipient=token.user.email,
-            subject=f"Your token “{token.name}” expires {reminder.in_words}",
-            body=_text(services, token, reminder),
+            subject=subject,
+            body=_text(services, token, reminder, language),
             next_attempt_at=now,  # due at once: whichever worker delivers it first sends it
         )
     return 1
 
 
-def _text(services: Services, token: RefreshToken, reminder: Reminder) -> str:
+def _text(services: Services, token: RefreshToken, reminder: Reminder, language: str) -> str:
     user = token.user
-    zone = ZoneInfo(user.time_zone or "UTC")
+    zone = user.time_zone or "UTC"
     catalog = scope_catalog.for_settings(services.settings)
     names = scope_catalog.split(token.scopes)
     scope_lines = "\n".join(
-        f"  - {name}" + (f": {catalog.describe(name)}" if catalog.describe(name) else "")
+        f"  - {name}"
+        + (f": {i18n.gettext(language, catalog.describe(name))}" if catalog.describe(name) else "")
         for name in names
     )
-    if token.last_used_at:
-        last_use = f"It was last used on {_when(token.last_used_at, zone)}" + (
-            f" from {token.last_used_ip}." if token.last_used_ip else "."
-        )
+    if token.last_used_at and token.last_used_ip:
+        last_use = N_("It was last used on {used} from {address}.")
+    elif token.last_used_at:
+        last_use = N_("It was last used on {used}.")
     else:
-        last_use = "It has never been used."
+        last_use = N_("It has never been used.")
+    last_use = i18n.translate(
+        language,
+        last_use,
+        {"used": Moment(token.last_used_at, zone) if token.last_used_at else "",
+         "address": token.last_used_ip or ""},
+    )
     link = f"{services.settings.public_url}/account/tokens?regenerate={token.id}"
     assert token.expires_at is not None
-    return (
-        f"Hello {user.username},\n\n"
-        f"The refresh token “{token.name}” of your Latchkey account expires "
-        f"{reminder.in_words}, on {_when(token.expires_at, zone)}. "
-        "Scripts that use it will stop working then.\n\n"
-        f"Its scopes:\n{scope_lines}\n\n{last_use}\n\n"
-        f"To keep it working, regenerate it and give your script the new secret:\n{link}\n"
-        "If you no longer need it, let it expire or delete it there."
+    return i18n.translate(
+        language,
+        N_(
+            "Hello {username},\n\n"
+            "The refresh token “{name}” of your Latchkey account expires "
+            "{when}, on {expires}. "
+            "Scripts that use it will stop working then.\n\n"
+            "Its scopes:\n{scopes}\n\n{last_use}\n\n"
+            "To keep it working, regenerate it and give your script the new secret:\n{link}\n"
+            "If you no longer need it, let it expire or delete it there."
+        ),
+        {
+            "username": user.username,
+            "name": token.name,
+            "when": Term(reminder.in_words),
+            "expires": Moment(token.expires_at, zone),
+            "scopes": scope_lines,
+            "last_use": last_use,
+            "link": link,
+        },
     )
-
-
-def _when(moment: datetime, zone: ZoneInfo) -> str:
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")

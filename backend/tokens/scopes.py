@@ -18,12 +18,13 @@ from collections.abc import Iterable
 
 from backend.config import ConfigError, Settings
 from backend.errors import DomainError
+from backend.i18n import N_
 
 ACCOUNT_READ = "account:read"
 ACCOUNT_WRITE = "account:write"
 BUILT_IN = {
-    ACCOUNT_READ: "See your account: profile, groups, tokens, sessions and security log",
-    ACCOUNT_WRITE: "Change your profile details and join or leave groups",
+    ACCOUNT_READ: N_("See your account: profile, groups, tokens, sessions and security log"),
+    ACCOUNT_WRITE: N_("Change your profile details and join or leave groups"),
 }
 # RFC 6749 §3.3 allows more characters in a scope token; these read well in lists and mail.
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}")
@@ -90,8 +91,9 @@ class Catalog:
         if unknown:
             raise DomainError(
                 "VALIDATION_FAILED",
-                "Unknown scope. Choose among: " + ", ".join(self.names()) + ".",
+                "Unknown scope. Choose among: {names}.",
                 "scopes",
+                names=", ".join(self.names()),
             )
         if not cleaned:
             raise DomainError("VALIDATION_FAILED", "Choose at least one scope.", "scopes")

@@ -16,6 +16,7 @@ from backend.audit.service import record
 from backend.client import ClientInfo
 from backend.crypto import digest
 from backend.errors import DomainError, NotFound
+from backend.i18n import N_, Moment
 from backend.notifications.notices import tell
 from backend.services import Services
 from backend.sessions.models import Session
@@ -93,10 +94,13 @@ async def issue(
     await tell(
         services.mailer,
         user.email,
-        "A new token for your account",
-        f"A refresh token named “{name}” was issued for your Latchkey account {user.username}, "
-        f"with the scopes {', '.join(chosen)}.",
+        N_("A new token for your account"),
+        N_(
+            "A refresh token named “{name}” was issued for your Latchkey account {username}, "
+            "with the scopes {scopes}."
+        ),
         user=user,
+        params={"name": name, "username": user.username, "scopes": ", ".join(chosen)},
     )
     return IssuedRefreshToken(token, secret)
 
@@ -157,14 +161,21 @@ async def regenerate(
     await tell(
         services.mailer,
         user.email,
-        "A token of your account was regenerated",
-        f"The refresh token “{token.name}” of your Latchkey account {user.username} has a new "
-        "secret. "
-        + (
-            f"The previous secret works until {overlap_ends:%Y-%m-%d %H:%M} UTC."
-            if overlap
-            else "The previous secret no longer works."
+        N_("A token of your account was regenerated"),
+        N_(
+            "The refresh token “{name}” of your Latchkey account {username} has a new "
+            "secret. The previous secret works until {until}."
+        )
+        if overlap
+        else N_(
+            "The refresh token “{name}” of your Latchkey account {username} has a new "
+            "secret. The previous secret no longer works."
         ),
+        params={
+            "name": token.name,
+            "username": user.username,
+            "until": Moment(overlap_ends, user.time_zone) if overlap else "",
+        },
     )
     return IssuedRefreshToken(await RefreshToken.get(id=token.id), secret)
 
@@ -176,7 +187,8 @@ async def _refuse_when_full(user_id: int, limit: int) -> None:
     if live >= limit:
         raise DomainError(
             "TOO_MANY_TOKENS",
-            f"An account may have at most {limit} live tokens. Delete one you no longer use.",
+            "An account may have at most {limit} live tokens. Delete one you no longer use.",
+            limit=limit,
         )
 
 
@@ -341,7 +353,10 @@ def _checked_expiry(expires_at: datetime | None, max_days: int) -> datetime | No
         raise DomainError("VALIDATION_FAILED", "The expiry must be in the future.", "expires_at")
     if max_days and expires_at > now + timedelta(days=max_days):
         raise DomainError(
-            "VALIDATION_FAILED", f"A token may live at most {max_days} days.", "expires_at"
+            "VALIDATION_FAILED",
+            "A token may live at most {max_days} days.",
+            "expires_at",
+            max_days=max_days,
         )
     return expires_at
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
-from backend import clock
+from backend import clock, i18n
 from backend.accounts.models import User
 from backend.audit.service import record
 from backend.client import ClientInfo, describe_user_agent
 from backend.errors import DomainError
+from backend.i18n import N_
 from backend.notifications.notices import tell
 from backend.services import Services
 from backend.throttle import service as throttle
@@ -26,7 +27,8 @@ from backend.twofactor.registry import RECOVERY_CODE, is_backup
 
 class InvalidOtp(DomainError):
     def __init__(self, field: str = "code") -> None:
-        super().__init__("INVALID_OTP", "That code is not valid. Check it and try again.", field)
+        message = N_("That code is not valid. Check it and try again.")
+        super().__init__("INVALID_OTP", message, field)
 
 
 # Wrong codes after the right password: the user hears of it once per burst, not per try.
@@ -108,10 +110,18 @@ async def _tell_recovery_code_used(services: Services, user: User) -> None:
     await tell(
         services.mailer,
         user.email,
-        "A recovery code was used",
-        f"A recovery code was used for your Latchkey account {user.username}. "
-        f"{left} unused recovery code{'' if left == 1 else 's'} left.",
+        N_("A recovery code was used"),
+        N_(
+            "A recovery code was used for your Latchkey account {username}. "
+            "1 unused recovery code left."
+        )
+        if left == 1
+        else N_(
+            "A recovery code was used for your Latchkey account {username}. "
+            "{left} unused recovery codes left."
+        ),
         user=user,
+        params={"username": user.username, "left": left},
     )
 
 
@@ -119,9 +129,16 @@ async def _tell_codes_failed(services: Services, user: User, client: ClientInfo)
     await tell(
         services.mailer,
         user.email,
-        "Wrong codes for your account",
-        f"Someone entered the right password for your Latchkey account {user.username}, then "
-        f"{FAILURES_WORTH_A_NOTICE} wrong second-factor codes in a row, from address "
-        f"{client.ip_address} ({describe_user_agent(client.user_agent)}).",
+        N_("Wrong codes for your account"),
+        N_(
+            "Someone entered the right password for your Latchkey account {username}, then "
+            "{count} wrong second-factor codes in a row, from address {address} ({browser})."
+        ),
         user=user,
+        params={
+            "username": user.username,
+            "count": FAILURES_WORTH_A_NOTICE,
+            "address": client.ip_address,
+            "browser": describe_user_agent(client.user_agent, i18n.language_of(user)),
+        },
     )

@@ -4,7 +4,7 @@ document.addEventListener("click", async (event) => {
   if (!button) return;
   const source = document.getElementById(button.dataset.copy);
   await navigator.clipboard.writeText(source.textContent.trim());
-  button.textContent = "Copied";
+  button.textContent = button.dataset.copied || "Copied"; // the page's language
 });
 
 function revealCopyButtons() {

@@ -18,9 +18,10 @@
   function fail(form, error) {
     const box = form.querySelector("[data-passkey-error]");
     if (!box) return;
+    // The words come translated with the page (data-not-used, data-failed).
     box.textContent = error && error.name === "NotAllowedError"
-      ? "No passkey was used. Try again."
-      : "The passkey did not work here. Try again.";
+      ? box.dataset.notUsed || "No passkey was used. Try again."
+      : box.dataset.failed || "The passkey did not work here. Try again.";
     box.hidden = false;
   }
 

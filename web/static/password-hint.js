@@ -7,7 +7,9 @@ document.addEventListener("input", (event) => {
   const min = Number(input.dataset.minLength);
   const max = Number(input.dataset.maxLength);
   if (length === 0) return;
-  if (length < min) hint.textContent = `${length} of at least ${min} characters.`;
-  else if (length > max) hint.textContent = `${length} characters: at most ${max}.`;
-  else hint.textContent = `${length} characters: long enough. The server also refuses common passwords.`;
+  // The sentences come translated with the page, with {length}, {min} and {max} to fill.
+  const say = (text) => text.replace(/\{(length|min|max)\}/g, (_, name) => ({ length, min, max })[name]);
+  if (length < min) hint.textContent = say(hint.dataset.tooShort || "{length} of at least {min} characters.");
+  else if (length > max) hint.textContent = say(hint.dataset.tooLong || "{length} characters: at most {max}.");
+  else hint.textContent = say(hint.dataset.longEnough || "{length} characters: long enough. The server also refuses common passwords.");
 });

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from backend import i18n
 from backend.accounts.models import User
 from backend.errors import DomainError
+from backend.i18n import N_
 from backend.notifications.email import Email, Mailer
+from backend.notifications.notices import worded
 from backend.twofactor.code_by_message import CodeByMessage
 from backend.twofactor.strategy import Tools
 
@@ -12,7 +15,7 @@ from backend.twofactor.strategy import Tools
 class CodeByEmail(CodeByMessage):
     kind = "email"
     api_name = "EMAIL"
-    default_name = "Code by email"
+    default_name = N_("Code by email")
 
     def __init__(self, mailer: Mailer, secret_key: str) -> None:
         super().__init__(secret_key)
@@ -30,12 +33,16 @@ class CodeByEmail(CodeByMessage):
         )
 
     async def deliver(self, user: User, code: str) -> None:
-        await self.mailer.send(
-            Email(
-                to=user.email,
-                subject="Your Latchkey code",
-                body=f"Your Latchkey code is {code}. It expires in 10 minutes.\n\n"
+        subject, body = worded(
+            i18n.language_of(user),
+            N_("Your Latchkey code"),
+            N_(
+                "Your Latchkey code is {code}. It expires in 10 minutes.\n\n"
                 "If you did not just try to sign in or change your account, change your "
-                "password: someone else knows it.",
-            )
+                "password: someone else knows it."
+            ),
+            {"code": code},
+        )
+        await self.mailer.send(
+            Email(to=user.email, subject=subject, body=body)
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from backend.accounts.models import User
 from backend.crypto import keyed_digest
 from backend.errors import DomainError
+from backend.i18n import N_
 from backend.twofactor.models import Authenticator, PasskeyCredential
 from backend.twofactor.passkey import ceremonies, challenges
 from backend.twofactor.passkey.ceremonies import KnownCredential, Refused, RelyingParty
@@ -21,7 +22,7 @@ PASSKEY = "passkey"
 class Passkeys:
     kind = PASSKEY
     api_name = "PASSKEY"
-    default_name = "Passkey"
+    default_name = N_("Passkey")
     sends_codes = False
     typed = False  # the browser answers with a credential (its JSON is the `code`)
     one_per_user = False

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from backend.accounts.models import User
 from backend.errors import DomainError
+from backend.i18n import N_
 from backend.twofactor.models import Authenticator
 from backend.twofactor.recovery_codes import codes
 from backend.twofactor.strategy import Check, SetupDone, SetupStart, Tools
@@ -16,7 +17,7 @@ from backend.twofactor.strategy import Check, SetupDone, SetupStart, Tools
 class RecoveryCodes:
     kind = "recovery_code"
     api_name = "RECOVERY_CODE"
-    default_name = "Recovery codes"
+    default_name = N_("Recovery codes")
     sends_codes = False
     typed = True
     one_per_user = True

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from backend import i18n
 from backend.accounts.models import User
 from backend.errors import DomainError, RateLimited
+from backend.i18n import N_
 from backend.notifications.sms import SmsSender
 from backend.throttle import service as throttle
 from backend.throttle.keys import sms_account_key, sms_number_key
@@ -15,7 +17,7 @@ from backend.twofactor.strategy import Tools
 class CodeBySms(CodeByMessage):
     kind = "sms"
     api_name = "SMS"
-    default_name = "Code by SMS"
+    default_name = N_("Code by SMS")
 
     def __init__(self, sms: SmsSender, secret_key: str) -> None:
         super().__init__(secret_key)
@@ -49,4 +51,7 @@ class CodeBySms(CodeByMessage):
         await self.deliver(user, code)
 
     async def deliver(self, user: User, code: str) -> None:
-        await self.sms.send(user.mobile_phone or "", f"Your Latchkey code is {code}.")
+        text = i18n.translate(
+            i18n.language_of(user), N_("Your Latchkey code is {code}."), {"code": code}
+        )
+        await self.sms.send(user.mobile_phone or "", text)

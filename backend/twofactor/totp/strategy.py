@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from backend.accounts.models import User
 from backend.errors import DomainError
+from backend.i18n import N_
 from backend.twofactor.models import Authenticator
 from backend.twofactor.secrets_box import SecretBox
 from backend.twofactor.strategy import Check, SetupDone, SetupStart, Tools
@@ -13,7 +14,7 @@ from backend.twofactor.totp import otp
 class AuthenticatorApp:
     kind = "totp"
     api_name = "TOTP"
-    default_name = "Authenticator app"
+    default_name = N_("Authenticator app")
     sends_codes = False
     typed = True
     one_per_user = False
