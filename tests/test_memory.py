@@ -123,3 +123,32 @@ async def test_what_start_up_built_is_left_out_of_every_later_collection(setting
     frozen_before = gc.get_freeze_count()
     async with LifespanManager(create_app(settings)):
         assert gc.get_freeze_count() > frozen_before
+
+
+_START_PEAK_PROBE = """
+from backend.accounts.passwords import PasswordHasher
+
+def peak_mib():
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmHWM"))
+    return int(line.split()[1]) // 1024
+
+before = peak_mib()
+hasher = PasswordHasher(memory_kib=19456, time_cost=1, parallelism=1, max_concurrent=1)
+print(before, peak_mib(), hasher.needs_rehash(hasher._dummy_hash))
+"""
+
+
+def test_a_worker_starting_does_not_hash_so_its_peak_memory_waits_for_a_sign_in():
+    result = subprocess.run(
+        [sys.executable, "-c", _START_PEAK_PROBE], capture_output=True, text=True, check=True
+    )
+    before, after, needs_rehash = result.stdout.split()
+    assert int(after) < int(before) + 12  # a hash would add its 19 MB
+    assert needs_rehash == "False"  # the stand-in costs what a real verify costs
+
+
+async def test_an_unknown_account_is_checked_against_a_hash_no_password_matches():
+    hasher = PasswordHasher(memory_kib=8192, time_cost=1, parallelism=1, max_concurrent=1)
+    for password in ("", "latchkey-dummy-password", "correct horse battery staple"):
+        assert not await hasher.verify(hasher._dummy_hash, password)

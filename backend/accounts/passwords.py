@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import ctypes
 import ctypes.util
+import secrets
 import unicodedata
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -35,7 +37,7 @@ class PasswordHasher:
             memory_cost=memory_kib, time_cost=time_cost, parallelism=parallelism
         )
         self._lanes = _Lanes(max_concurrent, release_after_seconds)
-        self._dummy_hash = self._hasher.hash("latchkey-dummy-password")
+        self._dummy_hash = _unmatchable_hash(self._hasher)
 
     async def hash(self, password: str) -> str:
         return await self._lanes.run(self._hasher.hash, normalize(password))
@@ -55,6 +57,23 @@ class PasswordHasher:
             return self._hasher.verify(stored_hash, password)
         except (VerificationError, InvalidHashError):
             return False
+
+
+def _unmatchable_hash(hasher: argon2.PasswordHasher) -> str:
+    """A stored hash with the hasher's parameters that no password matches.
+
+    Verifying against it costs a real verify. It is written, not hashed: hashing at start-up
+    would make argon2's memory part of every worker's peak before anyone signs in.
+    """
+
+    def b64(size: int) -> str:
+        return base64.b64encode(secrets.token_bytes(size)).decode().rstrip("=")
+
+    p = hasher.memory_cost, hasher.time_cost, hasher.parallelism
+    return (
+        f"$argon2id$v=19$m={p[0]},t={p[1]},p={p[2]}"
+        f"${b64(hasher.salt_len)}${b64(hasher.hash_len)}"
+    )
 
 
 def share_one_memory_arena() -> None:
