@@ -7,6 +7,7 @@ it forever: the service would not recover without a restart. These classes relea
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from tortoise.backends.base.client import ConnectionWrapper, TransactionalDBClient
@@ -18,6 +19,7 @@ from tortoise.backends.sqlite.client import (
     SqliteTransactionWrapper,
 )
 from tortoise.connection import get_connections
+from tortoise.exceptions import IntegrityError, OperationalError
 
 
 class _ConnectionWrapper(ConnectionWrapper[Any]):
@@ -29,6 +31,17 @@ class _ConnectionWrapper(ConnectionWrapper[Any]):
             self._lock.release()
             raise
         return self.connection
+
+
+def _run_together(connection: sqlite3.Connection, statements: list[tuple[str, list[Any]]]) -> None:
+    connection.execute("BEGIN")
+    try:
+        for sql, params in statements:
+            connection.execute(sql, params)
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
 
 
 class _TransactionContext(SqliteTransactionContext):
@@ -51,6 +64,17 @@ class _TransactionContext(SqliteTransactionContext):
 class SqliteClient(TortoiseSqliteClient):
     def acquire_connection(self) -> ConnectionWrapper[Any]:
         return _ConnectionWrapper(self._lock, self)
+
+    async def execute_together(self, statements: list[tuple[str, list[Any]]]) -> None:
+        """Run writes in one transaction, in a single trip to the connection's thread."""
+        async with self.acquire_connection() as connection:
+            try:
+                # aiosqlite's own way into its thread: the sqlite3 connection is used there only.
+                await connection._execute(_run_together, connection._conn, statements)
+            except sqlite3.OperationalError as error:
+                raise OperationalError(error) from error
+            except sqlite3.IntegrityError as error:
+                raise IntegrityError(error) from error
 
     def _in_transaction(self) -> _TransactionContext:
         return _TransactionContext(SqliteTransactionWrapper(self), self._lock)

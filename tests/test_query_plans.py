@@ -21,7 +21,7 @@ from backend.recovery.models import SignInLockout
 from backend.sessions.models import Session
 from backend.throttle.models import ThrottleCounter
 from backend.tokens import service as tokens
-from backend.tokens.models import AccessToken
+from backend.tokens.models import AccessToken, RefreshToken
 
 HASH = "0" * 64
 
@@ -87,3 +87,22 @@ async def test_hot_queries_use_an_index(app, name):
     dialect = Tortoise.get_connection("default").capabilities.dialect
     plan = await _plan(sql, params)
     assert not _scans_a_table(plan, dialect), f"{name} scans a table:\n{plan}"
+
+
+async def test_a_secret_is_found_by_index_once_the_database_has_statistics(app):
+    # With statistics, SQLite judged `token_hash = ? OR previous_token_hash = ?` cheaper to
+    # answer by reading every token, since nearly every previous_token_hash is NULL.
+    user = await User.create(
+        username="planner",
+        username_key="planner",
+        email="p@example.com",
+        email_key="p@example.com",
+        password_hash="-",
+    )
+    await RefreshToken.bulk_create(
+        RefreshToken(user=user, name=f"token {n}", token_hash=f"{n:064x}") for n in range(500)
+    )
+    await Tortoise.get_connection("default").execute_script("ANALYZE")
+    dialect = Tortoise.get_connection("default").capabilities.dialect
+    plan = await _plan(tokens._BY_SECRET, [HASH])
+    assert not _scans_a_table(plan, dialect), plan

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import ctypes
 import ctypes.util
+import secrets
 import unicodedata
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -35,7 +37,7 @@ class PasswordHasher:
             memory_cost=memory_kib, time_cost=time_cost, parallelism=parallelism
         )
         self._lanes = _Lanes(max_concurrent, release_after_seconds)
-        self._dummy_hash = self._hasher.hash("latchkey-dummy-password")
+        self._dummy_hash = _unmatchable_hash(self._hasher)
 
     async def hash(self, password: str) -> str:
         return await self._lanes.run(self._hasher.hash, normalize(password))
@@ -57,6 +59,23 @@ class PasswordHasher:
             return False
 
 
+def _unmatchable_hash(hasher: argon2.PasswordHasher) -> str:
+    """A stored hash with the hasher's parameters that no password matches.
+
+    Verifying against it costs a real verify. It is written, not hashed: hashing at start-up
+    would make argon2's memory part of every worker's peak before anyone signs in.
+    """
+
+    def b64(size: int) -> str:
+        return base64.b64encode(secrets.token_bytes(size)).decode().rstrip("=")
+
+    p = hasher.memory_cost, hasher.time_cost, hasher.parallelism
+    return (
+        f"$argon2id$v=19$m={p[0]},t={p[1]},p={p[2]}"
+        f"${b64(hasher.salt_len)}${b64(hasher.hash_len)}"
+    )
+
+
 def share_one_memory_arena() -> None:
     """Have every thread of this process allocate from the C library's main arena.
 
@@ -66,15 +85,21 @@ def share_one_memory_arena() -> None:
     """
     if _libc is not None:
         _libc.mallopt(_M_ARENA_MAX, 1)
+        # A hash's block gets pages of its own, handed back the moment the hash ends. Left
+        # to glibc, the threshold rises past it after the first hash, and the block comes
+        # from the heap, where other allocations settle in it between two hashes: the next
+        # one then needs fresh memory, and a burst of sign-ins grows the worker's peak.
+        _libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
 
 
 class _Lanes:
     """Threads for hashing, at most `most` at once, the same one again whenever it is free.
 
-    Each hash holds `memory_kib` of memory: a burst of sign-ins must queue, not swap. The
-    C library keeps that memory for the next hash; threads of a shared pool would each keep
-    a copy. Once no hash has run for `release_after` seconds it goes back to the system, so
-    a burst of sign-ins reuses it and a worker serving other requests does not hold it.
+    Each hash holds `memory_kib` of memory: a burst of sign-ins must queue, not swap. With
+    share_one_memory_arena() that memory goes back to the system when each hash ends;
+    without it, the C library may keep it, and threads of a shared pool would each keep a
+    copy. Once no hash has run for `release_after` seconds, whatever the C library still
+    keeps goes back too, so a worker serving other requests does not hold it.
     """
 
     def __init__(self, most: int, release_after: float) -> None:
@@ -116,3 +141,5 @@ def _glibc() -> ctypes.CDLL | None:
 
 _libc = _glibc()
 _M_ARENA_MAX = -8  # glibc's malloc.h
+_M_MMAP_THRESHOLD = -3
+_MMAP_THRESHOLD = 1024 * 1024

@@ -212,12 +212,18 @@ WHERE a.token_hash = $1 AND a.expires_at > $2 AND r.revoked_at IS NULL
 """
 
 # The refresh token a secret belongs to: its current one, or the one before a regeneration.
-_BY_SECRET = "SELECT * FROM refresh_tokens WHERE token_hash = $1 OR previous_token_hash = $1"
+# Two lookups, not one with OR: once SQLite has statistics (ANALYZE), it reads the whole
+# table for the OR, since nearly every previous_token_hash is NULL.
+_BY_SECRET = """
+SELECT * FROM refresh_tokens WHERE token_hash = $1
+UNION ALL SELECT * FROM refresh_tokens WHERE previous_token_hash = $1
+"""
 _INSERT_ACCESS = """
 INSERT INTO access_tokens
 (token_hash, user_id, refresh_token_id, api_credential_id, created_at, expires_at, scopes)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
 """
+_MARK_USED = "UPDATE refresh_tokens SET last_used_at = $1, last_used_ip = $2 WHERE id = $3"
 
 
 async def list_for(user_id: int) -> list[RefreshToken]:
@@ -276,39 +282,46 @@ async def exchange(
     granted = catalog.narrowed(scope_catalog.split(token.scopes), requested_scope)
     if granted is None:
         raise ScopeRefused
-    access = await issue_access_token(
+    access, insert = _new_access_token(
         min(lifetime, ends - now) if ends else lifetime,
         scopes=granted,
         user_id=token.user_id,
         refresh_token_id=token.id,
     )
-    await usage.count_exchange(token.id, now)
+    writes = [insert, usage.count_statement(token.id, now)]
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
-        await RefreshToken.filter(id=token.id).update(
-            last_used_at=now, last_used_ip=client.ip_address
-        )
+        writes.append((_MARK_USED, [now, client.ip_address, token.id]))
+    await hot_sql.execute_together(RefreshToken, writes)
     return access
 
 
 async def issue_access_token(
     lifetime: timedelta, scopes: tuple[str, ...] = (), **origin: int
 ) -> IssuedAccessToken:
+    issued, (sql, params) = _new_access_token(lifetime, scopes, **origin)
+    await hot_sql.execute(AccessToken, sql, params)
+    return issued
+
+
+def _new_access_token(
+    lifetime: timedelta, scopes: tuple[str, ...] = (), **origin: int
+) -> tuple[IssuedAccessToken, hot_sql.Statement]:
+    """A new access token and the statement that stores it."""
     secret = generate(Kind.ACCESS)
     now = clock.now()
-    await hot_sql.execute(
-        AccessToken,
+    params = [
+        digest(secret),
+        origin["user_id"],
+        origin.get("refresh_token_id"),
+        origin.get("api_credential_id"),
+        now,
+        now + lifetime,
+        scope_catalog.joined(scopes),
+    ]
+    return IssuedAccessToken(secret, int(lifetime.total_seconds()), scopes), (
         _INSERT_ACCESS,
-        [
-            digest(secret),
-            origin["user_id"],
-            origin.get("refresh_token_id"),
-            origin.get("api_credential_id"),
-            now,
-            now + lifetime,
-            scope_catalog.joined(scopes),
-        ],
+        params,
     )
-    return IssuedAccessToken(secret, int(lifetime.total_seconds()), scopes)
 
 
 async def access_token_bearer(secret: str) -> Bearer | None:

@@ -10,25 +10,22 @@ from datetime import date, datetime, timedelta
 
 from tortoise.functions import Sum
 
+from backend.hot_sql import Statement
 from backend.tokens.models import TokenUsageDay
 
 WINDOW_DAYS = 30
 
-# Parameters: 1 refresh token id, 2 the day (UTC).
+# Parameters: 1 refresh token id, 2 the day (UTC). See backend.hot_sql.
 _COUNT = """
-INSERT INTO token_usage_days (refresh_token_id, day, exchanges) VALUES ({1}, {2}, 1)
+INSERT INTO token_usage_days (refresh_token_id, day, exchanges) VALUES ($1, $2, 1)
 ON CONFLICT (refresh_token_id, day) DO UPDATE SET exchanges = token_usage_days.exchanges + 1
 """
 
 
-async def count_exchange(refresh_token_id: int, now: datetime) -> None:
-    db = TokenUsageDay._meta.db
-    mark = "?" if db.capabilities.dialect == "sqlite" else "$"
-    sql = _COUNT.replace("{1}", f"{mark}1").replace("{2}", f"{mark}2")
-    day: date | str = now.date()
-    if db.capabilities.dialect == "sqlite":
-        day = now.date().isoformat()  # as Tortoise stores a DateField there
-    await db.execute_query(sql, [refresh_token_id, day])
+def count_statement(refresh_token_id: int, now: datetime) -> Statement:
+    """The statement counting one exchange, to run with the exchange's other writes."""
+    # SQLite gets the day as ISO text, as Tortoise stores a DateField there (see its adapter).
+    return _COUNT, [refresh_token_id, now.date()]
 
 
 def window_start(now: datetime) -> date:

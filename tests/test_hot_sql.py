@@ -1,0 +1,25 @@
+"""Writes run together are stored all or none, on SQLite in one trip as elsewhere."""
+
+from __future__ import annotations
+
+import pytest
+from tortoise.exceptions import IntegrityError
+
+from backend import hot_sql
+from backend.throttle.models import ThrottleCounter as Counter
+
+_INSERT = "INSERT INTO throttle_counters (key, failures, updated_at_ms) VALUES ($1, 0, 0)"
+
+
+async def test_writes_run_together_are_all_stored(app):
+    await hot_sql.execute_together(Counter, [(_INSERT, ["ada"]), (_INSERT, ["bob"])])
+    assert sorted(await Counter.all().values_list("key", flat=True)) == ["ada", "bob"]
+
+
+async def test_when_one_write_fails_none_is_stored(app):
+    with pytest.raises(IntegrityError):
+        await hot_sql.execute_together(Counter, [(_INSERT, ["ada"]), (_INSERT, ["ada"])])
+    assert await Counter.all().count() == 0
+    # The connection is usable afterwards, outside any transaction left open.
+    await hot_sql.execute_together(Counter, [(_INSERT, ["cy"])])
+    assert await Counter.all().values_list("key", flat=True) == ["cy"]
