@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import ipaddress
 import json
 import math
 import os
@@ -44,6 +45,9 @@ from bench.load import post
 
 BIN = Path(sys.executable).parent
 VIEWER_QUERY = "{ viewer { username email tokens { name expiresAt } } }"
+# A sign-in is one argon2id hash on the server's one core: a few connections keep that core
+# busy; 32 would only queue, and the sign-ins still queued when the run ends go uncounted.
+SIGN_IN_CONNECTIONS = 4
 SIGN_IN = """mutation($u: String!, $p: String!) {
   signIn(input: {username: $u, password: $p}) { status } }"""
 WORST_TARGET_MS = 20
@@ -59,7 +63,7 @@ PATHS = [
     ("viewer_baseline", "  baseline: Starlette + Tortoise by hand"),
     ("exchange", "refresh_token exchange (/oauth/token)"),
     ("exchange_baseline", "  baseline: Starlette + Tortoise by hand"),
-    ("sign_in", "signIn (GraphQL)"),
+    ("sign_in", f"signIn (GraphQL), {SIGN_IN_CONNECTIONS} connections"),
 ]
 
 
@@ -135,6 +139,8 @@ class _Bench:
             "LATCHKEY_ACCESS_TOKEN_SECONDS": "86400",
             "LATCHKEY_LOG_LEVEL": "WARNING",
             "LATCHKEY_GRAPHIQL": "false",  # as in production
+            # The load stands in for a proxy telling each user's address (see sign_in_requests).
+            "LATCHKEY_TRUSTED_PROXIES": "127.0.0.1",
             **overrides,
         }
 
@@ -173,7 +179,9 @@ class _Bench:
             figures.paths["viewer"] = self.driver.measure(port, self.viewer_requests(), seconds)
             figures.paths["exchange"] = self.driver.measure(port, self.exchange_requests(), seconds)
             figures.rss_before_sign_in_bytes = _peak_rss(pid)
-            figures.paths["sign_in"] = self.driver.measure(port, self.sign_in_requests(), seconds)
+            figures.paths["sign_in"] = self.driver.narrower(SIGN_IN_CONNECTIONS).measure(
+                port, self.sign_in_requests(), seconds, expect="SIGNED_IN"
+            )
             figures.rss_bytes = _peak_rss(pid)
         baseline = [
             str(BIN / "uvicorn"),
@@ -231,9 +239,16 @@ class _Bench:
         return [post("/oauth/token", _exchange_form(a).encode(), form) for a in self.accounts]
 
     def sign_in_requests(self) -> list[bytes]:
+        # Each user signs in from an address of their own, as people do: from one address,
+        # 32 sign-ins at once would meet the per-address throttle, answered without a hash.
         return [
-            post("/graphql", json.dumps(_sign_in_body(a)).encode(), "application/json")
-            for a in self.accounts
+            post(
+                "/graphql",
+                json.dumps(_sign_in_body(a)).encode(),
+                "application/json",
+                **{"X-Forwarded-For": str(ipaddress.IPv4Address("10.0.0.1") + n)},
+            )
+            for n, a in enumerate(self.accounts)
         ]
 
     @contextlib.contextmanager

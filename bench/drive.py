@@ -62,28 +62,41 @@ class Driver:
         self.connections = connections
         self.wrk = shutil.which("wrk")
 
+    def narrower(self, connections: int) -> Driver:
+        """The same driver with at most `connections` connections."""
+        return Driver(self.pinning, min(connections, self.connections))
+
     @property
     def name(self) -> str:
         if self.wrk:
             return f"wrk, {self.connections} connections"
         return f"bench/load.py (wrk not installed), {self.connections} connections"
 
-    def measure(self, port: int, requests: Sequence[bytes], seconds: float) -> Measurement:
-        """A short warm-up, then `seconds` of load; every request must answer 2xx."""
-        self._run(port, requests, min(1.0, seconds))
-        return self._run(port, requests, seconds)
+    def measure(
+        self, port: int, requests: Sequence[bytes], seconds: float, expect: str = ""
+    ) -> Measurement:
+        """A short warm-up, then `seconds` of load; every request must answer 2xx, with
+        `expect` in its body when given (a GraphQL refusal also answers 200)."""
+        self._run(port, requests, min(1.0, seconds), expect)
+        return self._run(port, requests, seconds, expect)
 
-    def _run(self, port: int, requests: Sequence[bytes], seconds: float) -> Measurement:
+    def _run(
+        self, port: int, requests: Sequence[bytes], seconds: float, expect: str
+    ) -> Measurement:
         if self.wrk:
-            return self._wrk(port, requests, seconds)
-        result = load.run(port, requests, seconds=seconds, connections=self.connections)
+            return self._wrk(port, requests, seconds, expect)
+        result = load.run(
+            port, requests, seconds=seconds, connections=self.connections, expect=expect.encode()
+        )
         if result.failures:
             raise RuntimeError(f"{result.failures} requests did not answer 200")
         return Measurement(
             result.requests, result.seconds, result.percentile(0.5), result.percentile(0.99)
         )
 
-    def _wrk(self, port: int, requests: Sequence[bytes], seconds: float) -> Measurement:
+    def _wrk(
+        self, port: int, requests: Sequence[bytes], seconds: float, expect: str
+    ) -> Measurement:
         with tempfile.NamedTemporaryFile(suffix=".requests") as file:
             file.write(SEPARATOR.join(requests))
             file.flush()
@@ -103,10 +116,12 @@ class Driver:
                 f"http://127.0.0.1:{port}",
                 "--",
                 file.name,
+                *([expect] if expect else []),
             ]
             output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
         summary = json.loads(output.strip().splitlines()[-1])
-        if summary["non_2xx"] or summary["socket_errors"] or summary["timeouts"]:
+        failed = ("non_2xx", "socket_errors", "timeouts", "unexpected")
+        if any(summary[name] for name in failed):
             raise RuntimeError(f"wrk saw failures: {summary}")
         if not summary["requests"]:  # nothing answered within the run: infinitely slow
             return Measurement(0, summary["duration_us"] / 1e6, math.inf, math.inf)

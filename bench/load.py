@@ -33,14 +33,22 @@ class Result:
         return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] * 1000
 
 
-def run(port: int, requests: Sequence[bytes], *, seconds: float, connections: int) -> Result:
+def run(
+    port: int,
+    requests: Sequence[bytes],
+    *,
+    seconds: float,
+    connections: int,
+    expect: bytes = b"",
+) -> Result:
     """Load the server at 127.0.0.1:port from a separate process and return what it saw.
 
-    Every connection sends the requests in turn, each starting at another place.
+    Every connection sends the requests in turn, each starting at another place. An answer
+    other than 200, or whose body lacks `expect`, is a failure.
     """
     queue: multiprocessing.Queue = multiprocessing.Queue()
     process = multiprocessing.Process(
-        target=_process, args=(queue, port, list(requests), seconds, connections)
+        target=_process, args=(queue, port, list(requests), seconds, connections, expect)
     )
     process.start()
     result = queue.get(timeout=seconds + 60)
@@ -48,11 +56,13 @@ def run(port: int, requests: Sequence[bytes], *, seconds: float, connections: in
     return result
 
 
-def _process(queue, port, requests, seconds, connections) -> None:
-    queue.put(asyncio.run(_load(port, requests, seconds, connections)))
+def _process(queue, port, requests, seconds, connections, expect) -> None:
+    queue.put(asyncio.run(_load(port, requests, seconds, connections, expect)))
 
 
-async def _load(port: int, requests: list[bytes], seconds: float, connections: int) -> Result:
+async def _load(
+    port: int, requests: list[bytes], seconds: float, connections: int, expect: bytes
+) -> Result:
     latencies: list[float] = []
     failures = [0]
     start = time.perf_counter()
@@ -62,20 +72,20 @@ async def _load(port: int, requests: list[bytes], seconds: float, connections: i
         itertools.islice(itertools.cycle(requests), n * stride, None) for n in range(connections)
     ]
     await asyncio.gather(
-        *(_connection(port, turn, deadline, latencies, failures) for turn in turns)
+        *(_connection(port, turn, deadline, latencies, failures, expect) for turn in turns)
     )
     return Result(len(latencies), time.perf_counter() - start, latencies, failures[0])
 
 
-async def _connection(port, turn, deadline, latencies, failures) -> None:
+async def _connection(port, turn, deadline, latencies, failures, expect) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         while time.perf_counter() < deadline:
             sent = time.perf_counter()
             writer.write(next(turn))
             head = await reader.readuntil(b"\r\n\r\n")
-            await reader.readexactly(_content_length(head))
-            if not head.startswith(b"HTTP/1.1 200"):
+            body = await reader.readexactly(_content_length(head))
+            if not head.startswith(b"HTTP/1.1 200") or expect not in body:
                 failures[0] += 1
                 continue
             latencies.append(time.perf_counter() - sent)
