@@ -85,21 +85,15 @@ def share_one_memory_arena() -> None:
     """
     if _libc is not None:
         _libc.mallopt(_M_ARENA_MAX, 1)
-        # A hash's block gets pages of its own, handed back the moment the hash ends. Left
-        # to glibc, the threshold rises past it after the first hash, and the block comes
-        # from the heap, where other allocations settle in it between two hashes: the next
-        # one then needs fresh memory, and a burst of sign-ins grows the worker's peak.
-        _libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
 
 
 class _Lanes:
     """Threads for hashing, at most `most` at once, the same one again whenever it is free.
 
-    Each hash holds `memory_kib` of memory: a burst of sign-ins must queue, not swap. With
-    share_one_memory_arena() that memory goes back to the system when each hash ends;
-    without it, the C library may keep it, and threads of a shared pool would each keep a
-    copy. Once no hash has run for `release_after` seconds, whatever the C library still
-    keeps goes back too, so a worker serving other requests does not hold it.
+    Each hash holds `memory_kib` of memory: a burst of sign-ins must queue, not swap. The
+    C library keeps that memory for the next hash; threads of a shared pool would each keep
+    a copy. Once no hash has run for `release_after` seconds it goes back to the system, so
+    a burst of sign-ins reuses it and a worker serving other requests does not hold it.
     """
 
     def __init__(self, most: int, release_after: float) -> None:
@@ -141,5 +135,3 @@ def _glibc() -> ctypes.CDLL | None:
 
 _libc = _glibc()
 _M_ARENA_MAX = -8  # glibc's malloc.h
-_M_MMAP_THRESHOLD = -3
-_MMAP_THRESHOLD = 1024 * 1024
