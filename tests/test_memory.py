@@ -5,7 +5,8 @@ phone number metadata and the HTTP client for text messages hold tens of megabyt
 yet only password changes, passkeys, TOTP secrets, the pages' form outcomes, authenticator
 set-up, phone numbers and text messages use them; a worker on SQLite never needs asyncpg.
 Babel and its locale data wait for a reader of another language, the SMTP client for a mail,
-pyotp for an authenticator.
+pyotp for an authenticator, the email syntax check and the password similarity check for
+the forms that take them.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ HEAVY = (
     "babel",
     "aiosmtplib",
     "pyotp",
+    "email_validator",
+    "idna",
+    "difflib",
 )
 
 _PROBE = """
