@@ -6,7 +6,7 @@ yet only password changes, passkeys, TOTP secrets, the pages' form outcomes, aut
 set-up, phone numbers and text messages use them; a worker on SQLite never needs asyncpg.
 Babel and its locale data wait for a reader of another language, the SMTP client for a mail,
 pyotp for an authenticator, the email syntax check and the password similarity check for
-the forms that take them.
+the forms that take them, Jinja for the first page drawn.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ HEAVY = (
     "email_validator",
     "idna",
     "difflib",
+    "jinja2",
 )
 
 _PROBE = """
