@@ -80,7 +80,7 @@ def test_the_graphql_enum_and_the_pages_follow_the_registry():
 
 @pytest.mark.parametrize("kind", registry.KINDS, ids=lambda kind: kind.kind)
 def test_every_kind_has_its_template_with_every_macro_the_pages_call(kind):
-    module = templates.env.get_template(FACTOR_KINDS[kind.api_name].template).module
+    module = templates().env.get_template(FACTOR_KINDS[kind.api_name].template).module
     missing = [name for name in MACROS if not callable(getattr(module, name, None))]
     assert missing == []
 

@@ -4,6 +4,9 @@ zxcvbn's frequency lists, py_webauthn with its ASN.1 parsers, cryptography, the 
 phone number metadata and the HTTP client for text messages hold tens of megabytes per worker,
 yet only password changes, passkeys, TOTP secrets, the pages' form outcomes, authenticator
 set-up, phone numbers and text messages use them; a worker on SQLite never needs asyncpg.
+Babel and its locale data wait for a reader of another language, the SMTP client for a mail,
+pyotp for an authenticator, the email syntax check and the password similarity check for
+the forms that take them, Jinja for the first page drawn.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import os
 import subprocess
 import sys
 import threading
+from datetime import timedelta
 
 from asgi_lifespan import LifespanManager
 
@@ -31,6 +35,13 @@ HEAVY = (
     "httpx",
     "asyncpg",
     "phonenumbers",
+    "babel",
+    "aiosmtplib",
+    "pyotp",
+    "email_validator",
+    "idna",
+    "difflib",
+    "jinja2",
 )
 
 _PROBE = """
@@ -52,6 +63,39 @@ def test_a_started_worker_has_not_loaded_what_only_some_requests_need(tmp_path):
         [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
     )
     assert json.loads(result.stdout.splitlines()[-1]) == []
+
+
+_ENGLISH_WAIT_PROBE = """
+import json, sys
+from backend import i18n
+print(json.dumps([i18n.format_duration(300, "en"), "babel" in sys.modules]))
+"""
+
+
+def test_a_throttled_answer_in_english_words_its_wait_without_loading_babel():
+    # Babel's English locale data is megabytes, parsed by the first throttled sign-in.
+    result = subprocess.run(
+        [sys.executable, "-c", _ENGLISH_WAIT_PROBE], capture_output=True, text=True, check=True
+    )
+    assert json.loads(result.stdout) == ["5 minutes", False]
+
+
+def test_english_waits_read_as_babel_writes_them():
+    from babel.dates import format_timedelta
+
+    from backend import i18n
+
+    for seconds in (*range(0, 7300, 13), 3600, 7200, 86400, 90061):
+        if seconds < 60:
+            delta, unit = timedelta(seconds=max(1, seconds)), "second"
+        elif seconds % 3600 == 0:
+            delta, unit = timedelta(seconds=seconds), "hour"
+        else:
+            delta, unit = timedelta(minutes=-(-seconds // 60)), "minute"
+        expected = format_timedelta(
+            delta, granularity=unit, threshold=1000, format="long", locale="en"
+        )
+        assert i18n.format_duration(seconds, "en") == expected
 
 
 async def test_hashes_one_after_another_run_on_one_thread_and_keep_one_copy_of_their_memory():

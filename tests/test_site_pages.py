@@ -126,7 +126,7 @@ async def test_a_500_still_answers_when_the_styled_page_cannot_be_drawn(settings
     def broken_template(*args: object, **kwargs: object) -> Response:
         raise RuntimeError("template missing")
 
-    monkeypatch.setattr(site.templates, "TemplateResponse", broken_template)
+    monkeypatch.setattr(site.templates(), "TemplateResponse", broken_template)
     async with app_with_a_broken_route(settings) as http:
         response = await http.get("/broken", headers=BROWSER)
     assert response.status_code == 500

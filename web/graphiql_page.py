@@ -42,6 +42,6 @@ def routes() -> list[BaseRoute]:
 
 async def page(request: Request, style_nonce: str) -> Response:
     context = {"endpoint": request.url.path, "style_nonce": style_nonce}
-    response = templates.TemplateResponse(request, "graphiql.html", context)
+    response = templates().TemplateResponse(request, "graphiql.html", context)
     response.headers["Content-Security-Policy"] = content_security.graphiql(style_nonce)
     return response

@@ -195,7 +195,7 @@ class Renderer:
             "site_host": urlsplit(self.settings.public_url).hostname or "latchkey",
             **context,
         }
-        response = templates.TemplateResponse(request, template, context, status_code=status_code)
+        response = templates().TemplateResponse(request, template, context, status_code=status_code)
         if not is_htmx(request):  # htmx answers are focused by static/forms.js
             _focus_first_error(response)
         response.headers["Content-Security-Policy"] = CSP

@@ -96,7 +96,7 @@ def _page(
     headers: dict[str, str] | None,
 ) -> Response:
     context = {"title": title, "message": message}
-    response = templates.TemplateResponse(
+    response = templates().TemplateResponse(
         request, "error.html", context, status_code=status_code, headers=headers
     )
     response.headers["Content-Security-Policy"] = CSP

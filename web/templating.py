@@ -4,17 +4,16 @@ filters that format times."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 from pathlib import Path
-
-from starlette.templating import Jinja2Templates
+from typing import TYPE_CHECKING
 
 from backend import clock, i18n
 from web import navigation, page_language
 from web.factors import FACTOR_KINDS
 
-templates = Jinja2Templates(
-    directory=Path(__file__).parent / "templates", context_processors=[page_language.context]
-)
+if TYPE_CHECKING:
+    from starlette.templating import Jinja2Templates
 
 
 def _gettext(message: str) -> str:
@@ -51,16 +50,26 @@ def within_days(value: str | None, days: int) -> bool:
     return now < datetime.fromisoformat(value) <= now + timedelta(days=days)
 
 
-templates.env.add_extension("jinja2.ext.i18n")
-# Whitespace inside {% trans %} is folded, so message ids stay one line.
-templates.env.policies["ext.i18n.trimmed"] = True
-templates.env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
-templates.env.filters["local_time"] = local_time
-templates.env.filters["local_date"] = local_date
-templates.env.filters["translated"] = translated
-templates.env.globals["factor_kinds"] = FACTOR_KINDS
-# For forms that carry the page's language on (imported macros have no context).
-templates.env.globals["page_language"] = page_language.drawing
-templates.env.filters["within_days"] = within_days
-templates.env.globals["navigation"] = navigation.PAGES
-templates.env.globals["page_of"] = navigation.page_of
+@cache
+def templates() -> Jinja2Templates:
+    """The environment, built by the first page drawn: a worker serving only the API never
+    loads Jinja."""
+    from starlette.templating import Jinja2Templates
+
+    templates = Jinja2Templates(
+        directory=Path(__file__).parent / "templates", context_processors=[page_language.context]
+    )
+    templates.env.add_extension("jinja2.ext.i18n")
+    # Whitespace inside {% trans %} is folded, so message ids stay one line.
+    templates.env.policies["ext.i18n.trimmed"] = True
+    templates.env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+    templates.env.filters["local_time"] = local_time
+    templates.env.filters["local_date"] = local_date
+    templates.env.filters["translated"] = translated
+    templates.env.globals["factor_kinds"] = FACTOR_KINDS
+    # For forms that carry the page's language on (imported macros have no context).
+    templates.env.globals["page_language"] = page_language.drawing
+    templates.env.filters["within_days"] = within_days
+    templates.env.globals["navigation"] = navigation.PAGES
+    templates.env.globals["page_of"] = navigation.page_of
+    return templates

@@ -191,4 +191,4 @@ class TwoFactorPages:
 
 def setup_operations(method: str) -> tuple[str, str]:
     """The operations that start and confirm a kind's setup, named in its template."""
-    return tuple(templates.get_template(FACTOR_KINDS[method].template).module.setup_operations)
+    return tuple(templates().get_template(FACTOR_KINDS[method].template).module.setup_operations)

@@ -7,8 +7,6 @@ hasher applies. Common passwords are those zxcvbn's frequency lists and pattern 
 
 from __future__ import annotations
 
-from difflib import SequenceMatcher
-
 from backend.accounts.passwords import normalize
 from backend.errors import Problem
 
@@ -59,6 +57,8 @@ def personal_words(username: str, email: str, *names: str) -> list[str]:
 
 
 def _too_similar(password: str, personal: list[str]) -> bool:
+    from difflib import SequenceMatcher  # only a new password is compared
+
     folded = password.casefold()
     for word in {w.casefold() for w in personal + ["latchkey"] if len(w) >= 3}:
         if word in folded and len(folded) - len(word) < 8:

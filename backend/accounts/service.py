@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from email_validator import EmailNotValidError, validate_email
 from tortoise.exceptions import IntegrityError
 
 from backend.accounts.models import User
@@ -63,6 +62,9 @@ def check_username(username: str) -> None:
 
 def normalize_email(email: str) -> str:
     """Syntax check only (no network); returns the normalised address."""
+    # Loaded here: sign-up and email changes need it, the requests of every minute do not.
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         return validate_email(email, check_deliverability=False).normalized
     except EmailNotValidError as error:

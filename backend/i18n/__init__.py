@@ -13,14 +13,14 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel import Locale
-from babel import dates as babel_dates
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import Translations
+if TYPE_CHECKING:
+    from babel import Locale
+
+# Babel and its locale data (megabytes once a locale is parsed) load on first use: a worker
+# answering English API calls, throttled sign-ins included, never needs them.
 
 LANGUAGES = ("en", "ja")
 DEFAULT = "en"
@@ -89,12 +89,17 @@ def translations(language: str) -> _gettext.NullTranslations:
     """The catalog for a language, loaded once; English is the message ids themselves."""
     if language not in LANGUAGES or language == DEFAULT:
         return _gettext.NullTranslations()
+    from babel.support import Translations
+
     folder = LOCALE_DIR / language / "LC_MESSAGES"
     compiled = folder / f"{DOMAIN}.mo"
     if compiled.exists():
         with compiled.open("rb") as file:
             return Translations(file, domain=DOMAIN)
     # A checkout not yet installed: compile the catalog in memory instead.
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
     with (folder / f"{DOMAIN}.po").open("rb") as file:
         catalog = read_po(file, locale=language)
     buffer = io.BytesIO()
@@ -138,9 +143,22 @@ def format_duration(seconds: int, language: str) -> str:
         delta, unit = timedelta(seconds=seconds), "hour"
     else:
         delta, unit = timedelta(minutes=-(-seconds // 60)), "minute"
+    if (supported(language) or DEFAULT) == "en":
+        return _english_duration(delta, unit)
+    from babel import dates as babel_dates
+
     return babel_dates.format_timedelta(
         delta, granularity=unit, threshold=1000, format="long", locale=_locale(language)
     )
+
+
+_SECONDS_PER = {"second": 1, "minute": 60, "hour": 3600}
+
+
+def _english_duration(delta: timedelta, unit: str) -> str:
+    # What Babel writes for English ("1 minute", "5 minutes") without parsing its locale data.
+    count = round(delta.total_seconds() / _SECONDS_PER[unit])
+    return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
 
 
 def language_of(user: Any) -> str:
@@ -157,6 +175,8 @@ def zone(time_zone: str | None) -> ZoneInfo:
 
 def format_datetime(moment: datetime, language: str, time_zone: str | None = "UTC") -> str:
     """A date and time to the minute, as the locale writes them, in the user's time zone."""
+    from babel import dates as babel_dates
+
     local = moment.astimezone(zone(time_zone))
     locale = _locale(language)
     day = babel_dates.format_date(local, "medium", locale=locale)
@@ -166,10 +186,14 @@ def format_datetime(moment: datetime, language: str, time_zone: str | None = "UT
 
 
 def format_date(moment: datetime, language: str, time_zone: str | None = "UTC") -> str:
+    from babel import dates as babel_dates
+
     local = moment.astimezone(zone(time_zone))
     return babel_dates.format_date(local, "medium", locale=_locale(language))
 
 
 @cache
 def _locale(language: str) -> Locale:
+    from babel import Locale
+
     return Locale.parse(supported(language) or DEFAULT)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from email.message import EmailMessage
-
-import aiosmtplib
+from typing import TYPE_CHECKING
 
 from backend.config import SmtpSettings
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
 
 log = logging.getLogger("latchkey.email")
 
@@ -35,6 +36,8 @@ class Mailer:
                 email.body,
             )
             return
+        import aiosmtplib  # with the email package's header parsers: only when mail goes out
+
         await aiosmtplib.send(
             self._message(email),
             hostname=self.settings.host,
@@ -47,6 +50,8 @@ class Mailer:
         )
 
     def _message(self, email: Email) -> EmailMessage:
+        from email.message import EmailMessage
+
         message = EmailMessage()
         message["From"] = self.settings.sender
         message["To"] = email.to

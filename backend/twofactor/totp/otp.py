@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pyotp
-
 from backend import clock
 from backend.twofactor.models import Authenticator
 
@@ -11,10 +9,14 @@ DRIFT_STEPS = 1
 
 
 def new_secret() -> str:
+    import pyotp  # only authenticator set-up and codes need it
+
     return pyotp.random_base32()  # 160 bits
 
 
 def provisioning_uri(secret: str, *, username: str, issuer: str) -> str:
+    import pyotp
+
     return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=issuer)
 
 
@@ -35,6 +37,8 @@ def qr_code_svg(uri: str) -> str:
 
 def matching_timecode(secret: str, code: str) -> int | None:
     """The time step a code belongs to (within the allowed drift), or None."""
+    import pyotp
+
     code = code.replace(" ", "").strip()
     if not (code.isdigit() and len(code) == 6):
         return None
