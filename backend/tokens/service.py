@@ -226,6 +226,12 @@ VALUES ($1, $2, $3, $4, $5, $6, $7)
 _MARK_USED = "UPDATE refresh_tokens SET last_used_at = $1, last_used_ip = $2 WHERE id = $3"
 
 
+async def _by_secret(hashed: str) -> RefreshToken | None:
+    """The refresh token whose current or previous secret has this digest, revoked or not."""
+    found = await hot_sql.fetch_models(RefreshToken, _BY_SECRET, [hashed])
+    return found[0] if found else None
+
+
 async def list_for(user_id: int) -> list[RefreshToken]:
     """The user's tokens that have not been deleted, newest first."""
     return await hot_sql.fetch_models(RefreshToken, _LIST, [user_id])
@@ -260,10 +266,9 @@ async def exchange(
     if not is_well_formed(secret, Kind.REFRESH):
         raise GrantRefused
     hashed = digest(secret)
-    found = await hot_sql.fetch_models(RefreshToken, _BY_SECRET, [hashed])
-    if not found:
+    token = await _by_secret(hashed)
+    if token is None:
         raise GrantRefused
-    token = found[0]
     now = clock.now()
     ends = token.expires_at
     if token.token_hash != hashed:  # the previous secret: only inside its grace period
@@ -391,11 +396,8 @@ async def revoke_by_secret(secret: str, client: ClientInfo) -> None:
     if is_well_formed(secret, Kind.ACCESS):
         await AccessToken.filter(token_hash=digest(secret)).delete()
     elif is_well_formed(secret, Kind.REFRESH):
-        hashed = digest(secret)
-        token = await RefreshToken.get_or_none(
-            Q(token_hash=hashed) | Q(previous_token_hash=hashed), revoked_at=None
-        )
-        if token is not None:
+        token = await _by_secret(digest(secret))
+        if token is not None and token.revoked_at is None:
             with contextlib.suppress(NotFound):  # revoked concurrently: same outcome
                 await delete(await token.user, token.id, client)
 
@@ -420,16 +422,15 @@ async def describe(secret: str) -> TokenInfo | None:
         )
     if is_well_formed(secret, Kind.REFRESH):
         hashed = digest(secret)
-        refresh = await RefreshToken.get_or_none(
-            Q(token_hash=hashed) | Q(previous_token_hash=hashed), revoked_at=None
-        ).select_related("user")
-        if refresh is None:
+        refresh = await _by_secret(hashed)
+        if refresh is None or refresh.revoked_at is not None:
             return None
         ends = refresh.expires_at if refresh.token_hash == hashed else refresh.previous_valid_until
         if (ends and ends <= now) or (refresh.token_hash != hashed and ends is None):
             return None
+        owner = await User.get(id=refresh.user_id)
         return TokenInfo(
-            refresh.user.username,
+            owner.username,
             "refresh_token",
             ends,
             refresh.created_at,
