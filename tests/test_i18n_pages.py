@@ -27,8 +27,15 @@ ACCOUNT_PAGES = (
     "/account/sessions",
     "/account/tokens",
     "/account/log",
+    "/account/confirm-access",
 )
-SIGNED_OUT_PAGES = ("/login", "/password-reset")
+# A link that was never sent draws each link page's own explanation.
+SIGNED_OUT_PAGES = (
+    "/login",
+    "/password-reset",
+    "/password-reset/never-sent",
+    "/secure-account/never-sent",
+)
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 PLACEHOLDER = re.compile(r"\{\w+\}|%\(\w+\)s|<[^>]+>")
 ISSUE = """mutation($name: String!, $at: DateTime!, $p: String!) {
