@@ -33,15 +33,22 @@ class _ConnectionWrapper(ConnectionWrapper[Any]):
         return self.connection
 
 
-def _run_together(connection: sqlite3.Connection, statements: list[tuple[str, list[Any]]]) -> None:
+def _run_together(
+    connection: sqlite3.Connection, statements: list[tuple[str, list[Any]]]
+) -> list[list[dict[str, Any]]]:
+    results = []
     connection.execute("BEGIN")
     try:
         for sql, params in statements:
-            connection.execute(sql, params)
+            cursor = connection.execute(sql, params)
+            rows = cursor.fetchall()
+            names = [column[0] for column in cursor.description or ()]
+            results.append([dict(zip(names, row, strict=True)) for row in rows])
     except BaseException:
         connection.execute("ROLLBACK")
         raise
     connection.execute("COMMIT")
+    return results
 
 
 class _TransactionContext(SqliteTransactionContext):
@@ -65,12 +72,15 @@ class SqliteClient(TortoiseSqliteClient):
     def acquire_connection(self) -> ConnectionWrapper[Any]:
         return _ConnectionWrapper(self._lock, self)
 
-    async def execute_together(self, statements: list[tuple[str, list[Any]]]) -> None:
-        """Run writes in one transaction, in a single trip to the connection's thread."""
+    async def run_together(
+        self, statements: list[tuple[str, list[Any]]]
+    ) -> list[list[dict[str, Any]]]:
+        """Run statements in one transaction, in a single trip to the connection's thread;
+        the rows of each."""
         async with self.acquire_connection() as connection:
             try:
                 # aiosqlite's own way into its thread: the sqlite3 connection is used there only.
-                await connection._execute(_run_together, connection._conn, statements)
+                return await connection._execute(_run_together, connection._conn, statements)
             except sqlite3.OperationalError as error:
                 raise OperationalError(error) from error
             except sqlite3.IntegrityError as error:

@@ -40,23 +40,25 @@ async def execute(model: type[Model], sql: str, params: list[Any]) -> None:
     await db.execute_query(_for_dialect(sql, db.capabilities.dialect), params)
 
 
-async def execute_together(model: type[Model], statements: list[Statement]) -> None:
-    """Writes that belong together, all or none.
+async def run_together(
+    model: type[Model], statements: list[Statement], *, atomic: bool = True
+) -> list[list[dict[str, Any]]]:
+    """Statements in order; the rows each one returned.
 
-    On SQLite they go to the database's thread in one trip and are committed once; each
-    trip costs more than a small write. Elsewhere, or inside an open transaction, they
-    run one after another in a transaction.
+    On SQLite they go to the database's thread in one trip and are committed once, all or
+    none: each trip costs more than a small statement. Elsewhere they run one after another,
+    in a transaction when `atomic` (each statement on its own is atomic either way).
     """
     db = client(model)
     dialect = db.capabilities.dialect
     together = [(_for_dialect(sql, dialect), params) for sql, params in statements]
-    run_together = getattr(db, "execute_together", None)
-    if run_together is not None:
-        await run_together(together)
-        return
+    in_one_trip = getattr(db, "run_together", None)
+    if in_one_trip is not None:
+        return await in_one_trip(together)
+    if not atomic:
+        return [await db.execute_query_dict(sql, params) for sql, params in together]
     async with in_transaction(db.connection_name) as transaction:
-        for sql, params in together:
-            await transaction.execute_query(sql, params)
+        return [await transaction.execute_query_dict(sql, params) for sql, params in together]
 
 
 async def fetch_models(model: type[M], sql: str, params: list[Any]) -> list[M]:

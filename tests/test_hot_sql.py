@@ -12,14 +12,14 @@ _INSERT = "INSERT INTO throttle_counters (key, failures, updated_at_ms) VALUES (
 
 
 async def test_writes_run_together_are_all_stored(app):
-    await hot_sql.execute_together(Counter, [(_INSERT, ["ada"]), (_INSERT, ["bob"])])
+    await hot_sql.run_together(Counter, [(_INSERT, ["ada"]), (_INSERT, ["bob"])])
     assert sorted(await Counter.all().values_list("key", flat=True)) == ["ada", "bob"]
 
 
 async def test_when_one_write_fails_none_is_stored(app):
     with pytest.raises(IntegrityError):
-        await hot_sql.execute_together(Counter, [(_INSERT, ["ada"]), (_INSERT, ["ada"])])
+        await hot_sql.run_together(Counter, [(_INSERT, ["ada"]), (_INSERT, ["ada"])])
     assert await Counter.all().count() == 0
     # The connection is usable afterwards, outside any transaction left open.
-    await hot_sql.execute_together(Counter, [(_INSERT, ["cy"])])
+    await hot_sql.run_together(Counter, [(_INSERT, ["cy"])])
     assert await Counter.all().values_list("key", flat=True) == ["cy"]

@@ -13,12 +13,13 @@ import pytest
 from tortoise import Tortoise
 from tortoise.transactions import in_transaction
 
-from backend import clock
+from backend import clock, limits
 from backend.accounts.models import User
 from backend.audit.models import SecurityEvent
 from backend.hot_sql import _for_dialect
 from backend.recovery.models import SignInLockout
 from backend.sessions.models import Session
+from backend.throttle import service as throttle
 from backend.throttle.models import ThrottleCounter
 from backend.tokens import service as tokens
 from backend.tokens.models import AccessToken, RefreshToken
@@ -50,10 +51,12 @@ HOT = {
     "security events of a user, a later page": lambda: _orm(
         SecurityEvent.filter(user_id=7, id__lt=1000).order_by("-id").limit(21)
     ),
-    "sessions of a user beyond the newest": lambda: _orm(
-        Session.filter(user_id=7).order_by("-created_at", "-id").offset(100).limit(1000)
-    ),
+    "sessions of a user beyond the newest": lambda: limits.keep_newest_statement(Session, 7, 100),
     "throttle counter by key": lambda: _orm(ThrottleCounter.filter(key="address:203.0.113.7")),
+    "sign-in: reserve an attempt": lambda: throttle._reserve_statement(
+        "address:203.0.113.7", throttle.PER_ADDRESS, 0
+    ),
+    "sign-in: the user's row lock": lambda: limits.serialise_statement(7),
     "lockout of a user": lambda: _orm(SignInLockout.filter(user_id=7, failures__gte=100)),
 }
 

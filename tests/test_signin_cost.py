@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from tortoise import Tortoise
+
 from backend.sessions.models import Session
 from tests.helpers import make_user
 from tests.test_tokens import QueryCounter
@@ -13,11 +15,11 @@ class RequestQueryCounter(QueryCounter):
     """Only the statements of the request under test, not of the background jobs."""
 
     def _counting(self, original):
-        queries, task = self.queries, asyncio.current_task()
+        task = asyncio.current_task()
 
         async def counted(client, query, *args, **kwargs):
             if asyncio.current_task() is task:
-                queries.append(query)
+                self._count(query)
             return await original(client, query, *args, **kwargs)
 
         return counted
@@ -35,4 +37,8 @@ async def test_a_password_sign_in_reads_nothing_it_does_not_need(gql, client, se
     # The account and its failures are one read; a user without failures has none to delete.
     assert sum(s.startswith("SELECT u.*") for s in statements) == 1
     assert not any("sign_in_lockouts" in s and not s.startswith("SELECT u.*") for s in statements)
-    assert len(statements) <= 10, "\n".join(statements)
+    assert len(statements) <= 9, "\n".join(statements)
+    if Tortoise.get_connection("default").capabilities.dialect == "sqlite":
+        # Reserving the attempt and reading the account share one trip to the database's
+        # thread; the session, the event and the reset counts share another.
+        assert counter.trips == 2, "\n".join(statements)

@@ -75,6 +75,8 @@ async def test_a_burst_of_sign_ins_checks_at_most_the_budget_and_refuses_the_rig
     }
     checked = len(await events("sign_in.failed"))  # one per password checked
     assert checked <= most_checks_in_a_burst(BUDGET, right_one_got_in=right_one_got_in)
+    if right_one_got_in:
+        return  # it started the count afresh: the guesses after it may not reach the lock
     # The budget locked the account beyond the burst (on a slow machine the burst itself
     # may outlast a short lock, so the lock is read rather than raced).
     counter = await ThrottleCounter.get(key=account_key("alice"))

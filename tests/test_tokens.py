@@ -258,12 +258,14 @@ def test_generated_tokens_are_distinct_and_carry_enough_randomness():
 
 
 class QueryCounter:
-    """Counts the SQL statements every Tortoise connection executes."""
+    """Counts the SQL statements every Tortoise connection executes, and the trips to the
+    database they took (statements run together on SQLite take one trip)."""
 
     def __enter__(self) -> QueryCounter:
         from tortoise.backends.base.client import BaseDBAsyncClient
 
         self.queries: list[str] = []
+        self.trips = 0
         self._patched = []
         for cls in _subclasses(BaseDBAsyncClient):
             for name in (
@@ -272,6 +274,7 @@ class QueryCounter:
                 "execute_insert",
                 "execute_script",
                 "execute_many",
+                "run_together",
             ):
                 original = cls.__dict__.get(name)
                 if original is None:
@@ -281,13 +284,18 @@ class QueryCounter:
         return self
 
     def _counting(self, original):
-        queries = self.queries
-
         async def counted(client, query, *args, **kwargs):
-            queries.append(query)
+            self._count(query)
             return await original(client, query, *args, **kwargs)
 
         return counted
+
+    def _count(self, query) -> None:
+        self.trips += 1
+        if isinstance(query, str):
+            self.queries.append(query)
+        else:  # run_together: (SQL, parameters) pairs
+            self.queries.extend(sql for sql, _ in query)
 
     def __exit__(self, *exc) -> None:
         for cls, name, original in self._patched:

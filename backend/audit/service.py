@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import TYPE_CHECKING, Any
 
+from backend import clock, hot_sql
 from backend.audit.models import SecurityEvent
 from backend.client import ClientInfo
 
@@ -15,28 +17,57 @@ if TYPE_CHECKING:
 log = logging.getLogger("latchkey.security")
 
 
+_INSERT = """
+INSERT INTO security_events (user_id, kind, created_at, ip_address, user_agent, details)
+VALUES ($1, $2, $3, $4, $5, $6)
+"""
+
+
 async def record(
     kind: str, *, user: User | None = None, client: ClientInfo | None = None, **details: Any
-) -> SecurityEvent:
-    client = client or ClientInfo()
-    event = await SecurityEvent.create(
-        kind=kind,
-        user=user,
-        ip_address=client.ip_address,
-        user_agent=client.user_agent,
-        details=details,
-    )
-    log.info(
-        "security event %s",
-        kind,
-        extra={
-            "event": kind,
-            "user_id": user.id if user else None,
-            "ip": client.ip_address,
-            "details": details,
-        },
-    )
-    return event
+) -> None:
+    event = Event(kind, user, client or ClientInfo(), details)
+    await hot_sql.execute(SecurityEvent, *event.statement())
+    event.log()
+
+
+@dataclasses.dataclass(frozen=True)
+class Event:
+    """An event written with other statements: `statement()` among them, `log()` once they
+    are committed."""
+
+    kind: str
+    user: User | None
+    client: ClientInfo = dataclasses.field(default_factory=ClientInfo)
+    details: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def statement(self) -> hot_sql.Statement:
+        details = _DETAILS.to_db_value(self.details, SecurityEvent)
+        user_id = self.user.id if self.user else None
+        client = self.client
+        return _INSERT, [
+            user_id,
+            self.kind,
+            clock.now(),
+            client.ip_address,
+            client.user_agent,
+            details,
+        ]
+
+    def log(self) -> None:
+        log.info(
+            "security event %s",
+            self.kind,
+            extra={
+                "event": self.kind,
+                "user_id": self.user.id if self.user else None,
+                "ip": self.client.ip_address,
+                "details": self.details,
+            },
+        )
+
+
+_DETAILS = SecurityEvent._meta.fields_map["details"]
 
 
 async def page_for(user_id: int, *, first: int, before_id: int | None) -> list[SecurityEvent]:

@@ -31,6 +31,7 @@ INSERT INTO sign_in_lockouts (user_id, failures) VALUES ({1}, 1)
 ON CONFLICT (user_id) DO UPDATE SET failures = sign_in_lockouts.failures + 1
 RETURNING failures
 """
+_RESET = "DELETE FROM sign_in_lockouts WHERE user_id = $1 AND failures < $2"
 
 
 class AccountLocked(DomainError):
@@ -44,25 +45,8 @@ class AccountLocked(DomainError):
         )
 
 
-# The account and its count of failures in a row (NULL: none), in one statement.
-_ACCOUNT = """
-SELECT u.*, l.failures AS lockout_failures FROM users u
-LEFT JOIN sign_in_lockouts l ON l.user_id = u.id
-WHERE u.username_key = $1
-"""
-
-
 async def is_locked(user: User) -> bool:
     return await SignInLockout.filter(user_id=user.id, failures__gte=MAX_FAILURES).exists()
-
-
-async def account_with_failures(username_key: str) -> tuple[User | None, int]:
-    """The account with this username key, and its failed sign-ins in a row."""
-    rows = await hot_sql.fetch(User, _ACCOUNT, [username_key])
-    if not rows:
-        return None, 0
-    failures = rows[0].pop("lockout_failures")
-    return hot_sql.as_model(User, rows[0]), failures or 0
 
 
 async def count_failure(services: Services, user: User, client: ClientInfo) -> None:
@@ -95,14 +79,9 @@ async def count_failure(services: Services, user: User, client: ClientInfo) -> N
     )
 
 
-async def succeeded(user: User, failures: int) -> None:
-    """A successful sign-in starts the count afresh (a locked account never gets here).
-
-    `failures`: the count read with the account; without any there is nothing to delete.
-    """
-    if not failures:
-        return
-    await SignInLockout.filter(user_id=user.id, failures__lt=MAX_FAILURES).delete()
+def reset_statement(user_id: int) -> hot_sql.Statement:
+    """A successful sign-in starts the count afresh (a locked account never gets here)."""
+    return _RESET, [user_id, MAX_FAILURES]
 
 
 async def unlock(user: User) -> None:

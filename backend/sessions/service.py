@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from tortoise.transactions import in_transaction
-
-from backend import clock, limits
+from backend import clock, hot_sql, limits
 from backend.accounts.models import User
 from backend.audit.service import record
 from backend.client import ClientInfo, describe_user_agent
@@ -25,27 +24,53 @@ class Timeouts:
     absolute: timedelta
 
 
+# The new session's row, every column as `Session` reads it.
+_INSERT = """
+INSERT INTO sessions (user_id, token_hash, created_at, last_seen_at, ip_address, user_agent,
+    reauthenticated_at, reauthenticated_factor)
+VALUES ($1, $2, $3, $3, $4, $5, $3, $6)
+RETURNING *
+"""
+_END = "DELETE FROM sessions WHERE token_hash = $1"
+
+
 async def start(
-    user: User, client: ClientInfo, *, second_factor: str | None = None
+    user: User,
+    client: ClientInfo,
+    *,
+    second_factor: str | None = None,
+    along: Sequence[hot_sql.Statement] = (),
 ) -> tuple[Session, str]:
     """A new session with a fresh id; returns it and the cookie value (shown only here).
 
     Signing in is an authentication: the session starts re-authenticated, with the kind
     of second factor proven (None for the password alone).
     The user's oldest sessions beyond the limit end, so sign-ins cannot pile up rows.
+    `along`: writes committed with the new session, all in one trip to the database.
     """
     token = random_token()
-    async with in_transaction():
-        await limits.serialise_on_user(user.id)
-        session = await Session.create(
-            user=user,
-            token_hash=digest(token),
-            ip_address=client.ip_address,
-            user_agent=client.user_agent,
-            reauthenticated_at=clock.now(),
-            reauthenticated_factor=second_factor,
-        )
-        await limits.keep_newest(Session, user.id, limits.MAX_SESSIONS_PER_USER)
+    insert = (
+        _INSERT,
+        [
+            user.id,
+            digest(token),
+            clock.now(),
+            client.ip_address,
+            client.user_agent,
+            second_factor,
+        ],
+    )
+    results = await hot_sql.run_together(
+        Session,
+        [
+            limits.serialise_statement(user.id),
+            *along,
+            insert,
+            limits.keep_newest_statement(Session, user.id, limits.MAX_SESSIONS_PER_USER),
+        ],
+    )
+    session = hot_sql.as_model(Session, results[len(along) + 1][0])
+    session.user = user
     return session, token
 
 
@@ -92,7 +117,12 @@ def reauthenticated_until(session: Session | None, window: timedelta) -> datetim
 
 
 async def end(token: str) -> None:
-    await Session.filter(token_hash=digest(token)).delete()
+    await hot_sql.execute(Session, *end_statement(token))
+
+
+def end_statement(token: str) -> hot_sql.Statement:
+    """The statement that ends the session with this cookie value."""
+    return _END, [digest(token)]
 
 
 async def end_all(user: User) -> int:

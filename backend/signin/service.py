@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
-from tortoise.transactions import in_transaction
-
+from backend import hot_sql
 from backend.accounts import service as accounts
 from backend.accounts.models import User
-from backend.audit.service import record
+from backend.audit.service import Event, record
 from backend.client import ClientInfo
 from backend.errors import InvalidCredentials
 from backend.recovery import lockout
@@ -40,6 +40,23 @@ class SecondFactorRequired:
     language: str | None = None  # the account's chosen language, for the second step's words
 
 
+# The account, its failed sign-ins in a row (NULL: none) and its two-factor policy (NULL:
+# two-factor authentication is off): all sign-in needs to know before the password.
+_ACCOUNT = """
+SELECT u.*, l.failures AS lockout_failures, t.policy AS two_factor_policy FROM users u
+LEFT JOIN sign_in_lockouts l ON l.user_id = u.id
+LEFT JOIN two_factor t ON t.user_id = u.id
+WHERE u.username_key = $1
+"""
+
+
+@dataclasses.dataclass(frozen=True)
+class _Account:
+    user: User
+    failures: int  # failed sign-ins in a row
+    two_factor_policy: str | None
+
+
 async def sign_in(
     services: Services,
     username: str,
@@ -50,30 +67,30 @@ async def sign_in(
     replacing: str = "",
 ) -> SignedIn | SecondFactorRequired:
     """`replacing`: the session this browser had, which ends when a new one starts."""
-    # Reserved before the password is checked, so a burst cannot outrun the count.
-    await throttle.reserve_all(
-        [(address_key(client), throttle.PER_ADDRESS), (account_key(username), throttle.PER_ACCOUNT)]
-    )
-    user, failures = await _find_account(username)
-    if user is None:
+    account = await _reserve_and_find(username, client)
+    if account is None:
         await services.hasher.verify_nothing(password)
-    elif failures >= lockout.MAX_FAILURES:  # whatever the password, until a reset
+    elif account.failures >= lockout.MAX_FAILURES:  # whatever the password, until a reset
         await services.hasher.verify_nothing(password)
-        await record("sign_in.refused_locked", user=user, client=client)
+        await record("sign_in.refused_locked", user=account.user, client=client)
         raise lockout.AccountLocked()
-    elif await services.hasher.verify(user.password_hash, password):
+    elif await services.hasher.verify(account.user.password_hash, password):
+        user = account.user
         await _upgrade_hash(services, user, password)
-        factors = await twofactor.after_password(services, user, device_cookie)
+        factors = await twofactor.after_password(
+            services, user, device_cookie, account.two_factor_policy
+        )
+        # The counts a right password resets are written with what follows, in one commit.
+        forget = _forget_failures(account, username, client)
         if factors is twofactor.SECOND_FACTOR:
-            await _forget_failures(user, username, client, failures)
-            await record("sign_in.password_accepted", user=user, client=client)
+            accepted = Event("sign_in.password_accepted", user, client)
+            await hot_sql.run_together(User, [*forget, accepted.statement()])
+            accepted.log()
             challenge, methods = await twofactor.start_challenge(services, user)
             options = await twofactor.passkey_options(services, challenge)
             return SecondFactorRequired(challenge, methods, options, user.language)
-        # The counts a right password resets and the new session: one commit.
-        async with in_transaction():
-            await _forget_failures(user, username, client, failures)
-            return await _start_session(user, client, factor=factors, replacing=replacing)
+        return await _start_session(user, client, factor=factors, replacing=replacing, along=forget)
+    user = account.user if account else None
     await record("sign_in.failed", user=user, client=client, reason="password")
     if user is not None:
         await lockout.count_failure(services, user, client)
@@ -97,9 +114,7 @@ async def verify_sign_in(
     challenge = await twofactor.live_challenge(challenge_token)
     if challenge is None:
         raise twofactor.challenge_expired()
-    method = await twofactor.complete_challenge(
-        services, challenge, code, client, method=method
-    )
+    method = await twofactor.complete_challenge(services, challenge, code, client, method=method)
     signed_in = await _start_session(challenge.user, client, factor=method, replacing=replacing)
     return await remembering(services, signed_in, client, remember_device)
 
@@ -116,9 +131,7 @@ async def remembering(
     return dataclasses.replace(signed_in, device_cookie=cookie)
 
 
-async def resend_code(
-    services: Services, challenge_token: str, method: str | None = None
-) -> str:
+async def resend_code(services: Services, challenge_token: str, method: str | None = None) -> str:
     """Send (again) the code of `method`, or of the first factor that sends codes."""
     challenge = await twofactor.live_challenge(challenge_token)
     if challenge is None:
@@ -137,32 +150,59 @@ async def sign_out(
 
 
 async def _start_session(
-    user: User, client: ClientInfo, *, factor: str, replacing: str = ""
+    user: User,
+    client: ClientInfo,
+    *,
+    factor: str,
+    replacing: str = "",
+    along: Sequence[hot_sql.Statement] = (),
 ) -> SignedIn:
-    if replacing:  # a fresh id at every sign-in
-        await sessions.end(replacing)
+    """`along`: other writes of this sign-in, committed with the session in one trip."""
     # A recognized device is not a second factor: such a session counts as password-only.
     password_only = factor in (twofactor.PASSWORD_ONLY, twofactor.RECOGNIZED_DEVICE)
     second_factor = None if password_only else factor
-    session, token = await sessions.start(user, client, second_factor=second_factor)
-    await record("sign_in.succeeded", user=user, client=client, factor=factor)
+    succeeded = Event("sign_in.succeeded", user, client, {"factor": factor})
+    writes = [*along, succeeded.statement()]
+    if replacing:  # a fresh id at every sign-in
+        writes.append(sessions.end_statement(replacing))
+    session, token = await sessions.start(user, client, second_factor=second_factor, along=writes)
+    succeeded.log()
     return SignedIn(user, session, token)
 
 
-async def _find_account(username: str) -> tuple[User | None, int]:
-    """The account with this name and its failed sign-ins in a row; a name too long for any
-    account is nobody's."""
+async def _reserve_and_find(username: str, client: ClientInfo) -> _Account | None:
+    """Reserve the attempt before the password is checked, so a burst cannot outrun the
+    count; the account is read in the same trip. A name too long for any account is nobody's.
+    """
+    reservation = throttle.Reservation(
+        [(address_key(client), throttle.PER_ADDRESS), (account_key(username), throttle.PER_ACCOUNT)]
+    )
+    statements = list(reservation.statements)
     key = accounts.username_key(username)
-    if len(key) > User._meta.fields_map["username_key"].max_length:
-        return None, 0
-    return await lockout.account_with_failures(key)
+    if len(key) <= User._meta.fields_map["username_key"].max_length:
+        statements.append((_ACCOUNT, [key]))
+    results = await hot_sql.run_together(User, statements, atomic=False)
+    await reservation.settle(results[: len(reservation.statements)])
+    rows = results[-1] if len(results) > len(reservation.statements) else []
+    if not rows:
+        return None
+    row = rows[0]
+    failures, policy = row.pop("lockout_failures"), row.pop("two_factor_policy")
+    return _Account(hot_sql.as_model(User, row), failures or 0, policy)
 
 
-async def _forget_failures(user: User, username: str, client: ClientInfo, failures: int) -> None:
-    """A right password: the account's throttle and failure count start afresh."""
-    await throttle.clear(account_key(username))
-    await lockout.succeeded(user, failures)
-    await throttle.refund(address_key(client), throttle.PER_ADDRESS)  # failures use it up
+def _forget_failures(
+    account: _Account, username: str, client: ClientInfo
+) -> list[hot_sql.Statement]:
+    """A right password: the account's throttle and failure count start afresh, and the
+    address gets back the attempt it reserved (failures use it up)."""
+    statements = [
+        throttle.clear_statement(account_key(username)),
+        throttle.refund_statement(address_key(client), throttle.PER_ADDRESS),
+    ]
+    if account.failures:
+        statements.append(lockout.reset_statement(account.user.id))
+    return statements
 
 
 async def _upgrade_hash(services: Services, user: User, password: str) -> None:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from backend import clock
+from backend import clock, hot_sql
 from backend.errors import RateLimited
 from backend.throttle.models import ThrottleCounter
 
@@ -43,29 +44,54 @@ SMS_SENT = Policy(
     forget_after=timedelta(hours=1),
 )
 
-# Parameters: 1 key, 2 now, 3 forget_before, 4 lock after a first attempt. The WHERE
+# Parameters: $1 key, $2 now, $3 forget_before, $4 lock after a first attempt. The WHERE
 # makes a locked row refuse the update, so RETURNING gives nothing and nothing is counted.
 _RESERVE = """
 INSERT INTO throttle_counters ("key", failures, locked_until_ms, updated_at_ms)
-VALUES ({1}, 1, {4}, {2})
+VALUES ($1, 1, $4, $2)
 ON CONFLICT ("key") DO UPDATE SET
     failures = {next},
     locked_until_ms = {lock},
-    updated_at_ms = {2}
-WHERE throttle_counters.locked_until_ms IS NULL OR throttle_counters.locked_until_ms <= {2}
+    updated_at_ms = $2
+WHERE throttle_counters.locked_until_ms IS NULL OR throttle_counters.locked_until_ms <= $2
 RETURNING failures
 """
 _NEXT = (
-    "(CASE WHEN throttle_counters.updated_at_ms < {3} THEN 1 "
+    "(CASE WHEN throttle_counters.updated_at_ms < $3 THEN 1 "
     "ELSE throttle_counters.failures + 1 END)"
 )
-# Parameters: 1 key. Gives back one reserved attempt, and the lock it may have set.
+# Parameter $1 key. Gives back one reserved attempt, and the lock it may have set.
 _REFUND = """
 UPDATE throttle_counters SET
     failures = failures - 1,
     locked_until_ms = CASE WHEN failures - 1 < {limit} THEN NULL ELSE locked_until_ms END
-WHERE "key" = {1} AND failures > 0
+WHERE "key" = $1 AND failures > 0
 """
+_CLEAR = 'DELETE FROM throttle_counters WHERE "key" = $1'
+
+
+class Reservation:
+    """One attempt reserved on each of several keys, in statements run with others.
+
+    Run `statements` (in one trip with whatever else the caller needs), then `settle` with
+    their rows: a locked key refuses, and what the others reserved is given back.
+    """
+
+    def __init__(self, limits: Sequence[tuple[str, Policy]]) -> None:
+        self._limits = list(limits)
+        self._now = unix_ms(clock.now())
+        self.statements = [_reserve_statement(key, policy, self._now) for key, policy in limits]
+
+    async def settle(self, results: Sequence[list[dict]]) -> None:
+        """RateLimited when a key was locked; nothing stays reserved then."""
+        counted = [bool(rows) for rows in results]
+        if all(counted):
+            return
+        for (key, policy), reserved in zip(self._limits, counted, strict=True):
+            if reserved:
+                await refund(key, policy)
+        locked = counted.index(False)
+        raise RateLimited(await _seconds_locked(self._limits[locked][0], self._now))
 
 
 async def reserve(key: str, policy: Policy) -> int:
@@ -74,35 +100,26 @@ async def reserve(key: str, policy: Policy) -> int:
     Returns the attempts counted so far, this one included.
     """
     now = unix_ms(clock.now())
-    forget_before = now - _ms_delta(policy.forget_after)
-    first_delay = policy.delay_after(1)
-    first_lock = None if first_delay is None else now + _ms_delta(first_delay)
-    sql = _RESERVE.replace("{next}", _NEXT).replace("{lock}", _lock_expression(policy))
-    rows = await _db().execute_query_dict(
-        _placeholders(sql), [key, now, forget_before, first_lock]
-    )
+    rows = await hot_sql.fetch(ThrottleCounter, *_reserve_statement(key, policy, now))
     if not rows:
         raise RateLimited(await _seconds_locked(key, now))
     return int(rows[0]["failures"])
 
 
 async def reserve_all(limits: Sequence[tuple[str, Policy]]) -> None:
-    """Reserve on every key, or on none: a refusal gives back what was reserved before it."""
-    reserved: list[tuple[str, Policy]] = []
-    try:
-        for key, policy in limits:
-            await reserve(key, policy)
-            reserved.append((key, policy))
-    except RateLimited:
-        for key, policy in reserved:
-            await refund(key, policy)
-        raise
+    """Reserve on every key, or on none: a refusal gives back what was reserved."""
+    reservation = Reservation(limits)
+    statements = reservation.statements
+    await reservation.settle(await hot_sql.run_together(ThrottleCounter, statements, atomic=False))
 
 
 async def refund(key: str, policy: Policy) -> None:
     """Give back one reserved attempt that was never checked."""
-    sql = _REFUND.replace("{limit}", str(int(policy.failures_before_lock)))
-    await _db().execute_query(_placeholders(sql), [key])
+    await hot_sql.execute(ThrottleCounter, *refund_statement(key, policy))
+
+
+def refund_statement(key: str, policy: Policy) -> hot_sql.Statement:
+    return _REFUND.replace("{limit}", str(int(policy.failures_before_lock))), [key]
 
 
 async def count_failure(key: str, policy: Policy) -> None:
@@ -112,7 +129,23 @@ async def count_failure(key: str, policy: Policy) -> None:
 
 
 async def clear(key: str) -> None:
-    await ThrottleCounter.filter(key=key).delete()
+    await hot_sql.execute(ThrottleCounter, *clear_statement(key))
+
+
+def clear_statement(key: str) -> hot_sql.Statement:
+    return _CLEAR, [key]
+
+
+def _reserve_statement(key: str, policy: Policy, now: int) -> hot_sql.Statement:
+    forget_before = now - _ms_delta(policy.forget_after)
+    first_delay = policy.delay_after(1)
+    first_lock = None if first_delay is None else now + _ms_delta(first_delay)
+    return _reserve_sql(policy), [key, now, forget_before, first_lock]
+
+
+@functools.cache
+def _reserve_sql(policy: Policy) -> str:
+    return _RESERVE.replace("{next}", _NEXT).replace("{lock}", _lock_expression(policy))
 
 
 def _lock_expression(policy: Policy) -> str:
@@ -121,10 +154,10 @@ def _lock_expression(policy: Policy) -> str:
     branches = [f"WHEN {{next}} < {limit} THEN NULL"]
     attempts = limit
     while (delay := policy.delay_after(attempts)) is not None and delay < policy.longest_delay:
-        branches.append(f"WHEN {{next}} = {attempts} THEN {{2}} + {_ms_delta(delay)}")
+        branches.append(f"WHEN {{next}} = {attempts} THEN $2 + {_ms_delta(delay)}")
         attempts += 1
     longest = _ms_delta(policy.longest_delay)
-    return f"(CASE {' '.join(branches)} ELSE {{2}} + {longest} END)".replace("{next}", _NEXT)
+    return f"(CASE {' '.join(branches)} ELSE $2 + {longest} END)".replace("{next}", _NEXT)
 
 
 async def _seconds_locked(key: str, now: int) -> int:
@@ -132,18 +165,6 @@ async def _seconds_locked(key: str, now: int) -> int:
     if not locked_until or locked_until[0] is None:
         return 1  # the lock ended a moment ago
     return -(-(int(locked_until[0]) - now) // 1000)
-
-
-def _db():
-    return ThrottleCounter._meta.db
-
-
-def _placeholders(sql: str) -> str:
-    """Numbered parameters in the connection's own style: ?1 for SQLite, $1 for asyncpg."""
-    mark = "?" if _db().capabilities.dialect == "sqlite" else "$"
-    for number in range(1, 5):
-        sql = sql.replace(f"{{{number}}}", f"{mark}{number}")
-    return sql
 
 
 def unix_ms(moment: datetime) -> int:

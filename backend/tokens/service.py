@@ -296,7 +296,7 @@ async def exchange(
     writes = [insert, usage.count_statement(token.id, now)]
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         writes.append((_MARK_USED, [now, client.ip_address, token.id]))
-    await hot_sql.execute_together(RefreshToken, writes)
+    await hot_sql.run_together(RefreshToken, writes)
     return access
 
 

@@ -27,6 +27,7 @@ CHALLENGE_LIFETIME = timedelta(minutes=5)
 # What a sign-in with the right password still needs, or what let it through.
 PASSWORD_ONLY, RECOGNIZED_DEVICE, SECOND_FACTOR = "password", "password+recognized_device", None
 
+
 async def status(user_id: int) -> TwoFactor | None:
     return await TwoFactor.get_or_none(user_id=user_id)
 
@@ -52,16 +53,18 @@ def preferred_kind(factors: list[Authenticator]) -> str | None:
     return kinds[0] if kinds else None
 
 
-async def after_password(services: Services, user: User, device_cookie: str) -> str | None:
+async def after_password(
+    services: Services, user: User, device_cookie: str, policy: str | None
+) -> str | None:
     """PASSWORD_ONLY or RECOGNIZED_DEVICE (the session's factors), or SECOND_FACTOR.
 
-    A recognized device is not an authenticator: the session it allows is recorded as
-    such, and sensitive changes still ask for a code.
+    `policy`: the account's two-factor policy (`TwoFactor.policy`), None while it is off;
+    sign-in reads it with the account. A recognized device is not an authenticator: the
+    session it allows is recorded as such, and sensitive changes still ask for a code.
     """
-    two_factor = await TwoFactor.get_or_none(user=user)
-    if two_factor is None:
+    if policy is None:
         return PASSWORD_ONLY
-    trusts_devices = two_factor.policy == "unrecognized_device" and device_cookie
+    trusts_devices = policy == "unrecognized_device" and device_cookie
     secret_key = services.settings.secret_key
     if trusts_devices and await devices.recognizes(user, device_cookie, secret_key):
         return RECOGNIZED_DEVICE
@@ -125,9 +128,7 @@ async def resend_challenge_code(
 ) -> str:
     """Send the code of `method` (the first factor that sends codes when None); returns it."""
     kind = await sending_kind(services, challenge.user, method)
-    await services.second_factors[kind].begin_challenge(
-        challenge.user, _sign_in_purpose(challenge)
-    )
+    await services.second_factors[kind].begin_challenge(challenge.user, _sign_in_purpose(challenge))
     return kind
 
 
@@ -154,4 +155,3 @@ async def _send_quietly(services: Services, user: User, method: str, purpose: st
         await services.second_factors[method].begin_challenge(user, purpose)
     except Exception:  # the user can resend, or use another factor
         log.exception("could not send a sign-in code", extra={"user_id": user.id})
-
