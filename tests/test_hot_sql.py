@@ -23,3 +23,16 @@ async def test_when_one_write_fails_none_is_stored(app):
     # The connection is usable afterwards, outside any transaction left open.
     await hot_sql.run_together(Counter, [(_INSERT, ["cy"])])
     assert await Counter.all().values_list("key", flat=True) == ["cy"]
+
+
+async def test_statements_run_together_give_back_the_rows_of_each(app):
+    returning = _INSERT + " RETURNING key"
+    results = await hot_sql.run_together(
+        Counter,
+        [
+            (returning, ["ada"]),
+            (_INSERT, ["bob"]),
+            ("SELECT count(*) AS n FROM throttle_counters", []),
+        ],
+    )
+    assert results == [[{"key": "ada"}], [], [{"n": 2}]]

@@ -152,9 +152,7 @@ async def test_a_quiet_day_forgets_earlier_failures(gql, settings):
     assert (await gql.sign_in("alice"))["status"] == "SIGNED_IN"
 
 
-async def test_attempts_refused_for_a_locked_account_leave_the_address_budget_alone(
-    gql, settings
-):
+async def test_attempts_refused_for_a_locked_account_leave_the_address_budget_alone(gql, settings):
     await make_user(settings, "alice")
     for _ in range(5):
         await gql.sign_in("alice", WRONG)
@@ -162,3 +160,14 @@ async def test_attempts_refused_for_a_locked_account_leave_the_address_budget_al
         assert codes(await gql.sign_in("alice", WRONG)) == ["RATE_LIMITED"]
     address = await ThrottleCounter.get(key="sign-in:address:203.0.113.7")
     assert address.failures == 5
+
+
+async def test_attempts_refused_for_a_locked_address_leave_the_account_budget_alone(gql, settings):
+    await make_user(settings, "alice")
+    for number in range(50):
+        await gql.sign_in(f"user{number}", WRONG)
+    for _ in range(10):
+        assert codes(await gql.sign_in("alice", WRONG)) == ["RATE_LIMITED"]
+    # Reserved together with the address, the account's attempts were given back.
+    account = await ThrottleCounter.get_or_none(key="sign-in:account:alice")
+    assert account is None or account.failures == 0
