@@ -50,6 +50,9 @@ WHERE u.username_key = $1
 """
 
 
+_USERNAME_KEY_LENGTH = User._meta.fields_map["username_key"].max_length
+
+
 @dataclasses.dataclass(frozen=True)
 class _Account:
     user: User
@@ -177,13 +180,12 @@ async def _reserve_and_find(username: str, client: ClientInfo) -> _Account | Non
     reservation = throttle.Reservation(
         [(address_key(client), throttle.PER_ADDRESS), (account_key(username), throttle.PER_ACCOUNT)]
     )
-    statements = list(reservation.statements)
+    reserving = len(reservation.statements)
     key = accounts.username_key(username)
-    if len(key) <= User._meta.fields_map["username_key"].max_length:
-        statements.append((_ACCOUNT, [key]))
-    results = await hot_sql.run_together(User, statements, atomic=False)
-    await reservation.settle(results[: len(reservation.statements)])
-    rows = results[-1] if len(results) > len(reservation.statements) else []
+    finding = [(_ACCOUNT, [key])] if len(key) <= _USERNAME_KEY_LENGTH else []
+    results = await hot_sql.run_together(User, [*reservation.statements, *finding], atomic=False)
+    await reservation.settle(results[:reserving])
+    rows = results[reserving] if finding else []
     if not rows:
         return None
     row = rows[0]
