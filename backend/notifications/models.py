@@ -38,3 +38,5 @@ class SecureAccountLink(Model):
 
     class Meta:
         table = "secure_account_links"
+        # Deleting a user deletes its links.
+        indexes = (("user_id",),)

@@ -20,6 +20,8 @@ class PasswordReset(Model):
 
     class Meta:
         table = "password_resets"
+        # A user's open links, ended together when the password changes.
+        indexes = (("user_id",),)
 
 
 class SignInLockout(Model):

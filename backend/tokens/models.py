@@ -77,8 +77,9 @@ class AccessToken(Model):
 
     class Meta:
         table = "access_tokens"
-        # What a refresh token or user issued goes with it, at once, whatever the table's size.
-        indexes = (("refresh_token_id",), ("user_id",))
+        # What a refresh token, API credential or user issued goes with it, at once,
+        # whatever the table's size.
+        indexes = (("refresh_token_id",), ("user_id",), ("api_credential_id",))
 
 
 class TokenUsageDay(Model):

@@ -37,6 +37,8 @@ class Authenticator(Model):
 
     class Meta:
         table = "authenticators"
+        # A user's factors at sign-in and in the settings, all of them or of one kind.
+        indexes = (("user_id", "kind"),)
 
 
 class PendingSetup(Model):
@@ -81,6 +83,8 @@ class SignInChallenge(Model):
 
     class Meta:
         table = "sign_in_challenges"
+        # Deleting a user deletes its challenges.
+        indexes = (("user_id",),)
 
 
 class OneTimeCode(Model):
@@ -119,6 +123,8 @@ class TrustedDevice(Model):
 
     class Meta:
         table = "trusted_devices"
+        # The devices of a user that have not expired yet.
+        indexes = (("user_id", "expires_at"),)
 
 
 class PasskeyCredential(Model):
@@ -138,6 +144,8 @@ class PasskeyCredential(Model):
 
     class Meta:
         table = "passkey_credentials"
+        # The passkeys a user may sign in with.
+        indexes = (("user_id",),)
 
 
 class PasskeyChallenge(Model):
@@ -156,3 +164,5 @@ class PasskeyChallenge(Model):
 
     class Meta:
         table = "passkey_challenges"
+        # Deleting a user deletes its challenges.
+        indexes = (("user_id",),)
