@@ -59,6 +59,9 @@ SQLITE_DEFAULTS = {
     # With the write-ahead log, NORMAL never corrupts the file; it skips an fsync per
     # commit, and a power cut may lose the last commits (a process crash loses nothing).
     "synchronous": "NORMAL",
+    # SQLite's own page cache, per connection (its default is 2,000 KiB): the file's pages
+    # stay in the system's page cache anyway, so a worker need not hold its own copy.
+    "cache_size": "-256",
 }
 
 

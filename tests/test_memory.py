@@ -15,15 +15,18 @@ import asyncio
 import gc
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
 from datetime import timedelta
 
 from asgi_lifespan import LifespanManager
+from tortoise import connections
 
 from backend.accounts.passwords import PasswordHasher
 from backend.server.app import create_app
+from tests.conftest import settings_for
 
 HEAVY = (
     "zxcvbn",
@@ -196,3 +199,13 @@ async def test_an_unknown_account_is_checked_against_a_hash_no_password_matches(
     hasher = PasswordHasher(memory_kib=8192, time_cost=1, parallelism=1, max_concurrent=1)
     for password in ("", "latchkey-dummy-password", "correct horse battery staple"):
         assert not await hasher.verify(hasher._dummy_hash, password)
+
+
+async def test_a_worker_on_sqlite_keeps_a_small_page_cache_of_its_own(sqlite_template, tmp_path):
+    # SQLite's default cache (2,000 KiB a connection) fills up under load; the file's pages
+    # are in the system's page cache anyway.
+    path = tmp_path / "cache.sqlite3"
+    shutil.copy(sqlite_template, path)
+    async with LifespanManager(create_app(settings_for(f"sqlite://{path}"))):
+        rows = await connections.get("default").execute_query_dict("PRAGMA cache_size")
+    assert -512 <= rows[0]["cache_size"] < 0  # at most 512 KiB
