@@ -1,8 +1,18 @@
-"""Aliases of the viewer's token list read the tokens once, and all show the same list."""
+"""The viewer's token list: read once however many aliases ask for it, from rows that hold
+what the tokens' models hold."""
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import timedelta
+
+from backend import clock
 from backend.api import types
+from backend.api.token_types import Token
+from backend.tokens import service as tokens
+from backend.tokens.models import RefreshToken
+from tests.helpers import exchange
+from tests.test_token_rotation import regenerate
 from tests.test_token_scopes import issue
 
 
@@ -39,3 +49,38 @@ async def test_each_viewer_reads_its_own_list(gql, alice, monkeypatch):
 
     assert reads == [alice.id, alice.id]
     assert data["v"] == data["w"] == {"tokens": [{"name": "only"}]}
+
+
+async def test_the_listed_tokens_hold_what_their_models_hold(gql, alice):
+    used = (await issue(gql, ["account:read"], "used"))["secret"]
+    assert (await exchange(gql.client, used)).status_code == 200
+    renewed = await regenerate(gql, (await issue(gql, None, "renewed"))["token"]["id"])
+    assert renewed["userErrors"] == []
+    await issue(gql, None, "expiring")
+    clock.advance(timedelta(days=31))  # "used" and "expiring" expire; "renewed" does not
+    await RefreshToken.create(user_id=alice.id, name="plain", token_hash="h" * 64)
+
+    listed = await tokens.list_for(alice.id)
+    models = await RefreshToken.filter(user_id=alice.id, revoked_at=None).order_by(
+        "-created_at", "-id"
+    )
+    assert [token.id for token in listed] == [model.id for model in models]
+    for token, model in zip(listed, models, strict=True):
+        for field in dataclasses.fields(token):
+            assert getattr(token, field.name) == getattr(model, field.name), field.name
+            assert repr(getattr(token, field.name)) == repr(getattr(model, field.name))
+
+    await gql.sign_in("alice")
+    shown = await gql(
+        "{ viewer { tokens { id name createdAt expiresAt lastUsedAt lastUsedIpAddress status"
+        " scopes regeneratedAt previousSecretValidUntil } } }"
+    )
+    expected = [Token.from_model(model) for model in models]
+    assert [t["status"] for t in shown["viewer"]["tokens"]] == [t.status.value for t in expected]
+    assert [t["createdAt"] for t in shown["viewer"]["tokens"]] == [
+        t.created_at.isoformat() for t in expected
+    ]
+    assert [t["previousSecretValidUntil"] for t in shown["viewer"]["tokens"]] == [
+        t.previous_secret_valid_until and t.previous_secret_valid_until.isoformat()
+        for t in expected
+    ]
