@@ -200,7 +200,9 @@ def previous_secret_valid_until(token: RefreshToken | ListedToken) -> datetime |
 
 # The hot paths' statements (see backend.hot_sql); the indexes they use are tested.
 _LIST = """
-SELECT * FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL
+SELECT id, name, created_at, expires_at, last_used_at, last_used_ip, scopes, regenerated_at,
+previous_token_hash, previous_valid_until
+FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL
 ORDER BY created_at DESC, id DESC
 """
 # The access token's user and scopes, unless the refresh token it came from is revoked.
@@ -249,7 +251,6 @@ class ListedToken:
     previous_valid_until: datetime | None
 
 
-_LISTED = tuple(field.name for field in dataclasses.fields(ListedToken))
 _LISTED_DATETIMES = tuple(
     (name, RefreshToken._meta.fields_map[name].to_python_value)
     for name in (
@@ -263,7 +264,7 @@ _LISTED_DATETIMES = tuple(
 
 
 def _listed(row: dict) -> ListedToken:
-    values = {name: row[name] for name in _LISTED}
+    values = dict(row)  # _LIST reads exactly the listed columns
     for name, to_python in _LISTED_DATETIMES:
         value = values[name]
         if value is not None:
