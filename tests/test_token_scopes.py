@@ -247,3 +247,40 @@ def test_the_scope_settings_are_checked_at_start():
     settings = Settings.from_env(env)
     assert scopes.for_settings(settings).default == ("account:read", "account:write")
     assert settings.token_rotation_grace_seconds == 60
+
+
+@pytest.mark.parametrize(
+    ("query", "path"),
+    [
+        ("{ me: viewer { username } timeZones }", ["me"]),
+        ("{ ...Q timeZones } fragment Q on Query { viewer { username } }", ["viewer"]),
+        ("{ ... on Query { ... on Query { v: viewer { username } } } }", ["v"]),
+        (
+            "{ ...A } fragment A on Query { ...B } fragment B on Query { w: viewer { id } }",
+            ["w"],
+        ),
+    ],
+)
+async def test_an_alias_or_a_fragment_does_not_reach_a_field_outside_the_scopes(
+    platform, query, path
+):
+    access = await access_token(platform, ["ita:read"])
+    answer = await as_bearer(platform, access, query)
+    assert answer["data"][path[0]] is None
+    [error] = answer["errors"]
+    assert error["path"] == path
+    assert error["extensions"]["code"] == "INSUFFICIENT_SCOPE"
+
+
+async def test_a_mutation_in_a_fragment_or_under_an_alias_is_refused_without_the_scope(gql, alice):
+    access = await access_token(gql, ["account:read"])
+    fields = 'updateAccount(input: {firstName: "Mallory"}) { userErrors { field code } }'
+    aliased = await as_bearer(gql, access, f"mutation {{ u: {fields} }}")
+    assert codes(aliased["data"]["u"]) == [(None, "INSUFFICIENT_SCOPE")]
+    spread = await as_bearer(
+        gql, access, f"mutation {{ ...M }} fragment M on Mutation {{ x: {fields} }}"
+    )
+    assert codes(spread["data"]["x"]) == [(None, "INSUFFICIENT_SCOPE")]
+    inline = await as_bearer(gql, access, f"mutation {{ ... on Mutation {{ {fields} }} }}")
+    assert codes(inline["data"]["updateAccount"]) == [(None, "INSUFFICIENT_SCOPE")]
+    assert (await gql("{ viewer { firstName } }"))["viewer"]["firstName"] == ""

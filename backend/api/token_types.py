@@ -36,7 +36,7 @@ class _Activity:
 
 @strawberry.type(description="A refresh token; its secret was shown once, when it was issued.")
 class Token:
-    model: strawberry.Private[models.RefreshToken]
+    model: strawberry.Private[models.RefreshToken | tokens.ListedToken]
     activity: strawberry.Private[_Activity]
     id: strawberry.ID
     name: str
@@ -63,7 +63,11 @@ class Token:
         return await self.activity.of(self.model.id)
 
     @classmethod
-    def from_model(cls, token: models.RefreshToken, activity: _Activity | None = None) -> Token:
+    def from_model(
+        cls,
+        token: models.RefreshToken | tokens.ListedToken,
+        activity: _Activity | None = None,
+    ) -> Token:
         expired = token.expires_at is not None and token.expires_at <= clock.now()
         return cls(
             model=token,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 import strawberry
@@ -52,10 +53,14 @@ class User:
     language: str | None = strawberry.field(
         description='The chosen language ("en" or "ja"); null follows the browser.'
     )
+    # The tokens, read once however many aliases of the list a document asks for.
+    listed_tokens: strawberry.Private[asyncio.Future[list[Token]] | None] = None
 
     @strawberry.field(description="Refresh tokens, newest first.")
     async def tokens(self) -> list[Token]:
-        return await viewer_tokens(self.model.id)
+        if self.listed_tokens is None:
+            self.listed_tokens = asyncio.ensure_future(viewer_tokens(self.model.id))
+        return await self.listed_tokens
 
     @strawberry.field(description="Client id for the client_credentials grant, if generated.")
     async def api_credentials(

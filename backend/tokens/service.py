@@ -192,7 +192,7 @@ async def _refuse_when_full(user_id: int, limit: int) -> None:
         )
 
 
-def previous_secret_valid_until(token: RefreshToken) -> datetime | None:
+def previous_secret_valid_until(token: RefreshToken | ListedToken) -> datetime | None:
     """Until when the secret before the last regeneration still works; None if it does not."""
     until = token.previous_valid_until
     return until if token.previous_token_hash and until and until > clock.now() else None
@@ -200,7 +200,9 @@ def previous_secret_valid_until(token: RefreshToken) -> datetime | None:
 
 # The hot paths' statements (see backend.hot_sql); the indexes they use are tested.
 _LIST = """
-SELECT * FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL
+SELECT id, name, created_at, expires_at, last_used_at, last_used_ip, scopes, regenerated_at,
+previous_token_hash, previous_valid_until
+FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL
 ORDER BY created_at DESC, id DESC
 """
 # The access token's user and scopes, unless the refresh token it came from is revoked.
@@ -232,9 +234,49 @@ async def _by_secret(hashed: str) -> RefreshToken | None:
     return found[0] if found else None
 
 
-async def list_for(user_id: int) -> list[RefreshToken]:
+@dataclasses.dataclass(frozen=True, slots=True)
+class ListedToken:
+    """A token as the list shows it, read from its row without building a model: a user may
+    have hundreds, and a document may ask for all of them."""
+
+    id: int
+    name: str
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    last_used_ip: str
+    scopes: str
+    regenerated_at: datetime | None
+    previous_token_hash: str | None
+    previous_valid_until: datetime | None
+
+
+_LISTED_DATETIMES = tuple(
+    (name, RefreshToken._meta.fields_map[name].to_python_value)
+    for name in (
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "regenerated_at",
+        "previous_valid_until",
+    )
+)
+
+
+def _listed(row: dict) -> ListedToken:
+    values = dict(row)  # _LIST reads exactly the listed columns
+    for name, to_python in _LISTED_DATETIMES:
+        value = values[name]
+        if value is not None:
+            if isinstance(value, str):  # SQLite keeps ISO text
+                value = datetime.fromisoformat(value)
+            values[name] = to_python(value)  # aware, in UTC, as the model would hold it
+    return ListedToken(**values)
+
+
+async def list_for(user_id: int) -> list[ListedToken]:
     """The user's tokens that have not been deleted, newest first."""
-    return await hot_sql.fetch_models(RefreshToken, _LIST, [user_id])
+    return [_listed(row) for row in await hot_sql.fetch(RefreshToken, _LIST, [user_id])]
 
 
 async def delete(user: User, token_id: int, client: ClientInfo) -> None:
