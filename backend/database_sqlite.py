@@ -34,7 +34,7 @@ class _ConnectionWrapper(ConnectionWrapper[Any]):
 
 
 def _run_together(
-    connection: sqlite3.Connection, statements: list[tuple[str, list[Any]]]
+    connection: sqlite3.Connection, statements: list[tuple[str, list[Any]]], while_rows: bool
 ) -> list[list[dict[str, Any]]]:
     results = []
     connection.execute("BEGIN")
@@ -44,6 +44,8 @@ def _run_together(
             rows = cursor.fetchall()
             names = [column[0] for column in cursor.description or ()]
             results.append([dict(zip(names, row, strict=True)) for row in rows])
+            if while_rows and not rows:
+                break
     except BaseException:
         connection.execute("ROLLBACK")
         raise
@@ -73,14 +75,16 @@ class SqliteClient(TortoiseSqliteClient):
         return _ConnectionWrapper(self._lock, self)
 
     async def run_together(
-        self, statements: list[tuple[str, list[Any]]]
+        self, statements: list[tuple[str, list[Any]]], *, while_rows: bool = False
     ) -> list[list[dict[str, Any]]]:
         """Run statements in one transaction, in a single trip to the connection's thread;
-        the rows of each."""
+        the rows of each (see hot_sql.run_together)."""
         async with self.acquire_connection() as connection:
             try:
                 # aiosqlite's own way into its thread: the sqlite3 connection is used there only.
-                return await connection._execute(_run_together, connection._conn, statements)
+                return await connection._execute(
+                    _run_together, connection._conn, statements, while_rows
+                )
             except sqlite3.OperationalError as error:
                 raise OperationalError(error) from error
             except sqlite3.IntegrityError as error:

@@ -41,24 +41,41 @@ async def execute(model: type[Model], sql: str, params: list[Any]) -> None:
 
 
 async def run_together(
-    model: type[Model], statements: list[Statement], *, atomic: bool = True
+    model: type[Model],
+    statements: list[Statement],
+    *,
+    atomic: bool = True,
+    while_rows: bool = False,
 ) -> list[list[dict[str, Any]]]:
     """Statements in order; the rows each one returned.
 
     On SQLite they go to the database's thread in one trip and are committed once, all or
     none: each trip costs more than a small statement. Elsewhere they run one after another,
     in a transaction when `atomic` (each statement on its own is atomic either way).
+    `while_rows`: the first statement that returns no row is the last one run; the result
+    has no entry for the statements after it.
     """
     db = client(model)
     dialect = db.capabilities.dialect
     together = [(_for_dialect(sql, dialect), params) for sql, params in statements]
     in_one_trip = getattr(db, "run_together", None)
     if in_one_trip is not None:
-        return await in_one_trip(together)
+        return await in_one_trip(together, while_rows=while_rows)
     if not atomic:
-        return [await db.execute_query_dict(sql, params) for sql, params in together]
+        return await _one_after_another(db, together, while_rows)
     async with in_transaction(db.connection_name) as transaction:
-        return [await transaction.execute_query_dict(sql, params) for sql, params in together]
+        return await _one_after_another(transaction, together, while_rows)
+
+
+async def _one_after_another(
+    db: Any, statements: list[Statement], while_rows: bool
+) -> list[list[dict[str, Any]]]:
+    results = []
+    for sql, params in statements:
+        results.append(rows := await db.execute_query_dict(sql, params))
+        if while_rows and not rows:
+            break
+    return results
 
 
 async def fetch_models(model: type[M], sql: str, params: list[Any]) -> list[M]:

@@ -36,3 +36,13 @@ async def test_statements_run_together_give_back_the_rows_of_each(app):
         ],
     )
     assert results == [[{"key": "ada"}], [], [{"n": 2}]]
+
+
+async def test_statements_run_while_rows_stop_at_the_first_without_any(app):
+    returning = _INSERT + " RETURNING key"
+    nothing = "SELECT key FROM throttle_counters WHERE key = 'nobody'"
+    results = await hot_sql.run_together(
+        Counter, [(returning, ["ada"]), (nothing, []), (returning, ["bob"])], while_rows=True
+    )
+    assert results == [[{"key": "ada"}], []]
+    assert await Counter.all().values_list("key", flat=True) == ["ada"]

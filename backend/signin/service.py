@@ -183,7 +183,10 @@ async def _reserve_and_find(username: str, client: ClientInfo) -> _Account | Non
     reserving = len(reservation.statements)
     key = accounts.username_key(username)
     finding = [(_ACCOUNT, [key])] if len(key) <= _USERNAME_KEY_LENGTH else []
-    results = await hot_sql.run_together(User, [*reservation.statements, *finding], atomic=False)
+    # A refused reservation stops the statements after it: the account is read only once
+    # every key has reserved its attempt.
+    statements = [*reservation.statements, *finding]
+    results = await hot_sql.run_together(User, statements, atomic=False, while_rows=True)
     await reservation.settle(results[:reserving])
     rows = results[reserving] if finding else []
     if not rows:

@@ -73,8 +73,9 @@ _CLEAR = 'DELETE FROM throttle_counters WHERE "key" = $1'
 class Reservation:
     """One attempt reserved on each of several keys, in statements run with others.
 
-    Run `statements` (in one trip with whatever else the caller needs), then `settle` with
-    their rows: a locked key refuses, and what the others reserved is given back.
+    Run `statements` in order with `while_rows` (in one trip with whatever else the caller
+    needs after them), then `settle` with their rows: a locked key refuses, the keys after
+    it are left alone, and what the keys before it reserved is given back.
     """
 
     def __init__(self, limits: Sequence[tuple[str, Policy]]) -> None:
@@ -83,8 +84,14 @@ class Reservation:
         self.statements = [_reserve_statement(key, policy, self._now) for key, policy in limits]
 
     async def settle(self, results: Sequence[list[dict]]) -> None:
-        """RateLimited when a key was locked; nothing stays reserved then."""
-        counted = [bool(rows) for rows in results]
+        """RateLimited when a key was locked; nothing stays reserved then.
+
+        `results`: the rows of the statements, run with `while_rows` so that a refusal
+        stops the reservations after it; a missing entry was never reserved.
+        """
+        counted = [
+            index < len(results) and bool(results[index]) for index in range(len(self._limits))
+        ]
         if all(counted):
             return
         for (key, policy), reserved in zip(self._limits, counted, strict=True):
@@ -110,7 +117,8 @@ async def reserve_all(limits: Sequence[tuple[str, Policy]]) -> None:
     """Reserve on every key, or on none: a refusal gives back what was reserved."""
     reservation = Reservation(limits)
     statements = reservation.statements
-    await reservation.settle(await hot_sql.run_together(ThrottleCounter, statements, atomic=False))
+    results = await hot_sql.run_together(ThrottleCounter, statements, atomic=False, while_rows=True)
+    await reservation.settle(results)
 
 
 async def refund(key: str, policy: Policy) -> None:
