@@ -11,7 +11,6 @@ from strawberry.extensions import (
     MaskErrors,
     MaxTokensLimiter,
     ParserCache,
-    ValidationCache,
 )
 from strawberry.extensions.max_aliases import create_validator as alias_limit
 from strawberry.extensions.query_depth_limiter import create_validator as depth_limit
@@ -34,6 +33,7 @@ from backend.api.token_types import TokenScope, available_scopes
 from backend.api.tokens import TokenMutations
 from backend.api.twofactor import TwoFactorMutations
 from backend.api.types import User
+from backend.api.validation_cache import ValidationByText
 
 
 @strawberry.type(description="What a new password must be; no composition rules.")
@@ -100,7 +100,7 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
         # documents too costly to validate.
         DocumentLimiter,
         functools.partial(ParserCache, maxsize=256),
-        functools.partial(ValidationCache, maxsize=256),
+        ValidationByText,
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
