@@ -33,6 +33,18 @@ class Measurement:
     def per_second(self) -> float:
         return self.requests / self.seconds
 
+    @classmethod
+    def combined(cls, parts: Sequence[Measurement]) -> Measurement:
+        """Measurements taken in turns as one: every request over all their time; the
+        middle of their medians and the worst of their 99th percentiles."""
+        medians = sorted(part.p50_ms for part in parts)
+        return cls(
+            sum(part.requests for part in parts),
+            sum(part.seconds for part in parts),
+            medians[len(medians) // 2],
+            max(part.p99_ms for part in parts),
+        )
+
 
 @dataclasses.dataclass(frozen=True)
 class Pinning:
@@ -73,11 +85,18 @@ class Driver:
         return f"bench/load.py (wrk not installed), {self.connections} connections"
 
     def measure(
-        self, port: int, requests: Sequence[bytes], seconds: float, expect: str = ""
+        self,
+        port: int,
+        requests: Sequence[bytes],
+        seconds: float,
+        expect: str = "",
+        *,
+        warm_up: bool = True,
     ) -> Measurement:
         """A short warm-up, then `seconds` of load; every request must answer 2xx, with
         `expect` in its body when given (a GraphQL refusal also answers 200)."""
-        self._run(port, requests, min(1.0, seconds), expect)
+        if warm_up:
+            self._run(port, requests, min(1.0, seconds), expect)
         return self._run(port, requests, seconds, expect)
 
     def _run(

@@ -19,6 +19,7 @@ from backend.audit.models import SecurityEvent
 from backend.server.app import create_app
 from bench import baseline, seed
 from bench.__main__ import SIGN_IN, VIEWER_QUERY
+from bench.drive import Measurement
 from tests.conftest import settings_for
 
 SHAPE = seed.Shape(users=5, measured=3, tokens_per_user=2, events=12)
@@ -115,3 +116,12 @@ def test_the_baseline_does_its_own_work() -> None:
         if alias.name.startswith("backend")
     }
     assert imported == {"backend.database", "backend.tokens.models"}
+
+
+def test_turns_combine_into_one_measurement() -> None:
+    turns = [Measurement(60, 2.0, 100.0, 150.0), Measurement(40, 2.0, 120.0, 300.0)]
+    turns.append(Measurement(70, 2.0, 90.0, 140.0))
+    combined = Measurement.combined(turns)
+    # Every request over all the time; the middle median and the worst tail.
+    assert combined.per_second == 170 / 6.0
+    assert (combined.p50_ms, combined.p99_ms) == (100.0, 300.0)
