@@ -122,6 +122,6 @@ def test_turns_combine_into_one_measurement() -> None:
     turns = [Measurement(60, 2.0, 100.0, 150.0), Measurement(40, 2.0, 120.0, 300.0)]
     turns.append(Measurement(70, 2.0, 90.0, 140.0))
     combined = Measurement.combined(turns)
-    # Every request over all the time; the middle median and the worst tail.
+    # Every request over all the time; the middle turn's median and tail.
     assert combined.per_second == 170 / 6.0
-    assert (combined.p50_ms, combined.p99_ms) == (100.0, 300.0)
+    assert (combined.p50_ms, combined.p99_ms) == (100.0, 150.0)
