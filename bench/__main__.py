@@ -393,9 +393,9 @@ def _report(figures: Figures) -> None:
         print(f"{label:42} {m.per_second:8.0f} {m.p50_ms:8.1f} {m.p99_ms:8.1f}")
     print(f"{'argon2id verify, one core, same parameters':42} {figures.argon2_per_second:8.1f}")
     print(
-        f"peak RSS: latchkey serve {figures.rss_bytes / MIB:.0f} MiB "
-        f"({figures.rss_before_sign_in_bytes / MIB:.0f} MiB before signIn), "
-        f"baseline {figures.baseline_rss_bytes / MIB:.0f} MiB"
+        f"peak RSS: latchkey serve {figures.rss_bytes / MIB:.1f} MiB "
+        f"({figures.rss_before_sign_in_bytes / MIB:.1f} MiB before signIn), "
+        f"baseline {figures.baseline_rss_bytes / MIB:.1f} MiB"
     )
     p = figures.paths
     viewer = _ratio(p["viewer"].per_second, p["viewer_baseline"].per_second)
@@ -415,7 +415,7 @@ def _report(figures: Figures) -> None:
     print(
         f"  signIn / argon2id verify   {sign_in:5.2f}x  (at least 0.9x: {_verdict(sign_in >= 0.9)})"
     )
-    print(f"  peak RSS                {rss:6.0f} MiB (at most 80 MiB: {_verdict(rss <= 80)})")
+    print(f"  peak RSS                {rss:6.1f} MiB (at most 80 MiB: {_verdict(rss <= 80)})")
 
 
 def _report_scale(small: Figures, large: Figures) -> None:
