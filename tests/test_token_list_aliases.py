@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
+import pytest
+
 from backend import clock
 from backend.api import types
 from backend.api.token_types import Token
@@ -16,17 +18,23 @@ from tests.test_token_rotation import regenerate
 from tests.test_token_scopes import issue
 
 
-async def test_aliased_token_lists_read_the_tokens_once(gql, alice, monkeypatch):
-    await issue(gql, None, "first")
-    await issue(gql, None, "second")
-    reads = []
+@pytest.fixture
+def reads(monkeypatch) -> list[int]:
+    """The users whose token list was read from the database, one entry per read."""
+    users: list[int] = []
     original = types.viewer_tokens
 
     async def counted(user_id: int):
-        reads.append(user_id)
+        users.append(user_id)
         return await original(user_id)
 
     monkeypatch.setattr(types, "viewer_tokens", counted)
+    return users
+
+
+async def test_aliased_token_lists_read_the_tokens_once(gql, alice, reads):
+    await issue(gql, None, "first")
+    await issue(gql, None, "second")
     data = await gql("{ viewer { a: tokens { name } b: tokens { name } } }")
 
     assert reads == [alice.id]
@@ -35,16 +43,8 @@ async def test_aliased_token_lists_read_the_tokens_once(gql, alice, monkeypatch)
     assert [token["name"] for token in data["viewer"]["b"]] == names
 
 
-async def test_each_viewer_reads_its_own_list(gql, alice, monkeypatch):
+async def test_each_viewer_reads_its_own_list(gql, alice, reads):
     await issue(gql, None, "only")
-    reads = []
-    original = types.viewer_tokens
-
-    async def counted(user_id: int):
-        reads.append(user_id)
-        return await original(user_id)
-
-    monkeypatch.setattr(types, "viewer_tokens", counted)
     data = await gql("{ v: viewer { tokens { name } } w: viewer { tokens { name } } }")
 
     assert reads == [alice.id, alice.id]
