@@ -84,11 +84,17 @@ async def fetch_models(model: type[M], sql: str, params: list[Any]) -> list[M]:
 
 
 def as_model(model: type[M], row: dict[str, Any]) -> M:
+    return model._init_from_db(**parse_datetimes(model, row))
+
+
+def parse_datetimes(model: type[Model], row: dict[str, Any]) -> dict[str, Any]:
+    """`row` (of `model`'s table, any of its columns) with its datetimes as datetimes:
+    SQLite keeps ISO text, parsed here in C rather than by iso8601."""
     for column in _datetime_columns(model):
-        value = row[column]
-        if isinstance(value, str):  # SQLite keeps ISO text; parsed here in C, not by iso8601
+        value = row.get(column)
+        if isinstance(value, str):
             row[column] = datetime.fromisoformat(value)
-    return model._init_from_db(**row)
+    return row
 
 
 @functools.cache

@@ -264,13 +264,10 @@ _LISTED_DATETIMES = tuple(
 
 
 def _listed(row: dict) -> ListedToken:
-    values = dict(row)  # _LIST reads exactly the listed columns
+    values = hot_sql.parse_datetimes(RefreshToken, row)  # _LIST reads the listed columns
     for name, to_python in _LISTED_DATETIMES:
-        value = values[name]
-        if value is not None:
-            if isinstance(value, str):  # SQLite keeps ISO text
-                value = datetime.fromisoformat(value)
-            values[name] = to_python(value)  # aware, in UTC, as the model would hold it
+        if values[name] is not None:
+            values[name] = to_python(values[name])  # aware, in UTC, as the model holds it
     return ListedToken(**values)
 
 
