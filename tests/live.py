@@ -44,6 +44,15 @@ class _PortTaken(RuntimeError):
     """Another process took the free port between our look and the server's bind."""
 
 
+def smtp_env(port: int) -> dict[str, str]:
+    """What a live server needs to send its mail to the test's SMTP server on `port`."""
+    return {
+        "LATCHKEY_SMTP_HOST": "127.0.0.1",
+        "LATCHKEY_SMTP_PORT": str(port),
+        "LATCHKEY_SMTP_SECURITY": "none",
+    }
+
+
 @contextlib.contextmanager
 def live_server(
     settings: Settings, *, host_name: str = "127.0.0.1", **extra_env: str

@@ -13,16 +13,8 @@ import httpx
 from tests.cli_helpers import create_user
 from tests.conftest import settings_for
 from tests.helpers import ISSUE_TOKEN, PASSWORD, SIGN_IN, days_ahead
-from tests.live import live_server
+from tests.live import live_server, smtp_env
 from tests.recovery_helpers import SECURE, VIEWER, secure_token_in
-
-
-def smtp_env(port: int) -> dict[str, str]:
-    return {
-        "LATCHKEY_SMTP_HOST": "127.0.0.1",
-        "LATCHKEY_SMTP_PORT": str(port),
-        "LATCHKEY_SMTP_SECURITY": "none",
-    }
 
 
 async def graphql(client: httpx.AsyncClient, query: str, **variables) -> dict:

@@ -16,7 +16,7 @@ from backend.config import Settings
 from tests.cli_helpers import create_user
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import PASSWORD, SIGN_IN, days_ahead
-from tests.live import _wait_until_up, environment, free_port
+from tests.live import _stop, _wait_until_up, environment, free_port
 
 # `latchkey serve` with this process's clock moved forward, as backend.clock allows tests.
 SERVE_LATER = (
@@ -60,14 +60,6 @@ def servers_later(settings: Settings, ahead: timedelta, logs: list[Path]) -> Ite
         for url, process in started:
             _wait_until_up(url, process)
         yield [url for url, _ in started]
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 def wait_until(done: Callable[[], bool], what: str) -> None:

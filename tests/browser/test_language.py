@@ -10,7 +10,7 @@ from playwright.async_api import expect
 
 from tests.browser.conftest import screenshot_path
 from tests.helpers import PASSWORD
-from tests.live import live_server
+from tests.live import live_server, smtp_env
 
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 # Runs of English words a Japanese page may still show: the brand, and what the user typed.
@@ -30,12 +30,7 @@ async def test_switch_to_japanese_then_change_the_email(
     browser, browser_settings, create_user, smtp
 ):
     create_user("alice")
-    smtp_env = {
-        "LATCHKEY_SMTP_HOST": "127.0.0.1",
-        "LATCHKEY_SMTP_PORT": str(smtp.port),
-        "LATCHKEY_SMTP_SECURITY": "none",
-    }
-    with live_server(browser_settings, **smtp_env) as server:
+    with live_server(browser_settings, **smtp_env(smtp.port)) as server:
         context = await browser.new_context(locale="en-US")
         page = await context.new_page()
         await page.goto(f"{server}/login")

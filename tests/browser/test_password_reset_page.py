@@ -8,7 +8,7 @@ import pytest
 from playwright.async_api import expect
 
 from tests.browser.conftest import screenshot_path
-from tests.live import live_server
+from tests.live import live_server, smtp_env
 from tests.recovery_helpers import NEW_PASSWORD, RESET_LINK
 
 
@@ -27,12 +27,7 @@ async def test_forgot_password_then_sign_in_with_the_new_one(
     browser, browser_settings, create_user, smtp, javascript
 ):
     create_user("alice")
-    smtp_env = {
-        "LATCHKEY_SMTP_HOST": "127.0.0.1",
-        "LATCHKEY_SMTP_PORT": str(smtp.port),
-        "LATCHKEY_SMTP_SECURITY": "none",
-    }
-    with live_server(browser_settings, **smtp_env) as server:
+    with live_server(browser_settings, **smtp_env(smtp.port)) as server:
         context = await browser.new_context(java_script_enabled=javascript)
         page = await context.new_page()
         await page.goto(f"{server}/login")

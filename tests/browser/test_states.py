@@ -17,7 +17,7 @@ from playwright.async_api import Page, expect
 
 from tests.browser.test_layout import AXE, console_errors, serious_axe_findings, sideways
 from tests.helpers import PASSWORD
-from tests.live import live_server
+from tests.live import live_server, smtp_env
 from tests.recovery_helpers import RESET_LINK, SECURE_LINK
 from tests.twofactor_helpers import oathtool  # the test clock is real time here
 
@@ -29,12 +29,7 @@ WIDTHS = (390, 1280)
 
 @pytest.fixture
 def server(browser_settings, smtp, sms) -> Iterator[str]:
-    mail_and_texts = {
-        "LATCHKEY_SMTP_HOST": "127.0.0.1",
-        "LATCHKEY_SMTP_PORT": str(smtp.port),
-        "LATCHKEY_SMTP_SECURITY": "none",
-        "LATCHKEY_SMS_WEBHOOK_URL": sms.url,
-    }
+    mail_and_texts = {**smtp_env(smtp.port), "LATCHKEY_SMS_WEBHOOK_URL": sms.url}
     # localhost: a name passkeys accept, and a secure context.
     with live_server(browser_settings, host_name="localhost", **mail_and_texts) as url:
         yield url
