@@ -19,7 +19,6 @@ import shutil
 import subprocess
 import sys
 import threading
-from datetime import timedelta
 
 from asgi_lifespan import LifespanManager
 from tortoise import connections
@@ -89,12 +88,7 @@ def test_english_waits_read_as_babel_writes_them():
     from backend import i18n
 
     for seconds in (*range(0, 7300, 13), 3600, 7200, 86400, 90061):
-        if seconds < 60:
-            delta, unit = timedelta(seconds=max(1, seconds)), "second"
-        elif seconds % 3600 == 0:
-            delta, unit = timedelta(seconds=seconds), "hour"
-        else:
-            delta, unit = timedelta(minutes=-(-seconds // 60)), "minute"
+        delta, unit = i18n.duration_shown(seconds)
         expected = format_timedelta(
             delta, granularity=unit, threshold=1000, format="long", locale="en"
         )

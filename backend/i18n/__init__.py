@@ -134,15 +134,19 @@ def _worded(language: str, value: Any) -> Any:
     return value
 
 
+def duration_shown(seconds: int) -> tuple[timedelta, str]:
+    """What a wait of `seconds` is shown as, and in which unit (see format_duration)."""
+    if seconds < 60:
+        return timedelta(seconds=max(1, seconds)), "second"
+    if seconds % 3600 == 0:
+        return timedelta(seconds=seconds), "hour"
+    return timedelta(minutes=-(-seconds // 60)), "minute"
+
+
 def format_duration(seconds: int, language: str) -> str:
     """Seconds under a minute, whole minutes (rounded up) above, whole hours when even:
     "5 minutes", "5 分", "1 hour"."""
-    if seconds < 60:
-        delta, unit = timedelta(seconds=max(1, seconds)), "second"
-    elif seconds % 3600 == 0:
-        delta, unit = timedelta(seconds=seconds), "hour"
-    else:
-        delta, unit = timedelta(minutes=-(-seconds // 60)), "minute"
+    delta, unit = duration_shown(seconds)
     if (supported(language) or DEFAULT) == "en":
         return _english_duration(delta, unit)
     from babel import dates as babel_dates
