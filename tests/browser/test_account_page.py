@@ -4,18 +4,10 @@ from __future__ import annotations
 
 import re
 
-from playwright.async_api import Page, expect
+from playwright.async_api import expect
 
 from tests.browser.conftest import screenshot_path
-from tests.helpers import PASSWORD
-
-
-async def sign_in(page: Page, server: str, password: str = PASSWORD) -> None:
-    await page.goto(f"{server}/login")
-    await page.fill("#username", "alice")
-    await page.fill("#password", password)
-    await page.click("button[type=submit]")
-    await expect(page).to_have_url(f"{server}/account")
+from tests.browser.pages import sign_in
 
 
 async def test_edit_profile_with_an_error_then_fix_it(browser, server, create_user):

@@ -7,15 +7,7 @@ from urllib.parse import urlsplit
 from playwright.async_api import ConsoleMessage, Page, Route, expect
 
 from tests.browser.conftest import screenshot_path
-from tests.helpers import PASSWORD
-
-
-async def sign_in(page: Page, server: str) -> None:
-    await page.goto(f"{server}/login")
-    await page.fill("#username", "alice")
-    await page.fill("#password", PASSWORD)
-    await page.click("button[type=submit]")
-    await expect(page).to_have_url(f"{server}/account")
+from tests.browser.pages import sign_in
 
 
 async def run_in_graphiql(page: Page, document: str) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.helpers import PASSWORD
+from tests.browser.pages import sign_in
 
 AXE = Path(__file__).resolve().parents[2] / "web" / "node_modules" / "axe-core" / "axe.min.js"
 WIDTHS = (360, 390, 768, 1280)
@@ -33,14 +33,6 @@ def console_errors(page: Page) -> list[str]:
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
     return errors
-
-
-async def sign_in(page: Page, server: str) -> None:
-    await page.goto(f"{server}/login")
-    await page.fill("#username", "alice")
-    await page.fill("#password", PASSWORD)
-    await page.click("button[type=submit]")
-    await expect(page).to_have_url(f"{server}/account")
 
 
 async def serious_axe_findings(page: Page) -> list[str]:

@@ -5,18 +5,10 @@ from __future__ import annotations
 import re
 
 import httpx
-from playwright.async_api import Page, expect
+from playwright.async_api import expect
 
 from tests.browser.conftest import screenshot_path
-from tests.helpers import PASSWORD
-
-
-async def sign_in(page: Page, server: str, username: str = "alice") -> None:
-    await page.goto(f"{server}/login")
-    await page.fill("#username", username)
-    await page.fill("#password", PASSWORD)
-    await page.click("button[type=submit]")
-    await expect(page).to_have_url(f"{server}/account")
+from tests.browser.pages import sign_in
 
 
 async def exchange_refresh_token(server: str, secret: str) -> httpx.Response:
