@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib
 import json
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
@@ -19,44 +20,43 @@ if TYPE_CHECKING:
     from webauthn.helpers.structs import PublicKeyCredentialDescriptor
 
 
+# What the ceremonies use of py_webauthn, by module.
+_NAMES = {
+    "webauthn": (
+        "generate_authentication_options",
+        "generate_registration_options",
+        "options_to_json",
+        "verify_authentication_response",
+        "verify_registration_response",
+    ),
+    "webauthn.helpers": (
+        "base64url_to_bytes",
+        "bytes_to_base64url",
+        "parse_authentication_credential_json",
+        "parse_client_data_json",
+        "parse_registration_credential_json",
+    ),
+    "webauthn.helpers.exceptions": ("WebAuthnException",),
+    "webauthn.helpers.structs": (
+        "AuthenticatorSelectionCriteria",
+        "AuthenticatorTransport",
+        "PublicKeyCredentialDescriptor",
+        "ResidentKeyRequirement",
+        "UserVerificationRequirement",
+    ),
+}
+
+
 @functools.cache
 def _webauthn() -> SimpleNamespace:
     """py_webauthn, imported at the first passkey ceremony: with cryptography and its ASN.1
     parsers it holds about 17 MB that requests without passkeys never need."""
-    import webauthn
-    from webauthn.helpers import (
-        base64url_to_bytes,
-        bytes_to_base64url,
-        parse_authentication_credential_json,
-        parse_client_data_json,
-        parse_registration_credential_json,
-    )
-    from webauthn.helpers.exceptions import WebAuthnException
-    from webauthn.helpers.structs import (
-        AuthenticatorSelectionCriteria,
-        AuthenticatorTransport,
-        PublicKeyCredentialDescriptor,
-        ResidentKeyRequirement,
-        UserVerificationRequirement,
-    )
-
     return SimpleNamespace(
-        generate_authentication_options=webauthn.generate_authentication_options,
-        generate_registration_options=webauthn.generate_registration_options,
-        options_to_json=webauthn.options_to_json,
-        verify_authentication_response=webauthn.verify_authentication_response,
-        verify_registration_response=webauthn.verify_registration_response,
-        base64url_to_bytes=base64url_to_bytes,
-        bytes_to_base64url=bytes_to_base64url,
-        parse_authentication_credential_json=parse_authentication_credential_json,
-        parse_client_data_json=parse_client_data_json,
-        parse_registration_credential_json=parse_registration_credential_json,
-        WebAuthnException=WebAuthnException,
-        AuthenticatorSelectionCriteria=AuthenticatorSelectionCriteria,
-        AuthenticatorTransport=AuthenticatorTransport,
-        PublicKeyCredentialDescriptor=PublicKeyCredentialDescriptor,
-        ResidentKeyRequirement=ResidentKeyRequirement,
-        UserVerificationRequirement=UserVerificationRequirement,
+        **{
+            name: getattr(importlib.import_module(module), name)
+            for module, names in _NAMES.items()
+            for name in names
+        }
     )
 
 
