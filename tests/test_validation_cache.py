@@ -51,7 +51,7 @@ async def test_a_remembered_document_is_not_hashed_node_by_node(client, monkeypa
 
 
 async def test_unique_texts_push_the_oldest_out(client, validations, monkeypatch):
-    monkeypatch.setattr(validation_cache, "MAX_DOCUMENTS", 2)
+    monkeypatch.setattr(validation_cache._results, "size", 2)
     texts = [f"{{ passwordPolicy {{ minLength }} }} # {n}" for n in range(3)]
     for text in texts:
         await answer(client, text)

@@ -35,6 +35,8 @@ from graphql import (
 from graphql.type import get_named_type
 from strawberry.extensions import SchemaExtension
 
+from backend.api.by_text import ByText
+
 MAX_ALIASES = 15
 # The most items a list of the user's data holds: tokens and sessions per user, events per page.
 DATA_LIST_LENGTH = 100
@@ -241,10 +243,8 @@ def problems(schema: GraphQLSchema, document: DocumentNode, limits: DocumentLimi
     ]
 
 
-# What each document text was found to ask for too much, as the parser and validation caches
-# keep theirs: the same few documents come again and again. Keyed by the schema too.
-_COUNTED_SIZE = 256
-_counted: dict[tuple[int, str], list[str]] = {}
+# What each document text was found to ask for too much.
+_counted: ByText[list[str]] = ByText(256)
 
 
 class DocumentLimiter(SchemaExtension):
@@ -270,14 +270,10 @@ class DocumentLimiter(SchemaExtension):
         document = self.execution_context.graphql_document
         if document is None:
             return
-        schema = self.execution_context.schema._schema
-        key = (id(schema), query)
-        found = _counted.get(key)
+        found = _counted.get(self.execution_context.schema, query)
         if found is None:
-            found = problems(schema, document, self.limits)
-            if len(_counted) >= _COUNTED_SIZE:
-                _counted.clear()
-            _counted[key] = found
+            found = problems(self.execution_context.schema._schema, document, self.limits)
+            _counted.put(self.execution_context.schema, query, found)
         if found:
             raise GraphQLError(
                 f"The document is too costly: it {' and '.join(found)}.",

@@ -1,48 +1,29 @@
-"""Validation results, remembered by the document's text.
-
-Strawberry's ValidationCache keys on the parsed document, and graphql-core's nodes are
-frozen dataclasses whose hash walks every node of the document, at every request. The
-text is hashed once (Python keeps a string's hash), and one text always parses to one
-document, so the text is the key here.
-"""
+"""Validation results, remembered by the document's text (see by_text): Strawberry's
+ValidationCache keys on the parsed document, whose hash walks every node at every
+request."""
 
 from __future__ import annotations
 
-import weakref
-from collections import OrderedDict
 from collections.abc import Iterator
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
-MAX_DOCUMENTS = 256
+from backend.api.by_text import ByText
 
-_Key = tuple[str, tuple[type, ...]]  # the text, the validation rules
-_results: weakref.WeakKeyDictionary[object, OrderedDict[_Key, list[GraphQLError]]] = (
-    weakref.WeakKeyDictionary()
-)
+_results: ByText[list[GraphQLError]] = ByText(256)
 
 
 class ValidationByText(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         schema = context.schema._schema
-        if context.query is None:  # a document given already parsed
-            context.pre_execution_errors = validate_document(
-                schema, context.graphql_document, context.validation_rules
-            )
-            yield
-            return
-        known = _results.setdefault(context.schema, OrderedDict())
         key = (context.query, tuple(context.validation_rules))
-        errors = known.get(key)
+        errors = _results.get(context.schema, key) if context.query is not None else None
         if errors is None:
             errors = validate_document(schema, context.graphql_document, context.validation_rules)
-            known[key] = errors
-            if len(known) > MAX_DOCUMENTS:
-                known.popitem(last=False)
-        else:
-            known.move_to_end(key)
+            if context.query is not None:  # a document given already parsed has no text
+                _results.put(context.schema, key, errors)
         context.pre_execution_errors = errors
         yield
