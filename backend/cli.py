@@ -112,9 +112,6 @@ def _parser() -> argparse.ArgumentParser:
 def serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from backend.accounts.passwords import share_one_memory_arena
-
-    share_one_memory_arena()  # before the migration check starts a database thread
     _run(_check_migrated, settings)
     # Passkeys work only at the public URL (a domain name): that is the address to open.
     print(

@@ -76,9 +76,9 @@ async def test_unknown_user_costs_one_password_hash_like_a_known_one(gql, settin
     calls = []
     original = PasswordHasher._verify
 
-    def counting(self, stored, password):
+    def counting(self, workspace, stored, password):
         calls.append(stored)
-        return original(self, stored, password)
+        return original(self, workspace, stored, password)
 
     monkeypatch.setattr(PasswordHasher, "_verify", counting)
     await make_user(settings, "alice")

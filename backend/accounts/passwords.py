@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import ctypes
-import ctypes.util
+import hmac
 import secrets
 import unicodedata
 from collections.abc import Callable
@@ -14,6 +12,8 @@ from typing import TypeVar
 
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from backend.accounts.argon2_workspace import Workspace, decode, encode
 
 T = TypeVar("T")
 
@@ -36,11 +36,20 @@ class PasswordHasher:
         self._hasher = argon2.PasswordHasher(
             memory_cost=memory_kib, time_cost=time_cost, parallelism=parallelism
         )
-        self._lanes = _Lanes(max_concurrent, release_after_seconds)
-        self._dummy_hash = _unmatchable_hash(self._hasher)
+        self._parameters = argon2.Parameters(
+            type=argon2.Type.ID,
+            version=argon2.low_level.ARGON2_VERSION,
+            salt_len=self._hasher.salt_len,
+            hash_len=self._hasher.hash_len,
+            time_cost=time_cost,
+            memory_cost=memory_kib,
+            parallelism=parallelism,
+        )
+        self._lanes = _Lanes(max_concurrent, release_after_seconds, memory_kib)
+        self._dummy_hash = _unmatchable_hash(self._parameters)
 
     async def hash(self, password: str) -> str:
-        return await self._lanes.run(self._hasher.hash, normalize(password))
+        return await self._lanes.run(self._hash, normalize(password))
 
     async def verify(self, stored_hash: str, password: str) -> bool:
         return await self._lanes.run(self._verify, stored_hash, normalize(password))
@@ -52,64 +61,74 @@ class PasswordHasher:
     def needs_rehash(self, stored_hash: str) -> bool:
         return self._hasher.check_needs_rehash(stored_hash)
 
-    def _verify(self, stored_hash: str, password: str) -> bool:
+    def _hash(self, workspace: Workspace, password: str) -> str:
+        salt = secrets.token_bytes(self._parameters.salt_len)
+        digest = workspace.compute(
+            self._parameters, password.encode(), salt, self._parameters.hash_len
+        )
+        assert digest is not None  # our own parameters, a fresh salt
+        return encode(self._parameters, salt, digest)
+
+    def _verify(self, workspace: Workspace, stored_hash: str, password: str) -> bool:
+        try:
+            parameters, salt, digest = decode(stored_hash)
+        except InvalidHashError:
+            return False
+        if not workspace.fits(parameters):  # from other settings or an older argon2
+            return self._verify_elsewhere(stored_hash, password)
+        computed = workspace.compute(parameters, password.encode(), salt, len(digest))
+        return computed is not None and hmac.compare_digest(computed, digest)
+
+    def _verify_elsewhere(self, stored_hash: str, password: str) -> bool:
         try:
             return self._hasher.verify(stored_hash, password)
         except (VerificationError, InvalidHashError):
             return False
 
 
-def _unmatchable_hash(hasher: argon2.PasswordHasher) -> str:
+def _unmatchable_hash(parameters: argon2.Parameters) -> str:
     """A stored hash with the hasher's parameters that no password matches.
 
     Verifying against it costs a real verify. It is written, not hashed: hashing at start-up
     would make argon2's memory part of every worker's peak before anyone signs in.
     """
-
-    def b64(size: int) -> str:
-        return base64.b64encode(secrets.token_bytes(size)).decode().rstrip("=")
-
-    p = hasher.memory_cost, hasher.time_cost, hasher.parallelism
-    return (
-        f"$argon2id$v=19$m={p[0]},t={p[1]},p={p[2]}"
-        f"${b64(hasher.salt_len)}${b64(hasher.hash_len)}"
-    )
+    salt = secrets.token_bytes(parameters.salt_len)
+    return encode(parameters, salt, secrets.token_bytes(parameters.hash_len))
 
 
-def share_one_memory_arena() -> None:
-    """Have every thread of this process allocate from the C library's main arena.
+class _Lane:
+    """A thread for hashing and the memory its hashes use."""
 
-    Call it at start-up, before threads exist. Memory freed in the main arena can be handed
-    back to the system (see _Lanes); a thread's own arena keeps what argon2 used, 19 MB,
-    for as long as the process lives.
-    """
-    if _libc is not None:
-        _libc.mallopt(_M_ARENA_MAX, 1)
+    def __init__(self, memory_kib: int) -> None:
+        self.thread = ThreadPoolExecutor(1, "argon2")
+        self.workspace = Workspace(memory_kib)
 
 
 class _Lanes:
-    """Threads for hashing, at most `most` at once, the same one again whenever it is free.
+    """Lanes for hashing, at most `most` at once, the same one again whenever it is free.
 
-    Each hash holds `memory_kib` of memory: a burst of sign-ins must queue, not swap. The
-    C library keeps that memory for the next hash; threads of a shared pool would each keep
-    a copy. Once no hash has run for `release_after` seconds it goes back to the system, so
-    a burst of sign-ins reuses it and a worker serving other requests does not hold it.
+    Each hash holds `memory_kib` of memory: a burst of sign-ins must queue, not swap. A lane
+    keeps that memory for its next hash; threads of a shared pool would each hold a copy.
+    Once no hash has run for `release_after` seconds it goes back to the system, so a burst
+    of sign-ins reuses it and a worker serving other requests does not hold it.
     """
 
-    def __init__(self, most: int, release_after: float) -> None:
+    def __init__(self, most: int, release_after: float, memory_kib: int) -> None:
         self._slots = asyncio.Semaphore(most)
-        self._free: list[ThreadPoolExecutor] = []
+        self._free: list[_Lane] = []
         self._busy = 0
+        self._memory_kib = memory_kib
         self._release_after = release_after
         self._release: asyncio.TimerHandle | None = None
 
     async def run(self, function: Callable[..., T], *args: object) -> T:
+        """`function(workspace, *args)` on a free lane."""
         async with self._slots:
-            lane = self._free.pop() if self._free else ThreadPoolExecutor(1, "argon2")
+            lane = self._free.pop() if self._free else _Lane(self._memory_kib)
             self._busy += 1
             loop = asyncio.get_running_loop()
             try:
-                return await loop.run_in_executor(lane, function, *args)
+                return await loop.run_in_executor(lane.thread, function, lane.workspace, *args)
             finally:
                 self._free.append(lane)
                 self._busy -= 1
@@ -119,19 +138,6 @@ class _Lanes:
 
     def _release_when_idle(self) -> None:
         self._release = None
-        if self._busy == 0 and _libc is not None:
-            _libc.malloc_trim(0)
-
-
-def _glibc() -> ctypes.CDLL | None:
-    """The C library when it is glibc (mallopt, malloc_trim); None elsewhere."""
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name) if name else None
-        return libc if libc is not None and hasattr(libc, "malloc_trim") else None
-    except OSError:
-        return None
-
-
-_libc = _glibc()
-_M_ARENA_MAX = -8  # glibc's malloc.h
+        if self._busy == 0:
+            for lane in self._free:
+                lane.workspace.release()

@@ -17,7 +17,6 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 import web
 from backend import housekeeping
-from backend.accounts import passwords
 from backend.api.schema import build_schema
 from backend.config import Settings
 from backend.database import ensure_migrated, tortoise_config
@@ -40,7 +39,6 @@ WEB = Path(web.__file__).parent
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
-    passwords.share_one_memory_arena()  # before any thread starts
     services = build_services(settings)
     schema = reporting_outages(build_schema(introspection=settings.graphiql))
 
