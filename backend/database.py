@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 from typing import Any
 
 from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import get_connection
-from tortoise.migrations.api import migrate
-from tortoise.migrations.executor import MigrationExecutor
+from tortoise.exceptions import OperationalError
 
 from backend.config import DEFAULT_DATABASE_URL
 
@@ -85,15 +86,35 @@ def _with_sqlite_defaults(url: str) -> str:
 
 async def apply_migrations(database_url: str) -> None:
     """Bring the database schema up to date (what `latchkey migrate` runs)."""
+    from tortoise.migrations.api import migrate
+
     await migrate(config=tortoise_config(database_url))
     await Tortoise.close_connections()
 
 
+# Where tortoise's migration executor records what it applied (MigrationRecorder).
+_APPLIED = 'SELECT "name" FROM "tortoise_migrations" WHERE "app" = \'models\''
+
+
 async def pending_migrations() -> list[str]:
-    """Names of migrations not yet applied on the initialised connection."""
-    apps = tortoise_config("sqlite://:memory:")["apps"]
-    steps = await MigrationExecutor(get_connection("default"), apps).plan(None)
-    return [step.migration.name for step in steps if not step.backward]
+    """Names of migrations not yet applied on the initialised connection.
+
+    Every worker asks at start. Comparing the files' names with tortoise's record loads no
+    migration: the executor's plan would import them all, with tortoise's migration
+    machinery, and the worker would keep them (about 1.5 MiB) as long as it lives.
+    """
+    package = importlib.import_module(MIGRATIONS_PACKAGE)
+    shipped = sorted(
+        name
+        for _, name, is_package in pkgutil.iter_modules(package.__path__)
+        if not is_package and name[0] not in "_~"  # as tortoise's loader reads them
+    )
+    try:
+        rows = await get_connection("default").execute_query_dict(_APPLIED)
+    except OperationalError:  # no record yet: a database never migrated
+        rows = []
+    applied = {row["name"] for row in rows}
+    return [name for name in shipped if name not in applied]
 
 
 async def ensure_migrated() -> None:

@@ -6,8 +6,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from tortoise import connections
 
 from backend.config import Settings
+from backend.database import UnmigratedDatabase, ensure_migrated, pending_migrations
 from tests.conftest import settings_for
 from tests.helpers import PASSWORD
 from tests.live import LATCHKEY, environment, live_server
@@ -146,3 +148,25 @@ def test_bad_configuration_is_a_one_line_error(tmp_path):
     assert result.stderr.strip() == (
         "latchkey: LATCHKEY_SESSION_IDLE_SECONDS must be a whole number, not 'an hour'"
     )
+
+
+_NEWEST = "SELECT MAX(name) AS name FROM tortoise_migrations WHERE app = 'models'"
+_SET_NEWEST_ASIDE = (
+    "UPDATE tortoise_migrations SET app = 'aside' "
+    "WHERE name = (SELECT MAX(name) FROM tortoise_migrations WHERE app = 'models')"
+)
+_SET_BACK = "UPDATE tortoise_migrations SET app = 'models' WHERE app = 'aside'"
+
+
+async def test_a_database_one_migration_behind_is_told_apart_by_the_missing_one(app):
+    # The record of the newest migration moves aside, as if it had not been applied.
+    connection = connections.get("default")
+    newest = (await connection.execute_query_dict(_NEWEST))[0]["name"]
+    assert await pending_migrations() == []
+    await connection.execute_query(_SET_NEWEST_ASIDE)
+    try:
+        assert await pending_migrations() == [newest]
+        with pytest.raises(UnmigratedDatabase, match=newest):
+            await ensure_migrated()
+    finally:
+        await connection.execute_query(_SET_BACK)

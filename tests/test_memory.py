@@ -67,6 +67,37 @@ def test_a_started_worker_has_not_loaded_what_only_some_requests_need(tmp_path):
     assert json.loads(result.stdout.splitlines()[-1]) == []
 
 
+_STARTED_PROBE = """
+import asyncio, json, linecache, sys
+from asgi_lifespan import LifespanManager
+from backend.server.app import create_app
+
+async def main():
+    async with LifespanManager(create_app()):
+        migrations = sorted(
+            name for name in sys.modules if ".migrations." in name or name == "tortoise.migrations"
+        )
+        print(json.dumps([migrations, len(linecache.cache)]))
+
+asyncio.run(main())
+"""
+
+
+def test_a_started_worker_keeps_neither_the_migrations_nor_source_lines(sqlite_template, tmp_path):
+    # Each worker checks at start that the database is migrated: by the migrations' names.
+    path = tmp_path / "started.sqlite3"
+    shutil.copy(sqlite_template, path)
+    env = {
+        **os.environ,
+        "LATCHKEY_DATABASE_URL": f"sqlite://{path}",
+        "LATCHKEY_SECRET_KEY": "a secret key for this test only, long enough",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", _STARTED_PROBE], env=env, capture_output=True, text=True, check=True
+    )
+    assert json.loads(result.stdout.splitlines()[-1]) == [[], 0]
+
+
 _ENGLISH_WAIT_PROBE = """
 import json, sys
 from backend import i18n
