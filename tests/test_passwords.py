@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import argon2
 import pytest
 from argon2.low_level import hash_secret
@@ -74,3 +76,13 @@ async def test_a_damaged_hash_matches_no_password_and_raises_nothing(hasher):
     ]
     for stored_hash in damaged:
         assert not await hasher.verify(stored_hash, PASSWORD), stored_hash
+
+
+async def test_hashes_at_once_each_get_their_own_answer():
+    # Four lanes, each with its memory: a hash must never read another's blocks.
+    hasher = PasswordHasher(memory_kib=1024, time_cost=2, parallelism=1, max_concurrent=4)
+    passwords = [f"password number {n}" for n in range(4)]
+    stored = [await hasher.hash(password) for password in passwords]
+    checks = [(s, p) for s in stored for p in passwords]  # one right password in four
+    answers = await asyncio.gather(*(hasher.verify(s, p) for s, p in checks))
+    assert answers == [stored.index(s) == passwords.index(p) for s, p in checks]
