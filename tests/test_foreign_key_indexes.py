@@ -12,9 +12,10 @@ from tortoise.exceptions import IntegrityError
 from tortoise.migrations.api import migrate
 from tortoise.migrations.autodetector import MigrationAutodetector
 
-from backend import clock
+from backend import clock, hot_sql
 from backend.accounts.models import User
 from backend.database import apply_migrations, tortoise_config
+from backend.twofactor.models import TwoFactor
 
 # Each foreign key column, and the columns of every index on its table, in their order.
 _POSTGRES_FOREIGN_KEYS = """
@@ -75,13 +76,10 @@ async def test_a_user_has_one_two_factor_row(app):
         email_key="a@example.com",
         password_hash="-",
     )
-    connection = Tortoise.get_connection("default")
     insert = "INSERT INTO two_factor (user_id, policy, enabled_at) VALUES ($1, $2, $3)"
-    if connection.capabilities.dialect == "sqlite":
-        insert = insert.replace("$1", "?").replace("$2", "?").replace("$3", "?")
-    await connection.execute_query(insert, [user.id, "every_sign_in", clock.now()])
+    await hot_sql.execute(TwoFactor, insert, [user.id, "every_sign_in", clock.now()])
     with pytest.raises(IntegrityError):
-        await connection.execute_query(insert, [user.id, "new_device", clock.now()])
+        await hot_sql.execute(TwoFactor, insert, [user.id, "new_device", clock.now()])
 
 
 def _sqlite_user(db: sqlite3.Connection, username: str) -> int:

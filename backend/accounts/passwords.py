@@ -33,18 +33,18 @@ class PasswordHasher:
         max_concurrent: int,
         release_after_seconds: float = 2.0,
     ) -> None:
-        self._hasher = argon2.PasswordHasher(
-            memory_cost=memory_kib, time_cost=time_cost, parallelism=parallelism
-        )
         self._parameters = argon2.Parameters(
             type=argon2.Type.ID,
             version=argon2.low_level.ARGON2_VERSION,
-            salt_len=self._hasher.salt_len,
-            hash_len=self._hasher.hash_len,
+            salt_len=argon2.DEFAULT_RANDOM_SALT_LENGTH,
+            hash_len=argon2.DEFAULT_HASH_LENGTH,
             time_cost=time_cost,
             memory_cost=memory_kib,
             parallelism=parallelism,
         )
+        # argon2-cffi's own hasher, from the same parameters: it tells when a stored hash
+        # needs upgrading, and verifies hashes too big for a workspace.
+        self._hasher = argon2.PasswordHasher.from_parameters(self._parameters)
         self._lanes = _Lanes(max_concurrent, release_after_seconds, memory_kib)
         self._dummy_hash = _unmatchable_hash(self._parameters)
 

@@ -116,8 +116,9 @@ async def reserve(key: str, policy: Policy) -> int:
 async def reserve_all(limits: Sequence[tuple[str, Policy]]) -> None:
     """Reserve on every key, or on none: a refusal gives back what was reserved."""
     reservation = Reservation(limits)
-    statements = reservation.statements
-    results = await hot_sql.run_together(ThrottleCounter, statements, atomic=False, while_rows=True)
+    results = await hot_sql.run_together(
+        ThrottleCounter, reservation.statements, atomic=False, while_rows=True
+    )
     await reservation.settle(results)
 
 
