@@ -14,6 +14,7 @@ from backend.serviceclients import service as service_clients
 from backend.tokens import credentials as api_credentials
 from backend.tokens.models import AccessToken, ApiCredential
 from tests.helpers import PASSWORD, GraphQL, exchange, issue_token, make_user
+from tests.test_tokens import QueryCounter
 
 GENERATE = """
 mutation($password: String!) {
@@ -294,8 +295,15 @@ async def test_introspection_describes_live_tokens_to_service_clients(
     body = (await client.post("/oauth/introspect", data={"token": access}, headers=headers)).json()
     assert body["active"] is True and body["sub"] == "alice" and body["token_type"] == "Bearer"
     assert body["exp"] - int(clock.now().timestamp()) in range(295, 301)
-    body = (await client.post("/oauth/introspect", data={"token": refresh}, headers=headers)).json()
+    with QueryCounter() as counter:
+        answer = await client.post("/oauth/introspect", data={"token": refresh}, headers=headers)
+    body = answer.json()
     assert body["active"] is True and body["token_type"] == "refresh_token"
+    assert body["sub"] == "alice"
+    # The token and its owner's name come in one statement.
+    reads_token = [q for q in counter.queries if "refresh_tokens" in q]
+    assert len(reads_token) == 1
+    assert [q for q in counter.queries if "users" in q] == reads_token
 
 
 async def test_introspection_says_only_inactive_for_anything_else(

@@ -55,6 +55,7 @@ HOT = {
         Session.filter(token_hash=HASH).select_related("user")
     ),
     "refresh token by secret, current or previous": lambda: (tokens._BY_SECRET, [HASH]),
+    "refresh token by secret, with its owner": lambda: (tokens._BY_SECRET_WITH_OWNER, [HASH]),
     "access tokens of a refresh token": lambda: _orm(AccessToken.filter(refresh_token_id=7)),
     "access tokens of a user": lambda: _orm(AccessToken.filter(user_id=7)),
     "security events of a user, first page": lambda: _orm(
