@@ -3,7 +3,8 @@
 zxcvbn's frequency lists, py_webauthn with its ASN.1 parsers, cryptography, the QR code maker,
 phone number metadata and the HTTP client for text messages hold tens of megabytes per worker,
 yet only password changes, passkeys, TOTP secrets, the pages' form outcomes, authenticator
-set-up, phone numbers and text messages use them; a worker on SQLite never needs asyncpg.
+set-up, phone numbers and text messages use them; a worker on SQLite never needs asyncpg,
+nor one on PostgreSQL sqlite3.
 Babel and its locale data wait for a reader of another language, the SMTP client for a mail,
 pyotp for an authenticator, the email syntax check and the password similarity check for
 the forms that take them, Jinja for the first page drawn.
@@ -96,6 +97,32 @@ def test_a_started_worker_keeps_neither_the_migrations_nor_source_lines(sqlite_t
         [sys.executable, "-c", _STARTED_PROBE], env=env, capture_output=True, text=True, check=True
     )
     assert json.loads(result.stdout.splitlines()[-1]) == [[], 0]
+
+
+_DRIVERS_PROBE = """
+import asyncio, json, sys
+from asgi_lifespan import LifespanManager
+from backend.server.app import create_app
+
+async def main():
+    async with LifespanManager(create_app()):
+        print(json.dumps(sorted({"asyncpg", "sqlite3"} & set(sys.modules))))
+
+asyncio.run(main())
+"""
+
+
+def test_a_worker_on_postgresql_has_not_loaded_sqlite(postgres_url):
+    # sqlite3 and its library are about 1 MB of every PostgreSQL worker, and the reverse.
+    env = {
+        **os.environ,
+        "LATCHKEY_DATABASE_URL": postgres_url,
+        "LATCHKEY_SECRET_KEY": "a secret key for this test only, long enough",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", _DRIVERS_PROBE], env=env, capture_output=True, text=True, check=True
+    )
+    assert json.loads(result.stdout.splitlines()[-1]) == ["asyncpg"]
 
 
 _ENGLISH_WAIT_PROBE = """

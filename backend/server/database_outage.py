@@ -7,8 +7,8 @@ database is down, gone, locked or out of room. Everything else stays a bug (a 50
 from __future__ import annotations
 
 import errno
-import sqlite3
 import sys
+from types import ModuleType
 
 from tortoise.exceptions import DBConnectionError
 
@@ -29,17 +29,17 @@ _NETWORK_ERRNOS = {
     errno.ETIMEDOUT,
 }
 # SQLite: busy past the busy timeout, file unreadable, missing, moved, read-only, full, damaged.
-_SQLITE_OUTAGE_CODES = {
-    sqlite3.SQLITE_BUSY,
-    sqlite3.SQLITE_LOCKED,
-    sqlite3.SQLITE_CANTOPEN,
-    sqlite3.SQLITE_IOERR,
-    sqlite3.SQLITE_READONLY,
-    sqlite3.SQLITE_FULL,
-    sqlite3.SQLITE_NOTADB,
-    sqlite3.SQLITE_CORRUPT,
-    sqlite3.SQLITE_PERM,
-}
+_SQLITE_OUTAGES = (
+    "SQLITE_BUSY",
+    "SQLITE_LOCKED",
+    "SQLITE_CANTOPEN",
+    "SQLITE_IOERR",
+    "SQLITE_READONLY",
+    "SQLITE_FULL",
+    "SQLITE_NOTADB",
+    "SQLITE_CORRUPT",
+    "SQLITE_PERM",
+)
 
 
 def is_database_outage(error: BaseException) -> bool:
@@ -64,8 +64,10 @@ def _is_outage_itself(error: BaseException) -> bool:
             return True
         if isinstance(error, exceptions.InterfaceError):
             return str(error).startswith(_CLOSED_MESSAGES)
-    if isinstance(error, sqlite3.Error):
-        return _is_sqlite_outage(error)
+    # Likewise sqlite3 (1 MB with its library), loaded only for SQLite.
+    sqlite3 = sys.modules.get("sqlite3")
+    if sqlite3 is not None and isinstance(error, sqlite3.Error):
+        return _is_sqlite_outage(sqlite3, error)
     if isinstance(error, ValueError) and str(error) in _AIOSQLITE_CLOSED:
         return _went_through_driver(error)
     if isinstance(error, _NETWORK) and _went_through_driver(error):
@@ -76,14 +78,14 @@ def _is_outage_itself(error: BaseException) -> bool:
     return False
 
 
-def _is_sqlite_outage(error: sqlite3.Error) -> bool:
+def _is_sqlite_outage(sqlite3: ModuleType, error: Exception) -> bool:
     if isinstance(error, sqlite3.ProgrammingError):
         return "closed database" in str(error)
     code = getattr(error, "sqlite_errorcode", None)
     if code is None:
         return False
     # Extended codes (SQLITE_READONLY_DBMOVED, ...) keep the primary code in the low byte.
-    return code & 0xFF in _SQLITE_OUTAGE_CODES
+    return code & 0xFF in {getattr(sqlite3, name) for name in _SQLITE_OUTAGES}
 
 
 def _chain(error: BaseException) -> list[BaseException]:
