@@ -138,9 +138,9 @@ def migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def export_schema(args: argparse.Namespace, settings: Settings) -> int:
-    from backend.api.schema import schema
+    from backend.api.schema import build_schema
 
-    sys.stdout.write(schema.as_str() + "\n")
+    sys.stdout.write(build_schema().as_str() + "\n")
     return 0
 
 

@@ -18,8 +18,10 @@ import hypothesis_graphql
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from backend.api.schema import schema
+from backend.api.schema import build_schema
 from tests.helpers import exchange, issue_token
+
+schema = build_schema()
 
 ODD_STRINGS = (
     "",
@@ -115,4 +117,3 @@ async def test_bearer_token_requests_get_clear_answers(client, gql, new_client, 
     access_token = (await exchange(client, refresh_token)).json()["access_token"]
     async with new_client() as script:
         assert await _probe(script, {"Authorization": f"Bearer {access_token}"}) is not None
-

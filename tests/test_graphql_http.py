@@ -6,7 +6,9 @@ import json
 import re
 from pathlib import Path
 
-from backend.api.schema import schema
+from backend.api.schema import build_schema
+
+schema = build_schema()
 
 ROOT = Path(__file__).resolve().parents[1]
 

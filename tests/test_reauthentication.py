@@ -9,7 +9,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from backend import clock
-from backend.api.schema import schema
+from backend.api.schema import build_schema
 from backend.server.app import create_app
 from backend.twofactor.models import Authenticator
 from tests.conftest import _client, settings_for
@@ -91,7 +91,7 @@ async def test_reauthenticating_stamps_the_session_until_the_window_ends(gql, al
     done = (await gql(REAUTHENTICATE, {"p": PASSWORD}))["reauthenticate"]
     assert done["userErrors"] == []
     assert (await gql(UNTIL))["viewer"]["reauthenticatedUntil"] == done["reauthenticatedUntil"]
-    log = (await gql("{ viewer { securityEvents(first: 2) { edges { node { description } } } } }"))
+    log = await gql("{ viewer { securityEvents(first: 2) { edges { node { description } } } } }")
     described = [edge["node"]["description"] for edge in log["viewer"]["securityEvents"]["edges"]]
     assert described == [
         "Access confirmed",
@@ -260,7 +260,7 @@ PLAIN = {
 
 
 def test_every_mutation_is_sensitive_or_plain():
-    names = set(graphql.build_schema(schema.as_str()).mutation_type.fields)
+    names = set(graphql.build_schema(build_schema().as_str()).mutation_type.fields)
     assert names == set(SENSITIVE) | PLAIN
 
 

@@ -107,6 +107,3 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     # Without introspection, "Did you mean ...?" would still spell out the schema.
     config = StrawberryConfig(disable_field_suggestions=not introspection)
     return Schema(query=Query, mutation=Mutation, extensions=extensions, config=config)
-
-
-schema = build_schema()
