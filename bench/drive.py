@@ -10,9 +10,10 @@ import json
 import math
 import os
 import shutil
+import statistics
 import subprocess
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from bench import load
@@ -41,14 +42,9 @@ class Measurement:
         return cls(
             sum(part.requests for part in parts),
             sum(part.seconds for part in parts),
-            _middle(part.p50_ms for part in parts),
-            _middle(part.p99_ms for part in parts),
+            statistics.median_high(part.p50_ms for part in parts),
+            statistics.median_high(part.p99_ms for part in parts),
         )
-
-
-def _middle(values: Iterable[float]) -> float:
-    ordered = sorted(values)
-    return ordered[len(ordered) // 2]
 
 
 @dataclasses.dataclass(frozen=True)

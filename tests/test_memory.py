@@ -76,15 +76,32 @@ from backend.server.app import create_app
 
 async def main():
     async with LifespanManager(create_app()):
-        migrations = sorted(
-            name for name in sys.modules if ".migrations." in name or name == "tortoise.migrations"
-        )
         gc.unfreeze()  # start-up froze what it built, out of get_objects' sight
-        schemas = sum(isinstance(thing, strawberry.Schema) for thing in gc.get_objects())
-        print(json.dumps([migrations, len(linecache.cache), schemas]))
+        print(json.dumps({report}))
 
 asyncio.run(main())
 """
+
+
+def _started_worker_reports(database_url: str, report: str) -> object:
+    """What the expression `report` is in a worker, once it has started on `database_url`."""
+    env = {
+        **os.environ,
+        "LATCHKEY_DATABASE_URL": database_url,
+        "LATCHKEY_SECRET_KEY": "a secret key for this test only, long enough",
+    }
+    probe = _STARTED_PROBE.format(report=report)
+    result = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+_MIGRATIONS_SOURCE_LINES_AND_SCHEMAS = """[
+    sorted(name for name in sys.modules if ".migrations." in name or name == "tortoise.migrations"),
+    len(linecache.cache),
+    sum(isinstance(thing, strawberry.Schema) for thing in gc.get_objects()),
+]"""
 
 
 def test_a_started_worker_keeps_no_migrations_no_source_lines_and_one_schema(
@@ -94,41 +111,16 @@ def test_a_started_worker_keeps_no_migrations_no_source_lines_and_one_schema(
     # A schema's GraphQL types are about 0.5 MB: the worker builds the one it serves, no other.
     path = tmp_path / "started.sqlite3"
     shutil.copy(sqlite_template, path)
-    env = {
-        **os.environ,
-        "LATCHKEY_DATABASE_URL": f"sqlite://{path}",
-        "LATCHKEY_SECRET_KEY": "a secret key for this test only, long enough",
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", _STARTED_PROBE], env=env, capture_output=True, text=True, check=True
-    )
-    assert json.loads(result.stdout.splitlines()[-1]) == [[], 0, 1]
-
-
-_DRIVERS_PROBE = """
-import asyncio, json, sys
-from asgi_lifespan import LifespanManager
-from backend.server.app import create_app
-
-async def main():
-    async with LifespanManager(create_app()):
-        print(json.dumps(sorted({"asyncpg", "sqlite3"} & set(sys.modules))))
-
-asyncio.run(main())
-"""
+    report = _started_worker_reports(f"sqlite://{path}", _MIGRATIONS_SOURCE_LINES_AND_SCHEMAS)
+    assert report == [[], 0, 1]
 
 
 def test_a_worker_on_postgresql_has_not_loaded_sqlite(postgres_url):
     # sqlite3 and its library are about 1 MB of every PostgreSQL worker, and the reverse.
-    env = {
-        **os.environ,
-        "LATCHKEY_DATABASE_URL": postgres_url,
-        "LATCHKEY_SECRET_KEY": "a secret key for this test only, long enough",
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", _DRIVERS_PROBE], env=env, capture_output=True, text=True, check=True
+    report = _started_worker_reports(
+        postgres_url, 'sorted({"asyncpg", "sqlite3"} & set(sys.modules))'
     )
-    assert json.loads(result.stdout.splitlines()[-1]) == ["asyncpg"]
+    assert report == ["asyncpg"]
 
 
 _ENGLISH_WAIT_PROBE = """
