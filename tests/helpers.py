@@ -135,3 +135,54 @@ async def submit(client: httpx.AsyncClient, url: str, **kwargs: Any) -> httpx.Re
     shown = await client.get(posted.headers["location"])
     shown.posted = posted  # type: ignore[attr-defined]
     return shown
+
+
+class QueryCounter:
+    """Counts the SQL statements every Tortoise connection executes, and the trips to the
+    database they took (statements run together on SQLite take one trip)."""
+
+    def __enter__(self) -> QueryCounter:
+        from tortoise.backends.base.client import BaseDBAsyncClient
+
+        self.queries: list[str] = []
+        self.trips = 0
+        self._patched = []
+        for cls in _subclasses(BaseDBAsyncClient):
+            for name in (
+                "execute_query",
+                "execute_query_dict",
+                "execute_insert",
+                "execute_script",
+                "execute_many",
+                "run_together",
+            ):
+                original = cls.__dict__.get(name)
+                if original is None:
+                    continue
+                self._patched.append((cls, name, original))
+                setattr(cls, name, self._counting(original))
+        return self
+
+    def _counting(self, original):
+        async def counted(client, query, *args, **kwargs):
+            self._count(query)
+            return await original(client, query, *args, **kwargs)
+
+        return counted
+
+    def _count(self, query) -> None:
+        self.trips += 1
+        if isinstance(query, str):
+            self.queries.append(query)
+        else:  # run_together: (SQL, parameters) pairs
+            self.queries.extend(sql for sql, _ in query)
+
+    def __exit__(self, *exc) -> None:
+        for cls, name, original in self._patched:
+            setattr(cls, name, original)
+
+
+def _subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)

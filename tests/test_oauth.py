@@ -13,8 +13,7 @@ from backend.client import ClientInfo
 from backend.serviceclients import service as service_clients
 from backend.tokens import credentials as api_credentials
 from backend.tokens.models import AccessToken, ApiCredential
-from tests.helpers import PASSWORD, GraphQL, exchange, issue_token, make_user
-from tests.test_tokens import QueryCounter
+from tests.helpers import PASSWORD, GraphQL, QueryCounter, exchange, issue_token, make_user
 
 GENERATE = """
 mutation($password: String!) {

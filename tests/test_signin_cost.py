@@ -7,8 +7,7 @@ import asyncio
 from tortoise import Tortoise
 
 from backend.sessions.models import Session
-from tests.helpers import make_user
-from tests.test_tokens import QueryCounter
+from tests.helpers import QueryCounter, make_user
 
 
 class RequestQueryCounter(QueryCounter):
