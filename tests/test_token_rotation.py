@@ -10,6 +10,7 @@ from asgi_lifespan import LifespanManager
 from backend import clock
 from backend.audit.models import SecurityEvent
 from backend.server.app import create_app
+from backend.serviceclients import service as service_clients
 from tests.conftest import _client, settings_for, smtp_settings
 from tests.helpers import PASSWORD, GraphQL, days_ahead, exchange, make_user
 from tests.test_token_scopes import as_bearer, issue
@@ -69,6 +70,33 @@ async def test_an_access_token_from_the_old_secret_ends_with_the_grace_period(gq
     gql.client.cookies.clear()
     refused = await gql.raw("{ viewer { username } }", Authorization=f"Bearer {access}")
     assert refused.status_code == 401
+
+
+async def test_introspection_follows_both_secrets_as_the_exchange_does(gql, alice):
+    platform = await service_clients.create("platform")
+    auth = (platform.client.client_id, platform.secret)
+
+    async def introspect(secret: str) -> dict:
+        answer = await gql.client.post("/oauth/introspect", data={"token": secret}, auth=auth)
+        return answer.json()
+
+    issued = await issue(gql, None)
+    renewed = await regenerate(gql, issued["token"]["id"])
+    grace_ends = datetime.fromisoformat(renewed["token"]["previousSecretValidUntil"])
+    old = await introspect(issued["secret"])
+    assert old["active"] is True and old["token_type"] == "refresh_token"
+    assert abs(old["exp"] - grace_ends.timestamp()) <= 1  # the grace period, not the token's
+    clock.advance(GRACE + timedelta(minutes=1))
+    assert await introspect(issued["secret"]) == {"active": False}
+    assert not await works(gql, issued["secret"])
+    assert (await introspect(renewed["secret"]))["active"] is True
+    await gql.sign_in("alice")  # the session ended meanwhile
+    deleted = await gql(
+        "mutation($id: ID!) { deleteToken(input: {id: $id}) { userErrors { code } } }",
+        {"id": issued["token"]["id"]},
+    )
+    assert deleted["deleteToken"]["userErrors"] == []
+    assert await introspect(renewed["secret"]) == {"active": False}
 
 
 async def test_the_old_secret_never_outlives_its_own_expiry(gql, alice):

@@ -238,6 +238,16 @@ async def _by_secret(hashed: str) -> RefreshToken | None:
     return found[0] if found else None
 
 
+def _secret_ends(token: RefreshToken, hashed: str, now: datetime) -> datetime | None:
+    """When the secret with this digest stops working (None: never); `now` at the latest
+    once it does not work: the token revoked, or the previous secret after its grace period."""
+    if token.revoked_at is not None:
+        return now
+    if token.token_hash == hashed:
+        return token.expires_at
+    return token.previous_valid_until or now
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class ListedToken:
     """A token as the list shows it, read from its row without building a model: a user may
@@ -313,10 +323,8 @@ async def exchange(
     if token is None:
         raise GrantRefused
     now = clock.now()
-    ends = token.expires_at
-    if token.token_hash != hashed:  # the previous secret: only inside its grace period
-        ends = token.previous_valid_until or now
-    if token.revoked_at is not None or (ends and ends <= now):
+    ends = _secret_ends(token, hashed, now)
+    if ends and ends <= now:
         reason = "revoked" if token.revoked_at else "expired"
         await record(
             "token.exchange_refused",
@@ -470,10 +478,8 @@ async def describe(secret: str) -> TokenInfo | None:
             return None
         owner = rows[0].pop("owner_username")
         refresh = hot_sql.as_model(RefreshToken, rows[0])
-        if refresh.revoked_at is not None:
-            return None
-        ends = refresh.expires_at if refresh.token_hash == hashed else refresh.previous_valid_until
-        if (ends and ends <= now) or (refresh.token_hash != hashed and ends is None):
+        ends = _secret_ends(refresh, hashed, now)
+        if ends and ends <= now:
             return None
         return TokenInfo(
             owner,
