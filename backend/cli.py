@@ -71,6 +71,11 @@ def _parser() -> argparse.ArgumentParser:
         help="email a user a link to choose a new password (to the log without a mail server)",
     )
     reset_password.add_argument("username")
+    reset_password.add_argument(
+        "--email",
+        help="first set the account's email address (to restore an account whose change of "
+        "address was disputed, once you know whose it is)",
+    )
     reset_password.set_defaults(command=send_password_reset)
     group = commands.add_parser("group", help="manage groups").add_subparsers(
         required=True, metavar="ACTION"
@@ -167,7 +172,7 @@ def reset_two_factor(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def send_password_reset(args: argparse.Namespace, settings: Settings) -> int:
-    _run(_send_password_reset, settings, args.username)
+    _run(_send_password_reset, settings, args.username, args.email)
     if settings.smtp.host:
         print(f"Emailed {args.username} a link to choose a new password.")
     else:
@@ -277,14 +282,21 @@ async def _reset_two_factor(settings: Settings, username: str) -> bool:
     return await reset_by_operator(build_services(settings), user)
 
 
-async def _send_password_reset(settings: Settings, username: str) -> None:
-    from backend.accounts.service import find_by_username
+async def _send_password_reset(settings: Settings, username: str, email: str | None) -> None:
+    from backend.accounts.service import find_by_username, set_email
+    from backend.audit.service import record
     from backend.client import ClientInfo
     from backend.recovery import password_reset
 
     user = await find_by_username(username)
     if user is None:
         raise CommandFailed(f"there is no user {username}")
+    if email:
+        try:
+            await set_email(user, email)
+        except DomainError as error:
+            raise CommandFailed("; ".join(p.message for p in error.problems)) from None
+        await record("email.changed", user=user, by="operator")
     await password_reset.send_link(build_services(settings), user, ClientInfo(), by="operator")
 
 

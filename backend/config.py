@@ -86,6 +86,10 @@ class Settings:
         return "__Host-latchkey_device" if self.secure_cookies else "latchkey_device"
 
     @property
+    def known_browser_cookie_name(self) -> str:
+        return "__Host-latchkey_known" if self.secure_cookies else "latchkey_known"
+
+    @property
     def csrf_cookie_name(self) -> str:
         return "__Host-latchkey_csrf" if self.secure_cookies else "latchkey_csrf"
 

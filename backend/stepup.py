@@ -40,8 +40,10 @@ async def confirm(
     allow_recovery_code: bool = True,
     second_factor: bool = True,
     proof_field: str = "password",
-) -> None:
+) -> str | None:
     """Raise unless the user is shown present: inline proof, or the session's recent stamp.
+
+    Returns the kind of second factor proven (None: none was asked for, or 2FA is off).
 
     `session` is None for a bearer token, which never makes a security change.
     A stamp without a second factor still needs `otp` when two-factor authentication is
@@ -59,9 +61,9 @@ async def confirm(
             raise reauthentication_required(proof_field)
         proven = session.reauthenticated_factor
     if not second_factor:
-        return
+        return None
     if proven is None or (proven == RECOVERY_CODE and not allow_recovery_code):
-        await verify_second_factor(
+        proven = await verify_second_factor(
             services,
             user,
             client,
@@ -69,6 +71,7 @@ async def confirm(
             purpose=purpose,
             allow_recovery_code=allow_recovery_code,
         )
+    return proven
 
 
 async def reauthenticate(

@@ -34,6 +34,8 @@ CONFIRM_NAMED_TOTP = """mutation($c: String!, $n: String) {
   confirmTotpSetup(input: {code: $c, name: $n}) { recoveryCodes userErrors { field code } } }"""
 FACTORS = """{ viewer { twoFactor { enabled method recoveryCodesRemaining
   authenticators { id kind name lastUsedAt } } } }"""
+SEND_STEP_UP = """mutation($p: String!) { sendStepUpCode(input: {password: $p}) {
+  method userErrors { code } } }"""
 REMOVE = """mutation($id: ID!, $p: String!, $c: String!) {
   removeAuthenticator(input: {id: $id, password: $p, code: $c}) {
     twoFactor { enabled method authenticators { kind } } userErrors { field code } } }"""
@@ -147,7 +149,14 @@ async def test_removing_one_of_two_keeps_it_on_and_removing_the_last_turns_it_of
     )
     assert (await verify(gql, challenge, emailed_code(smtp)))["status"] == "SIGNED_IN"
 
-    last = await gql(REMOVE, {"id": ids["EMAIL"], "p": PASSWORD, "c": recovery[0]})
+    # A recovery code cannot turn two-factor authentication off (on again, it would mint
+    # new ones); the factor's own code can.
+    refused = await gql(REMOVE, {"id": ids["EMAIL"], "p": PASSWORD, "c": recovery[0]})
+    assert refused["removeAuthenticator"]["userErrors"] == [
+        {"field": "code", "code": "INVALID_OTP"}
+    ]
+    await gql(SEND_STEP_UP, {"p": PASSWORD})
+    last = await gql(REMOVE, {"id": ids["EMAIL"], "p": PASSWORD, "c": emailed_code(smtp)})
     assert last["removeAuthenticator"] == {
         "twoFactor": {"enabled": False, "method": None, "authenticators": []},
         "userErrors": [],
@@ -176,10 +185,11 @@ async def test_a_second_email_factor_is_refused(gql, smtp, alice):
 
 
 @pytest.mark.parametrize("round", range(3))  # a race: a few rounds make a miss likelier
-async def test_removing_the_last_two_factors_at_once_turns_it_off(
+async def test_recovery_codes_cannot_remove_the_last_two_factors_at_once(
     gql, client, smtp, alice, round
 ):
-    """Each removal sees the other's factor still there unless they take turns."""
+    """Each removal sees the other's factor still there unless they take turns; the one
+    that would leave none is refused, as a recovery code must not turn 2FA off."""
     early_in_a_time_step()
     secret, recovery = await enable_totp(gql)
     await add_email(gql, smtp, secret)
@@ -188,11 +198,12 @@ async def test_removing_the_last_two_factors_at_once_turns_it_off(
         gql(REMOVE, {"id": ids["TOTP"], "p": PASSWORD, "c": recovery[0]}),
         gql(REMOVE, {"id": ids["EMAIL"], "p": PASSWORD, "c": recovery[1]}),
     )
-    assert [r["removeAuthenticator"]["userErrors"] for r in removals] == [[], []]
+    errors = sorted(r["removeAuthenticator"]["userErrors"] != [] for r in removals)
+    assert errors == [False, True]
     state = await factors(gql)
-    assert (state["enabled"], state["authenticators"]) == (False, [])
+    assert state["enabled"] is True and len(state["authenticators"]) == 2  # one + the codes
     client.cookies.clear()
-    assert (await gql.sign_in("alice"))["status"] == "SIGNED_IN"
+    assert (await gql.sign_in("alice"))["status"] == "SECOND_FACTOR_REQUIRED"
 
 
 async def test_adding_a_factor_while_on_needs_a_code_of_one_already_there(gql, alice):

@@ -46,6 +46,9 @@ class GraphQLClient:
             client=client_info(request, self.services.settings),
             outcome=session_outcome(request),
             device_cookie=request.cookies.get(self.services.settings.device_cookie_name, ""),
+            known_browser=request.cookies.get(
+                self.services.settings.known_browser_cookie_name, ""
+            ),
             # The page's language when nobody has chosen one (switcher cookie, browser).
             accept_language=page_language.preferred(request),
         )

@@ -52,8 +52,16 @@ async def start_registration(
 ) -> str:
     """Creation options for the browser, after proof of presence; the challenge is bound
     to this session."""
+    # Never a recovery code: it must not turn into a new factor (see second_factors.start_setup).
     await stepup.confirm(
-        services, user, session, client, password=password, otp=otp, purpose="passkey.register"
+        services,
+        user,
+        session,
+        client,
+        password=password,
+        otp=otp,
+        purpose="passkey.register",
+        allow_recovery_code=False,
     )
     assert session is not None  # stepup.confirm refuses a bearer token
     if await Authenticator.filter(user=user, kind=PASSKEY).count() >= MAX_PASSKEYS:

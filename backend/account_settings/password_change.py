@@ -5,14 +5,14 @@ from __future__ import annotations
 from tortoise.transactions import in_transaction
 
 from backend import clock, stepup
-from backend.accounts import password_policy
 from backend.accounts.models import User
-from backend.accounts.passwords import normalize
+from backend.accounts.password_policy import check_new_password
 from backend.audit.service import record
 from backend.client import ClientInfo
-from backend.errors import DomainError, InvalidCredentials, Problem, WrongPassword
+from backend.errors import DomainError, InvalidCredentials, WrongPassword
 from backend.i18n import N_
 from backend.notifications.notices import tell
+from backend.recovery import lockout
 from backend.services import Services
 from backend.sessions import service as sessions
 from backend.sessions.models import Session
@@ -53,7 +53,9 @@ async def change(
         raise DomainError(
             "PASSWORD_UNCHANGED", "Choose a password you do not use now.", "new_password"
         )
-    check_new_password(services, user, current or "", new, confirmation)
+    check_new_password(
+        user, current or "", new, confirmation, min_length=services.settings.password_min_length
+    )
     new_hash = await services.hasher.hash(new)
     async with in_transaction():
         # Compare-and-set: of two changes made with the same current password, one wins.
@@ -69,6 +71,8 @@ async def change(
             await sessions.end_others(user, current_session.id)
             renewed = await sessions.renew(current_session)
         await devices.forget_all(user)
+        # Its owner knows the password: the lock after 100 failures ends (not a freeze).
+        await lockout.unlock_after_change(user)
         await record("password.changed", user=user, client=client)
     user.password_hash = new_hash
     await tell(
@@ -81,28 +85,3 @@ async def change(
         user=user,
     )
     return renewed
-
-
-def check_new_password(
-    services: Services, user: User, current: str, new: str, confirmation: str
-) -> None:
-    """The rules of a new password, also for a reset (no current password then)."""
-    if new != confirmation:
-        raise DomainError(
-            "PASSWORD_MISMATCH", "The two new passwords differ.", "new_password_confirmation"
-        )
-    if current and normalize(new) == normalize(current):
-        raise DomainError(
-            "PASSWORD_UNCHANGED", "Choose a password you do not use now.", "new_password"
-        )
-    personal = password_policy.personal_words(
-        user.username, user.email, user.first_name, user.last_name
-    )
-    problems: list[Problem] = password_policy.problems(
-        new,
-        min_length=services.settings.password_min_length,
-        personal=personal,
-        field="new_password",
-    )
-    if problems:
-        raise DomainError.of(problems)

@@ -22,14 +22,11 @@ from backend.i18n import N_, Term
 from backend.notifications.notices import tell
 from backend.services import Services
 from backend.sessions.models import Session
-from backend.twofactor import devices, verification
+from backend.twofactor import devices, removal, verification
 from backend.twofactor.challenges import sending_kind
 from backend.twofactor.models import (
     Authenticator,
-    OneTimeCode,
     PendingSetup,
-    RecoveryCode,
-    TrustedDevice,
     TwoFactor,
 )
 from backend.twofactor.passkey.strategy import Passkeys
@@ -61,7 +58,9 @@ async def start_setup(
     """An app: a secret and QR code. Email or SMS: a code sent, to prove it reaches the user.
 
     Once two-factor authentication is on, a new factor also needs a code of one already
-    there: a stolen session and password must not plant a factor of their own.
+    there: a stolen session and password must not plant a factor of their own. Never a
+    recovery code: it gets its owner in, but must not turn into a new factor (nor, through
+    one, into new recovery codes).
     """
     strategy = services.second_factors[method]
     if strategy.backup:
@@ -73,7 +72,14 @@ async def start_setup(
     if (problem := strategy.cannot_set_up(user)) is not None:
         raise problem
     await stepup.confirm(
-        services, user, session, client, password=password, otp=otp, purpose="twofactor.setup"
+        services,
+        user,
+        session,
+        client,
+        password=password,
+        otp=otp,
+        purpose="twofactor.setup",
+        allow_recovery_code=False,
     )
     await PendingSetup.filter(user=user).delete()
     started = await strategy.begin_setup(user)
@@ -231,7 +237,7 @@ async def remove(
     factor = await _own_factor(
         user, authenticator_id, N_("Recovery codes go away with the last other factor.")
     )
-    await stepup.confirm(
+    proven = await stepup.confirm(
         services, user, session, client, password=password, otp=code, purpose="twofactor.remove"
     )
     async with in_transaction():
@@ -252,7 +258,8 @@ async def remove(
                 name=factor.name,
             )
         else:
-            await _remove_everything(user)
+            _refuse_recovery_code(proven)  # rolls the removal back
+            await removal.remove_everything(user)
             await record("twofactor.disabled", user=user, client=client)
     if still_on:
         await _tell(
@@ -315,11 +322,19 @@ async def disable(
     code: str | None,
 ) -> None:
     await _require_on(user)
+    # Never with a recovery code: turning 2FA on again would mint a fresh set.
     await stepup.confirm(
-        services, user, session, client, password=password, otp=code, purpose="twofactor.disable"
+        services,
+        user,
+        session,
+        client,
+        password=password,
+        otp=code,
+        purpose="twofactor.disable",
+        allow_recovery_code=False,
     )
     async with in_transaction():
-        await _remove_everything(user)
+        await removal.remove_everything(user)
         await record("twofactor.disabled", user=user, client=client)
     await _tell_off(services, user)
 
@@ -368,7 +383,7 @@ async def reset_by_operator(services: Services, user: User) -> bool:
     """`latchkey user reset-2fa`: for a user who lost every factor."""
     async with in_transaction():
         was_on = await TwoFactor.filter(user=user).exists()
-        await _remove_everything(user)
+        await removal.remove_everything(user)
         await record("twofactor.reset_by_operator", user=user, was_on=was_on)
     await _tell(
         services,
@@ -382,15 +397,6 @@ async def reset_by_operator(services: Services, user: User) -> bool:
     return was_on
 
 
-async def _remove_everything(user: User) -> None:
-    await TwoFactor.filter(user=user).delete()
-    await Authenticator.filter(user=user).delete()
-    await PendingSetup.filter(user=user).delete()
-    await RecoveryCode.filter(user=user).delete()
-    await OneTimeCode.filter(user=user).delete()
-    await TrustedDevice.filter(user=user).delete()
-
-
 async def send_step_up_code(
     services: Services, user: User, client: ClientInfo, *, password: str, method: str | None
 ) -> str:
@@ -402,6 +408,17 @@ async def send_step_up_code(
 
 
 # -- helpers ------------------------------------------------------------------------
+
+
+def _refuse_recovery_code(proven: str | None) -> None:
+    """Turning 2FA off lets it be turned on again with new recovery codes: a recovery
+    code must not lead there (the other factors' codes may)."""
+    if proven == RECOVERY_CODE:
+        raise DomainError(
+            "INVALID_OTP",
+            N_("Use a code from another second factor: a recovery code cannot turn it off."),
+            "code",
+        )
 
 
 def _preferable(factors: list[Authenticator]) -> list[Authenticator]:

@@ -7,8 +7,13 @@ hasher applies. Common passwords are those zxcvbn's frequency lists and pattern 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from backend.accounts.passwords import normalize
-from backend.errors import Problem
+from backend.errors import DomainError, Problem
+
+if TYPE_CHECKING:
+    from backend.accounts.models import User
 
 MAX_LENGTH = 256
 ZXCVBN_MAX_LENGTH = 72  # zxcvbn refuses longer input; longer passwords are rarely common
@@ -75,3 +80,26 @@ def _too_common(password: str) -> bool:
     from zxcvbn import zxcvbn
 
     return zxcvbn(password)["guesses_log10"] < MIN_GUESSES_LOG10
+
+
+def check_new_password(
+    user: User, current: str, new: str, confirmation: str, *, min_length: int
+) -> None:
+    """The rules of a new password, also for a reset (no current password then)."""
+    if new != confirmation:
+        raise DomainError(
+            "PASSWORD_MISMATCH", "The two new passwords differ.", "new_password_confirmation"
+        )
+    if current and normalize(new) == normalize(current):
+        raise DomainError(
+            "PASSWORD_UNCHANGED", "Choose a password you do not use now.", "new_password"
+        )
+    personal = personal_words(user.username, user.email, user.first_name, user.last_name)
+    found: list[Problem] = problems(
+        new,
+        min_length=min_length,
+        personal=personal,
+        field="new_password",
+    )
+    if found:
+        raise DomainError.of(found)

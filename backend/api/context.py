@@ -23,6 +23,8 @@ class Context:
     outcome: SessionOutcome = dataclasses.field(default_factory=SessionOutcome)
     # The signed "remember this device" cookie the browser sent, if any.
     device_cookie: str = ""
+    # The cookie of a browser that signed in before, if any: a throttle of its own.
+    known_browser: str = ""
     # The request's Accept-Language: the messages' language until the user picks one.
     accept_language: str = ""
     # The account's choice when known before its session starts (the second sign-in step).

@@ -14,6 +14,8 @@ class SessionOutcome:
     started_token: str = ""
     ended: bool = False
     remembered_device: str = ""
+    # The cookie of a browser that signed in to the account (signin/known_browsers.py).
+    known_browser: str = ""
 
     def session_started(self, token: str) -> None:
         self.started_token, self.ended = token, False
@@ -23,3 +25,6 @@ class SessionOutcome:
 
     def device_remembered(self, cookie: str) -> None:
         self.remembered_device = cookie
+
+    def browser_known(self, cookie: str) -> None:
+        self.known_browser = cookie

@@ -10,6 +10,7 @@ from backend.api.context import Context
 from backend.api.errors import UserError
 from backend.api.input_guard import guard_inputs
 from backend.recovery import password_reset, secure_account
+from backend.signin import known_browsers
 
 
 @strawberry.input
@@ -76,6 +77,11 @@ class RecoveryMutations:
             context.client,
         )
         _forget_session_of(context, user)
+        # This browser proved the mailbox: a stranger's lock on the account must not keep
+        # its owner from signing in with the new password (signin/known_browsers.py).
+        context.outcome.browser_known(
+            known_browsers.mint(context.services.settings.secret_key, user.username)
+        )
         return ResetPasswordPayload()
 
     @strawberry.mutation(

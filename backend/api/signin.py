@@ -120,6 +120,7 @@ class SignInMutations:
             context.client,
             context.device_cookie,
             replacing=context.identity.session_token,
+            known_browser=context.known_browser,
         )
         if isinstance(outcome, signin.SecondFactorRequired):
             context.account_language = outcome.language
@@ -185,5 +186,6 @@ class SignInMutations:
 
 async def start_session(context: Context, signed_in: signin.SignedIn) -> None:
     context.start_session(signed_in.user, signed_in.session, signed_in.session_token)
+    context.outcome.browser_known(signed_in.known_browser)
     if signed_in.device_cookie:
         context.remember_device(signed_in.device_cookie)

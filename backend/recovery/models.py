@@ -25,12 +25,16 @@ class PasswordReset(Model):
 
 
 class SignInLockout(Model):
-    """Failed sign-ins in a row: at the cap the account is locked until a password reset."""
+    """Failed sign-ins in a row: at the cap the account is locked until a password reset.
+
+    "This wasn't me" locks the same way, with its own reason (see recovery/lockout.py).
+    """
 
     id = fields.BigIntField(primary_key=True)
     user = fields.OneToOneField("models.User", related_name="lockout", on_delete=fields.CASCADE)
     failures = fields.IntField(default=0)
     locked_at = fields.DatetimeField(null=True)
+    reason = fields.CharField(max_length=16, default="failures")
 
     class Meta:
         table = "sign_in_lockouts"

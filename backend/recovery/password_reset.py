@@ -18,9 +18,9 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from backend import clock, i18n
-from backend.account_settings.password_change import check_new_password
 from backend.accounts import service as accounts
 from backend.accounts.models import User
+from backend.accounts.password_policy import check_new_password
 from backend.audit.service import record
 from backend.client import ClientInfo
 from backend.errors import RateLimited
@@ -95,7 +95,9 @@ async def reset(
     if pending is None:
         raise InvalidResetToken()
     user = pending.user
-    check_new_password(services, user, "", new, confirmation)
+    check_new_password(
+        user, "", new, confirmation, min_length=services.settings.password_min_length
+    )
     new_hash = await services.hasher.hash(new)
     async with in_transaction():
         if not await links.consume(pending):
@@ -130,6 +132,8 @@ async def _mail_link_to(services: Services, login: str, client: ClientInfo) -> N
     user = await _find(login)
     if user is None:
         return
+    if await lockout.is_disputed(user):
+        return  # neither address recovers a disputed account alone: an operator does
     try:
         await throttle.reserve(reset_account_key(user), PER_ACCOUNT)
     except RateLimited:

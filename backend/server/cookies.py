@@ -4,6 +4,7 @@ from starlette.responses import Response
 
 from backend.api.outcome import SessionOutcome
 from backend.config import Settings
+from backend.signin.known_browsers import LIFETIME_DAYS as KNOWN_BROWSER_DAYS
 
 
 def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
@@ -31,6 +32,19 @@ def set_device_cookie(response: Response, settings: Settings, value: str) -> Non
     )
 
 
+def set_known_browser_cookie(response: Response, settings: Settings, value: str) -> None:
+    """Marks a browser that signed in to the account, for a year: see signin/known_browsers.py."""
+    response.set_cookie(
+        settings.known_browser_cookie_name,
+        value,
+        max_age=KNOWN_BROWSER_DAYS * 86400,
+        path="/",
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="lax",
+    )
+
+
 def clear_session_cookie(response: Response, settings: Settings) -> None:
     response.delete_cookie(
         settings.session_cookie_name,
@@ -49,6 +63,8 @@ def apply_outcome(response: Response, settings: Settings, outcome: SessionOutcom
         clear_session_cookie(response, settings)
     if outcome.remembered_device:
         set_device_cookie(response, settings, outcome.remembered_device)
+    if outcome.known_browser:
+        set_known_browser_cookie(response, settings, outcome.known_browser)
     return response
 
 

@@ -43,6 +43,9 @@ class _StrawberryView(GraphQL[Context, None]):
             client=client_info(request, self.services.settings),
             outcome=request.scope[OUTCOME_KEY],
             device_cookie=request.cookies.get(self.services.settings.device_cookie_name, ""),
+            known_browser=request.cookies.get(
+                self.services.settings.known_browser_cookie_name, ""
+            ),
             accept_language=request.headers.get("accept-language", ""),
         )
 

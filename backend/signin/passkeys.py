@@ -1,8 +1,13 @@
 """Signing in with a passkey alone: no username, no password.
 
 The passkey must verify its user (PIN, fingerprint): then it is both factors, and the
-session starts as after a password and a second factor. Throttling, the session, the
+session starts as after a password and a second factor. The session, the
 re-authentication stamp and the security log go the way of every other sign-in.
+
+A passkey cannot be guessed, so only the address is throttled here: strangers' wrong
+passwords, which lock the account's password sign-in, never lock its passkeys, and
+neither does the lock after 100 failures or "This wasn't me" (the passkeys left after it
+are the owner's).
 """
 
 from __future__ import annotations
@@ -51,7 +56,6 @@ async def finish(
             # The challenge goes all the same: one try per challenge, whatever it brought.
             await challenges.use_up(ceremonies.client_challenge(credential), binding=binding)
             raise Refused("unknown_credential")
-        await throttle.reserve(account_key(stored.user.username), throttle.PER_ACCOUNT)
         handle = ceremonies.user_handle(credential)
         expected = strategy.user_handle(stored.user_id).hex()
         if handle is not None and not same(handle.hex(), expected):
@@ -67,10 +71,11 @@ async def finish(
             "credential",
         ) from None
     user = stored.user
+    # The owner is here: a lock strangers' password guesses caused on the account ends.
     await throttle.clear(account_key(user.username))
     await throttle.refund(address_key(client), throttle.PER_ADDRESS)
     await Authenticator.filter(id=stored.authenticator_id).update(last_used_at=clock.now())
-    signed_in = await _start_session(user, client, factor=PASSKEY, replacing=replacing)
+    signed_in = await _start_session(services, user, client, factor=PASSKEY, replacing=replacing)
     return await remembering(services, signed_in, client, remember_device)
 
 

@@ -15,8 +15,9 @@ from backend.recovery import lockout
 from backend.services import Services
 from backend.sessions import service as sessions
 from backend.sessions.models import Session
+from backend.signin import known_browsers
 from backend.throttle import service as throttle
-from backend.throttle.keys import account_key, address_key
+from backend.throttle.keys import account_key, address_key, known_browser_key
 from backend.twofactor import challenges as twofactor
 from backend.twofactor import devices
 from backend.twofactor.passkey.strategy import Passkeys
@@ -27,6 +28,7 @@ class SignedIn:
     user: User
     session: Session
     session_token: str
+    known_browser: str  # the cookie that marks this browser as one that signed in before
     device_cookie: str | None = None  # set when the user asked to remember this device
 
 
@@ -43,7 +45,8 @@ class SecondFactorRequired:
 # The account, its failed sign-ins in a row (NULL: none) and its two-factor policy (NULL:
 # two-factor authentication is off): all sign-in needs to know before the password.
 _ACCOUNT = """
-SELECT u.*, l.failures AS lockout_failures, t.policy AS two_factor_policy FROM users u
+SELECT u.*, l.failures AS lockout_failures, l.reason AS lockout_reason,
+    t.policy AS two_factor_policy FROM users u
 LEFT JOIN sign_in_lockouts l ON l.user_id = u.id
 LEFT JOIN two_factor t ON t.user_id = u.id
 WHERE u.username_key = $1
@@ -57,7 +60,10 @@ _USERNAME_KEY_LENGTH = User._meta.fields_map["username_key"].max_length
 class _Account:
     user: User
     failures: int  # failed sign-ins in a row
+    lock_reason: str | None
     two_factor_policy: str | None
+    throttle_key: str  # the account's, or this browser's when it signed in here before
+    known_browser: bool
 
 
 async def sign_in(
@@ -68,15 +74,20 @@ async def sign_in(
     device_cookie: str = "",
     *,
     replacing: str = "",
+    known_browser: str = "",
 ) -> SignedIn | SecondFactorRequired:
-    """`replacing`: the session this browser had, which ends when a new one starts."""
-    account = await _reserve_and_find(username, client)
+    """`replacing`: the session this browser had, which ends when a new one starts.
+    `known_browser`: the cookie of a browser that signed in before (known_browsers.py)."""
+    nonce = known_browsers.vouched_nonce(known_browser, services.settings.secret_key, username)
+    account = await _reserve_and_find(username, client, nonce)
     if account is None:
         await services.hasher.verify_nothing(password)
     elif account.failures >= lockout.MAX_FAILURES:  # whatever the password, until a reset
         await services.hasher.verify_nothing(password)
         await record("sign_in.refused_locked", user=account.user, client=client)
-        raise lockout.AccountLocked()
+        if account.known_browser:  # a stranger is not told the account exists
+            raise lockout.AccountLocked(account.lock_reason or lockout.FAILURES)
+        raise InvalidCredentials()
     elif await services.hasher.verify(account.user.password_hash, password):
         user = account.user
         await _upgrade_hash(services, user, password)
@@ -92,7 +103,9 @@ async def sign_in(
             challenge, methods = await twofactor.start_challenge(services, user)
             options = await twofactor.passkey_options(services, challenge)
             return SecondFactorRequired(challenge, methods, options, user.language)
-        return await _start_session(user, client, factor=factors, replacing=replacing, along=forget)
+        return await _start_session(
+            services, user, client, factor=factors, replacing=replacing, along=forget
+        )
     user = account.user if account else None
     await record("sign_in.failed", user=user, client=client, reason="password")
     if user is not None:
@@ -118,7 +131,9 @@ async def verify_sign_in(
     if challenge is None:
         raise twofactor.challenge_expired()
     method = await twofactor.complete_challenge(services, challenge, code, client, method=method)
-    signed_in = await _start_session(challenge.user, client, factor=method, replacing=replacing)
+    signed_in = await _start_session(
+        services, challenge.user, client, factor=method, replacing=replacing
+    )
     return await remembering(services, signed_in, client, remember_device)
 
 
@@ -153,6 +168,7 @@ async def sign_out(
 
 
 async def _start_session(
+    services: Services,
     user: User,
     client: ClientInfo,
     *,
@@ -170,15 +186,25 @@ async def _start_session(
         writes.append(sessions.end_statement(replacing))
     session, token = await sessions.start(user, client, second_factor=second_factor, along=writes)
     succeeded.log()
-    return SignedIn(user, session, token)
+    known = known_browsers.mint(services.settings.secret_key, user.username)
+    return SignedIn(user, session, token, known)
 
 
-async def _reserve_and_find(username: str, client: ClientInfo) -> _Account | None:
+async def _reserve_and_find(
+    username: str, client: ClientInfo, known_browser_nonce: str | None
+) -> _Account | None:
     """Reserve the attempt before the password is checked, so a burst cannot outrun the
     count; the account is read in the same trip. A name too long for any account is nobody's.
+
+    A browser that signed in to this account before is counted on its own key: strangers'
+    guesses lock the account's key, never it.
     """
+    if known_browser_nonce is None:
+        throttle_key = account_key(username)
+    else:
+        throttle_key = known_browser_key(known_browser_nonce)
     reservation = throttle.Reservation(
-        [(address_key(client), throttle.PER_ADDRESS), (account_key(username), throttle.PER_ACCOUNT)]
+        [(address_key(client), throttle.PER_ADDRESS), (throttle_key, throttle.PER_ACCOUNT)]
     )
     reserving = len(reservation.statements)
     key = accounts.username_key(username)
@@ -193,7 +219,10 @@ async def _reserve_and_find(username: str, client: ClientInfo) -> _Account | Non
         return None
     row = rows[0]
     failures, policy = row.pop("lockout_failures"), row.pop("two_factor_policy")
-    return _Account(hot_sql.as_model(User, row), failures or 0, policy)
+    reason = row.pop("lockout_reason")
+    user = hot_sql.as_model(User, row)
+    known = known_browser_nonce is not None
+    return _Account(user, failures or 0, reason, policy, throttle_key, known)
 
 
 def _forget_failures(
@@ -205,6 +234,8 @@ def _forget_failures(
         throttle.clear_statement(account_key(username)),
         throttle.refund_statement(address_key(client), throttle.PER_ADDRESS),
     ]
+    if account.known_browser:
+        statements.append(throttle.clear_statement(account.throttle_key))
     if account.failures:
         statements.append(lockout.reset_statement(account.user.id))
     return statements

@@ -17,6 +17,12 @@ def account_key(username: str) -> str:
     return _key("sign-in:account", username_key(username))
 
 
+def known_browser_key(nonce: str) -> str:
+    """Sign-in attempts from a browser that signed in to the account before (its cookie's
+    nonce): a stranger's lock on account_key does not reach it."""
+    return _key("sign-in:browser", nonce)
+
+
 def address_key(client: ClientInfo) -> str:
     return _key("sign-in:address", client.ip_address)
 

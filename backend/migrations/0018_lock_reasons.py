@@ -1,0 +1,16 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+from tortoise import fields
+
+class Migration(migrations.Migration):
+    dependencies = [('models', '0016_foreign_key_indexes')]
+
+    initial = False
+
+    operations = [
+        ops.AddField(
+            model_name='SignInLockout',
+            name='reason',
+            field=fields.CharField(default='failures', max_length=16),
+        ),
+    ]

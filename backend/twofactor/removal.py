@@ -1,0 +1,77 @@
+"""Removing second factors: all of them, or those someone may have added since a moment.
+
+"This wasn't me" uses the second: whoever held the session since the reported change may
+have added a passkey or an authenticator app, pointed the email or SMS codes at an
+address or phone of their own, or seen recovery codes; those go. Factors from before it
+stay, so a mailbox alone never turns two-factor authentication off.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from backend.accounts.models import User
+from backend.audit.models import SecurityEvent
+from backend.twofactor.models import (
+    Authenticator,
+    OneTimeCode,
+    PendingSetup,
+    RecoveryCode,
+    TrustedDevice,
+    TwoFactor,
+)
+from backend.twofactor.registry import RECOVERY_CODE, is_backup
+
+# Factors whose codes go to the account's address or phone: a change of that destination
+# since the moment makes them someone else's too. Kinds as in twofactor/registry.py.
+_DESTINATION_CHANGES = {
+    "email": ("email.changed", None),
+    "sms": ("account.updated", "mobile_phone"),
+}
+# Events after which the recovery codes in force were shown to whoever made them.
+_RECOVERY_CODES_SHOWN = ("recovery_codes.regenerated", "twofactor.enabled")
+
+
+async def remove_everything(user: User) -> None:
+    """Two-factor authentication off, with every factor, code and recognized device."""
+    await TwoFactor.filter(user=user).delete()
+    await Authenticator.filter(user=user).delete()
+    await PendingSetup.filter(user=user).delete()
+    await RecoveryCode.filter(user=user).delete()
+    await OneTimeCode.filter(user=user).delete()
+    await TrustedDevice.filter(user=user).delete()
+
+
+async def remove_added_since(user: User, since: datetime) -> int:
+    """Remove what may not be the owner's since `since`; how many factors went.
+
+    Call inside a transaction. When no factor but recovery codes is left, two-factor
+    authentication goes off altogether.
+    """
+    events = await SecurityEvent.filter(user_id=user.id, created_at__gte=since).values_list(
+        "kind", "details"
+    )
+    doubtful = Authenticator.filter(user_id=user.id, created_at__gte=since).exclude(
+        kind=RECOVERY_CODE
+    )
+    removed = await doubtful.count()
+    await doubtful.delete()
+    for kind, (event_kind, field) in _DESTINATION_CHANGES.items():
+        if any(_changed(event, details, event_kind, field) for event, details in events):
+            removed += await Authenticator.filter(user_id=user.id, kind=kind).delete()
+    if any(event in _RECOVERY_CODES_SHOWN for event, _ in events):
+        await RecoveryCode.filter(user_id=user.id).delete()
+    await PendingSetup.filter(user_id=user.id).delete()
+    await OneTimeCode.filter(user_id=user.id).delete()
+    left = await Authenticator.filter(user_id=user.id).values_list("kind", flat=True)
+    if not any(not is_backup(kind) for kind in left):
+        await remove_everything(user)
+    return removed
+
+
+def _changed(event: str, details: object, event_kind: str, field: str | None) -> bool:
+    if event != event_kind:
+        return False
+    if field is None:
+        return True
+    return isinstance(details, dict) and field in (details.get("fields") or ())
