@@ -443,12 +443,23 @@ class TokenInfo:
 
 
 async def revoke_by_secret(secret: str, client: ClientInfo) -> None:
-    """RFC 7009: holding a token is enough to revoke it; anything unknown is ignored."""
+    """RFC 7009: holding a working token is enough to revoke it; anything else is ignored.
+
+    A secret that no longer works (expired, or the previous one after its grace period)
+    revokes nothing: it is no credential, and the token now belongs to whoever holds its
+    current secret. The previous secret within its grace period still opens the token,
+    so it ends the whole token, as the current one would.
+    """
     if is_well_formed(secret, Kind.ACCESS):
         await AccessToken.filter(token_hash=digest(secret)).delete()
     elif is_well_formed(secret, Kind.REFRESH):
-        token = await _by_secret(digest(secret))
-        if token is not None and token.revoked_at is None:
+        hashed = digest(secret)
+        token = await _by_secret(hashed)
+        if token is None:
+            return
+        now = clock.now()
+        ends = _secret_ends(token, hashed, now)
+        if ends is None or ends > now:
             with contextlib.suppress(NotFound):  # revoked concurrently: same outcome
                 await delete(await token.user, token.id, client)
 
