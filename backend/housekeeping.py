@@ -1,7 +1,8 @@
 """Deleting rows nobody can use any more: expired access tokens, sessions, codes, counters.
 
 Every worker runs it now and then; the deletes are idempotent, so several workers at once
-do no harm. Expired refresh tokens stay: their owners still see them listed as expired.
+do no harm. Expired refresh tokens stay a while, listed as expired to their owners
+(backend.tokens.retention).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from backend.sessions.models import Session
 from backend.sessions.service import Timeouts
 from backend.throttle.models import ThrottleCounter
 from backend.throttle.service import PER_ACCOUNT, unix_ms
-from backend.tokens import usage
+from backend.tokens import retention, usage
 from backend.tokens.models import AccessToken
 from backend.twofactor.models import (
     OneTimeCode,
@@ -60,6 +61,7 @@ async def delete_expired(timeouts: Timeouts) -> dict[str, int]:
         "password_resets": await PasswordReset.filter(expires_at__lte=now).delete(),
         "secure_account_links": await SecureAccountLink.filter(expires_at__lte=now).delete(),
         "token_usage_days": await usage.forget_old(now),
+        "refresh_tokens": await retention.forget_long_expired(now),
     }
 
 

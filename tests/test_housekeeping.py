@@ -35,4 +35,4 @@ async def test_expired_access_tokens_sessions_and_quiet_counters_go_live_ones_st
     assert removed["sessions"] >= 1 and not await Session.exists()
     assert removed["throttle_counters"] == 2  # the name's and the address's
     assert not await ThrottleCounter.exists()
-    assert await RefreshToken.exists()  # listed as expired later, never deleted here
+    assert await RefreshToken.exists()  # listed as expired for a while (test_token_retention)

@@ -25,6 +25,7 @@ from backend.sessions.models import Session
 from backend.signin import service as signin
 from backend.throttle import service as throttle
 from backend.throttle.models import ThrottleCounter
+from backend.tokens import retention
 from backend.tokens import service as tokens
 from backend.tokens.models import AccessToken, RefreshToken
 from backend.twofactor.models import (
@@ -49,7 +50,11 @@ HOT = {
         tokens._BEARER,
         [HASH, clock.now()],
     ),
-    "tokens of a user": lambda: (tokens._LIST, [7]),
+    "tokens of a user": lambda: (tokens._LIST, [7, clock.now()]),
+    "ended tokens of a user beyond the newest": lambda: (
+        retention._DROP_OLDER_ENDED,
+        [7, clock.now()],
+    ),
     "user by id": lambda: _orm(User.filter(id=7)),
     "session by hash, with its user": lambda: _orm(
         Session.filter(token_hash=HASH).select_related("user")

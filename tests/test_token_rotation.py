@@ -205,3 +205,43 @@ async def test_an_expired_token_is_regenerated_without_an_overlap(gql, alice):
     assert await works(gql, renewed["secret"])
     listed = await gql("{ viewer { tokens { name status } } }")
     assert listed["viewer"]["tokens"] == [{"name": "lapsed", "status": "ACTIVE"}]
+
+
+async def revoke(gql: GraphQL, secret: str) -> None:
+    answer = await gql.client.post("/oauth/revoke", data={"token": secret})
+    assert answer.status_code == 200 and answer.content == b""  # RFC 7009: 200 either way
+
+
+async def test_the_old_secret_after_its_grace_period_revokes_nothing(gql, alice):
+    issued = await issue(gql, None, "deploy")
+    renewed = await regenerate(gql, issued["token"]["id"])
+    clock.advance(GRACE + timedelta(minutes=1))
+    await revoke(gql, issued["secret"])
+    assert await works(gql, renewed["secret"])
+    await gql.sign_in("alice")  # the session ended meanwhile
+    listed = await gql("{ viewer { tokens { name status } } }")
+    assert listed["viewer"]["tokens"] == [{"name": "deploy", "status": "ACTIVE"}]
+    assert not await SecurityEvent.exists(kind="token.deleted")
+
+
+async def test_the_old_secret_inside_its_grace_period_revokes_the_whole_token(gql, alice):
+    # It still opens the token, so its holder may end it, as with the current secret.
+    issued = await issue(gql, None)
+    renewed = await regenerate(gql, issued["token"]["id"])
+    access = (await exchange(gql.client, renewed["secret"])).json()["access_token"]
+    await revoke(gql, issued["secret"])
+    assert not await works(gql, issued["secret"])
+    assert not await works(gql, renewed["secret"])
+    gql.client.cookies.clear()
+    refused = await gql.raw("{ viewer { username } }", Authorization=f"Bearer {access}")
+    assert refused.status_code == 401
+
+
+async def test_an_expired_secret_revokes_nothing_and_the_token_stays_listed(gql, alice):
+    issued = await issue(gql, None, "lapsed")
+    clock.advance(timedelta(days=31))
+    await revoke(gql, issued["secret"])
+    await gql.sign_in("alice")
+    listed = await gql("{ viewer { tokens { name status } } }")
+    assert listed["viewer"]["tokens"] == [{"name": "lapsed", "status": "EXPIRED"}]
+    assert (await regenerate(gql, issued["token"]["id"]))["userErrors"] == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from datetime import datetime
 
@@ -27,10 +28,13 @@ class _Activity:
     def __init__(self, token_ids: list[int]) -> None:
         self.token_ids = token_ids
         self.counts: dict[int, int] | None = None
+        # The list's items are resolved at once: without it, each would read the counts.
+        self.reading = asyncio.Lock()
 
     async def of(self, token_id: int) -> int:
-        if self.counts is None:
-            self.counts = await usage.recent_exchanges(self.token_ids, clock.now())
+        async with self.reading:
+            if self.counts is None:
+                self.counts = await usage.recent_exchanges(self.token_ids, clock.now())
         return self.counts.get(token_id, 0)
 
 

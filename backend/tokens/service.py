@@ -20,8 +20,8 @@ from backend.i18n import N_, Moment
 from backend.notifications.notices import tell
 from backend.services import Services
 from backend.sessions.models import Session
+from backend.tokens import retention, usage
 from backend.tokens import scopes as scope_catalog
-from backend.tokens import usage
 from backend.tokens.format import Kind, generate, is_well_formed
 from backend.tokens.models import AccessToken, RefreshToken
 
@@ -83,6 +83,9 @@ async def issue(
         # Count and insert under the user's row lock: parallel issues cannot pass the limit.
         await limits.serialise_on_user(user.id)
         await _refuse_when_full(user.id, limit)
+        # Ended tokens do not count toward the limit: what an account keeps of them is
+        # bounded here, under the same lock, so parallel issues cannot pass this bound either.
+        await retention.drop_older_ended(user.id, clock.now())
         token = await RefreshToken.create(
             user=user,
             name=name,
@@ -199,12 +202,20 @@ def previous_secret_valid_until(token: RefreshToken | ListedToken) -> datetime |
 
 
 # The hot paths' statements (see backend.hot_sql); the indexes they use are tested.
-_LIST = """
+# The live tokens (at most the live limit) and the newest expired ones: an account keeps no
+# more than that (backend.tokens.retention), and an account from before that bound, or whose
+# tokens all expired at once, is listed no longer either.
+_LIST = f"""
 SELECT id, name, created_at, expires_at, last_used_at, last_used_ip, scopes, regenerated_at,
 previous_token_hash, previous_valid_until
-FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL
+FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL AND (
+    expires_at IS NULL OR expires_at > $2 OR id IN (
+        SELECT id FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL
+        AND expires_at <= $2 ORDER BY created_at DESC, id DESC LIMIT {int(retention.KEPT_ENDED)}
+    )
+)
 ORDER BY created_at DESC, id DESC
-"""
+"""  # noqa: S608 constant text
 # The access token's user and scopes, unless the refresh token it came from is revoked.
 _BEARER = """
 SELECT u.*, a.scopes AS access_token_scopes FROM access_tokens a
@@ -286,8 +297,9 @@ def _listed(row: dict) -> ListedToken:
 
 
 async def list_for(user_id: int) -> list[ListedToken]:
-    """The user's tokens that have not been deleted, newest first."""
-    return [_listed(row) for row in await hot_sql.fetch(RefreshToken, _LIST, [user_id])]
+    """The user's live tokens and the newest expired ones, newest first."""
+    rows = await hot_sql.fetch(RefreshToken, _LIST, [user_id, clock.now()])
+    return [_listed(row) for row in rows]
 
 
 async def delete(user: User, token_id: int, client: ClientInfo) -> None:
@@ -443,12 +455,23 @@ class TokenInfo:
 
 
 async def revoke_by_secret(secret: str, client: ClientInfo) -> None:
-    """RFC 7009: holding a token is enough to revoke it; anything unknown is ignored."""
+    """RFC 7009: holding a working token is enough to revoke it; anything else is ignored.
+
+    A secret that no longer works (expired, or the previous one after its grace period)
+    revokes nothing: it is no credential, and the token now belongs to whoever holds its
+    current secret. The previous secret within its grace period still opens the token,
+    so it ends the whole token, as the current one would.
+    """
     if is_well_formed(secret, Kind.ACCESS):
         await AccessToken.filter(token_hash=digest(secret)).delete()
     elif is_well_formed(secret, Kind.REFRESH):
-        token = await _by_secret(digest(secret))
-        if token is not None and token.revoked_at is None:
+        hashed = digest(secret)
+        token = await _by_secret(hashed)
+        if token is None:
+            return
+        now = clock.now()
+        ends = _secret_ends(token, hashed, now)
+        if ends is None or ends > now:
             with contextlib.suppress(NotFound):  # revoked concurrently: same outcome
                 await delete(await token.user, token.id, client)
 
