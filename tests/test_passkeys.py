@@ -384,9 +384,13 @@ async def test_a_deleted_passkey_stops_working_at_once(gql, client, smtp, alice)
     clock.advance(timedelta(minutes=11))
     needs_proof = (await gql(DELETE, {"id": added["passkey"]["id"]}))["deletePasskey"]
     assert needs_proof["userErrors"][0]["code"] == "REAUTHENTICATION_REQUIRED"
+    # A recovery code cannot turn two-factor authentication off; the passkey itself can.
     recovery = added["recoveryCodes"][0]
     proof = {"password": PASSWORD, "otp": recovery}
-    deleted = await gql(DELETE, {"id": added["passkey"]["id"], **proof})
+    refused = await gql(DELETE, {"id": added["passkey"]["id"], **proof})
+    assert refused["deletePasskey"]["userErrors"][0]["code"] == "INVALID_OTP"
+    assert (await sign_in_with(gql, key))["status"] == "SIGNED_IN"  # re-authenticates too
+    deleted = await gql(DELETE, {"id": added["passkey"]["id"]})
     assert deleted["deletePasskey"] == {"twoFactorEnabled": False, "userErrors": []}
     subjects = [m["Subject"] for m in smtp.to("alice@example.com")]
     assert "Two-factor authentication is off" in subjects

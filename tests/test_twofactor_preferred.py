@@ -107,8 +107,8 @@ async def test_removing_the_preferred_factor_prefers_the_next_in_registry_order(
 ):
     phone = await gql(UPDATE_PHONE)
     assert phone["updateAccount"]["userErrors"] == []
-    _, recovery, _ = await app_and_email(gql, smtp)
-    added = await gql(ADD_SMS, {"p": PASSWORD, "o": recovery[0]})
+    secret, recovery, _ = await app_and_email(gql, smtp)
+    added = await gql(ADD_SMS, {"p": PASSWORD, "o": oathtool(secret)})  # never a recovery code
     assert added["startCodeSetup"]["userErrors"] == [], added
     confirmed = await gql(CONFIRM_SMS, {"c": code_in(sms.messages[-1]["text"])})
     assert confirmed["confirmCodeSetup"]["userErrors"] == []

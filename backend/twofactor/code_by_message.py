@@ -20,6 +20,7 @@ class CodeByMessage:
     typed = True
     one_per_user = True
     backup = False
+    redirected_by: tuple[str, str | None] | None = None
 
     def __init__(self, secret_key: str) -> None:
         self.secret_key = secret_key

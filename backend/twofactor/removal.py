@@ -20,14 +20,8 @@ from backend.twofactor.models import (
     TrustedDevice,
     TwoFactor,
 )
-from backend.twofactor.registry import RECOVERY_CODE, is_backup
+from backend.twofactor.registry import KINDS, RECOVERY_CODE, is_backup
 
-# Factors whose codes go to the account's address or phone: a change of that destination
-# since the moment makes them someone else's too. Kinds as in twofactor/registry.py.
-_DESTINATION_CHANGES = {
-    "email": ("email.changed", None),
-    "sms": ("account.updated", "mobile_phone"),
-}
 # Events after which the recovery codes in force were shown to whoever made them.
 _RECOVERY_CODES_SHOWN = ("recovery_codes.regenerated", "twofactor.enabled")
 
@@ -56,9 +50,13 @@ async def remove_added_since(user: User, since: datetime) -> int:
     )
     removed = await doubtful.count()
     await doubtful.delete()
-    for kind, (event_kind, field) in _DESTINATION_CHANGES.items():
+    # Codes sent to an address or phone changed since then may reach someone else.
+    for strategy in KINDS:
+        if strategy.redirected_by is None:
+            continue
+        event_kind, field = strategy.redirected_by
         if any(_changed(event, details, event_kind, field) for event, details in events):
-            removed += await Authenticator.filter(user_id=user.id, kind=kind).delete()
+            removed += await Authenticator.filter(user_id=user.id, kind=strategy.kind).delete()
     if any(event in _RECOVERY_CODES_SHOWN for event, _ in events):
         await RecoveryCode.filter(user_id=user.id).delete()
     await PendingSetup.filter(user_id=user.id).delete()

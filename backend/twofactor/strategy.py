@@ -70,6 +70,9 @@ class Strategy(Protocol):
     # Recovery codes: they come and go with the other factors, are tried last, never
     # preferred, never set up or removed on their own.
     backup: bool
+    # Email and SMS: the security event (and the field it names, if any) that points the
+    # codes at another address or phone; "This wasn't me" removes the factor after one.
+    redirected_by: tuple[str, str | None] | None
 
     @classmethod
     def build(cls, tools: Tools) -> Strategy: ...

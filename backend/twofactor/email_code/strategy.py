@@ -16,6 +16,7 @@ class CodeByEmail(CodeByMessage):
     kind = "email"
     api_name = "EMAIL"
     default_name = N_("Code by email")
+    redirected_by = ("email.changed", None)
 
     def __init__(self, mailer: Mailer, secret_key: str) -> None:
         super().__init__(secret_key)

@@ -27,6 +27,7 @@ class Passkeys:
     typed = False  # the browser answers with a credential (its JSON is the `code`)
     one_per_user = False
     backup = False
+    redirected_by = None
 
     def __init__(self, rp: RelyingParty, secret_key: str) -> None:
         self.rp = rp

@@ -22,6 +22,7 @@ class RecoveryCodes:
     typed = True
     one_per_user = True
     backup = True
+    redirected_by = None
 
     def __init__(self, secret_key: str) -> None:
         self.secret_key = secret_key

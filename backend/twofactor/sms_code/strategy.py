@@ -18,6 +18,7 @@ class CodeBySms(CodeByMessage):
     kind = "sms"
     api_name = "SMS"
     default_name = N_("Code by SMS")
+    redirected_by = ("account.updated", "mobile_phone")
 
     def __init__(self, sms: SmsSender, secret_key: str) -> None:
         super().__init__(secret_key)

@@ -19,6 +19,7 @@ class AuthenticatorApp:
     typed = True
     one_per_user = False
     backup = False
+    redirected_by = None
 
     def __init__(self, box: SecretBox, issuer: str) -> None:
         self.box = box
