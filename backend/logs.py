@@ -49,17 +49,31 @@ def _bounded(value: Any) -> Any:
 
 
 def logging_config(level: str) -> dict[str, Any]:
-    """A dictConfig for uvicorn's `log_config`, so every worker logs the same way."""
+    """A dictConfig for uvicorn's `log_config`, so every worker logs the same way.
+
+    `level` is for Latchkey's own loggers. Libraries log at INFO and above whatever it says:
+    below that they write what they were handed: Tortoise and aiosqlite every statement with
+    its parameters (mails queued with their links, password hashes), uvicorn at TRACE every
+    request.
+    """
     handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+    libraries = _at_least_info(level)
+    uvicorn = {"handlers": ["default"], "level": libraries, "propagate": False}
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": JsonFormatter}},
         "handlers": {"default": handler},
-        "root": {"handlers": ["default"], "level": level},
+        "root": {"handlers": ["default"], "level": libraries},
         "loggers": {
-            "uvicorn": {"handlers": ["default"], "level": level, "propagate": False},
-            "uvicorn.access": {"handlers": ["default"], "level": level, "propagate": False},
-            "uvicorn.error": {"handlers": ["default"], "level": level, "propagate": False},
+            "latchkey": {"level": level},
+            "uvicorn": uvicorn,
+            "uvicorn.access": uvicorn,
+            "uvicorn.error": uvicorn,
         },
     }
+
+
+def _at_least_info(level: str) -> str:
+    number = logging.getLevelName(level)  # a number for a known name
+    return level if isinstance(number, int) and number >= logging.INFO else "INFO"
