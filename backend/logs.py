@@ -83,8 +83,8 @@ class LoggablePaths(logging.Filter):
 def logging_config(level: str) -> dict[str, Any]:
     """A dictConfig for uvicorn's `log_config`, so every worker logs the same way.
 
-    `level` is for Latchkey's own loggers. Libraries log at INFO and above whatever it says:
-    below that they write what they were handed: Tortoise and aiosqlite every statement with
+    `level` is for Latchkey's own loggers. Libraries log at INFO and above whatever it says,
+    as below that they write what they were handed: Tortoise and aiosqlite every statement with
     its parameters (mails queued with their links, password hashes), uvicorn at TRACE every
     request.
     """
