@@ -129,7 +129,8 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        log_level=settings.log_level.lower(),
+        # The levels are the config's alone: uvicorn's log_level would lower its loggers'
+        # to LATCHKEY_LOG_LEVEL, and at TRACE log every request's path and headers.
         log_config=logging_config(settings.log_level),
         proxy_headers=False,  # client addresses come from LATCHKEY_TRUSTED_PROXIES only
     )

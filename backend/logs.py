@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
+from backend.notifications import secure_links
+from backend.recovery import links
 from backend.redaction import redact, shorten
 
 # Attributes every LogRecord has; anything else was passed in `extra=` and is logged as a field.
@@ -48,18 +52,61 @@ def _bounded(value: Any) -> Any:
     return shorten(str(value), MAX_VALUE_CHARS)
 
 
+# What follows these in a path is a mailed link's token, usable until the link is confirmed.
+_LINK_PATHS = re.compile(
+    "|".join(re.escape(path) for path in (links.PATH, secure_links.PATH)), re.IGNORECASE
+)
+HIDDEN = "…"
+
+
+def loggable_path(path: str) -> str:
+    """A request path (query string included) as a log may show it: from a link's path on,
+    the rest is HIDDEN (`/password-reset/…`)."""
+    # The router matches the path with its %-escapes decoded, so the link is looked for there.
+    decoded = unquote(path)
+    link = _LINK_PATHS.search(decoded)
+    return path if link is None else decoded[: link.end()] + HIDDEN
+
+
+class LoggablePaths(logging.Filter):
+    """For uvicorn's access log: every text in the record's arguments (the path among them)
+    through loggable_path."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                loggable_path(arg) if isinstance(arg, str) else arg for arg in record.args
+            )
+        return True
+
+
 def logging_config(level: str) -> dict[str, Any]:
-    """A dictConfig for uvicorn's `log_config`, so every worker logs the same way."""
+    """A dictConfig for uvicorn's `log_config`, so every worker logs the same way.
+
+    `level` is for Latchkey's own loggers. Libraries log at INFO and above whatever it says,
+    as below that they write what they were handed: Tortoise and aiosqlite every statement with
+    its parameters (mails queued with their links, password hashes), uvicorn at TRACE every
+    request.
+    """
     handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+    libraries = _at_least_info(level)
+    uvicorn = {"handlers": ["default"], "level": libraries, "propagate": False}
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": JsonFormatter}},
+        "filters": {"loggable_paths": {"()": LoggablePaths}},
         "handlers": {"default": handler},
-        "root": {"handlers": ["default"], "level": level},
+        "root": {"handlers": ["default"], "level": libraries},
         "loggers": {
-            "uvicorn": {"handlers": ["default"], "level": level, "propagate": False},
-            "uvicorn.access": {"handlers": ["default"], "level": level, "propagate": False},
-            "uvicorn.error": {"handlers": ["default"], "level": level, "propagate": False},
+            "latchkey": {"level": level},
+            "uvicorn": uvicorn,
+            "uvicorn.access": {**uvicorn, "filters": ["loggable_paths"]},
+            "uvicorn.error": uvicorn,
         },
     }
+
+
+def _at_least_info(level: str) -> str:
+    number = logging.getLevelName(level)  # a number for a known name
+    return level if isinstance(number, int) and number >= logging.INFO else "INFO"

@@ -55,24 +55,27 @@ def smtp_env(port: int) -> dict[str, str]:
 
 @contextlib.contextmanager
 def live_server(
-    settings: Settings, *, host_name: str = "127.0.0.1", **extra_env: str
+    settings: Settings, *, host_name: str = "127.0.0.1", log: Path | None = None, **extra_env: str
 ) -> Iterator[str]:
     """`host_name`: how the browser names the server (it listens on 127.0.0.1 either way);
-    passkeys need a domain name, and localhost is a secure context."""
+    passkeys need a domain name, and localhost is a secure context. `log`: a file that gets
+    everything the server writes, as an operator would collect it."""
     # Tests run in several processes at once, each picking free ports: a rare clash gets
     # a new port rather than a failed test.
     for attempt in range(3):
         port = free_port()
         url = f"http://{host_name}:{port}"
         env = environment(settings, LATCHKEY_PUBLIC_URL=url, **extra_env)
-        process = subprocess.Popen(
-            [str(LATCHKEY), "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
+        with contextlib.ExitStack() as files:
+            output = files.enter_context(log.open("wb")) if log else subprocess.PIPE
+            process = subprocess.Popen(
+                [str(LATCHKEY), "serve", "--port", str(port)],
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
         try:
-            _wait_until_up(url, process)
+            _wait_until_up(url, process, log)
             break
         except _PortTaken:
             _stop(process)
@@ -95,11 +98,12 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.kill()
 
 
-def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path | None = None) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
             output = process.stdout.read().decode() if process.stdout else ""
+            output = log.read_text(errors="replace") if log else output
             failure = _PortTaken if "address already in use" in output.lower() else RuntimeError
             raise failure(f"latchkey serve exited early:\n{output}")
         with contextlib.suppress(httpx.HTTPError):

@@ -3,21 +3,16 @@ the input; and no request can write a long log line."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import shutil
-import subprocess
-import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from backend.logs import JsonFormatter
 from tests.conftest import settings_for
-from tests.live import LATCHKEY, environment, free_port
+from tests.live import live_server
 
 PASSWORD_VALUE = "Pw-that-must-never-echo-4815162342"
 OTP_VALUE = "918273"
@@ -75,18 +70,17 @@ async def test_a_literal_in_the_document_is_not_echoed_either(client, caplog):
     [
         # A password of the wrong type, as a variable and as a literal.
         (
-            "mutation($p: String!) { signIn(input: {username: \"alice\", password: $p}) "
-            "{ status } }",
+            'mutation($p: String!) { signIn(input: {username: "alice", password: $p}) { status } }',
             {"p": [PASSWORD_VALUE]},
         ),
         (
-            "mutation { signIn(input: {username: \"alice\", password: ["
+            'mutation { signIn(input: {username: "alice", password: ['
             f'"{PASSWORD_VALUE}"]}}) {{ status }} }}',
             {},
         ),
         # The whole input where a string is expected, and a secret where an object is.
         (
-            "mutation($u: String!) { signIn(input: {username: $u, password: \"x\"}) { status } }",
+            'mutation($u: String!) { signIn(input: {username: $u, password: "x"}) { status } }',
             {"u": {"password": PASSWORD_VALUE}},
         ),
         (ISSUE_WITH_INPUT, {"input": f"{PASSWORD_VALUE} {OTP_VALUE}"}),
@@ -126,9 +120,7 @@ async def test_a_malformed_request_is_not_logged_as_an_error(client, caplog):
     assert all(record.levelno < logging.ERROR for record in caplog.records)
 
 
-async def test_a_quarter_million_character_username_writes_only_short_log_lines(
-    client, caplog
-):
+async def test_a_quarter_million_character_username_writes_only_short_log_lines(client, caplog):
     username = "a" * 250_000
     query = """mutation($u: String!, $p: String!) {
       signIn(input: {username: $u, password: $p}) { status userErrors { code } } }"""
@@ -166,40 +158,12 @@ def test_a_secret_named_field_in_a_log_record_is_redacted():
     assert entry["details"]["token_id"] == 7
 
 
-@contextlib.contextmanager
-def served_with_log(tmp_path: Path, sqlite_template: Path) -> Iterator[tuple[str, Path]]:
-    """`latchkey serve` logging at DEBUG into a file, as an operator would collect it."""
+def test_the_served_process_logs_no_password_or_code(tmp_path, sqlite_template):
     database = tmp_path / "live.sqlite3"
     shutil.copy(sqlite_template, database)
     log_path = tmp_path / "server.log"
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = environment(
-        settings_for(f"sqlite://{database}"), LATCHKEY_PUBLIC_URL=url, LATCHKEY_LOG_LEVEL="DEBUG"
-    )
-    with log_path.open("wb") as log_file:
-        process = subprocess.Popen(
-            [str(LATCHKEY), "serve", "--port", str(port)],
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                        break
-                assert process.poll() is None and time.monotonic() < deadline, log_path.read_text()
-                time.sleep(0.1)
-            yield url, log_path
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
-
-
-def test_the_served_process_logs_no_password_or_code(tmp_path, sqlite_template):
-    with served_with_log(tmp_path, sqlite_template) as (url, log_path):
+    settings = settings_for(f"sqlite://{database}")
+    with live_server(settings, log=log_path, LATCHKEY_LOG_LEVEL="DEBUG") as url:
         response = httpx.post(
             f"{url}/graphql", json={"query": ISSUE_WITH_INPUT, "variables": issue_variables()}
         )

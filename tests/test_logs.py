@@ -2,12 +2,61 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
+import logging.config
+from collections.abc import Iterator
 
-from backend.logs import JsonFormatter
-from tests.helpers import ISSUE_TOKEN, PASSWORD, days_ahead, exchange, make_user
+import pytest
+
+from backend.crypto import digest
+from backend.logs import JsonFormatter, logging_config
+from tests.conftest import settings_for, smtp_settings
+from tests.helpers import (
+    ISSUE_TOKEN,
+    PASSWORD,
+    GraphQL,
+    days_ahead,
+    exchange,
+    issue_token,
+    make_user,
+)
+from tests.recovery_helpers import (
+    NEW_PASSWORD,
+    SECURE,
+    ask_for_reset,
+    last_mail,
+    reset,
+    reset_token_in,
+    secure_token_in,
+)
 from tests.twofactor_helpers import enable_totp, next_time_step, oathtool, verify
+
+
+@pytest.fixture
+def settings(database_url, smtp):
+    return settings_for(database_url, smtp=smtp_settings(smtp.port))
+
+
+@contextlib.contextmanager
+def logging_as_served(level: str) -> Iterator[io.StringIO]:
+    """The logging `latchkey serve` sets up at LATCHKEY_LOG_LEVEL=level, writing into the
+    text this yields; the test process's own logging comes back afterwards."""
+    config = logging_config(level)
+    loggers = [logging.getLogger(name) for name in config["loggers"]] + [logging.getLogger()]
+    saved = [(lg, lg.level, lg.handlers[:], lg.filters[:], lg.propagate) for lg in loggers]
+    logging.config.dictConfig(config)
+    written = io.StringIO()
+    for handler in logging.getLogger().handlers:
+        handler.setStream(written)  # type: ignore[attr-defined]
+    try:
+        yield written
+    finally:
+        for lg, level_, handlers, filters, propagate in saved:
+            lg.setLevel(level_)
+            lg.handlers[:], lg.filters[:], lg.propagate = handlers, filters, propagate
 
 
 def test_a_record_is_one_json_line_even_with_newlines_in_it():
@@ -57,3 +106,39 @@ async def test_tokens_codes_and_recovery_codes_stay_out_of_the_log(gql, client, 
 
 def token_variables(otp: str) -> dict:
     return {"name": "ci", "expiresAt": days_ahead(7), "password": PASSWORD, "otp": otp}
+
+
+# This process also runs the test's HTTP client, which logs the URLs it opens, and its SMTP
+# server: their lines are not the server's.
+TEST_LOGGERS = {"httpx", "mail.log"}
+
+
+def of_the_test(line: str) -> bool:
+    return json.loads(line)["logger"] in TEST_LOGGERS
+
+
+async def test_at_debug_no_line_holds_a_link_token_a_token_a_cookie_or_a_hash(
+    gql, client, new_client, smtp, settings
+):
+    await make_user(settings, "alice")
+    with logging_as_served("DEBUG") as written:
+        await gql.sign_in("alice")
+        cookie = client.cookies["latchkey_session"]
+        refresh = (await issue_token(gql, name="deploy"))["secret"]
+        access = (await exchange(client, refresh)).json()["access_token"]
+        secure_token = secure_token_in(last_mail(smtp, subject="A new token for your account"))
+        async with new_client() as mail_reader:
+            assert (await mail_reader.get(f"/secure-account/{secure_token}")).status_code == 200
+            assert await GraphQL(mail_reader)(SECURE, {"t": secure_token}) == {
+                "secureAccount": {"userErrors": []}
+            }
+            assert await ask_for_reset(GraphQL(mail_reader), "alice") == {"userErrors": []}
+            reset_token = reset_token_in(last_mail(smtp, subject="Reset your Latchkey password"))
+            assert (await mail_reader.get(f"/password-reset/{reset_token}")).status_code == 200
+            assert await reset(GraphQL(mail_reader), reset_token) == {"userErrors": []}
+        assert (await gql.sign_in("alice", NEW_PASSWORD))["status"] == "SIGNED_IN"
+    logged = "\n".join(line for line in written.getvalue().splitlines() if not of_the_test(line))
+    assert "sign_in.succeeded" in logged and "account.secured" in logged
+    tokens = [secure_token, reset_token, refresh, access, cookie]
+    for secret in [*tokens, *map(digest, tokens), "$argon2"]:
+        assert secret not in logged

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 import sqlite3
 from pathlib import Path
@@ -87,6 +88,22 @@ async def _outage_then_recovery(
     viewer = await client.post("/graphql", json=VIEWER)
     assert viewer.json()["data"]["viewer"] == {"username": "alice"}
     assert (await client.get("/health")).status_code == 200
+
+
+async def test_the_outage_log_names_a_mailed_link_without_its_token(
+    sqlite_in_folder, tmp_path, caplog
+):
+    token = "a-reset-token-from-a-mail-0123456789abcdef"
+    async with serving(settings_for(f"sqlite://{sqlite_in_folder}")) as client:
+        await get_connection("default").close()
+        sqlite_in_folder.parent.rename(tmp_path / "elsewhere")
+        with caplog.at_level(logging.WARNING, "latchkey.server"):
+            # A browser with a session: its lookup meets the outage.
+            client.cookies["latchkey_session"] = "a-session"
+            assert_unavailable(await client.get(f"/password-reset/{token}"))
+        (tmp_path / "elsewhere").rename(sqlite_in_folder.parent)
+    assert [r.path for r in caplog.records if r.name == "latchkey.server"] == ["/password-reset/…"]
+    assert token not in caplog.text
 
 
 async def test_sqlite_locked_past_the_busy_timeout_answers_503_not_a_masked_error(

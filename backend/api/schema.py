@@ -24,6 +24,7 @@ from backend.api.account import AccountMutations
 from backend.api.context import Context
 from backend.api.document_limits import MAX_ALIASES, DocumentLimiter
 from backend.api.error_reporting import Schema, is_unexpected
+from backend.api.introspection_cache import IntrospectionByText
 from backend.api.passkeys import PasskeyMutations
 from backend.api.reauthentication import ReauthenticationMutations
 from backend.api.recovery import RecoveryMutations
@@ -101,6 +102,7 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
         DocumentLimiter,
         functools.partial(ParserCache, maxsize=256),
         ValidationByText,
+        IntrospectionByText,
     ]
     if not introspection:
         extensions.append(DisableIntrospection)

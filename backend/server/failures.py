@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backend.logs import loggable_path
 from backend.server.database_outage import is_database_outage
 from backend.server.failure_answers import internal_error, service_unavailable
 
@@ -79,7 +80,7 @@ class DatabaseOutages:
         # The error's type only: driver messages may quote connection parameters.
         log.warning(
             "database unavailable, answered 503",
-            extra={"path": scope.get("path", ""), "error": kind},
+            extra={"path": loggable_path(scope.get("path", "")), "error": kind},
         )
         await service_unavailable(scope)(scope, receive, send)
 
