@@ -56,6 +56,10 @@ class Settings:
     graphiql: bool = True
     trusted_proxies: tuple[str, ...] = ()
     max_body_bytes: int = 256 * 1024
+    # Past either, a request answers 503 instead of waiting on a locked or stuck database:
+    # how long one statement may run or wait for a lock, and for a connection.
+    database_statement_seconds: int = 10
+    database_acquire_seconds: int = 5
     log_level: str = "INFO"
     issuer: str = "Latchkey"
     password_min_length: int = 15
@@ -112,6 +116,12 @@ class Settings:
             graphiql=reader.boolean("GRAPHIQL", True),
             trusted_proxies=reader.words("TRUSTED_PROXIES"),
             max_body_bytes=reader.integer("MAX_BODY_BYTES", cls.max_body_bytes),
+            database_statement_seconds=reader.positive(
+                "DATABASE_STATEMENT_TIMEOUT_SECONDS", cls.database_statement_seconds
+            ),
+            database_acquire_seconds=reader.positive(
+                "DATABASE_ACQUIRE_TIMEOUT_SECONDS", cls.database_acquire_seconds
+            ),
             log_level=reader.text("LOG_LEVEL", "INFO").upper(),
             issuer=reader.text("ISSUER", "Latchkey"),
             password_min_length=reader.integer("PASSWORD_MIN_LENGTH", 15),

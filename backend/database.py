@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import os
 import pkgutil
@@ -12,7 +13,7 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import get_connection
 from tortoise.exceptions import OperationalError
 
-from backend.config import DEFAULT_DATABASE_URL
+from backend.config import DEFAULT_DATABASE_URL, Settings
 
 MODEL_MODULES = [
     "backend.accounts.models",
@@ -39,9 +40,22 @@ class UnmigratedDatabase(RuntimeError):
         self.pending = pending
 
 
-def tortoise_config(database_url: str) -> dict[str, Any]:
+@dataclasses.dataclass(frozen=True)
+class Timeouts:
+    """How long the server lets a statement run, and a request wait for a connection."""
+
+    statement_seconds: float
+    acquire_seconds: float
+
+    @classmethod
+    def of(cls, settings: Settings) -> Timeouts:
+        return cls(settings.database_statement_seconds, settings.database_acquire_seconds)
+
+
+def tortoise_config(database_url: str, timeouts: Timeouts | None = None) -> dict[str, Any]:
+    """`timeouts` bound what requests wait for; migrations and commands go without."""
     return {
-        "connections": {"default": _connection(database_url)},
+        "connections": {"default": _connection(database_url, timeouts)},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,
@@ -66,19 +80,55 @@ SQLITE_DEFAULTS = {
 }
 
 
-def _connection(url: str) -> str | dict[str, Any]:
-    if not url.startswith("sqlite://"):
+def _connection(url: str, timeouts: Timeouts | None) -> str | dict[str, Any]:
+    if url.startswith("sqlite://"):
+        return _sqlite_connection(url, timeouts)
+    if timeouts is None:
         return url
-    connection = expand_db_url(_with_sqlite_defaults(url))
-    # Tortoise's own engine, except that it recovers when the file comes back (see there).
-    connection["engine"] = "backend.database_sqlite"
+    connection = expand_db_url(url)
+    if connection["engine"] != "tortoise.backends.asyncpg":
+        return connection
+    # Tortoise's own engine, except that it waits for a connection in bounded time and
+    # drops broken ones (see there).
+    connection["engine"] = "backend.database_postgres"
+    credentials = connection["credentials"]
+    statement_ms = round(timeouts.statement_seconds * 1000)
+    # The server cancels a statement that runs or waits for a lock too long, and says so;
+    # the connection stays usable.
+    credentials["server_settings"] = {
+        **(credentials.get("server_settings") or {}),
+        "statement_timeout": str(statement_ms),
+    }
+    # Should the server not answer at all (a network partition, a stopped host), asyncpg
+    # stops waiting a little after the server would have cancelled the statement itself.
+    credentials["command_timeout"] = timeouts.statement_seconds + COMMAND_TIMEOUT_MARGIN
+    credentials["timeout"] = timeouts.acquire_seconds  # opening a connection
+    credentials["acquire_timeout"] = timeouts.acquire_seconds
     return connection
 
 
-def _with_sqlite_defaults(url: str) -> str:
+# Seconds asyncpg waits past the statement timeout for the server's own cancellation.
+COMMAND_TIMEOUT_MARGIN = 2
+
+
+def _sqlite_connection(url: str, timeouts: Timeouts | None) -> dict[str, Any]:
+    defaults = dict(SQLITE_DEFAULTS)
+    if timeouts is not None:
+        # SQLite's statements wait only for the file's lock: the statement timeout bounds that.
+        defaults["busy_timeout"] = str(round(timeouts.statement_seconds * 1000))
+    connection = expand_db_url(_with_sqlite_defaults(url, defaults))
+    # Tortoise's own engine, except that it recovers when the file comes back and waits for
+    # its one connection in bounded time (see there).
+    connection["engine"] = "backend.database_sqlite"
+    if timeouts is not None:
+        connection["credentials"]["acquire_timeout"] = timeouts.acquire_seconds
+    return connection
+
+
+def _with_sqlite_defaults(url: str, defaults: dict[str, str] = SQLITE_DEFAULTS) -> str:
     if not url.startswith("sqlite://"):
         return url
-    for name, value in SQLITE_DEFAULTS.items():
+    for name, value in defaults.items():
         if f"{name}=" not in url:
             url += ("&" if "?" in url else "?") + f"{name}={value}"
     return url

@@ -3,10 +3,15 @@
 Tortoise takes its connection lock and then (re)opens the file; when opening fails (the
 file is gone or unreadable) the lock is never released, and every later query waits on
 it forever: the service would not recover without a restart. These classes release it.
+
+Every query takes turns on the one connection: while another process holds the file's
+write lock, each waits up to the busy timeout, and those behind it wait in turn. A request
+waits for its turn `acquire_timeout` seconds at most, then fails as a locked file does.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from typing import Any
 
@@ -22,9 +27,26 @@ from tortoise.connection import get_connections
 from tortoise.exceptions import IntegrityError, OperationalError
 
 
+async def _take_turn(lock: asyncio.Lock, seconds: float | None) -> None:
+    try:
+        # Not wait_for: its own task may take the lock just as the time runs out, and
+        # nobody would release it. Lock.acquire itself gives way cleanly when cancelled.
+        async with asyncio.timeout(seconds):
+            await lock.acquire()
+    except TimeoutError:
+        # Said as SQLite says it when its own wait for the lock runs out (an outage, a 503).
+        busy = sqlite3.OperationalError("database is locked: no turn on the connection")
+        busy.sqlite_errorcode = sqlite3.SQLITE_BUSY
+        raise OperationalError(busy) from None
+
+
 class _ConnectionWrapper(ConnectionWrapper[Any]):
+    def __init__(self, lock: asyncio.Lock, client: SqliteClient) -> None:
+        super().__init__(lock, client)
+        self._timeout = client.acquire_timeout
+
     async def __aenter__(self) -> Any:
-        await self._lock.acquire()
+        await _take_turn(self._lock, self._timeout)
         try:
             await self.ensure_connection()
         except BaseException:
@@ -55,7 +77,7 @@ def _run_together(
 
 class _TransactionContext(SqliteTransactionContext):
     async def __aenter__(self) -> TransactionalDBClient:
-        await self._trxlock.acquire()
+        await _take_turn(self._trxlock, self.connection._parent.acquire_timeout)
         try:
             await self.ensure_connection()
             self.token = get_connections().set(self.connection_name, self.connection)
@@ -71,6 +93,11 @@ class _TransactionContext(SqliteTransactionContext):
 
 
 class SqliteClient(TortoiseSqliteClient):
+    def __init__(self, file_path: str, acquire_timeout: float | None = None, **kwargs: Any):
+        # Not a pragma: Tortoise sends every other parameter to SQLite as one.
+        super().__init__(file_path, **kwargs)
+        self.acquire_timeout = acquire_timeout
+
     def acquire_connection(self) -> ConnectionWrapper[Any]:
         return _ConnectionWrapper(self._lock, self)
 

@@ -45,11 +45,26 @@ def test_https_public_url_means_secure_host_prefixed_cookies():
         ("LATCHKEY_MAX_TOKENS_PER_USER", "0"),
         ("LATCHKEY_REAUTH_SECONDS", "0"),
         ("LATCHKEY_MAX_TOKENS_PER_USER", "many"),
+        ("LATCHKEY_DATABASE_STATEMENT_TIMEOUT_SECONDS", "0"),
+        ("LATCHKEY_DATABASE_ACQUIRE_TIMEOUT_SECONDS", "soon"),
     ],
 )
 def test_bad_values_are_refused_by_name(name, value):
     with pytest.raises(ConfigError, match=name):
         Settings.from_env({name: value, "LATCHKEY_SECRET_KEY": "k"})
+
+
+def test_database_timeouts_are_a_few_seconds_unless_configured():
+    settings = Settings.from_env({"LATCHKEY_SECRET_KEY": "k"})
+    assert (settings.database_statement_seconds, settings.database_acquire_seconds) == (10, 5)
+    configured = Settings.from_env(
+        {
+            "LATCHKEY_SECRET_KEY": "k",
+            "LATCHKEY_DATABASE_STATEMENT_TIMEOUT_SECONDS": "3",
+            "LATCHKEY_DATABASE_ACQUIRE_TIMEOUT_SECONDS": "1",
+        }
+    )
+    assert (configured.database_statement_seconds, configured.database_acquire_seconds) == (3, 1)
 
 
 def test_the_public_url_defaults_to_a_name_passkeys_can_use():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 
 import pytest
 
@@ -200,3 +201,40 @@ async def test_every_page_form_answers_missing_and_odd_fields_without_a_500(sett
             assert response.status_code < 500, (path, form, response.text)
             if path == "/logout":
                 break
+
+
+# -- bodies that cannot be read ------------------------------------------------------
+
+_VIEWER_WITH = b'{"query": "{ viewer { username } }", "variables": {"x": %s}}'
+UNREADABLE_GRAPHQL_BODIES = {
+    "not UTF-8": _VIEWER_WITH % b'"\xff\xfe"',
+    "nested 1,000 deep": _VIEWER_WITH % (b"[" * 1_000 + b"]" * 1_000),
+    "nested 100,000 deep": _VIEWER_WITH % (b"[" * 100_000 + b"]" * 100_000),
+}
+
+
+@pytest.mark.parametrize("body", UNREADABLE_GRAPHQL_BODIES.values(), ids=UNREADABLE_GRAPHQL_BODIES)
+async def test_graphql_bodies_that_cannot_be_read_are_400_without_a_traceback(
+    client, caplog, body
+):
+    response = await client.post(
+        "/graphql", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400, response.text
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+    assert "UTF-8" in error["message"]
+    assert not [record for record in caplog.records if record.exc_info]
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+@pytest.mark.parametrize("token", [b"lk_rt_\xff\xfe", b"lk_rt_%FF%FE"], ids=["raw", "percent"])
+@pytest.mark.parametrize("path", ["/oauth/token", "/oauth/revoke", "/oauth/introspect"])
+async def test_oauth_forms_that_are_not_utf8_are_invalid_request(client, caplog, path, token):
+    body = b"grant_type=refresh_token&refresh_token=" + token + b"&token=" + token
+    response = await client.post(
+        path, content=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "invalid_request"
+    assert not [record for record in caplog.records if record.exc_info]

@@ -153,3 +153,35 @@ async def test_an_error_that_is_not_an_outage_answers_500_without_detail(setting
     for name, value in SECURITY_HEADERS.items():
         assert response.headers[name] == value, name
     assert "no_such_table" not in response.text and "secret_column" not in response.text
+
+
+async def test_sqlite_requests_queued_behind_a_held_lock_answer_503_in_bounded_time(
+    sqlite_in_folder,
+):
+    # Every query takes turns on the one connection; each waits out the lock in its turn.
+    statement_seconds, acquire_seconds = 1, 1
+    settings = settings_for(
+        f"sqlite://{sqlite_in_folder}",
+        database_statement_seconds=statement_seconds,
+        database_acquire_seconds=acquire_seconds,
+    )
+    async with serving(settings) as client:
+        await make_user(settings, "alice")
+        variables = {"username": "alice", "password": PASSWORD}
+        sign_in = {"query": SIGN_IN, "variables": variables}
+        holder = sqlite3.connect(sqlite_in_folder, isolation_level=None)
+        try:
+            holder.execute("BEGIN IMMEDIATE")
+            # Hang detection, not a measure of speed: each request's longest wait, and room.
+            async with asyncio.timeout(statement_seconds + acquire_seconds + 4):
+                answers = await asyncio.gather(
+                    *(client.post("/graphql", json=sign_in) for _ in range(12))
+                )
+            for answer in answers:
+                assert_unavailable(answer)
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        signed_in = await client.post("/graphql", json=sign_in)
+        assert signed_in.json()["data"]["signIn"]["status"] == "SIGNED_IN"
+        assert (await client.get("/health")).status_code == 200

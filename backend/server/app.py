@@ -20,7 +20,7 @@ import web
 from backend import housekeeping
 from backend.api.schema import build_schema
 from backend.config import Settings
-from backend.database import ensure_migrated, tortoise_config
+from backend.database import Timeouts, ensure_migrated, tortoise_config
 from backend.notifications import notices
 from backend.recovery import password_reset
 from backend.server import health
@@ -45,7 +45,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+        config = tortoise_config(settings.database_url, Timeouts.of(settings))
+        async with RegisterTortoise(app, config=config):
             await ensure_migrated()
             # Tortoise and anyio read source files at import (a model's field comments); the
             # lines, about 0.25 MiB, are not needed again.

@@ -53,14 +53,23 @@ def _is_outage_itself(error: BaseException) -> bool:
     # asyncpg is loaded only for PostgreSQL (3 MB); until it is, it cannot have raised.
     asyncpg = sys.modules.get("asyncpg")
     if asyncpg is not None:
-        # PostgreSQL went away, refused us, or cannot take more work (SQLSTATE 08, 57, 53).
+        # PostgreSQL went away, refused us, cannot take more work, or cancelled a statement
+        # that ran or waited for a lock too long (SQLSTATE 08, 57, 53, 55P03).
         exceptions = asyncpg.exceptions
         outages = (
             exceptions.PostgresConnectionError,
             exceptions.OperatorInterventionError,
             exceptions.InsufficientResourcesError,
+            exceptions.LockNotAvailableError,
+            # A pooled connection whose server process was killed: asyncpg finds its
+            # protocol in a state it cannot go on from. The connection is dropped.
+            exceptions.InternalClientError,
         )
         if isinstance(error, outages):
+            return True
+        if isinstance(error, exceptions.PostgresError) and _while_connecting(error):
+            # No request can make opening a connection fail: the database is not accepting
+            # connections (55000), is gone (3D000), or the like.
             return True
         if isinstance(error, exceptions.InterfaceError):
             return str(error).startswith(_CLOSED_MESSAGES)
@@ -111,11 +120,20 @@ def _chain(error: BaseException) -> list[BaseException]:
     return seen
 
 
+def _while_connecting(error: BaseException) -> bool:
+    """Whether the error came up through asyncpg's opening of a connection."""
+    return _through(error, ("asyncpg.connect_utils",))
+
+
 def _went_through_driver(error: BaseException) -> bool:
     """Whether the error came up through database driver code (and not, say, SMTP)."""
+    return _through(error, _DRIVERS)
+
+
+def _through(error: BaseException, modules: tuple[str, ...]) -> bool:
     traceback = error.__traceback__
     while traceback is not None:
-        if traceback.tb_frame.f_globals.get("__name__", "").startswith(_DRIVERS):
+        if traceback.tb_frame.f_globals.get("__name__", "").startswith(modules):
             return True
         traceback = traceback.tb_next
     return False

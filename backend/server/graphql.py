@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 from strawberry import Schema
 from strawberry.asgi import GraphQL
@@ -21,8 +22,14 @@ from backend.services import Services
 IDENTITY_KEY = "latchkey.identity"
 OUTCOME_KEY = "latchkey.session_outcome"
 
+UNREADABLE_BODY = "The request body is not JSON in UTF-8 that can be read."
+
 # The GraphiQL page itself, with its CSP (web/ draws both), given a nonce for its styles.
 IdePage = Callable[[Request, str], Awaitable[Response]]
+
+
+class _UnreadableBody(Exception):
+    """The body is not UTF-8, or nests deeper than the parser goes: the caller's mistake."""
 
 
 class _StrawberryView(GraphQL[Context, None]):
@@ -52,6 +59,14 @@ class _StrawberryView(GraphQL[Context, None]):
     async def get_root_value(self, request: Request) -> None:
         return None
 
+    def decode_json(self, data: str | bytes) -> object:
+        # Strawberry answers 400 to malformed JSON only; bytes that are not UTF-8 and
+        # nesting past the parser's recursion limit would end in a 500 and a traceback.
+        try:
+            return json.loads(data.decode("utf-8") if isinstance(data, bytes) else data)
+        except (UnicodeDecodeError, RecursionError):
+            raise _UnreadableBody() from None
+
     async def render_graphql_ide(self, request: Request) -> Response:
         nonce = secrets.token_urlsafe(16)
         return await self.ide_page(request, nonce)
@@ -78,4 +93,8 @@ class GraphQLEndpoint:
                 message = {**message, "headers": headers}
             await send(message)
 
-        await self.view(scope, receive, send_with_cookies)
+        try:
+            await self.view(scope, receive, send_with_cookies)
+        except _UnreadableBody:
+            body = {"errors": [{"message": UNREADABLE_BODY, "extensions": {"code": "BAD_REQUEST"}}]}
+            await JSONResponse(body, status_code=400)(scope, receive, send)

@@ -189,7 +189,13 @@ async def _form(request: Request) -> dict[str, str]:
         "application/x-www-form-urlencoded"
     ):
         raise OAuthError("invalid_request", "Send the parameters form-encoded.")
-    pairs = parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
+    try:
+        # Bytes that are not UTF-8, sent as is or percent-encoded, name no token or client.
+        pairs = parse_qsl(
+            (await request.body()).decode("utf-8"), keep_blank_values=True, errors="strict"
+        )
+    except UnicodeDecodeError:
+        raise OAuthError("invalid_request", "Send the parameters in UTF-8.") from None
     form: dict[str, str] = {}
     for name, value in pairs:
         if name in form:
