@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import timedelta
 
@@ -183,6 +184,28 @@ async def test_an_address_another_account_uses_is_answered_like_a_free_one_but_g
     assert "bob" in told and "alice" not in told.lower()
     assert re.search(r"\b\d{6}\b", told) is None  # no code in it
     assert (await User.get(username="bob")).email == "bob@example.com"
+
+
+async def test_email_change_requests_have_a_budget_that_holds_in_parallel(
+    gql, alice, settings, smtp
+):
+    await make_user(settings, "bob", email="bob@example.com")
+    # Signing in just now counts as proof: no password, so only this budget can refuse.
+    addresses = ["bob@example.com" if i % 2 else f"new{i}@example.com" for i in range(8)]
+    answers = await asyncio.gather(*(update(gql, email=address) for address in addresses))
+    accepted = [answer for answer in answers if answer["userErrors"] == []]
+    limited = [answer for answer in answers if errors(answer) == [(None, "RATE_LIMITED")]]
+    assert (len(accepted), len(limited)) == (5, 3)
+    assert len(smtp.messages) == 5  # one code or notice for each accepted request
+    for address in ("bob@example.com", "free@example.com"):  # taken or free: the same wait
+        refused = await update(gql, email=address)
+        assert errors(refused) == [(None, "RATE_LIMITED")]
+        assert "email address changes" in refused["userErrors"][0]["message"]
+    assert len(smtp.messages) == 5
+    clock.advance(timedelta(hours=1, seconds=1))
+    await gql.sign_in("alice")
+    later = await update(gql, email="later@example.com")
+    assert later["userErrors"] == [] and len(smtp.to("later@example.com")) == 1
 
 
 @pytest.mark.parametrize("proof", [{"password": "not the password at all"}, {}])

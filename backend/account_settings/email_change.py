@@ -22,19 +22,39 @@ from backend.accounts.service import email_key
 from backend.audit.service import record
 from backend.client import ClientInfo
 from backend.crypto import keyed_digest, same
-from backend.errors import DomainError
+from backend.errors import DomainError, RateLimited
 from backend.i18n import N_
 from backend.notifications.email import Email
 from backend.notifications.notices import send, tell, worded
 from backend.services import Services
+from backend.throttle import service as throttle
+from backend.throttle.keys import email_change_key
 
 LIFETIME = timedelta(hours=1)
 MAX_FAILED_ATTEMPTS = 5
 
 
+async def reserve_request(user: User) -> None:
+    """Count a request before anything is sent; RATE_LIMITED once the budget is spent.
+
+    Counted alike whether the address is free or taken, so the limit says nothing either.
+    """
+    try:
+        await throttle.reserve(email_change_key(user), throttle.EMAIL_CHANGES)
+    except RateLimited as limited:
+        raise RateLimited(
+            limited.retry_after_seconds,
+            N_("Too many email address changes. Try again in {wait}."),
+        ) from None
+
+
 async def start(user: User, new_email: str, services: Services, client: ClientInfo) -> str:
     """Record the pending address; returns the code to send (call inside the transaction)."""
     code = f"{secrets.randbelow(10**6):06d}"
+    # Parallel requests replace the pending address in turn, not both at once (the second
+    # insert would break the one-per-account rule): the account's row is locked until the
+    # commit on PostgreSQL; SQLite runs one write transaction at a time anyway.
+    await User.select_for_update().filter(id=user.id).only("id").first()
     await EmailChange.filter(user=user).delete()
     await EmailChange.create(
         user=user,

@@ -49,7 +49,10 @@ async def update(
     client: ClientInfo,
     changes: ProfileChanges,
 ) -> bool:
-    """Apply the changes; returns True when a code went to a new email address."""
+    """Apply the changes; True when a new email address waits for its code.
+
+    True as well for an address another account uses, which gets no code (see email_change).
+    """
     values, problems = _checked(changes)
     new_email = values.pop("email", None)
     if new_email is not None and email_key(new_email) == user.email_key:
@@ -68,6 +71,8 @@ async def update(
             otp=changes.otp,
             purpose="account.update",
         )
+    if new_email is not None:
+        await email_change.reserve_request(user)
     async with in_transaction():
         if values:
             await User.filter(id=user.id).update(**values)
