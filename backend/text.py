@@ -7,6 +7,7 @@ can carry one as an escape). Such input is a mistake or an attack, never a real 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from backend.errors import DomainError
 
@@ -16,6 +17,17 @@ REPLACEMENT = "\ufffd"
 
 def is_storable(value: str) -> bool:
     return _UNSTORABLE.search(value) is None
+
+
+def can_name(model: Any, field: str, value: str) -> bool:
+    """Whether `value` could be in the column `field` of `model`: storable, and not longer
+    than the column holds. A value that is not names no row.
+
+    Ask before looking a row up by text a user gave: Tortoise checks a filter's value
+    against the column's max_length and raises (a masked 500), where the answer is simply
+    that nothing has that name.
+    """
+    return is_storable(value) and len(value) <= model._meta.fields_map[field].max_length
 
 
 def storable(value: str) -> str:

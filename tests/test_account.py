@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
 from datetime import timedelta
 
 import pytest
@@ -155,14 +157,83 @@ async def test_an_email_change_applies_only_after_the_code_sent_to_the_new_addre
     assert (await gql(VIEWER))["viewer"]["pendingEmail"] is None
 
 
-async def test_an_address_another_account_uses_is_refused_without_saying_whose(
+LOG = "{ viewer { pendingEmail securityEvents(first: 1) { edges { node { kind } } } } }"
+
+
+async def test_an_address_another_account_uses_is_answered_like_a_free_one_but_gets_no_code(
     gql, alice, settings, smtp
 ):
     await make_user(settings, "bob", email="bob@example.com")
-    result = await update(gql, email="BOB@example.com", password=PASSWORD)
-    assert errors(result) == [("email", "CONFLICT")]
-    assert "bob" not in result["userErrors"][0]["message"].lower()
+    taken = await update(gql, email="BOB@example.com", password=PASSWORD)
+    after_taken = (await gql(LOG))["viewer"]
+    free = await update(gql, email="carol@example.com", password=PASSWORD)
+    after_free = (await gql(LOG))["viewer"]
+
+    assert taken == free
+    assert taken["userErrors"] == [] and taken["emailVerificationSent"] is True
+    assert after_taken["pendingEmail"] == "BOB@example.com"
+    assert after_free["pendingEmail"] == "carol@example.com"
+    # The newest entry of alice's own security log reads the same.
+    assert after_taken["securityEvents"] == after_free["securityEvents"]
+    # The code goes to the free address only; the owner of the taken one is told, not alice.
+    [code] = smtp.to("carol@example.com")
+    assert code_in(smtp.text(code))
+    [notice] = smtp.to("BOB@example.com")
+    assert notice["Subject"] == "Your email address was given for another account"
+    told = smtp.text(notice)
+    assert "bob" in told and "alice" not in told.lower()
+    assert re.search(r"\b\d{6}\b", told) is None  # no code in it
+    assert (await User.get(username="bob")).email == "bob@example.com"
+
+
+async def test_email_change_requests_have_a_budget_that_holds_in_parallel(
+    gql, alice, settings, smtp
+):
+    await make_user(settings, "bob", email="bob@example.com")
+    # Signing in just now counts as proof: no password, so only this budget can refuse.
+    addresses = ["bob@example.com" if i % 2 else f"new{i}@example.com" for i in range(8)]
+    answers = await asyncio.gather(*(update(gql, email=address) for address in addresses))
+    accepted = [answer for answer in answers if answer["userErrors"] == []]
+    limited = [answer for answer in answers if errors(answer) == [(None, "RATE_LIMITED")]]
+    assert (len(accepted), len(limited)) == (5, 3)
+    assert len(smtp.messages) == 5  # one code or notice for each accepted request
+    for address in ("bob@example.com", "free@example.com"):  # taken or free: the same wait
+        refused = await update(gql, email=address)
+        assert errors(refused) == [(None, "RATE_LIMITED")]
+        assert "email address changes" in refused["userErrors"][0]["message"]
+    assert len(smtp.messages) == 5
+    clock.advance(timedelta(hours=1, seconds=1))
+    await gql.sign_in("alice")
+    later = await update(gql, email="later@example.com")
+    assert later["userErrors"] == [] and len(smtp.to("later@example.com")) == 1
+
+
+@pytest.mark.parametrize("proof", [{"password": "not the password at all"}, {}])
+async def test_without_proof_a_taken_and_a_free_address_get_the_same_answer(
+    gql, alice, settings, smtp, proof
+):
+    await make_user(settings, "bob", email="bob@example.com")
+    clock.advance(settings.reauth_window + timedelta(seconds=1))  # signing in no longer counts
+    taken = await update(gql, email="bob@example.com", **proof)
+    free = await update(gql, email="carol@example.com", **proof)
+    assert taken == free
+    assert errors(taken) in (
+        [("password", "INVALID_CREDENTIALS")],
+        [("password", "REAUTHENTICATION_REQUIRED")],
+    )
+    assert (await gql(VIEWER))["viewer"]["pendingEmail"] is None
     assert smtp.messages == []
+
+
+async def test_an_address_taken_after_its_code_was_sent_is_a_conflict_for_the_codes_holder(
+    gql, alice, settings, smtp
+):
+    assert (await update(gql, email="new@example.com", password=PASSWORD))["userErrors"] == []
+    [message] = smtp.to("new@example.com")
+    await make_user(settings, "bob", email="new@example.com")
+    done = (await gql(VERIFY_EMAIL, {"code": code_in(smtp.text(message))}))["verifyEmailChange"]
+    assert errors(done) == [("email", "CONFLICT")]
+    assert (await gql(VIEWER))["viewer"]["email"] == "alice@example.com"
 
 
 @pytest.mark.parametrize("address", ["not-an-address", "x@y.z\r\nBcc: v@w.x", "a" * 250 + "@b.co"])

@@ -1,4 +1,11 @@
-"""Changing the email address: it applies only after the code sent to the new address."""
+"""Changing the email address: it applies only after the code sent to the new address.
+
+Whether another account uses the new address is never said to the one who asks: a taken
+address is accepted like a free one (the same answer, the same pending address, the same
+entry in the security log), but no code goes to it; its owner is told instead. Only the
+holder of a code, who reads that mailbox, can hear CONFLICT (when the address was taken
+after the code was sent).
+"""
 
 from __future__ import annotations
 
@@ -15,19 +22,39 @@ from backend.accounts.service import email_key
 from backend.audit.service import record
 from backend.client import ClientInfo
 from backend.crypto import keyed_digest, same
-from backend.errors import DomainError
+from backend.errors import DomainError, RateLimited
 from backend.i18n import N_
 from backend.notifications.email import Email
-from backend.notifications.notices import tell, worded
+from backend.notifications.notices import send, tell, worded
 from backend.services import Services
+from backend.throttle import service as throttle
+from backend.throttle.keys import email_change_key
 
 LIFETIME = timedelta(hours=1)
 MAX_FAILED_ATTEMPTS = 5
 
 
+async def reserve_request(user: User) -> None:
+    """Count a request before anything is sent; RATE_LIMITED once the budget is spent.
+
+    Counted alike whether the address is free or taken, so the limit says nothing either.
+    """
+    try:
+        await throttle.reserve(email_change_key(user), throttle.EMAIL_CHANGES)
+    except RateLimited as limited:
+        raise RateLimited(
+            limited.retry_after_seconds,
+            N_("Too many email address changes. Try again in {wait}."),
+        ) from None
+
+
 async def start(user: User, new_email: str, services: Services, client: ClientInfo) -> str:
     """Record the pending address; returns the code to send (call inside the transaction)."""
     code = f"{secrets.randbelow(10**6):06d}"
+    # Parallel requests replace the pending address in turn, not both at once (the second
+    # insert would break the one-per-account rule): the account's row is locked until the
+    # commit on PostgreSQL; SQLite runs one write transaction at a time anyway.
+    await User.select_for_update().filter(id=user.id).only("id").first()
     await EmailChange.filter(user=user).delete()
     await EmailChange.create(
         user=user,
@@ -40,6 +67,11 @@ async def start(user: User, new_email: str, services: Services, client: ClientIn
 
 
 async def send_code(services: Services, user: User, new_email: str, code: str) -> None:
+    """Send the code to the new address, unless another account uses it: tell that one."""
+    holder = await User.filter(email_key=email_key(new_email)).exclude(id=user.id).first()
+    if holder is not None:
+        await _tell_holder(services, holder, new_email)
+        return
     subject, body = worded(
         i18n.language_of(user),
         N_("Confirm your new email address"),
@@ -50,6 +82,21 @@ async def send_code(services: Services, user: User, new_email: str, code: str) -
         {"code": code, "username": user.username},
     )
     await services.mailer.send(Email(to=new_email, subject=subject, body=body))
+
+
+async def _tell_holder(services: Services, holder: User, address: str) -> None:
+    # No "This wasn't me" link: nothing about the holder's account changed.
+    subject, body = worded(
+        i18n.language_of(holder),
+        N_("Your email address was given for another account"),
+        N_(
+            "Someone asked to use this address for another Latchkey account. It is the "
+            "address of your account {username}, so nothing changed and no code was sent. "
+            "If it was you, choose another address for the other account."
+        ),
+        {"username": holder.username},
+    )
+    await send(services.mailer, address, subject, body)
 
 
 async def pending_for(user_id: int) -> EmailChange | None:

@@ -49,12 +49,15 @@ async def update(
     client: ClientInfo,
     changes: ProfileChanges,
 ) -> bool:
-    """Apply the changes; returns True when a code went to a new email address."""
+    """Apply the changes; True when a new email address waits for its code.
+
+    True as well for an address another account uses, which gets no code (see email_change).
+    """
     values, problems = _checked(changes)
     new_email = values.pop("email", None)
     if new_email is not None and email_key(new_email) == user.email_key:
         new_email = None
-    problems += await _conflicts(user, new_email, values)
+    problems += await _conflicts(user, values)
     if problems:
         raise DomainError.of(problems)
     phone_changes = "mobile_phone" in values and values["mobile_phone"] != user.mobile_phone
@@ -68,6 +71,8 @@ async def update(
             otp=changes.otp,
             purpose="account.update",
         )
+    if new_email is not None:
+        await email_change.reserve_request(user)
     async with in_transaction():
         if values:
             await User.filter(id=user.id).update(**values)
@@ -117,10 +122,11 @@ def _checked(changes: ProfileChanges) -> tuple[dict[str, str | None], list[Probl
     return values, problems
 
 
-async def _conflicts(user: User, new_email: str | None, values: dict) -> list[Problem]:
+async def _conflicts(user: User, values: dict) -> list[Problem]:
+    # Whether another account uses a new email address is not among them: that would tell
+    # any signed-in user which addresses have accounts. The change is accepted alike, and
+    # email_change.send_code sends no code to an address that is taken.
     problems = []
-    if new_email and await User.filter(email_key=email_key(new_email)).exclude(id=user.id).exists():
-        problems.append(Problem("CONFLICT", "Another account uses this email address.", "email"))
     clears_phone = "mobile_phone" in values and values["mobile_phone"] is None
     if clears_phone and await Authenticator.filter(user=user, kind=CodeBySms.kind).exists():
         problems.append(

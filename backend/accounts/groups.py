@@ -9,7 +9,7 @@ from backend.accounts.models import Group, User
 from backend.audit.service import record
 from backend.client import ClientInfo
 from backend.errors import DomainError, NotFound
-from backend.text import is_storable, require_storable
+from backend.text import can_name, require_storable
 
 
 async def of(user: User) -> list[Group]:
@@ -22,7 +22,7 @@ async def joinable_by(user_id: int) -> list[Group]:
 
 
 async def join(user: User, name: str, client: ClientInfo) -> Group:
-    group = await Group.get_or_none(name=name, self_service=True) if is_storable(name) else None
+    group = await Group.get_or_none(name=name, self_service=True) if _can_be(name) else None
     if group is None:
         raise NotFound("name")
     if not await group.members.filter(id=user.id).exists():
@@ -34,7 +34,7 @@ async def join(user: User, name: str, client: ClientInfo) -> Group:
 async def leave(user: User, name: str, client: ClientInfo) -> Group:
     group = (
         await Group.get_or_none(name=name, self_service=True, members__id=user.id)
-        if is_storable(name)
+        if _can_be(name)
         else None
     )
     if group is None:
@@ -74,7 +74,12 @@ async def remove_member(group_name: str, user: User) -> None:
 
 
 async def _group(name: str) -> Group:
-    group = await Group.get_or_none(name=name) if is_storable(name) else None
+    group = await Group.get_or_none(name=name) if _can_be(name) else None
     if group is None:
         raise DomainError("NOT_FOUND", "There is no group named {name}.", "name", name=name)
     return group
+
+
+def _can_be(name: str) -> bool:
+    """A name no group can have (too long, NUL...) is simply not found."""
+    return can_name(Group, "name", name)

@@ -10,7 +10,7 @@ from tortoise.exceptions import IntegrityError
 from backend.accounts.models import User
 from backend.accounts.passwords import PasswordHasher
 from backend.errors import DomainError, Problem
-from backend.text import storable
+from backend.text import can_name, storable
 
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9]{1,64}")
 
@@ -112,7 +112,8 @@ async def set_email(user: User, email: str) -> None:
 
 
 async def find_by_username(username: str) -> User | None:
-    return await User.get_or_none(username_key=username_key(username))
+    key = username_key(username)
+    return await User.get_or_none(username_key=key) if can_name(User, "username_key", key) else None
 
 
 async def has_users() -> bool:

@@ -41,7 +41,9 @@ class UpdateAccountInput:
 class UpdateAccountPayload:
     viewer: User | None = None
     email_verification_sent: bool = strawberry.field(
-        default=False, description="A code went to the new address; see pendingEmail."
+        default=False,
+        description="The new address waits for the code sent to it; see pendingEmail. No code "
+        "goes to an address another account uses (its owner is told), and the answer is the same.",
     )
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 

@@ -28,7 +28,7 @@ from backend.api.introspection_cache import IntrospectionByText
 from backend.api.passkeys import PasskeyMutations
 from backend.api.reauthentication import ReauthenticationMutations
 from backend.api.recovery import RecoveryMutations
-from backend.api.scope_guard import MUTATION, QUERY, limit_bearer_scopes
+from backend.api.scope_guard import MUTATION, QUERY, limit_account_data, limit_bearer_scopes
 from backend.api.signin import SignInMutations
 from backend.api.token_types import TokenScope, available_scopes
 from backend.api.tokens import TokenMutations
@@ -81,6 +81,8 @@ Mutation = merge_types(
 # Bearer tokens: every root field is checked against the token's scopes, in one place.
 limit_bearer_scopes(Query, QUERY)
 limit_bearer_scopes(Mutation, MUTATION)
+# ...and account data needs its own scope wherever a document reaches it, payloads included.
+limit_account_data(Query, Mutation)
 
 
 # Built once: the validation cache keys on the rule classes, and QueryDepthLimiter or

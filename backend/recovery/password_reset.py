@@ -30,6 +30,7 @@ from backend.recovery import links, lockout
 from backend.recovery.links import InvalidResetToken
 from backend.services import Services
 from backend.sessions import service as sessions
+from backend.text import can_name
 from backend.throttle import service as throttle
 from backend.throttle.keys import (
     account_key,
@@ -145,14 +146,9 @@ async def _find(login: str) -> User | None:
     """The account with this username or email address; too long for either is nobody's."""
     login = login.strip()
     if "@" not in login:
-        longest = User._meta.fields_map["username_key"].max_length
-        if not login or len(accounts.username_key(login)) > longest:
-            return None
-        return await accounts.find_by_username(login)
+        return await accounts.find_by_username(login) if login else None
     key = accounts.email_key(login)
-    if len(key) > User._meta.fields_map["email_key"].max_length:
-        return None
-    return await User.get_or_none(email_key=key)
+    return await User.get_or_none(email_key=key) if can_name(User, "email_key", key) else None
 
 
 def _spawn(work: Coroutine[Any, Any, None]) -> None:

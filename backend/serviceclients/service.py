@@ -17,6 +17,7 @@ from backend.client import ClientInfo
 from backend.crypto import digest
 from backend.errors import DomainError, NotFound
 from backend.serviceclients.models import ServiceClient
+from backend.text import can_name
 from backend.tokens import client_secrets
 from backend.tokens.format import Kind, generate, new_client_id
 
@@ -62,7 +63,11 @@ async def list_all() -> list[ServiceClient]:
 
 async def remove(name: str) -> None:
     """Its secret stops working at once, on every worker."""
-    if not await ServiceClient.filter(name=name).delete():
+    # A name too long for the column names no client (and Tortoise would raise).
+    if (
+        not can_name(ServiceClient, "name", name)
+        or not await ServiceClient.filter(name=name).delete()
+    ):
         raise NotFound("name")
 
 

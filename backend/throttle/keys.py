@@ -36,6 +36,11 @@ def second_factor_key(user: User) -> str:
     return f"second-factor:{user.id}"
 
 
+def email_change_key(user: User) -> str:
+    """Requests to change the email address, each of which sends a message."""
+    return f"email-change:{user.id}"
+
+
 def sms_account_key(user: User) -> str:
     return f"sms:account:{user.id}"
 

@@ -43,6 +43,14 @@ SMS_SENT = Policy(
     longest_delay=timedelta(hours=1),
     forget_after=timedelta(hours=1),
 )
+# Each request to change the email address sends a message (the code, or a notice to the
+# owner of an address another account uses): 5 an hour per account, then an hour's rest.
+EMAIL_CHANGES = Policy(
+    failures_before_lock=5,
+    first_delay=timedelta(hours=1),
+    longest_delay=timedelta(hours=1),
+    forget_after=timedelta(hours=1),
+)
 
 # Parameters: $1 key, $2 now, $3 forget_before, $4 lock after a first attempt. The WHERE
 # makes a locked row refuse the update, so RETURNING gives nothing and nothing is counted.

@@ -42,10 +42,37 @@ MUTATION_SCOPES = {
 }
 
 
+# Account data, wherever a document reaches it: through `viewer` or through a mutation's
+# payload. The GraphQL types that carry it and the scope that reads them; the field that
+# leads into one of them needs that scope. A group a payload names is not listed: it is the
+# group the write itself joined or left, as the caller named it.
+DATA_SCOPES = dict.fromkeys(
+    (
+        "User",
+        "Token",
+        "ApiCredentials",
+        "Session",
+        "SecurityEventConnection",
+        "SecurityEventEdge",
+        "SecurityEvent",
+        "Passkey",
+        "TwoFactor",
+        "Authenticator",
+        "TrustedDevice",
+    ),
+    ACCOUNT_READ,
+)
+
+
 def allows_query(scopes: frozenset[str], field: str) -> bool:
     if field in PUBLIC_QUERIES or field.startswith("__"):
         return True
     return QUERY_SCOPES.get(field) in scopes
+
+
+def allows_data(scopes: frozenset[str], type_name: str) -> bool:
+    needed = DATA_SCOPES.get(type_name)
+    return needed is None or needed in scopes
 
 
 def allows_mutation(scopes: frozenset[str], field: str) -> bool:
