@@ -25,6 +25,7 @@ from tests.passkey_helpers import (
     DELETE,
     FINISH_REGISTRATION,
     FINISH_SIGN_IN,
+    ORIGIN,
     START_REGISTRATION,
     START_SIGN_IN,
     SoftAuthenticator,
@@ -214,6 +215,53 @@ async def test_registration_from_another_origin_is_refused(gql, alice):
     assert refused["finishPasskeyRegistration"]["userErrors"][0]["field"] == "credential"
     assert (await gql(VIEWER))["viewer"]["passkeys"] == []
     assert await refusals(alice.id, "passkey.add_failed") == [{"reason": "wrong_origin"}]
+
+
+FRAMED = [
+    pytest.param({"crossOrigin": True}, id="cross-origin"),
+    pytest.param({"crossOrigin": True, "topOrigin": "https://evil.example"}, id="framed"),
+    pytest.param({"topOrigin": "https://evil.example"}, id="top-origin"),
+]
+
+
+@pytest.mark.parametrize("framed", FRAMED)
+async def test_a_sign_in_answered_in_another_sites_frame_is_refused(gql, client, alice, framed):
+    """The origin is ours, but the page ran inside another site's frame."""
+    key = SoftAuthenticator()
+    await register(gql, key)
+    client.cookies.clear()
+    refused = await sign_in_with(gql, key, client_data=framed)
+    assert refused["userErrors"][0]["code"] == "INVALID_CREDENTIALS"
+    assert (await gql(VIEWER))["viewer"] is None
+    assert await refusals(alice.id, "sign_in.passkey_refused") == [{"reason": "cross_origin"}]
+    # Our own page, not framed, still signs in; so does one naming itself as top origin.
+    assert (await sign_in_with(gql, key, client_data={"topOrigin": ORIGIN}))["status"] == (
+        "SIGNED_IN"
+    )
+
+
+@pytest.mark.parametrize("framed", FRAMED)
+async def test_a_second_step_answered_in_another_sites_frame_is_refused(
+    gql, client, alice, framed
+):
+    key = SoftAuthenticator(user_verifying=False)
+    await register(gql, key)
+    client.cookies.clear()
+    first = (await gql(SIGN_IN, {"u": "alice", "p": PASSWORD}))["signIn"]
+    answer = key.get(first["passkeyOptions"], client_data=framed)
+    refused = (await gql(VERIFY, {"ch": first["challenge"], "cr": answer}))["verifySignIn"]
+    assert refused["status"] is None and refused["userErrors"][0]["code"] == "INVALID_OTP"
+    assert (await gql(VIEWER))["viewer"] is None
+
+
+@pytest.mark.parametrize("framed", FRAMED)
+async def test_registration_in_another_sites_frame_is_refused(gql, alice, framed):
+    started = (await gql(START_REGISTRATION))["startPasskeyRegistration"]
+    credential = SoftAuthenticator().create(started["options"], client_data=framed)
+    refused = (await gql(FINISH_REGISTRATION, {"credential": credential}))
+    assert refused["finishPasskeyRegistration"]["userErrors"][0]["field"] == "credential"
+    assert (await gql(VIEWER))["viewer"]["passkeys"] == []
+    assert await refusals(alice.id, "passkey.add_failed") == [{"reason": "cross_origin"}]
 
 
 async def test_an_answer_is_used_once(gql, client, alice):
