@@ -424,6 +424,30 @@ async def test_rename(gql, alice):
     assert missing["renamePasskey"]["userErrors"][0]["code"] == "NOT_FOUND"
 
 
+INVISIBLE = [pytest.param("\u202e", id="bidi-override"), pytest.param("\u200b", id="zero-width")]
+
+
+@pytest.mark.parametrize("invisible", INVISIBLE)
+async def test_a_passkey_name_with_invisible_characters_is_refused(gql, alice, invisible):
+    """Such a name could read as another one in the list, the mails and the log."""
+    refused = await register(gql, SoftAuthenticator(), name=f"Lap{invisible}top")
+    assert refused["userErrors"] == [
+        {"field": "name", "code": "VALIDATION_FAILED",
+         "message": "Remove control or invisible characters."}
+    ]
+    assert (await gql(VIEWER))["viewer"]["passkeys"] == []
+    assert await refusals(alice.id, "passkey.added") == []
+
+    added = await register(gql, SoftAuthenticator(), name="Laptop")
+    passkey_id = added["passkey"]["id"]
+    renamed = (await gql(RENAME, {"id": passkey_id, "n": f"Old{invisible}phone"}))
+    assert renamed["renamePasskey"] == {
+        "passkey": None, "userErrors": [{"field": "name", "code": "VALIDATION_FAILED"}]
+    }
+    assert [p["name"] for p in (await gql(VIEWER))["viewer"]["passkeys"]] == ["Laptop"]
+    assert await refusals(alice.id, "passkey.renamed") == []
+
+
 async def test_a_deleted_passkey_stops_working_at_once(gql, client, smtp, alice):
     key = SoftAuthenticator()
     added = await register(gql, key)
