@@ -12,12 +12,15 @@ import json
 import re
 from datetime import timedelta
 
+import httpx
 import pytest
 
 from backend import clock
 from backend.audit.models import SecurityEvent
 from backend.housekeeping import delete_expired
-from backend.twofactor.models import PasskeyCredential
+from backend.throttle.service import PASSKEY_STARTS
+from backend.twofactor.models import PasskeyChallenge, PasskeyCredential
+from backend.twofactor.passkey.challenges import MAX_ANONYMOUS
 from backend.wiring import build_services
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import PASSWORD, GraphQL, make_user
@@ -372,6 +375,82 @@ async def test_two_parallel_finishes_of_one_challenge_let_one_in(gql, new_client
     assert sorted(str(result["status"]) for result in results) == [
         "None", "None", "None", "SIGNED_IN"
     ]
+
+
+async def anonymous_challenges() -> int:
+    return await PasskeyChallenge.filter(user_id=None).count()
+
+
+async def test_one_address_starting_many_passkey_sign_ins_is_slowed_down(
+    gql, client, app, alice
+):
+    """Each start stores a challenge and anyone may ask: one address gets a budget."""
+    key = SoftAuthenticator()
+    await register(gql, key)
+    budget = PASSKEY_STARTS.failures_before_lock
+    for _ in range(budget):
+        assert (await gql(START_SIGN_IN))["startPasskeySignIn"]["userErrors"] == []
+    refused = (await gql(START_SIGN_IN))["startPasskeySignIn"]
+    assert refused["challenge"] is None and refused["options"] is None
+    assert refused["userErrors"] == [{
+        "field": None,
+        "code": "RATE_LIMITED",
+        "message": "Too many passkey sign-ins were started. Try again in 1 minute.",
+    }]
+    assert await anonymous_challenges() == budget  # the refused one stored nothing
+    client.cookies.clear()
+    login = await client.get("/login")  # the page's script is answered 429 with the words
+    asked = await client.post(
+        "/login/passkey/options", data={"csrf_token": hidden(login.text, "csrf_token")}
+    )
+    assert asked.status_code == 429
+    assert asked.json() == {
+        "errors": ["Too many passkey sign-ins were started. Try again in 1 minute."]
+    }
+    # Another address is not slowed down by this one.
+    other = httpx.ASGITransport(app=app, client=("198.51.100.23", 50000))
+    async with httpx.AsyncClient(transport=other, base_url="http://testserver") as http:
+        assert (await sign_in_with(GraphQL(http), key))["status"] == "SIGNED_IN"
+    clock.advance(timedelta(minutes=1, seconds=1))  # a minute's rest, and it starts again
+    assert (await gql(START_SIGN_IN))["startPasskeySignIn"]["userErrors"] == []
+
+
+async def test_parallel_starts_from_one_address_cannot_pass_the_budget(new_client):
+    budget = PASSKEY_STARTS.failures_before_lock
+
+    async def start() -> dict:
+        async with new_client() as http:
+            return (await GraphQL(http)(START_SIGN_IN))["startPasskeySignIn"]
+
+    results = await asyncio.gather(*(start() for _ in range(budget + 10)))
+    codes = [(result["userErrors"] or [{"code": "OK"}])[0]["code"] for result in results]
+    assert sorted(codes) == ["OK"] * budget + ["RATE_LIMITED"] * 10
+    assert await anonymous_challenges() == budget
+
+
+async def test_stored_challenges_of_nobody_stay_bounded(gql, app, alice):
+    """However many addresses start sign-ins, the oldest unfinished challenges make room."""
+    key = SoftAuthenticator()
+    await register(gql, key)
+    await PasskeyChallenge.bulk_create(
+        [
+            PasskeyChallenge(
+                binding=f"passwordless:{number}",
+                challenge_hash=f"{number:064x}",
+                expires_at=clock.now() + timedelta(minutes=5),
+            )
+            for number in range(MAX_ANONYMOUS)
+        ],
+        batch_size=1000,
+    )
+    assert await anonymous_challenges() == MAX_ANONYMOUS
+    for _ in range(3):
+        started = await sign_in_with(gql, key)
+        assert started["status"] == "SIGNED_IN"  # the newest challenge is kept
+    assert await anonymous_challenges() <= MAX_ANONYMOUS
+    # The oldest went first.
+    assert not await PasskeyChallenge.filter(binding="passwordless:0").exists()
+    assert await PasskeyChallenge.filter(binding=f"passwordless:{MAX_ANONYMOUS - 1}").exists()
 
 
 async def signed_in_with_first_passkey(gql, client) -> SoftAuthenticator:
