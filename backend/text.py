@@ -1,4 +1,5 @@
-"""Text that can be stored: the one check every string passes before it reaches the database.
+"""Text that can be stored: the one check every string passes before it reaches the database,
+and the one rule for every name a user gives.
 
 PostgreSQL refuses NUL in text, and neither database can encode a lone surrogate (JSON
 can carry one as an escape). Such input is a mistake or an attack, never a real name.
@@ -7,6 +8,7 @@ can carry one as an escape). Such input is a mistake or an attack, never a real 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from backend.errors import DomainError
@@ -38,4 +40,18 @@ def storable(value: str) -> str:
 def require_storable(value: str, field: str) -> str:
     if not is_storable(value):
         raise DomainError("VALIDATION_FAILED", "Remove the NUL or other invalid characters.", field)
+    return value
+
+
+def clean_name(value: str, field: str) -> str:
+    """A name a user gives (token, passkey, second factor, profile, group), as stored:
+    NFC and trimmed; VALIDATION_FAILED on `field` when it holds an invisible character.
+
+    Cc: control characters, Cf: zero-width characters and bidirectional overrides (which
+    can make one name read as another in lists, mails and the log), Cs/Co/Cn: junk.
+    Callers check the length they allow, after this.
+    """
+    value = unicodedata.normalize("NFC", value.strip())
+    if any(unicodedata.category(char).startswith("C") for char in value):
+        raise DomainError("VALIDATION_FAILED", "Remove control or invisible characters.", field)
     return value

@@ -32,11 +32,22 @@ class SoftAuthenticator:
     def id(self) -> str:
         return bytes_to_base64url(self.credential_id)
 
-    def create(self, options_json: str, *, origin: str = ORIGIN, rp_id: str = RP_ID) -> str:
-        """navigator.credentials.create(), then credential.toJSON()."""
+    def create(
+        self,
+        options_json: str,
+        *,
+        origin: str = ORIGIN,
+        rp_id: str = RP_ID,
+        client_data: dict[str, Any] | None = None,
+    ) -> str:
+        """navigator.credentials.create(), then credential.toJSON().
+
+        `client_data`: members to set in clientDataJSON, e.g. what a framed page sends."""
         options = json.loads(options_json)
         self.user_handle = base64url_to_bytes(options["user"]["id"])
-        client_data = self._client_data("webauthn.create", options["challenge"], origin)
+        client_data_json = self._client_data(
+            "webauthn.create", options["challenge"], origin, client_data
+        )
         numbers = self.key.public_key().public_numbers()
         cose_key = cbor2.dumps(
             {
@@ -61,7 +72,7 @@ class SoftAuthenticator:
                 "rawId": self.id,
                 "type": "public-key",
                 "response": {
-                    "clientDataJSON": bytes_to_base64url(client_data),
+                    "clientDataJSON": bytes_to_base64url(client_data_json),
                     "attestationObject": bytes_to_base64url(attestation),
                     "transports": ["internal"],
                 },
@@ -79,19 +90,22 @@ class SoftAuthenticator:
         user_verified: bool | None = None,
         sign_count: int | None = None,
         user_handle: bytes | None = None,
+        client_data: dict[str, Any] | None = None,
     ) -> str:
         """navigator.credentials.get(), then credential.toJSON()."""
         options = json.loads(options_json)
-        client_data = self._client_data("webauthn.get", options["challenge"], origin)
+        client_data_json = self._client_data(
+            "webauthn.get", options["challenge"], origin, client_data
+        )
         self.sign_count = self.sign_count + 1 if sign_count is None else sign_count
         verified = self.user_verifying if user_verified is None else user_verified
         auth_data = self._auth_data(rp_id, UP | (UV if verified else 0), self.sign_count)
         signature = self.key.sign(
-            auth_data + hashlib.sha256(client_data).digest(), ec.ECDSA(hashes.SHA256())
+            auth_data + hashlib.sha256(client_data_json).digest(), ec.ECDSA(hashes.SHA256())
         )
         handle = user_handle or self.user_handle
         response: dict[str, Any] = {
-            "clientDataJSON": bytes_to_base64url(client_data),
+            "clientDataJSON": bytes_to_base64url(client_data_json),
             "authenticatorData": bytes_to_base64url(auth_data),
             "signature": bytes_to_base64url(signature),
         }
@@ -109,10 +123,11 @@ class SoftAuthenticator:
         )
 
     @staticmethod
-    def _client_data(kind: str, challenge: str, origin: str) -> bytes:
-        return json.dumps(
-            {"type": kind, "challenge": challenge, "origin": origin, "crossOrigin": False}
-        ).encode()
+    def _client_data(
+        kind: str, challenge: str, origin: str, extra: dict[str, Any] | None = None
+    ) -> bytes:
+        data = {"type": kind, "challenge": challenge, "origin": origin, "crossOrigin": False}
+        return json.dumps({**data, **(extra or {})}).encode()
 
     @staticmethod
     def _auth_data(rp_id: str, flags: int, sign_count: int) -> bytes:

@@ -14,6 +14,8 @@ import logging
 import pytest
 
 from backend.accounts import groups
+from backend.accounts.models import Group
+from backend.errors import DomainError
 from backend.server.app import create_app
 from backend.throttle.models import ThrottleCounter
 from tests.helpers import PASSWORD, SIGN_IN, GraphQL, make_user, submit
@@ -53,6 +55,16 @@ async def test_group_names_with_nul_are_validation_errors(gql, alice):
     data = await gql(GROUP, {"name": "Friends\x00"})
     assert error_of(data["joinGroup"]) == ("name", "VALIDATION_FAILED")
     assert error_of(data["leaveGroup"]) == ("name", "VALIDATION_FAILED")
+
+
+@pytest.mark.parametrize("invisible", ["\u202e", "\u200b"], ids=["bidi-override", "zero-width"])
+async def test_group_names_with_invisible_characters_are_refused(app, invisible):
+    """An operator's group name follows the rule of every name a user gives."""
+    with pytest.raises(DomainError) as refused:
+        await groups.create(f"Op{invisible}s")
+    problem = refused.value.problems[0]
+    assert (problem.code, problem.field) == ("VALIDATION_FAILED", "name")
+    assert not await Group.exists()
 
 
 async def test_a_client_id_with_nul_is_a_validation_error(gql, alice):

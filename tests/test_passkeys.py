@@ -12,12 +12,15 @@ import json
 import re
 from datetime import timedelta
 
+import httpx
 import pytest
 
 from backend import clock
 from backend.audit.models import SecurityEvent
 from backend.housekeeping import delete_expired
-from backend.twofactor.models import PasskeyCredential
+from backend.throttle.service import PASSKEY_STARTS
+from backend.twofactor.models import PasskeyChallenge, PasskeyCredential
+from backend.twofactor.passkey.challenges import MAX_ANONYMOUS
 from backend.wiring import build_services
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import PASSWORD, GraphQL, make_user
@@ -25,6 +28,7 @@ from tests.passkey_helpers import (
     DELETE,
     FINISH_REGISTRATION,
     FINISH_SIGN_IN,
+    ORIGIN,
     START_REGISTRATION,
     START_SIGN_IN,
     SoftAuthenticator,
@@ -216,6 +220,53 @@ async def test_registration_from_another_origin_is_refused(gql, alice):
     assert await refusals(alice.id, "passkey.add_failed") == [{"reason": "wrong_origin"}]
 
 
+FRAMED = [
+    pytest.param({"crossOrigin": True}, id="cross-origin"),
+    pytest.param({"crossOrigin": True, "topOrigin": "https://evil.example"}, id="framed"),
+    pytest.param({"topOrigin": "https://evil.example"}, id="top-origin"),
+]
+
+
+@pytest.mark.parametrize("framed", FRAMED)
+async def test_a_sign_in_answered_in_another_sites_frame_is_refused(gql, client, alice, framed):
+    """The origin is ours, but the page ran inside another site's frame."""
+    key = SoftAuthenticator()
+    await register(gql, key)
+    client.cookies.clear()
+    refused = await sign_in_with(gql, key, client_data=framed)
+    assert refused["userErrors"][0]["code"] == "INVALID_CREDENTIALS"
+    assert (await gql(VIEWER))["viewer"] is None
+    assert await refusals(alice.id, "sign_in.passkey_refused") == [{"reason": "cross_origin"}]
+    # Our own page, not framed, still signs in; so does one naming itself as top origin.
+    assert (await sign_in_with(gql, key, client_data={"topOrigin": ORIGIN}))["status"] == (
+        "SIGNED_IN"
+    )
+
+
+@pytest.mark.parametrize("framed", FRAMED)
+async def test_a_second_step_answered_in_another_sites_frame_is_refused(
+    gql, client, alice, framed
+):
+    key = SoftAuthenticator(user_verifying=False)
+    await register(gql, key)
+    client.cookies.clear()
+    first = (await gql(SIGN_IN, {"u": "alice", "p": PASSWORD}))["signIn"]
+    answer = key.get(first["passkeyOptions"], client_data=framed)
+    refused = (await gql(VERIFY, {"ch": first["challenge"], "cr": answer}))["verifySignIn"]
+    assert refused["status"] is None and refused["userErrors"][0]["code"] == "INVALID_OTP"
+    assert (await gql(VIEWER))["viewer"] is None
+
+
+@pytest.mark.parametrize("framed", FRAMED)
+async def test_registration_in_another_sites_frame_is_refused(gql, alice, framed):
+    started = (await gql(START_REGISTRATION))["startPasskeyRegistration"]
+    credential = SoftAuthenticator().create(started["options"], client_data=framed)
+    refused = (await gql(FINISH_REGISTRATION, {"credential": credential}))
+    assert refused["finishPasskeyRegistration"]["userErrors"][0]["field"] == "credential"
+    assert (await gql(VIEWER))["viewer"]["passkeys"] == []
+    assert await refusals(alice.id, "passkey.add_failed") == [{"reason": "cross_origin"}]
+
+
 async def test_an_answer_is_used_once(gql, client, alice):
     key = SoftAuthenticator()
     await register(gql, key)
@@ -326,6 +377,82 @@ async def test_two_parallel_finishes_of_one_challenge_let_one_in(gql, new_client
     ]
 
 
+async def anonymous_challenges() -> int:
+    return await PasskeyChallenge.filter(user_id=None).count()
+
+
+async def test_one_address_starting_many_passkey_sign_ins_is_slowed_down(
+    gql, client, app, alice
+):
+    """Each start stores a challenge and anyone may ask: one address gets a budget."""
+    key = SoftAuthenticator()
+    await register(gql, key)
+    budget = PASSKEY_STARTS.failures_before_lock
+    for _ in range(budget):
+        assert (await gql(START_SIGN_IN))["startPasskeySignIn"]["userErrors"] == []
+    refused = (await gql(START_SIGN_IN))["startPasskeySignIn"]
+    assert refused["challenge"] is None and refused["options"] is None
+    assert refused["userErrors"] == [{
+        "field": None,
+        "code": "RATE_LIMITED",
+        "message": "Too many passkey sign-ins were started. Try again in 1 minute.",
+    }]
+    assert await anonymous_challenges() == budget  # the refused one stored nothing
+    client.cookies.clear()
+    login = await client.get("/login")  # the page's script is answered 429 with the words
+    asked = await client.post(
+        "/login/passkey/options", data={"csrf_token": hidden(login.text, "csrf_token")}
+    )
+    assert asked.status_code == 429
+    assert asked.json() == {
+        "errors": ["Too many passkey sign-ins were started. Try again in 1 minute."]
+    }
+    # Another address is not slowed down by this one.
+    other = httpx.ASGITransport(app=app, client=("198.51.100.23", 50000))
+    async with httpx.AsyncClient(transport=other, base_url="http://testserver") as http:
+        assert (await sign_in_with(GraphQL(http), key))["status"] == "SIGNED_IN"
+    clock.advance(timedelta(minutes=1, seconds=1))  # a minute's rest, and it starts again
+    assert (await gql(START_SIGN_IN))["startPasskeySignIn"]["userErrors"] == []
+
+
+async def test_parallel_starts_from_one_address_cannot_pass_the_budget(new_client):
+    budget = PASSKEY_STARTS.failures_before_lock
+
+    async def start() -> dict:
+        async with new_client() as http:
+            return (await GraphQL(http)(START_SIGN_IN))["startPasskeySignIn"]
+
+    results = await asyncio.gather(*(start() for _ in range(budget + 10)))
+    codes = [(result["userErrors"] or [{"code": "OK"}])[0]["code"] for result in results]
+    assert sorted(codes) == ["OK"] * budget + ["RATE_LIMITED"] * 10
+    assert await anonymous_challenges() == budget
+
+
+async def test_stored_challenges_of_nobody_stay_bounded(gql, app, alice):
+    """However many addresses start sign-ins, the oldest unfinished challenges make room."""
+    key = SoftAuthenticator()
+    await register(gql, key)
+    await PasskeyChallenge.bulk_create(
+        [
+            PasskeyChallenge(
+                binding=f"passwordless:{number}",
+                challenge_hash=f"{number:064x}",
+                expires_at=clock.now() + timedelta(minutes=5),
+            )
+            for number in range(MAX_ANONYMOUS)
+        ],
+        batch_size=1000,
+    )
+    assert await anonymous_challenges() == MAX_ANONYMOUS
+    for _ in range(3):
+        started = await sign_in_with(gql, key)
+        assert started["status"] == "SIGNED_IN"  # the newest challenge is kept
+    assert await anonymous_challenges() <= MAX_ANONYMOUS
+    # The oldest went first.
+    assert not await PasskeyChallenge.filter(binding="passwordless:0").exists()
+    assert await PasskeyChallenge.filter(binding=f"passwordless:{MAX_ANONYMOUS - 1}").exists()
+
+
 async def signed_in_with_first_passkey(gql, client) -> SoftAuthenticator:
     """Add a passkey and sign in with it: the session has proven both factors, so more
     can be added without a code for a while (with 2FA on, a password-only stamp would not do)."""
@@ -374,6 +501,30 @@ async def test_rename(gql, alice):
     assert too_long["renamePasskey"]["userErrors"][0]["code"] == "VALIDATION_FAILED"
     missing = (await gql(RENAME, {"id": "999999", "n": "Mine"}))
     assert missing["renamePasskey"]["userErrors"][0]["code"] == "NOT_FOUND"
+
+
+INVISIBLE = [pytest.param("\u202e", id="bidi-override"), pytest.param("\u200b", id="zero-width")]
+
+
+@pytest.mark.parametrize("invisible", INVISIBLE)
+async def test_a_passkey_name_with_invisible_characters_is_refused(gql, alice, invisible):
+    """Such a name could read as another one in the list, the mails and the log."""
+    refused = await register(gql, SoftAuthenticator(), name=f"Lap{invisible}top")
+    assert refused["userErrors"] == [
+        {"field": "name", "code": "VALIDATION_FAILED",
+         "message": "Remove control or invisible characters."}
+    ]
+    assert (await gql(VIEWER))["viewer"]["passkeys"] == []
+    assert await refusals(alice.id, "passkey.added") == []
+
+    added = await register(gql, SoftAuthenticator(), name="Laptop")
+    passkey_id = added["passkey"]["id"]
+    renamed = (await gql(RENAME, {"id": passkey_id, "n": f"Old{invisible}phone"}))
+    assert renamed["renamePasskey"] == {
+        "passkey": None, "userErrors": [{"field": "name", "code": "VALIDATION_FAILED"}]
+    }
+    assert [p["name"] for p in (await gql(VIEWER))["viewer"]["passkeys"]] == ["Laptop"]
+    assert await refusals(alice.id, "passkey.renamed") == []
 
 
 async def test_a_deleted_passkey_stops_working_at_once(gql, client, smtp, alice):

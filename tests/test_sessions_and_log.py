@@ -5,11 +5,18 @@ from __future__ import annotations
 import subprocess
 from datetime import timedelta
 
+import pytest
+import ua_parser
+
 from backend import clock
 from backend.accounts import groups
+from backend.accounts.models import User
 from backend.api.activity_types import FACTOR_NAMES
 from backend.audit.descriptions import describe
-from backend.twofactor import registry
+from backend.audit.service import record
+from backend.client import ClientInfo
+from backend.sessions import service as sessions_service
+from backend.twofactor import devices, registry
 from tests.conftest import settings_for
 from tests.helpers import GraphQL, issue_token, make_user
 from tests.live import LATCHKEY, environment
@@ -185,3 +192,51 @@ def test_operators_manage_groups_from_the_command_line(database_url):
     assert run_cli(settings, "group", "remove-member", "ops", "alice").returncode == 0
     again = run_cli(settings, "group", "remove-member", "ops", "alice")
     assert again.returncode == 1 and "is not in ops" in again.stderr
+
+
+@pytest.fixture
+def parsed(monkeypatch) -> list[str]:
+    """Every user agent handed to the parser (ua_parser's own function, counted)."""
+    seen: list[str] = []
+    real = ua_parser.parse
+
+    def counting(user_agent: str, *args, **kwargs):
+        seen.append(user_agent)
+        return real(user_agent, *args, **kwargs)
+
+    monkeypatch.setattr(ua_parser, "parse", counting)
+    return seen
+
+
+async def test_lists_name_browsers_without_parsing_user_agents_as_they_are_read(
+    gql, client, settings, alice, parsed
+):
+    """A page of events with as many different user agents parsed each one on every read:
+    hundreds of milliseconds that anyone could add to someone's log by failing sign-ins."""
+    user = await User.get(username="alice")
+    for number in range(100):
+        agent = FIREFOX.replace("140.0", f"{number}.0")
+        client_info = ClientInfo("198.51.100.9", agent)
+        await record("sign_in.failed", user=user, client=client_info)
+        if number:  # 99 more sessions and this one: the most a user keeps
+            await sessions_service.start(user, client_info)
+        await devices.remember(user, client_info, settings.secret_key, 30)
+    written = len(parsed)
+    parsed.clear()
+
+    viewer = {}
+    for read in (
+        "securityEvents(first: 100) { edges { node { browser } } }",
+        "sessions { browser }",
+        "trustedDevices { browser }",
+    ):
+        viewer.update((await gql(f"{{ viewer {{ {read} }} }}"))["viewer"])
+    pages = [await client.get(path) for path in ("/account/log", "/account/sessions")]
+    assert parsed == []
+    assert written == 100  # once for each request, whatever it wrote
+    events = [edge["node"]["browser"] for edge in viewer["securityEvents"]["edges"]]
+    assert events == ["Firefox on Windows"] * 100
+    assert [s["browser"] for s in viewer["sessions"]].count("Firefox on Windows") == 99
+    assert [d["browser"] for d in viewer["trustedDevices"]] == ["Firefox on Windows"] * 100
+    for page in pages:
+        assert page.status_code == 200 and "Firefox on Windows" in page.text

@@ -6,11 +6,13 @@ import asyncio
 
 import pytest
 
+from backend.audit.models import SecurityEvent
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import PASSWORD
 from tests.twofactor_helpers import (
     CONFIRM_CODES,
     START_CODES,
+    START_TOTP,
     code_in,
     early_in_a_time_step,
     enable_totp,
@@ -118,6 +120,27 @@ async def test_two_named_apps_each_sign_in(gql, client, alice):
         client.cookies.clear()
         challenge = (await gql.sign_in("alice"))["challenge"]
         assert (await verify(gql, challenge, oathtool(secret)))["status"] == "SIGNED_IN"
+
+
+@pytest.mark.parametrize("invisible", ["\u202e", "\u200b"], ids=["bidi-override", "zero-width"])
+async def test_an_authenticator_name_with_invisible_characters_is_refused(gql, alice, invisible):
+    """The rule for token and profile names: such a name could read as another one."""
+    early_in_a_time_step()
+    start = (await gql(START_TOTP, {"p": PASSWORD}))["startTotpSetup"]
+    named = {"c": oathtool(start["secret"]), "n": f"Tab{invisible}let"}
+    refused = (await gql(CONFIRM_NAMED_TOTP, named))["confirmTotpSetup"]
+    assert refused == {
+        "recoveryCodes": None, "userErrors": [{"field": "name", "code": "VALIDATION_FAILED"}]
+    }
+    assert (await factors(gql))["authenticators"] == []
+    turned_on = ["twofactor.enabled", "twofactor.factor_added"]
+    assert not await SecurityEvent.filter(user_id=alice.id, kind__in=turned_on).exists()
+    # The setup is still there: the same code with a plain name turns it on.
+    named["n"] = "Tablet"
+    confirmed = (await gql(CONFIRM_NAMED_TOTP, named))["confirmTotpSetup"]
+    assert confirmed["userErrors"] == []
+    names = [(f["kind"], f["name"]) for f in (await factors(gql))["authenticators"]]
+    assert names == [("RECOVERY_CODE", ""), ("TOTP", "Tablet")]
 
 
 async def test_removing_one_of_two_keeps_it_on_and_removing_the_last_turns_it_off(

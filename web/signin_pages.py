@@ -162,6 +162,9 @@ class SignInPages:
             "StartPasskeySignIn", request, await self.renderer.identity(request)
         )
         payload = outcome.data["startPasskeySignIn"]
+        if payload["userErrors"]:  # too many started from this address: the script says so
+            errors = [error["message"] for error in payload["userErrors"]]
+            return JSONResponse({"errors": errors}, status_code=429)
         return JSONResponse({"challenge": payload["challenge"], "options": payload["options"]})
 
     async def sign_in_with_passkey(self, request: Request, form: FormData) -> Response:

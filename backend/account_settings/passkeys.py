@@ -21,6 +21,7 @@ from backend.errors import DomainError, NotFound
 from backend.i18n import N_, Term
 from backend.services import Services
 from backend.sessions.models import Session
+from backend.text import clean_name
 from backend.twofactor.models import Authenticator, PasskeyCredential, TwoFactor
 from backend.twofactor.passkey import ceremonies, challenges
 from backend.twofactor.passkey.ceremonies import Refused
@@ -187,7 +188,7 @@ def too_many() -> DomainError:
 
 
 def _valid_name(name: str | None) -> str:
-    name = (name or "").strip() or Passkeys.default_name
+    name = clean_name(name or "", "name") or Passkeys.default_name
     if len(name) > second_factors.NAME_LENGTH:
         raise DomainError(
             "VALIDATION_FAILED",

@@ -20,6 +20,7 @@ from backend.i18n import N_
 from backend.notifications.notices import tell
 from backend.services import Services
 from backend.sessions.models import Session
+from backend.text import clean_name
 from backend.twofactor.models import Authenticator
 from backend.twofactor.sms_code.strategy import CodeBySms
 
@@ -139,16 +140,8 @@ async def _conflicts(user: User, values: dict) -> list[Problem]:
     return problems
 
 
-def _clean_text(value: str, field: str) -> str:
-    value = unicodedata.normalize("NFC", value.strip())
-    # Cc: control characters, Cf: zero-width and bidirectional overrides, Cs/Co/Cn: junk.
-    if any(unicodedata.category(char).startswith("C") for char in value):
-        raise DomainError("VALIDATION_FAILED", "Remove control or invisible characters.", field)
-    return value
-
-
 def _name(value: str, field: str) -> str:
-    value = _clean_text(value, field)
+    value = clean_name(value, field)
     if not 1 <= len(value) <= 100:
         raise DomainError("VALIDATION_FAILED", "Use 1 to 100 characters.", field)
     return value
@@ -156,7 +149,7 @@ def _name(value: str, field: str) -> str:
 
 def _description(value: str, field: str) -> str:
     # Line breaks are welcome in a description; other control characters are not.
-    lines = [_clean_text(line, field) for line in value.strip().splitlines()]
+    lines = [clean_name(line, field) for line in value.strip().splitlines()]
     value = "\n".join(lines)
     if len(value) > 1000:
         raise DomainError("VALIDATION_FAILED", "Use at most 1,000 characters.", field)

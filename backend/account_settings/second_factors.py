@@ -22,6 +22,7 @@ from backend.i18n import N_, Term
 from backend.notifications.notices import tell
 from backend.services import Services
 from backend.sessions.models import Session
+from backend.text import clean_name
 from backend.twofactor import devices, removal, verification
 from backend.twofactor.challenges import sending_kind
 from backend.twofactor.models import (
@@ -114,7 +115,7 @@ async def confirm_setup(
     ):
         raise DomainError("SETUP_EXPIRED", "The setup expired. Start it again.", "code")
     strategy = services.second_factors[pending.method]
-    name = (name or "").strip() or strategy.default_name
+    name = clean_name(name or "", "name") or strategy.default_name
     if len(name) > NAME_LENGTH:
         raise DomainError(
             "VALIDATION_FAILED", "At most {count} characters.", "name", count=NAME_LENGTH

@@ -9,7 +9,7 @@ from backend.accounts.models import Group, User
 from backend.audit.service import record
 from backend.client import ClientInfo
 from backend.errors import DomainError, NotFound
-from backend.text import can_name, require_storable
+from backend.text import can_name, clean_name, require_storable
 
 
 async def of(user: User) -> list[Group]:
@@ -45,7 +45,7 @@ async def leave(user: User, name: str, client: ClientInfo) -> Group:
 
 
 async def create(name: str, *, description: str = "", self_service: bool = False) -> Group:
-    name = require_storable(name.strip(), "name")
+    name = clean_name(require_storable(name, "name"), "name")
     if not 1 <= len(name) <= 100:
         raise DomainError("VALIDATION_FAILED", "A group name is 1 to 100 characters.", "name")
     try:

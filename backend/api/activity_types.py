@@ -11,7 +11,7 @@ from backend.api.context import Context
 from backend.audit import service as audit
 from backend.audit.descriptions import describe
 from backend.audit.models import SecurityEvent as SecurityEventModel
-from backend.client import describe_user_agent
+from backend.client import Browser
 from backend.ids import id_or_none
 from backend.sessions import service as sessions
 from backend.sessions.models import Session as SessionModel
@@ -30,10 +30,11 @@ class Session:
     last_seen_at: datetime
     ip_address: str
     user_agent: str
+    stored_browser: strawberry.Private[Browser]
 
     @strawberry.field(description="Browser and system in words, in the reader's language.")
     def browser(self, info: strawberry.Info) -> str:
-        return describe_user_agent(self.user_agent, info.context.language)
+        return self.stored_browser.words(info.context.language)
 
     @classmethod
     def from_model(cls, session: SessionModel, current_id: int | None) -> Session:
@@ -44,6 +45,7 @@ class Session:
             last_seen_at=session.last_seen_at,
             ip_address=session.ip_address,
             user_agent=session.user_agent,
+            stored_browser=Browser(session.browser_name, session.system_name),
         )
 
 
@@ -68,8 +70,10 @@ class SecurityEvent:
 
     @strawberry.field(description="Browser and system in words, in the reader's language.")
     def browser(self, info: strawberry.Info) -> str:
-        agent = self.model.user_agent
-        return describe_user_agent(agent, info.context.language) if agent else ""
+        event = self.model
+        if not event.user_agent:
+            return ""
+        return Browser(event.browser_name, event.system_name).words(info.context.language)
 
     @strawberry.field(description="The event in words, in the reader's language.")
     def description(self, info: strawberry.Info) -> str:

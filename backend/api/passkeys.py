@@ -192,7 +192,8 @@ class PasskeyMutations:
     async def start_passkey_sign_in(
         self, info: Info[Context, None], input: StartPasskeySignInInput | None = None
     ) -> StartPasskeySignInPayload:
-        challenge, options = await passkey_sign_in.start(info.context.services)
+        context = info.context
+        challenge, options = await passkey_sign_in.start(context.services, context.client)
         return StartPasskeySignInPayload(challenge=challenge, options=options)
 
     @strawberry.mutation(

@@ -12,7 +12,7 @@ from backend.account_settings import second_factors as twofactor
 from backend.api.context import Context
 from backend.api.errors import UserError
 from backend.api.input_guard import guard_inputs
-from backend.client import describe_user_agent
+from backend.client import Browser
 from backend.errors import DomainError, NotFound
 from backend.ids import parse_id
 from backend.twofactor import challenges, devices, registry
@@ -71,7 +71,7 @@ class TwoFactor:
 @strawberry.type(description="A browser the user asked Latchkey to remember.")
 class TrustedDevice:
     id: strawberry.ID
-    user_agent: strawberry.Private[str]
+    stored_browser: strawberry.Private[Browser]
     ip_address: str
     first_seen_at: datetime
     last_seen_at: datetime
@@ -79,13 +79,13 @@ class TrustedDevice:
 
     @strawberry.field(description="Browser and system in words, in the reader's language.")
     def browser(self, info: strawberry.Info) -> str:
-        return describe_user_agent(self.user_agent, info.context.language)
+        return self.stored_browser.words(info.context.language)
 
     @classmethod
     def from_model(cls, device: twofactor_models.TrustedDevice) -> TrustedDevice:
         return cls(
             id=strawberry.ID(str(device.id)),
-            user_agent=device.user_agent,
+            stored_browser=Browser(device.browser_name, device.system_name),
             ip_address=device.ip_address,
             first_seen_at=device.created_at,
             last_seen_at=device.last_seen_at,

@@ -15,6 +15,9 @@ class SecurityEvent(Model):
     created_at = fields.DatetimeField(default=clock.now, db_index=True)
     ip_address = fields.CharField(max_length=45, default="")
     user_agent = fields.CharField(max_length=512, default="")
+    # The user agent's browser and system, parsed as the row is written (client.Browser).
+    browser_name = fields.CharField(max_length=64, default="", db_default="")
+    system_name = fields.CharField(max_length=64, default="", db_default="")
     details = fields.JSONField(default=dict)
 
     class Meta:

@@ -18,8 +18,9 @@ log = logging.getLogger("latchkey.security")
 
 
 _INSERT = """
-INSERT INTO security_events (user_id, kind, created_at, ip_address, user_agent, details)
-VALUES ($1, $2, $3, $4, $5, $6)
+INSERT INTO security_events (user_id, kind, created_at, ip_address, user_agent,
+    browser_name, system_name, details)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 """
 
 
@@ -51,6 +52,8 @@ class Event:
             clock.now(),
             client.ip_address,
             client.user_agent,
+            client.browser.name,
+            client.browser.system,
             details,
         ]
 

@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0016_foreign_key_indexes')]
+    dependencies = [('models', '0017_stored_browser_names')]
 
     initial = False
 
@@ -11,6 +11,6 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='SignInLockout',
             name='reason',
-            field=fields.CharField(default='failures', max_length=16),
+            field=fields.CharField(default='failures', db_default='failures', max_length=16),
         ),
     ]

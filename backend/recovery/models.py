@@ -34,7 +34,7 @@ class SignInLockout(Model):
     user = fields.OneToOneField("models.User", related_name="lockout", on_delete=fields.CASCADE)
     failures = fields.IntField(default=0)
     locked_at = fields.DatetimeField(null=True)
-    reason = fields.CharField(max_length=16, default="failures")
+    reason = fields.CharField(max_length=16, default="failures", db_default="failures")
 
     class Meta:
         table = "sign_in_lockouts"

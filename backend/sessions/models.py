@@ -15,6 +15,9 @@ class Session(Model):
     last_seen_at = fields.DatetimeField(default=clock.now)
     ip_address = fields.CharField(max_length=45, default="")
     user_agent = fields.CharField(max_length=512, default="")
+    # The user agent's browser and system, parsed as the row is written (client.Browser).
+    browser_name = fields.CharField(max_length=64, default="", db_default="")
+    system_name = fields.CharField(max_length=64, default="", db_default="")
     # The last time the user proved who they are in this session ("sudo mode"), and the
     # kind of second factor proven then; None for the password alone.
     reauthenticated_at = fields.DatetimeField(null=True)

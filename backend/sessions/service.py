@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from backend import clock, hot_sql, limits
 from backend.accounts.models import User
 from backend.audit.service import record
-from backend.client import ClientInfo, describe_user_agent
+from backend.client import Browser, ClientInfo
 from backend.crypto import digest, random_token
 from backend.errors import NotFound
 from backend.sessions.models import Session
@@ -27,8 +27,8 @@ class Timeouts:
 # The new session's row, every column as `Session` reads it.
 _INSERT = """
 INSERT INTO sessions (user_id, token_hash, created_at, last_seen_at, ip_address, user_agent,
-    reauthenticated_at, reauthenticated_factor)
-VALUES ($1, $2, $3, $3, $4, $5, $3, $6)
+    browser_name, system_name, reauthenticated_at, reauthenticated_factor)
+VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $3, $8)
 RETURNING *
 """
 _END = "DELETE FROM sessions WHERE token_hash = $1"
@@ -57,6 +57,8 @@ async def start(
             clock.now(),
             client.ip_address,
             client.user_agent,
+            client.browser.name,
+            client.browser.system,
             second_factor,
         ],
     )
@@ -144,7 +146,8 @@ async def revoke(user: User, session_id: int, client: ClientInfo) -> None:
     session = await Session.get_or_none(user=user, id=session_id)
     if session is None or await Session.filter(user=user, id=session_id).delete() != 1:
         raise NotFound()
-    device = describe_user_agent(session.user_agent) if session.user_agent else ""
+    browser = Browser(session.browser_name, session.system_name)
+    device = browser.words() if session.user_agent else ""
     await record("session.revoked", user=user, client=client, device=device)
 
 

@@ -12,26 +12,42 @@ are the owner's).
 
 from __future__ import annotations
 
-from backend import clock
+from backend import clock, hot_sql
 from backend.audit.service import record
 from backend.client import ClientInfo
 from backend.crypto import digest, random_token, same
-from backend.errors import DomainError
+from backend.errors import DomainError, RateLimited
+from backend.i18n import N_
 from backend.services import Services
 from backend.signin.service import SignedIn, _start_session, remembering
 from backend.throttle import service as throttle
-from backend.throttle.keys import account_key, address_key
-from backend.twofactor.models import Authenticator, PasskeyCredential
+from backend.throttle.keys import account_key, address_key, passkey_start_key
+from backend.twofactor.models import Authenticator, PasskeyChallenge, PasskeyCredential
 from backend.twofactor.passkey import ceremonies, challenges
 from backend.twofactor.passkey.ceremonies import Refused
 from backend.twofactor.passkey.strategy import PASSKEY, Passkeys, assert_with
 
 
-async def start(services: Services) -> tuple[str, str]:
-    """A challenge token for finish() and request options for any passkey of this site."""
+async def start(services: Services, client: ClientInfo) -> tuple[str, str]:
+    """A challenge token for finish() and request options for any passkey of this site.
+
+    Anyone may ask, and each start stores a challenge: one address gets PASSKEY_STARTS,
+    reserved in the same trip that stores it, so parallel requests cannot pass the budget.
+    """
     token = random_token()
     options = ceremonies.request_options(_strategy(services).rp, allow=None, user_verification=True)
-    await challenges.remember(options.challenge, binding=_binding(token), user_id=None)
+    reservation = throttle.Reservation([(passkey_start_key(client), throttle.PASSKEY_STARTS)])
+    stored = challenges.anonymous_statements(options.challenge, binding=_binding(token))
+    results = await hot_sql.run_together(
+        PasskeyChallenge, [*reservation.statements, *stored], atomic=False, while_rows=True
+    )
+    try:
+        await reservation.settle(results)
+    except RateLimited as limited:
+        raise RateLimited(
+            limited.retry_after_seconds,
+            N_("Too many passkey sign-ins were started. Try again in {wait}."),
+        ) from None
     return token, options.json
 
 

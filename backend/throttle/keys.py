@@ -1,4 +1,5 @@
-"""What the throttle counts: accounts (by canonical name), addresses, step-ups, codes, clients.
+"""What the throttle counts: accounts (by canonical name), addresses, step-ups, codes, clients,
+passkey sign-ins started.
 
 Keys stay within the column's 255 characters whatever the input: a long variable part
 is replaced by its digest, which is still one key per value.
@@ -25,6 +26,11 @@ def known_browser_key(nonce: str) -> str:
 
 def address_key(client: ClientInfo) -> str:
     return _key("sign-in:address", client.ip_address)
+
+
+def passkey_start_key(client: ClientInfo) -> str:
+    """Passkey sign-ins started from one address: each stores a challenge until it ends."""
+    return _key("passkey-start:address", client.ip_address)
 
 
 def step_up_key(user: User) -> str:

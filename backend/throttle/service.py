@@ -51,6 +51,15 @@ EMAIL_CHANGES = Policy(
     longest_delay=timedelta(hours=1),
     forget_after=timedelta(hours=1),
 )
+# Passkey sign-ins started from one address, which anyone may ask for: a login page asks
+# for one as it opens, so 30 in a row is generous; then a minute's rest, and a quiet
+# minute starts the count again.
+PASSKEY_STARTS = Policy(
+    failures_before_lock=30,
+    first_delay=timedelta(minutes=1),
+    longest_delay=timedelta(minutes=1),
+    forget_after=timedelta(minutes=1),
+)
 
 # Parameters: $1 key, $2 now, $3 forget_before, $4 lock after a first attempt. The WHERE
 # makes a locked row refuse the update, so RETURNING gives nothing and nothing is counted.

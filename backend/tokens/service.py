@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import unicodedata
 from datetime import datetime, timedelta
 
 from tortoise.expressions import Q
@@ -20,6 +19,7 @@ from backend.i18n import N_, Moment
 from backend.notifications.notices import tell
 from backend.services import Services
 from backend.sessions.models import Session
+from backend.text import clean_name
 from backend.tokens import retention, usage
 from backend.tokens import scopes as scope_catalog
 from backend.tokens.format import Kind, generate, is_well_formed
@@ -408,13 +408,11 @@ async def access_token_bearer(secret: str) -> Bearer | None:
 
 
 def _checked_name(name: str) -> str:
-    name = unicodedata.normalize("NFC", name.strip())
+    name = clean_name(name, "name")
     if not 1 <= len(name) <= 100:
         raise DomainError(
             "VALIDATION_FAILED", "Give the token a name of 1 to 100 characters.", "name"
         )
-    if any(unicodedata.category(char)[0] == "C" for char in name):
-        raise DomainError("VALIDATION_FAILED", "The name contains invisible characters.", "name")
     return name
 
 

@@ -29,6 +29,8 @@ async def remember(user: User, client: ClientInfo, secret_key: str, days: int) -
             expires_at=clock.now() + timedelta(days=days),
             ip_address=client.ip_address,
             user_agent=client.user_agent,
+            browser_name=client.browser.name,
+            system_name=client.browser.system,
         )
         await limits.keep_newest(TrustedDevice, user.id, limits.MAX_TRUSTED_DEVICES_PER_USER)
     return f"{token}.{_signature(token, secret_key)}"

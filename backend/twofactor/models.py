@@ -120,6 +120,9 @@ class TrustedDevice(Model):
     expires_at = fields.DatetimeField()
     ip_address = fields.CharField(max_length=45, default="")
     user_agent = fields.CharField(max_length=512, default="")
+    # The user agent's browser and system, parsed as the row is written (client.Browser).
+    browser_name = fields.CharField(max_length=64, default="", db_default="")
+    system_name = fields.CharField(max_length=64, default="", db_default="")
 
     class Meta:
         table = "trusted_devices"

@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 from backend import clock, i18n
 from backend.accounts.models import User
 from backend.audit.service import record
-from backend.client import ClientInfo, describe_user_agent
+from backend.client import ClientInfo
 from backend.errors import DomainError
 from backend.i18n import N_
 from backend.notifications.notices import tell
@@ -139,6 +139,6 @@ async def _tell_codes_failed(services: Services, user: User, client: ClientInfo)
             "username": user.username,
             "count": FAILURES_WORTH_A_NOTICE,
             "address": client.ip_address,
-            "browser": describe_user_agent(client.user_agent, i18n.language_of(user)),
+            "browser": client.browser.words(i18n.language_of(user)),
         },
     )

@@ -58,7 +58,10 @@
       body.append("csrf_token", form.querySelector("input[name=csrf_token]").value);
       pending = fetch("/login/passkey/options", { method: "POST", body, credentials: "same-origin" })
         .then((response) => {
-          if (!response.ok) throw new Error("options");
+          if (!response.ok) {
+            pending = null; // refused (too many started): a later try asks again
+            throw new Error("options");
+          }
           return response.json();
         });
     }

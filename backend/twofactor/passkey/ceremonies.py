@@ -185,7 +185,7 @@ def user_handle(credential_json: str) -> bytes | None:
 
 def verify_registration(rp: RelyingParty, credential_json: str, challenge: bytes) -> Registered:
     w = _webauthn()
-    _json_object(credential_json)
+    _first_party_only(rp, _json_object(credential_json))
     try:
         credential = w.parse_registration_credential_json(credential_json)
         verified = w.verify_registration_response(
@@ -219,7 +219,7 @@ def verify_assertion(
     """Origin, RP id hash, signature, user presence (and verification when asked), and a
     sign counter that went forward, all checked by py_webauthn."""
     w = _webauthn()
-    _json_object(credential_json)
+    _first_party_only(rp, _json_object(credential_json))
     try:
         verified = w.verify_authentication_response(
             credential=credential_json,
@@ -246,6 +246,26 @@ def _descriptor(known: KnownCredential) -> PublicKeyCredentialDescriptor:
     return w.PublicKeyCredentialDescriptor(
         id=w.base64url_to_bytes(known.credential_id), transports=transports or None
     )
+
+
+def _first_party_only(rp: RelyingParty, data: dict) -> None:
+    """Refuse a ceremony run in a frame of another site (clickjacking the passkey prompt).
+
+    py_webauthn checks `origin` but neither `crossOrigin` nor `topOrigin` (Level 3), so a
+    page of ours framed by another site would pass; our pages never run in a frame.
+    """
+    w = _webauthn()
+    try:
+        client_data = json.loads(w.base64url_to_bytes(data["response"]["clientDataJSON"]))
+    except (KeyError, TypeError, ValueError, RecursionError):
+        raise Refused("malformed") from None
+    if not isinstance(client_data, dict):
+        raise Refused("malformed")
+    if client_data.get("crossOrigin", False) is not False:
+        raise Refused("cross_origin")
+    top_origin = client_data.get("topOrigin")
+    if top_origin is not None and top_origin != rp.origin:
+        raise Refused("cross_origin")
 
 
 def _json_object(credential_json: str) -> dict:
