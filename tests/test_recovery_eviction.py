@@ -29,7 +29,7 @@ from tests.recovery_helpers import (
     secure_token_in,
 )
 from tests.test_twofactor_settings import sign_in_with_code
-from tests.twofactor_helpers import enable_totp, next_time_step, oathtool, verify
+from tests.twofactor_helpers import code_in, enable_totp, next_time_step, oathtool, verify
 
 # With the session's fresh re-authentication, as a thief holding the cookie would send them.
 ADD_APP = """mutation { startTotpSetup(input: {}) { secret userErrors { code } } }"""
@@ -37,12 +37,16 @@ CONFIRM_APP = """mutation($c: String!) { confirmTotpSetup(input: {code: $c, name
   userErrors { code } } }"""
 REGENERATE = """mutation { regenerateRecoveryCodes(input: {}) {
   recoveryCodes userErrors { code } } }"""
+ADD_SMS = """mutation($p: String, $o: String) {
+  startCodeSetup(input: {method: SMS, password: $p, otp: $o}) { userErrors { field code } } }"""
+CONFIRM_CODES = """mutation($c: String!) { confirmCodeSetup(input: {code: $c}) {
+  userErrors { code } } }"""
 SECURED = "Your account was secured"
 
 
 @pytest.fixture
-def settings(database_url, smtp):
-    return settings_for(database_url, smtp=smtp_settings(smtp.port))
+def settings(database_url, smtp, sms):
+    return settings_for(database_url, smtp=smtp_settings(smtp.port), sms_webhook_url=sms.url)
 
 
 def stolen(owner: httpx.AsyncClient, thief: httpx.AsyncClient) -> GraphQL:
@@ -118,6 +122,60 @@ async def test_a_factor_from_before_the_reported_change_stays(gql, client, smtp,
     }
     await reset(gql, reset_token_in(last_mail(smtp, subject=SECURED)))
     assert (await gql.sign_in("alice", NEW_PASSWORD))["status"] == "SECOND_FACTOR_REQUIRED"
+
+
+async def test_codes_sent_to_a_phone_the_attacker_set_stop_with_the_recovery(
+    gql, client, new_client, smtp, sms, alice
+):
+    phone = await gql(
+        """mutation($p: String!) { updateAccount(input: {mobilePhone: "+14155552671",
+        password: $p}) { userErrors { code } } }""",
+        {"p": PASSWORD},
+    )
+    assert phone["updateAccount"]["userErrors"] == []
+    app, _ = await enable_totp(gql)
+    added = await gql(ADD_SMS, {"p": PASSWORD, "o": oathtool(app)})
+    assert added["startCodeSetup"]["userErrors"] == []
+    confirmed = await gql(CONFIRM_CODES, {"c": code_in(sms.messages[-1]["text"])})
+    assert confirmed["confirmCodeSetup"]["userErrors"] == []
+    clock.advance(timedelta(days=8))  # both set up long ago
+    client.cookies.delete("latchkey_session")
+    assert (await sign_in_with_code(gql, app))["status"] == "SIGNED_IN"
+    # The profile saved with the same number changes nothing of the factor.
+    same = await gql("""mutation { updateAccount(input: {mobilePhone: "+14155552671",
+      firstName: "Alice"}) { userErrors { code } } }""")
+    assert same["updateAccount"]["userErrors"] == []
+    async with new_client() as thief_http:
+        thief = stolen(client, thief_http)
+        moved = await thief("""mutation { updateAccount(input: {mobilePhone: "+14155550199"}) {
+          userErrors { code } } }""")
+        assert moved["updateAccount"]["userErrors"] == []
+    notice = last_mail(smtp, subject="Your mobile phone number changed")
+    await gql(SECURE, {"t": secure_token_in(notice)})
+    kinds = set(await Authenticator.all().values_list("kind", flat=True))
+    assert kinds == {"totp", "recovery_code"}  # the texted codes would reach the thief
+
+
+async def test_saving_the_same_phone_number_keeps_the_texted_codes(gql, client, smtp, sms, alice):
+    await gql("""mutation($p: String!) { updateAccount(input: {mobilePhone: "+14155552671",
+        password: $p}) { userErrors { code } } }""", {"p": PASSWORD})
+    app, _ = await enable_totp(gql)
+    await gql(ADD_SMS, {"p": PASSWORD, "o": oathtool(app)})
+    await gql(CONFIRM_CODES, {"c": code_in(sms.messages[-1]["text"])})
+    clock.advance(timedelta(days=8))
+    client.cookies.delete("latchkey_session")
+    await sign_in_with_code(gql, app)
+    await gql("""mutation { updateAccount(input: {mobilePhone: "+14155552671",
+      firstName: "Alice"}) { userErrors { code } } }""")
+    next_time_step()
+    await gql(
+        """mutation($p: String!, $c: String) { generateApiCredentials(input: {password: $p,
+        otp: $c}) { userErrors { code } } }""",
+        {"p": PASSWORD, "c": oathtool(app)},
+    )
+    await gql(SECURE, {"t": secure_token_in(smtp.text(smtp.to("alice@example.com")[-1]))})
+    kinds = set(await Authenticator.all().values_list("kind", flat=True))
+    assert kinds == {"totp", "sms", "recovery_code"}
 
 
 async def test_the_reset_link_is_the_only_way_back_in_until_used(gql, new_client, smtp, alice):

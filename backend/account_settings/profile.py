@@ -61,7 +61,10 @@ async def update(
     problems += await _conflicts(user, values)
     if problems:
         raise DomainError.of(problems)
-    phone_changes = "mobile_phone" in values and values["mobile_phone"] != user.mobile_phone
+    # Only what differs is written and logged: the log names the fields that changed (and
+    # "This wasn't me" reads a change of phone from it).
+    values = {name: value for name, value in values.items() if getattr(user, name) != value}
+    phone_changes = "mobile_phone" in values
     if new_email is not None or phone_changes:
         await stepup.confirm(
             services,
