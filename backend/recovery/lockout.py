@@ -8,7 +8,7 @@ neither skip the cap nor both be the one that reaches it (and send the email).
 
 "This wasn't me" locks password sign-in the same way (FREEZE_REASONS), since whoever
 caused it may know the password; when the old and new email address disagree, only an
-operator lifts the lock (see docs in README, "Security decisions").
+operator lifts the lock (see docs/security.md).
 
 Only browsers that signed in to the account before are told ACCOUNT_LOCKED; anyone else
 gets the answer of a wrong password, so a lock never tells a stranger the account exists.

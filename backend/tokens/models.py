@@ -37,8 +37,8 @@ class RefreshToken(Model):
 
     class Meta:
         table = "refresh_tokens"
-        # The second one serves the expiry reminders every worker looks for.
-        indexes = (("user_id", "revoked_at"), ("expires_at", "revoked_at"))
+        # A user's tokens by expiry (the list); the second serves the expiry reminders.
+        indexes = (("user_id", "revoked_at", "expires_at"), ("expires_at", "revoked_at"))
 
 
 class ApiCredential(Model):
