@@ -6,7 +6,7 @@ PYTHON ?= python3
 # so a third process pays off even on two cores.
 TEST_WORKERS ?= 3
 
-.PHONY: run test lint bench bench-scale schema install install-test messages catalogs
+.PHONY: run test lint bench bench-scale schema install install-test messages catalogs docs
 
 run: install
 	$(BIN)/latchkey migrate
@@ -20,7 +20,7 @@ test: install-test
 lint: install-test
 	$(BIN)/ruff check .
 
-# Options go in BENCH_ARGS, e.g. `make bench BENCH_ARGS="--seconds 5"`; see README, Performance.
+# Options go in BENCH_ARGS, e.g. `make bench BENCH_ARGS="--seconds 5"`; see docs/performance.md.
 BENCH_ARGS ?=
 
 bench: install-test
@@ -31,6 +31,19 @@ bench-scale: install-test
 
 schema: install
 	$(BIN)/latchkey export-schema > schema.graphql
+
+# The documentation site, built into site/ (open site/index.html). --strict: a broken link or
+# anchor fails the build. Its scripts come from the npm registry (docs-assets/package.json)
+# and are copied next to the pages, so the site loads nothing from another host; only their
+# built files are used, so npm's notes about the Node version do not matter here.
+DOCS_JS := docs/javascripts
+DOCS_NPM := docs-assets/node_modules
+
+docs: $(VENV)/.installed-docs $(DOCS_NPM)/.package-lock.json
+	mkdir -p $(DOCS_JS)
+	cp $(DOCS_NPM)/mermaid/dist/mermaid.min.js $(DOCS_JS)/mermaid.min.js
+	cp $(DOCS_NPM)/iframe-worker/shim/index.js $(DOCS_JS)/iframe-worker-shim.js
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 install: $(VENV)/.installed web/node_modules/.package-lock.json catalogs
 
@@ -49,6 +62,13 @@ $(VENV)/.installed: pyproject.toml
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
+
+$(VENV)/.installed-docs: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[docs]'
+	touch $@
+
+$(DOCS_NPM)/.package-lock.json: docs-assets/package.json docs-assets/package-lock.json
+	cd docs-assets && npm ci --no-audit --no-fund
 
 web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund
