@@ -135,7 +135,7 @@ async def test_reauthenticating_gives_the_session_a_new_cookie(client, gql, alic
 async def test_with_two_factor_a_password_only_stamp_does_not_stand_in_for_the_code(gql, alice):
     secret, _ = await enable_totp(gql)  # this session's stamp came from a password-only sign-in
     assert (await gql(UNTIL))["viewer"]["reauthenticatedUntil"] is None
-    assert errors((await gql(POLICY))["setTwoFactorPolicy"]) == [("otp", "OTP_REQUIRED")]
+    assert errors((await gql(POLICY))["setTwoFactorPolicy"]) == [("code", "OTP_REQUIRED")]
     assert errors((await gql(REAUTHENTICATE, {"p": PASSWORD}))["reauthenticate"]) == [
         ("code", "OTP_REQUIRED")
     ]
@@ -164,7 +164,7 @@ async def test_a_stamp_from_a_recovery_code_cannot_mint_recovery_codes(gql, alic
     secret, recovery = await enable_totp(gql)
     done = (await gql(REAUTHENTICATE, {"p": PASSWORD, "c": recovery[0]}))["reauthenticate"]
     assert done["userErrors"] == []
-    assert errors((await gql(REGENERATE))["regenerateRecoveryCodes"]) == [("otp", "OTP_REQUIRED")]
+    assert errors((await gql(REGENERATE))["regenerateRecoveryCodes"]) == [("code", "OTP_REQUIRED")]
     regenerated = (await gql(REGENERATE, {"c": oathtool(secret)}))["regenerateRecoveryCodes"]
     assert regenerated["userErrors"] == [] and len(regenerated["recoveryCodes"]) == 10
 
