@@ -1,4 +1,4 @@
-"""/account/confirm-access: prove presence once ("sudo mode"), then change settings freely.
+"""/account/confirm-access: re-authenticate once, then change settings freely for a while.
 
 Sensitive forms stop asking for the password and code while the session's access is
 confirmed; the server checks again on every change.
