@@ -128,7 +128,7 @@ async def test_with_two_factor_on_phone_and_email_changes_need_a_code_too(gql, a
     secret, _ = await enable_totp(gql)
     for fields in ({"mobilePhone": "+14155552671"}, {"email": "new@example.com"}):
         missing = await update(gql, **fields, password=PASSWORD)
-        assert errors(missing) == [("otp", "OTP_REQUIRED")]
+        assert errors(missing) == [("code", "OTP_REQUIRED")]
         wrong = await update(gql, **fields, password=PASSWORD, otp="000000")
         assert errors(wrong) == [("otp", "INVALID_OTP")]
     assert (await gql(VIEWER))["viewer"]["mobilePhone"] is None

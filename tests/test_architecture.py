@@ -209,3 +209,70 @@ def test_imports_only_for_the_type_checker_do_not_count() -> None:
         "from typing import TYPE_CHECKING",
         "import backend.clock",
     ]
+
+
+# Re-authentication is the session's state (backend/reauthentication.py): a sensitive use
+# case asks the session, and never takes a password or a code to pass along.
+PROOF_PARAMETERS = {"password", "otp", "code", "current_password"}
+SENSITIVE_USE_CASES = {
+    "backend/account_settings/profile.py": {"update"},
+    "backend/account_settings/password_change.py": {"change"},
+    "backend/account_settings/session_revocation.py": {"revoke", "sign_out_others"},
+    "backend/account_settings/second_factors.py": {
+        "start_setup",
+        "set_policy",
+        "remove",
+        "set_preferred",
+        "disable",
+        "regenerate_recovery_codes",
+    },
+    "backend/account_settings/passkeys.py": {"start_registration", "delete"},
+    "backend/tokens/service.py": {"issue", "regenerate"},
+    "backend/tokens/credentials.py": {"generate_for"},
+}
+# What legitimately takes a code or a password: the code sent to a new email address, the
+# first code of a new factor, and the password that guards sending a code.
+PROOF_TAKERS = {
+    ("backend/account_settings/email_change.py", "send_code"),
+    ("backend/account_settings/email_change.py", "verify"),
+    ("backend/account_settings/email_change.py", "_hash"),
+    ("backend/account_settings/second_factors.py", "confirm_setup"),
+    ("backend/account_settings/second_factors.py", "send_reauthentication_code"),
+}
+
+
+def _functions(path: Path) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
+    tree = ast.parse(path.read_text())
+    kinds = (ast.FunctionDef, ast.AsyncFunctionDef)
+    return {node.name: node for node in ast.walk(tree) if isinstance(node, kinds)}
+
+
+def _parameters(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    arguments = node.args
+    return {a.arg for a in arguments.posonlyargs + arguments.args + arguments.kwonlyargs}
+
+
+def test_sensitive_use_cases_ask_the_session_and_take_no_proof() -> None:
+    for relative, names in SENSITIVE_USE_CASES.items():
+        functions = _functions(ROOT / relative)
+        for name in names:
+            node = functions[name]
+            assert not _parameters(node) & PROOF_PARAMETERS, (relative, name)
+            called = {
+                call.func.attr
+                for call in ast.walk(node)
+                if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+            }
+            # Deleting a passkey is second_factors.remove, which asks.
+            assert {"require", "remove"} & called, (relative, name)
+
+
+def test_only_the_known_functions_take_a_password_or_a_code() -> None:
+    takers = set()
+    for package in ("account_settings", "tokens", "recovery"):
+        for path in sorted((ROOT / "backend" / package).glob("*.py")):
+            relative = path.relative_to(ROOT).as_posix()
+            for name, node in _functions(path).items():
+                if _parameters(node) & PROOF_PARAMETERS:
+                    takers.add((relative, name))
+    assert takers == PROOF_TAKERS

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ABOUT_FACTORS = [
     *sorted((ROOT / "backend" / "twofactor").glob("*.py")),
     ROOT / "backend" / "account_settings" / "second_factors.py",
-    ROOT / "backend" / "stepup.py",
+    ROOT / "backend" / "reauthentication.py",
     *(ROOT / "backend" / "api" / name for name in ("twofactor.py", "signin.py")),
     ROOT / "backend" / "api" / "reauthentication.py",
     *sorted((ROOT / "backend" / "audit").glob("*.py")),

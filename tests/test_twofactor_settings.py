@@ -132,7 +132,7 @@ async def test_tokens_and_credentials_need_a_code_even_on_a_remembered_device(gq
     next_time_step()
     variables = {"name": "ci", "expiresAt": days_ahead(7), "password": PASSWORD}
     missing = (await gql(ISSUE_TOKEN, variables))["issueToken"]
-    assert [(e["field"], e["code"]) for e in missing["userErrors"]] == [("otp", "OTP_REQUIRED")]
+    assert [(e["field"], e["code"]) for e in missing["userErrors"]] == [("code", "OTP_REQUIRED")]
     wrong = (await gql(ISSUE_TOKEN, {**variables, "otp": "000000"}))["issueToken"]
     assert codes(wrong) == ["INVALID_OTP"]
     code = oathtool(secret)
@@ -140,6 +140,7 @@ async def test_tokens_and_credentials_need_a_code_even_on_a_remembered_device(gq
     assert issued["userErrors"] == [] and issued["secret"]
     replay = (await gql(ISSUE_TOKEN, {**variables, "otp": code}))["issueToken"]
     assert codes(replay) == ["INVALID_OTP"]
+    clock.advance(timedelta(seconds=601))  # past the code this session proved above
     credentials = (await gql(GENERATE, {"pw": PASSWORD, "otp": None}))["generateApiCredentials"]
     assert codes(credentials) == ["OTP_REQUIRED"]
     next_time_step()
@@ -181,12 +182,12 @@ async def test_a_session_and_the_password_cannot_turn_recovery_codes_into_new_on
     password_only = (await gql(REGENERATE, {"pw": PASSWORD}))["regenerateRecoveryCodes"]
     assert password_only == {
         "recoveryCodes": None,
-        "userErrors": [{"field": "otp", "code": "OTP_REQUIRED"}],
+        "userErrors": [{"field": "code", "code": "OTP_REQUIRED"}],
     }
     with_recovery_code = await gql(REGENERATE, {"pw": PASSWORD, "c": old[0]})
     assert with_recovery_code["regenerateRecoveryCodes"] == {
         "recoveryCodes": None,
-        "userErrors": [{"field": "otp", "code": "INVALID_OTP"}],
+        "userErrors": [{"field": "code", "code": "INVALID_OTP"}],
     }
     assert (await gql(TWO_FACTOR))["viewer"]["twoFactor"]["recoveryCodesRemaining"] == 10
     assert "New recovery codes" not in [m["Subject"] for m in smtp.to("alice@example.com")]
@@ -205,10 +206,13 @@ async def test_every_change_is_in_the_security_log(gql, alice):
     await gql(DISABLE, {"pw": PASSWORD, "c": "000000"})
     await gql(DISABLE, {"pw": PASSWORD, "c": oathtool(secret)})
     kinds = await SecurityEvent.all().order_by("id").values_list("kind", flat=True)
-    assert kinds[-4:] == [
+    # Inline proof re-authenticates the session first, as `reauthenticate` would.
+    assert kinds[-6:] == [
         "twofactor.enabled",
+        "reauthenticated",
         "recovery_codes.regenerated",
         "second_factor.failed",
+        "reauthenticated",
         "twofactor.disabled",
     ]
 

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from backend.i18n import N_
-from web.forms import field_errors, send_step_up_code
+from web.forms import field_errors, send_reauthentication_code
 from web.sections import Page, Renderer, Section
 
 ACCOUNT = Page(
@@ -103,7 +103,7 @@ class AccountPages:
             if values[name] != (getattr(identity.user, name) or "")
         }
         changes["password"] = str(form.get("password", ""))
-        changes["otp"] = str(form.get("otp", "")) or None
+        changes["code"] = str(form.get("otp", "")) or None
         errors = await self._run(request, identity, "UpdateAccount", input=changes)
         if set(errors) - {"_sent"}:
             return {"values": values, "errors": errors}, 422
@@ -112,7 +112,7 @@ class AccountPages:
     async def _send_code(self, request, identity, form: FormData) -> State:
         """Email or text a code for changing the email or phone; what was typed stays."""
         values = {name: str(form.get(name, "")) for name in PROFILE_FIELDS}
-        errors = await send_step_up_code(self.client, request, identity, form)
+        errors = await send_reauthentication_code(self.client, request, identity, form)
         if errors:
             return {"values": values, "errors": errors}, 422
         return {"values": values, "code_sent": True}, 200

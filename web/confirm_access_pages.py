@@ -1,4 +1,4 @@
-"""/account/confirm-access: prove presence once ("sudo mode"), then change settings freely.
+"""/account/confirm-access: re-authenticate once, then change settings freely for a while.
 
 Sensitive forms stop asking for the password and code while the session's access is
 confirmed; the server checks again on every change.
@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from web import navigation, outcomes
-from web.forms import field_errors, send_step_up_code
+from web.forms import field_errors, send_reauthentication_code
 from web.graphql_client import with_session_cookies
 from web.sections import Renderer
 from web.signin_pages import redirect
@@ -79,7 +79,7 @@ class ConfirmAccessPages:
         identity = await self.renderer.identity(request)
         if identity.user is None:
             return redirect(request, "/login")
-        errors = await send_step_up_code(self.client, request, identity, form)
+        errors = await send_reauthentication_code(self.client, request, identity, form)
         state = {"next": _next(form.get("next")), "errors": errors, "code_sent": not errors}
         if request.headers.get("hx-request") != "true":
             return self._back_here(request, state)

@@ -26,7 +26,7 @@ def choice(form: FormData, name: str, choices: Iterable[str]) -> str | None:
     return value if isinstance(value, str) and value in choices else None
 
 
-async def send_step_up_code(
+async def send_reauthentication_code(
     client: GraphQLClient, request: Request, identity: Identity, form: FormData
 ) -> dict[str, str]:
     """Email or text a code, proven by the form's password; its errors, empty once sent."""

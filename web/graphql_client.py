@@ -62,10 +62,13 @@ class GraphQLClient:
 
 
 def session_outcome(request: Request) -> SessionOutcome:
-    """One record per page request, shared by every operation the request runs."""
-    if not hasattr(request.state, "session_outcome"):
-        request.state.session_outcome = SessionOutcome()
-    return request.state.session_outcome
+    """One record per page request, shared by every operation the request runs.
+
+    Kept in the request's own scope, not `request.state`: a server that shares the
+    lifespan state between requests (not copying it) would otherwise hand one request's
+    session cookie, since renewed, to every later one.
+    """
+    return request.scope.setdefault("latchkey.session_outcome", SessionOutcome())
 
 
 def with_session_cookies(request: Request, response: Response, services: Services) -> Response:

@@ -13,7 +13,7 @@ from typing import Any
 from starlette.routing import BaseRoute
 
 from web.account_pages import SECURITY
-from web.forms import field_errors, send_step_up_code
+from web.forms import field_errors, send_reauthentication_code
 from web.sections import Renderer
 
 SECTION = "passkeys"
@@ -53,7 +53,7 @@ class PasskeyPages:
             identity,
             "StartPasskeyRegistration",
             password=str(form.get("password", "")) or None,
-            otp=str(form.get("otp", "")) or None,
+            code=str(form.get("otp", "")) or None,
         )
         if errors:
             return {"add_errors": errors, "name": name}, 422
@@ -89,15 +89,15 @@ class PasskeyPages:
             "DeletePasskey",
             id=passkey,
             password=str(form.get("password", "")) or None,
-            otp=str(form.get("otp", "")) or None,
+            code=str(form.get("otp", "")) or None,
         )
         if errors:
             return {"delete_errors": errors, "deleting": passkey}, 404 if "id" in errors else 422
         return {"deleted": True, "two_factor_off": not payload["twoFactorEnabled"]}, 200
 
     async def _send_code(self, request, identity, form) -> State:
-        """Email or text a step-up code for adding or deleting a passkey."""
-        errors = await send_step_up_code(self.client, request, identity, form)
+        """Email or text a re-authentication code for adding or deleting a passkey."""
+        errors = await send_reauthentication_code(self.client, request, identity, form)
         passkey = request.path_params.get("id")
         state: dict[str, Any] = {"deleting": passkey} if passkey else {"name": form.get("name")}
         key = "delete_errors" if passkey else "add_errors"

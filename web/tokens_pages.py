@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Route
 from backend import clock
 from backend.i18n import N_
 from web import page_language
-from web.forms import field_errors, send_step_up_code
+from web.forms import field_errors, send_reauthentication_code
 from web.sections import Page, Renderer, Section
 
 # The token statuses as the page shows them (the template capitalises the API's values).
@@ -81,7 +81,7 @@ class TokenPages:
             name=values["name"],
             expiresAt=expires_at.isoformat(),
             password=str(form.get("password", "")),
-            otp=str(form.get("otp", "")) or None,
+            code=str(form.get("otp", "")) or None,
             scopes=values["scopes"],
         )
         payload = outcome.data["issueToken"]
@@ -104,7 +104,7 @@ class TokenPages:
             id=token_id,
             expiresAt=expires_at.isoformat(),
             password=str(form.get("password", "")),
-            otp=str(form.get("otp", "")) or None,
+            code=str(form.get("otp", "")) or None,
         )
         payload = outcome.data["regenerateToken"]
         if payload["userErrors"]:
@@ -114,7 +114,7 @@ class TokenPages:
     async def _send_regenerate_code(self, request, identity, form) -> tuple[dict[str, Any], int]:
         values = {name: str(form.get(name, "")) for name in ("expiry", "custom_date")}
         state = {"regenerating": request.path_params["id"], "regenerate_values": values}
-        errors = await send_step_up_code(self.client, request, identity, form)
+        errors = await send_reauthentication_code(self.client, request, identity, form)
         if errors:
             return {**state, "regenerate_errors": errors}, 422
         return {**state, "regenerate_code_sent": True}, 200
@@ -137,7 +137,7 @@ class TokenPages:
             request,
             identity,
             password=str(form.get("password", "")),
-            otp=str(form.get("otp", "")) or None,
+            code=str(form.get("otp", "")) or None,
             scopes=chosen,
         )
         payload = outcome.data["generateApiCredentials"]
@@ -151,7 +151,7 @@ class TokenPages:
             name: str(form.get(name, "")) for name in ("name", "expiry", "custom_date")
         }
         values["scopes"] = _scopes(form)
-        errors = await send_step_up_code(self.client, request, identity, form)
+        errors = await send_reauthentication_code(self.client, request, identity, form)
         if errors:
             return {"values": values, "errors": errors}, 422
         return {"values": values, "code_sent": True}, 200

@@ -11,7 +11,7 @@ from backend.i18n import N_
 from web import page_language
 from web.account_pages import SECURITY
 from web.factors import FACTOR_KINDS
-from web.forms import choice, field_errors, send_step_up_code
+from web.forms import choice, field_errors, send_reauthentication_code
 from web.sections import Action, Renderer
 from web.templating import templates
 
@@ -67,7 +67,7 @@ class TwoFactorPages:
             error = page_language.gettext(request, N_("Choose a method."))
             return {"errors": {"method": error}}, 422
         kind = FACTOR_KINDS[method]
-        variables = {"password": password, "otp": otp}
+        variables = {"password": password, "code": otp}
         if kind.sends_codes:  # one operation for every kind that sends codes
             variables["method"] = method
         start, _ = setup_operations(method)
@@ -144,17 +144,17 @@ class TwoFactorPages:
             "SetPreferredAuthenticator",
             id=factor,
             password=str(form.get("password", "")),
-            otp=str(form.get("otp", "")),
+            code=str(form.get("otp", "")),
         )
         if errors:
             return {"prefer_errors": errors, "preferring": factor}, 422
         return {"saved": "preferred"}, 200
 
     def _send_code_for(self, form_name: str) -> Action:
-        """Email or text a step-up code for the policy, recovery-code or turn-off form."""
+        """Email or text a re-authentication code for the policy, recovery-code or turn-off form."""
 
         async def send_code(request, identity, form) -> State:
-            errors = await send_step_up_code(self.client, request, identity, form)
+            errors = await send_reauthentication_code(self.client, request, identity, form)
             state = {"policy": str(form.get("policy", ""))} if form_name == "policy" else {}
             if form_name in FACTOR_FORMS:  # which factor's form asked
                 state = {FACTOR_FORMS[form_name]: request.path_params["id"]}

@@ -12,7 +12,7 @@ import dataclasses
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from backend import limits, stepup
+from backend import limits, reauthentication
 from backend.account_settings import second_factors
 from backend.accounts.models import User
 from backend.audit.service import record
@@ -48,23 +48,12 @@ async def start_registration(
     client: ClientInfo,
     *,
     session: Session | None,
-    password: str | None,
-    otp: str | None,
 ) -> str:
-    """Creation options for the browser, after proof of presence; the challenge is bound
-    to this session."""
+    """Creation options for the browser, for a re-authenticated session; the challenge is
+    bound to this session."""
     # Never a recovery code: it must not turn into a new factor (see second_factors.start_setup).
-    await stepup.confirm(
-        services,
-        user,
-        session,
-        client,
-        password=password,
-        otp=otp,
-        purpose="passkey.register",
-        allow_recovery_code=False,
-    )
-    assert session is not None  # stepup.confirm refuses a bearer token
+    await reauthentication.require(services, user, session, allow_recovery_code=False)
+    assert session is not None  # require refuses a bearer token
     if await Authenticator.filter(user=user, kind=PASSKEY).count() >= MAX_PASSKEYS:
         raise too_many()
     strategy = _strategy(services)
@@ -89,7 +78,7 @@ async def finish_registration(
     credential: str,
 ) -> Added:
     if session is None:
-        raise stepup.token_refused()
+        raise reauthentication.token_refused()
     name = _valid_name(name)
     strategy = _strategy(services)
     try:
@@ -162,8 +151,6 @@ async def delete(
     *,
     passkey_id: int,
     session: Session | None,
-    password: str | None,
-    otp: str | None,
 ) -> bool:
     """Delete one passkey (it stops working at once); returns whether 2FA is still on."""
     if not await Authenticator.filter(id=passkey_id, user=user, kind=PASSKEY).exists():
@@ -174,8 +161,6 @@ async def delete(
         client,
         authenticator_id=passkey_id,
         session=session,
-        password=password,
-        code=otp,
     )
 
 

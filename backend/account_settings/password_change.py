@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
-from backend import clock, stepup
+from backend import clock, reauthentication
 from backend.accounts.models import User
 from backend.accounts.password_policy import check_new_password
 from backend.audit.service import record
 from backend.client import ClientInfo
-from backend.errors import DomainError, InvalidCredentials, WrongPassword
+from backend.errors import DomainError, WrongPassword
 from backend.i18n import N_
 from backend.notifications.notices import tell
 from backend.recovery import lockout
@@ -25,36 +25,24 @@ async def change(
     current_session: Session | None,
     client: ClientInfo,
     *,
-    current: str | None,
     new: str,
     confirmation: str,
 ) -> str | None:
     """Change the password; returns the current session's new cookie value, if any.
 
     Every other session ends; the current one stays, under a new id, so that a copy of
-    the old cookie is worth nothing. The current password, or a recent re-authentication
-    of this session, proves the user is present.
+    the old cookie is worth nothing. A recent re-authentication of this session's
+    password proves the user is present; no second factor is asked for.
     """
-    try:
-        await stepup.confirm(
-            services,
-            user,
-            current_session,
-            client,
-            password=current,
-            otp=None,
-            purpose="password.change",
-            second_factor=False,
-            proof_field="current_password",
-        )
-    except InvalidCredentials:
-        raise WrongPassword(field="current_password") from None
-    if not current and await services.hasher.verify(user.password_hash, new):
+    await reauthentication.require(
+        services, user, current_session, second_factor=False, field="current_password"
+    )
+    if await services.hasher.verify(user.password_hash, new):
         raise DomainError(
             "PASSWORD_UNCHANGED", "Choose a password you do not use now.", "new_password"
         )
     check_new_password(
-        user, current or "", new, confirmation, min_length=services.settings.password_min_length
+        user, "", new, confirmation, min_length=services.settings.password_min_length
     )
     new_hash = await services.hasher.hash(new)
     async with in_transaction():

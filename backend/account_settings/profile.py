@@ -9,7 +9,7 @@ from functools import cache
 
 from tortoise.transactions import in_transaction
 
-from backend import i18n, stepup
+from backend import i18n, reauthentication
 from backend.account_settings import email_change
 from backend.accounts.models import User
 from backend.accounts.service import email_key, normalize_email
@@ -39,8 +39,6 @@ class ProfileChanges:
     mobile_phone: str | None = None
     time_zone: str | None = None
     language: str | None = KEEP
-    password: str | None = None
-    otp: str | None = None  # with 2FA on: these change where codes and notices go
 
 
 async def update(
@@ -65,16 +63,8 @@ async def update(
     # "This wasn't me" reads a change of phone from it).
     values = {name: value for name, value in values.items() if getattr(user, name) != value}
     phone_changes = "mobile_phone" in values
-    if new_email is not None or phone_changes:
-        await stepup.confirm(
-            services,
-            user,
-            session,
-            client,
-            password=changes.password,
-            otp=changes.otp,
-            purpose="account.update",
-        )
+    if new_email is not None or phone_changes:  # where codes and notices go
+        await reauthentication.require(services, user, session)
     if new_email is not None:
         await email_change.reserve_request(user)
     async with in_transaction():

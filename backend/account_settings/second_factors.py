@@ -13,7 +13,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from backend import clock, limits, stepup
+from backend import clock, limits, reauthentication
 from backend.accounts.models import User
 from backend.audit.service import record
 from backend.client import ClientInfo
@@ -53,15 +53,13 @@ async def start_setup(
     *,
     method: str,
     session: Session | None,
-    password: str | None,
-    otp: str | None = None,
 ) -> SetupStart:
     """An app: a secret and QR code. Email or SMS: a code sent, to prove it reaches the user.
 
-    Once two-factor authentication is on, a new factor also needs a code of one already
-    there: a stolen session and password must not plant a factor of their own. Never a
-    recovery code: it gets its owner in, but must not turn into a new factor (nor, through
-    one, into new recovery codes).
+    Once two-factor authentication is on, a new factor also needs the session
+    re-authenticated with a factor already there: a stolen session and password must not
+    plant a factor of their own. Never with a recovery code: it gets its owner in, but
+    must not turn into a new factor (nor, through one, into new recovery codes).
     """
     strategy = services.second_factors[method]
     if strategy.backup:
@@ -72,16 +70,7 @@ async def start_setup(
         )
     if (problem := strategy.cannot_set_up(user)) is not None:
         raise problem
-    await stepup.confirm(
-        services,
-        user,
-        session,
-        client,
-        password=password,
-        otp=otp,
-        purpose="twofactor.setup",
-        allow_recovery_code=False,
-    )
+    await reauthentication.require(services, user, session, allow_recovery_code=False)
     await PendingSetup.filter(user=user).delete()
     started = await strategy.begin_setup(user)
     await PendingSetup.create(
@@ -197,15 +186,11 @@ async def set_policy(
     *,
     policy: str,
     session: Session | None,
-    password: str | None,
-    code: str | None,
 ) -> TwoFactor:
     if policy not in POLICIES:
         raise DomainError("VALIDATION_FAILED", "Unknown policy.", "policy")
     two_factor = await _require_on(user)
-    await stepup.confirm(
-        services, user, session, client, password=password, otp=code, purpose="twofactor.policy"
-    )
+    await reauthentication.require(services, user, session)
     async with in_transaction():
         await TwoFactor.filter(id=two_factor.id).update(policy=policy)
         await record("twofactor.policy_changed", user=user, client=client, policy=policy)
@@ -228,8 +213,6 @@ async def remove(
     *,
     authenticator_id: int,
     session: Session | None,
-    password: str | None,
-    code: str | None,
 ) -> bool:
     """Remove one factor; removing the last one turns two-factor authentication off.
 
@@ -238,9 +221,7 @@ async def remove(
     factor = await _own_factor(
         user, authenticator_id, N_("Recovery codes go away with the last other factor.")
     )
-    proven = await stepup.confirm(
-        services, user, session, client, password=password, otp=code, purpose="twofactor.remove"
-    )
+    proven = await reauthentication.require(services, user, session)
     async with in_transaction():
         # One removal at a time per user: two parallel ones cannot both think a factor stays.
         await limits.serialise_on_user(user.id)
@@ -282,22 +263,12 @@ async def set_preferred(
     *,
     authenticator_id: int,
     session: Session | None,
-    password: str | None,
-    code: str | None,
 ) -> None:
     """Make one factor the preferred one: sign-in opens on it. Recovery codes cannot be."""
     factor = await _own_factor(
         user, authenticator_id, N_("Recovery codes are for when the others are out of reach.")
     )
-    await stepup.confirm(
-        services,
-        user,
-        session,
-        client,
-        password=password,
-        otp=code,
-        purpose="twofactor.preferred",
-    )
+    await reauthentication.require(services, user, session)
     async with in_transaction():
         # Under the user's lock: parallel choices leave exactly one preferred factor.
         await limits.serialise_on_user(user.id)
@@ -319,21 +290,10 @@ async def disable(
     client: ClientInfo,
     *,
     session: Session | None,
-    password: str | None,
-    code: str | None,
 ) -> None:
     await _require_on(user)
     # Never with a recovery code: turning 2FA on again would mint a fresh set.
-    await stepup.confirm(
-        services,
-        user,
-        session,
-        client,
-        password=password,
-        otp=code,
-        purpose="twofactor.disable",
-        allow_recovery_code=False,
-    )
+    await reauthentication.require(services, user, session, allow_recovery_code=False)
     async with in_transaction():
         await removal.remove_everything(user)
         await record("twofactor.disabled", user=user, client=client)
@@ -346,25 +306,14 @@ async def regenerate_recovery_codes(
     client: ClientInfo,
     *,
     session: Session | None,
-    password: str | None,
-    code: str | None,
 ) -> list[str]:
-    """New codes, for the password and a current code of another factor.
+    """New codes, for a session re-authenticated with a factor other than recovery codes.
 
     Never for a recovery code: a stolen session, the password and one recovery code
     would otherwise mint a fresh set.
     """
     await _require_on(user)
-    await stepup.confirm(
-        services,
-        user,
-        session,
-        client,
-        password=password,
-        otp=code,
-        purpose="recovery_codes.regenerate",
-        allow_recovery_code=False,
-    )
+    await reauthentication.require(services, user, session, allow_recovery_code=False)
     new_codes = recovery_codes.generate()
     async with in_transaction():
         await recovery_codes.replace_all(user, new_codes, services.settings.secret_key)
@@ -398,13 +347,18 @@ async def reset_by_operator(services: Services, user: User) -> bool:
     return was_on
 
 
-async def send_step_up_code(
+async def send_reauthentication_code(
     services: Services, user: User, client: ClientInfo, *, password: str, method: str | None
 ) -> str:
-    """Email or text a code for a sensitive change; returns the kind used."""
-    await stepup.confirm_password(services, user, client, password=password, purpose="step_up.send")
+    """Email or text a code to re-authenticate with; returns the kind used.
+
+    The password first, so that a stolen session cannot flood the user's inbox or phone.
+    """
+    await reauthentication.confirm_password(
+        services, user, client, password=password, purpose="step_up.send"
+    )
     kind = await sending_kind(services, user, method)
-    await services.second_factors[kind].begin_challenge(user, stepup.STEP_UP)
+    await services.second_factors[kind].begin_challenge(user, reauthentication.CODE_PURPOSE)
     return kind
 
 

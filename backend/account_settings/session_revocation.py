@@ -1,12 +1,12 @@
 """Signing out other sessions: a security change, so it needs proof like the others.
 
-A thief with a stolen cookie must not be able to sign the owner out everywhere. The
-password or a recent re-authentication is enough: no second factor is asked for.
+A thief with a stolen cookie must not be able to sign the owner out everywhere. A recent
+re-authentication of the password is enough: no second factor is asked for.
 """
 
 from __future__ import annotations
 
-from backend import stepup
+from backend import reauthentication
 from backend.accounts.models import User
 from backend.client import ClientInfo
 from backend.services import Services
@@ -21,19 +21,8 @@ async def revoke(
     client: ClientInfo,
     *,
     session_id: int,
-    password: str | None,
-    otp: str | None,
 ) -> None:
-    await stepup.confirm(
-        services,
-        user,
-        current,
-        client,
-        password=password,
-        otp=otp,
-        purpose="session.revoke",
-        second_factor=False,
-    )
+    await reauthentication.require(services, user, current, second_factor=False)
     await sessions.revoke(user, session_id, client)
 
 
@@ -42,18 +31,6 @@ async def sign_out_others(
     user: User,
     current: Session | None,
     client: ClientInfo,
-    *,
-    password: str | None,
-    otp: str | None,
 ) -> int:
-    await stepup.confirm(
-        services,
-        user,
-        current,
-        client,
-        password=password,
-        otp=otp,
-        purpose="sessions.sign_out_others",
-        second_factor=False,
-    )
+    await reauthentication.require(services, user, current, second_factor=False)
     return await sessions.sign_out_others(user, current.id if current else 0, client)

@@ -10,6 +10,7 @@ from backend.accounts import groups
 from backend.api.context import Context
 from backend.api.errors import UserError
 from backend.api.input_guard import guard_inputs
+from backend.api.reauthentication import AFTER_REAUTH, apply_inline_proof, otp_alias
 from backend.api.types import Group, User
 from backend.ids import parse_id
 
@@ -29,12 +30,15 @@ class UpdateAccountInput:
         description='"en" or "ja"; null goes back to following the browser.',
     )
     password: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Needed to change the email or mobile phone."
-    )
-    otp: str | None = strawberry.field(
         default=strawberry.UNSET,
+        description="Needed to change the email or mobile phone, unless after a recent "
+        "reauthenticate.",
+    )
+    code: str | None = strawberry.field(
+        default=None,
         description="With two-factor authentication on, also needed for the email or phone.",
     )
+    otp: str | None = otp_alias()
 
 
 @strawberry.type
@@ -61,9 +65,7 @@ class ViewerPayload:
 
 @strawberry.input
 class ChangePasswordInput:
-    current_password: str | None = strawberry.field(
-        default=None, description="Not needed after a recent reauthenticate."
-    )
+    current_password: str | None = strawberry.field(default=None, description=AFTER_REAUTH)
     new_password: str
     new_password_confirmation: str
 
@@ -82,9 +84,7 @@ class GroupPayload:
 @strawberry.input
 class RevokeSessionInput:
     id: strawberry.ID
-    password: str | None = strawberry.field(
-        default=None, description="Not needed after a recent reauthenticate."
-    )
+    password: str | None = strawberry.field(default=None, description=AFTER_REAUTH)
 
 
 @strawberry.type
@@ -96,9 +96,7 @@ class RevokeSessionPayload:
 @strawberry.input
 class SignOutOtherSessionsInput:
     confirm: bool = True
-    password: str | None = strawberry.field(
-        default=None, description="Not needed after a recent reauthenticate."
-    )
+    password: str | None = strawberry.field(default=None, description=AFTER_REAUTH)
 
 
 @strawberry.type
@@ -131,12 +129,11 @@ class AccountMutations:
                     "description",
                     "mobile_phone",
                     "time_zone",
-                    "password",
-                    "otp",
                 )
             }
         )
         user = context.require_viewer()
+        await apply_inline_proof(context, input)
         sent = await profile.update(
             context.services, user, context.identity.session, context.client, changes
         )
@@ -157,13 +154,13 @@ class AccountMutations:
     ) -> ViewerPayload:
         context = info.context
         user = context.require_viewer()
+        await apply_inline_proof(context, input, proof_field="current_password")
         session = context.identity.session
         renewed = await password_change.change(
             context.services,
             user,
             session,
             context.client,
-            current=input.current_password,
             new=input.new_password,
             confirmation=input.new_password_confirmation,
         )
@@ -188,14 +185,14 @@ class AccountMutations:
         self, info: Info[Context, None], input: RevokeSessionInput
     ) -> RevokeSessionPayload:
         context = info.context
+        user = context.require_viewer()
+        await apply_inline_proof(context, input)
         await session_revocation.revoke(
             context.services,
-            context.require_viewer(),
+            user,
             context.identity.session,
             context.client,
             session_id=parse_id(input.id),
-            password=input.password,
-            otp=None,
         )
         return RevokeSessionPayload(revoked_session_id=input.id)
 
@@ -204,12 +201,9 @@ class AccountMutations:
         self, info: Info[Context, None], input: SignOutOtherSessionsInput | None = None
     ) -> SignOutOtherSessionsPayload:
         context = info.context
+        user = context.require_viewer()
+        await apply_inline_proof(context, input)
         count = await session_revocation.sign_out_others(
-            context.services,
-            context.require_viewer(),
-            context.identity.session,
-            context.client,
-            password=input.password if input else None,
-            otp=None,
+            context.services, user, context.identity.session, context.client
         )
         return SignOutOtherSessionsPayload(signed_out_count=count)

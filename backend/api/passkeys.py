@@ -13,21 +13,23 @@ from backend.api.context import Context
 from backend.api.errors import UserError
 from backend.api.input_guard import guard_inputs
 from backend.api.passkey_types import Passkey
+from backend.api.reauthentication import AFTER_REAUTH, apply_inline_proof, otp_alias
 from backend.api.signin import SignInStatus, start_session
 from backend.api.types import User
 from backend.ids import parse_id
 from backend.signin import passkeys as passkey_sign_in
 
-AFTER_REAUTH = "Not needed after a recent reauthenticate."
 CREDENTIAL = "The browser's PublicKeyCredential.toJSON(), as a JSON string."
 
 
 @strawberry.input
 class StartPasskeyRegistrationInput:
     password: str | None = strawberry.field(default=None, description=AFTER_REAUTH)
-    otp: str | None = strawberry.field(
-        default=None, description="A current code, when two-factor authentication is on."
+    code: str | None = strawberry.field(
+        default=None,
+        description="A current code, when two-factor authentication is on; not a recovery code.",
     )
+    otp: str | None = otp_alias()
 
 
 @strawberry.type
@@ -74,9 +76,10 @@ class PasskeyPayload:
 class DeletePasskeyInput:
     id: strawberry.ID
     password: str | None = strawberry.field(default=None, description=AFTER_REAUTH)
-    otp: str | None = strawberry.field(
+    code: str | None = strawberry.field(
         default=None, description="A current code, or a recovery code."
     )
+    otp: str | None = otp_alias()
 
 
 @strawberry.type
@@ -125,20 +128,17 @@ class FinishPasskeySignInPayload:
 @strawberry.type
 class PasskeyMutations:
     @strawberry.mutation(
-        description="Begin adding a passkey: creation options. Needs the password (and a "
-        "code with two-factor authentication on) or a recent reauthenticate."
+        description="Begin adding a passkey: creation options. Needs a recent "
+        "re-authentication, or the password (and a code with 2FA on) inline."
     )
     async def start_passkey_registration(
         self, info: Info[Context, None], input: StartPasskeyRegistrationInput | None = None
     ) -> StartPasskeyRegistrationPayload:
         context = info.context
+        user = context.require_viewer()
+        await apply_inline_proof(context, input, allow_recovery_code=False)
         options = await passkeys.start_registration(
-            context.services,
-            context.require_viewer(),
-            context.client,
-            session=context.identity.session,
-            password=input.password if input else None,
-            otp=input.otp if input else None,
+            context.services, user, context.client, session=context.identity.session
         )
         return StartPasskeyRegistrationPayload(options=options)
 
@@ -177,14 +177,14 @@ class PasskeyMutations:
         self, info: Info[Context, None], input: DeletePasskeyInput
     ) -> DeletePasskeyPayload:
         context = info.context
+        user = context.require_viewer()
+        await apply_inline_proof(context, input)
         still_on = await passkeys.delete(
             context.services,
-            context.require_viewer(),
+            user,
             context.client,
             passkey_id=parse_id(input.id),
             session=context.identity.session,
-            password=input.password,
-            otp=input.otp,
         )
         return DeletePasskeyPayload(two_factor_enabled=still_on)
 

@@ -1,16 +1,88 @@
-"""`reauthenticate`: prove presence once, then make sensitive changes without asking again."""
+"""Re-authentication at the API edge: `reauthenticate`, and the inline proof of sensitive changes.
+
+A sensitive mutation may carry its proof inline (`password`, and `code` with two-factor
+authentication on). `apply_inline_proof` applies it before the resolver calls the use
+case, exactly as `reauthenticate` would: the use case then asks only the session's stamp,
+to which the proof was added (backend/reauthentication.py).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
-from backend import stepup
+from backend import reauthentication
 from backend.api.context import Context
 from backend.api.errors import UserError
 from backend.api.input_guard import guard_inputs
+from backend.errors import DomainError
+
+AFTER_REAUTH = "Not needed after a recent reauthenticate."
+OTP_ALIAS = "Use code: the same field under the name every input uses."
+
+
+def otp_alias() -> Any:
+    """The round-one name of `code`, kept so that older clients keep working."""
+    return strawberry.field(default=None, deprecation_reason=OTP_ALIAS)
+
+
+async def apply_inline_proof(
+    context: Context,
+    input: object | None,
+    *,
+    proof_field: str = "password",
+    allow_recovery_code: bool = True,
+) -> None:
+    """Add the input's inline proof to the session's stamp, as `reauthenticate` would.
+
+    Nothing to do when the input carries none. The stamp only gains: a session whose
+    stamp covers the change is never refused because the request also carries a
+    password. A raised stamp gets the session a fresh id, and the response its cookie.
+    `allow_recovery_code=False` where the change would refuse a recovery code anyway: it
+    is then not spent (INVALID_OTP, as before).
+    """
+    password = _given(getattr(input, proof_field, None))
+    code, code_field = typed_code(input)
+    if not password and not code:
+        return
+    user = context.require_viewer()
+    session = context.identity.session
+    token = await reauthentication.prove(
+        context.services,
+        user,
+        session,
+        context.client,
+        password=password,
+        code=code,
+        allow_recovery_code=allow_recovery_code,
+        proof_field=proof_field,
+        code_field=code_field,
+    )
+    if session is not None and token is not None:
+        context.start_session(user, session, token)
+
+
+def typed_code(input: object | None) -> tuple[str | None, str]:
+    """The typed second-factor code of an input, and the field it came in.
+
+    `otp` is the deprecated name of `code`; given both, they must agree.
+    """
+    code = _given(getattr(input, "code", None))
+    otp = _given(getattr(input, "otp", None))
+    if code and otp and code.strip() != otp.strip():
+        raise DomainError(
+            "VALIDATION_FAILED", "Give the code once: otp is another name for code.", "otp"
+        )
+    if otp and not code:
+        return otp, "otp"
+    return code, "code"
+
+
+def _given(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 @strawberry.input
@@ -54,13 +126,13 @@ class ReauthenticationMutations:
         self, info: Info[Context, None]
     ) -> StartPasskeyReauthenticationPayload:
         context = info.context
-        options = await stepup.passkey_challenge(
+        options = await reauthentication.passkey_challenge(
             context.services, context.require_viewer(), context.identity.session
         )
         return StartPasskeyReauthenticationPayload(options=options)
 
     @strawberry.mutation(
-        description="Confirm access for this session: the password, and a code with 2FA on. "
+        description="Re-authenticate this session: the password, and a code with 2FA on. "
         "Only a signed-in session can; never a bearer token."
     )
     async def reauthenticate(
@@ -69,7 +141,7 @@ class ReauthenticationMutations:
         context = info.context
         user = context.require_viewer()
         session = context.identity.session
-        until, token = await stepup.reauthenticate(
+        until, token = await reauthentication.reauthenticate(
             context.services,
             user,
             session,
@@ -78,5 +150,6 @@ class ReauthenticationMutations:
             code=input.code,
             credential=input.credential,
         )
-        context.start_session(user, session, token)
+        if session is not None and token:
+            context.start_session(user, session, token)
         return ReauthenticatePayload(reauthenticated_until=until)

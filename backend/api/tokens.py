@@ -10,6 +10,7 @@ from strawberry.types import Info
 from backend.api.context import Context
 from backend.api.errors import UserError
 from backend.api.input_guard import guard_inputs
+from backend.api.reauthentication import AFTER_REAUTH, apply_inline_proof, otp_alias
 from backend.api.token_types import ApiCredentials, Token
 from backend.ids import parse_id
 from backend.tokens import credentials as api_credentials
@@ -22,12 +23,11 @@ class IssueTokenInput:
     expires_at: datetime | None = strawberry.field(
         description="Required unless the server allows tokens without expiry."
     )
-    password: str | None = strawberry.field(
-        default=None, description="Not needed after a recent reauthenticate."
-    )
-    otp: str | None = strawberry.field(
+    password: str | None = strawberry.field(default=None, description=AFTER_REAUTH)
+    code: str | None = strawberry.field(
         default=None, description="A current code, when two-factor authentication is on."
     )
+    otp: str | None = otp_alias()
     scopes: list[str] | None = strawberry.field(
         default=None,
         description="Names from tokenScopes; omitted: the server's default scopes.",
@@ -60,20 +60,20 @@ class RegenerateTokenInput:
     expires_at: datetime | None = strawberry.field(
         description="The new secret's expiry; required unless the server allows none."
     )
-    password: str | None = strawberry.field(
-        default=None, description="Not needed after a recent reauthenticate."
-    )
-    otp: str | None = strawberry.field(
+    password: str | None = strawberry.field(default=None, description=AFTER_REAUTH)
+    code: str | None = strawberry.field(
         default=None, description="A current code, when two-factor authentication is on."
     )
+    otp: str | None = otp_alias()
 
 
 @strawberry.input
 class GenerateApiCredentialsInput:
-    password: str | None = strawberry.field(
-        default=None, description="Not needed after a recent reauthenticate."
+    password: str | None = strawberry.field(default=None, description=AFTER_REAUTH)
+    code: str | None = strawberry.field(
+        default=None, description="A current code, when two-factor authentication is on."
     )
-    otp: str | None = None
+    otp: str | None = otp_alias()
     scopes: list[str] | None = strawberry.field(
         default=None,
         description="Names from tokenScopes; omitted: the server's default scopes.",
@@ -105,13 +105,15 @@ class RemoveApiCredentialsPayload:
 @strawberry.type
 class TokenMutations:
     @strawberry.mutation(
-        description="Issue a refresh token; needs the password (and a code with 2FA)."
+        description="Issue a refresh token; needs a recent re-authentication, or the "
+        "password (and a code with 2FA) inline."
     )
     async def issue_token(
         self, info: Info[Context, None], input: IssueTokenInput
     ) -> IssueTokenPayload:
         context = info.context
         user = context.require_viewer()
+        await apply_inline_proof(context, input)
         issued = await tokens.issue(
             context.services,
             user,
@@ -119,8 +121,6 @@ class TokenMutations:
             name=input.name,
             expires_at=input.expires_at,
             session=context.identity.session,
-            password=input.password,
-            otp=input.otp,
             scopes=input.scopes,
         )
         return IssueTokenPayload(token=Token.from_model(issued.token), secret=issued.secret)
@@ -133,15 +133,15 @@ class TokenMutations:
         self, info: Info[Context, None], input: RegenerateTokenInput
     ) -> IssueTokenPayload:
         context = info.context
+        user = context.require_viewer()
+        await apply_inline_proof(context, input)
         issued = await tokens.regenerate(
             context.services,
-            context.require_viewer(),
+            user,
             context.client,
             token_id=parse_id(input.id),
             expires_at=input.expires_at,
             session=context.identity.session,
-            password=input.password,
-            otp=input.otp,
         )
         return IssueTokenPayload(token=Token.from_model(issued.token), secret=issued.secret)
 
@@ -160,13 +160,13 @@ class TokenMutations:
         self, info: Info[Context, None], input: GenerateApiCredentialsInput
     ) -> GenerateApiCredentialsPayload:
         context = info.context
+        user = context.require_viewer()
+        await apply_inline_proof(context, input)
         generated = await api_credentials.generate_for(
             context.services,
-            context.require_viewer(),
+            user,
             context.client,
             session=context.identity.session,
-            password=input.password,
-            otp=input.otp,
             scopes=input.scopes,
         )
         credential = generated.credential

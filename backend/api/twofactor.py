@@ -12,6 +12,7 @@ from backend.account_settings import second_factors as twofactor
 from backend.api.context import Context
 from backend.api.errors import UserError
 from backend.api.input_guard import guard_inputs
+from backend.api.reauthentication import AFTER_REAUTH, apply_inline_proof, otp_alias
 from backend.client import Browser
 from backend.errors import DomainError, NotFound
 from backend.ids import parse_id
@@ -120,14 +121,17 @@ async def viewer_trusted_devices(user_id: int) -> list[TrustedDevice]:
     return [TrustedDevice.from_model(device) for device in await devices.list_for(user_id)]
 
 
-AFTER_REAUTH = "Not needed after a recent reauthenticate."
-OTP_TO_ADD = "A current code of a factor already on, when two-factor authentication is on."
+CODE_TO_ADD = (
+    "A current code of a factor already on, when two-factor authentication is on; "
+    "not a recovery code."
+)
 
 
 @strawberry.input
 class StartTotpSetupInput:
     password: str | None = strawberry.field(default=None, description=AFTER_REAUTH)
-    otp: str | None = strawberry.field(default=None, description=OTP_TO_ADD)
+    code: str | None = strawberry.field(default=None, description=CODE_TO_ADD)
+    otp: str | None = otp_alias()
 
 
 @strawberry.type
@@ -160,7 +164,8 @@ class RecoveryCodesPayload:
 class StartCodeSetupInput:
     method: TwoFactorMethod = strawberry.field(description="EMAIL or SMS.")
     password: str | None = strawberry.field(default=None, description=AFTER_REAUTH)
-    otp: str | None = strawberry.field(default=None, description=OTP_TO_ADD)
+    code: str | None = strawberry.field(default=None, description=CODE_TO_ADD)
+    otp: str | None = otp_alias()
 
 
 @strawberry.type
@@ -173,7 +178,9 @@ class StartCodeSetupPayload:
 class SetTwoFactorPolicyInput:
     policy: TwoFactorPolicy
     password: str | None = strawberry.field(default=None, description=AFTER_REAUTH)
-    code: str | None = None
+    code: str | None = strawberry.field(
+        default=None, description="A current code, or a recovery code."
+    )
 
 
 @strawberry.type
@@ -195,9 +202,10 @@ class RemoveAuthenticatorInput:
 class SetPreferredAuthenticatorInput:
     id: strawberry.ID
     password: str | None = strawberry.field(default=None, description=AFTER_REAUTH)
-    otp: str | None = strawberry.field(
+    code: str | None = strawberry.field(
         default=None, description="A current code, or a recovery code."
     )
+    otp: str | None = otp_alias()
 
 
 @strawberry.input
@@ -255,14 +263,14 @@ class TwoFactorMutations:
         self, info: Info[Context, None], input: StartTotpSetupInput
     ) -> StartTotpSetupPayload:
         context = info.context
+        user = context.require_viewer()
+        await apply_inline_proof(context, input, allow_recovery_code=False)
         setup = await twofactor.start_setup(
             context.services,
-            context.require_viewer(),
+            user,
             context.client,
             method=AuthenticatorApp.kind,
             session=context.identity.session,
-            password=input.password,
-            otp=input.otp,
         )
         return StartTotpSetupPayload(
             secret=setup.secret, otpauth_uri=setup.uri, qr_code_svg=setup.qr_code_svg
@@ -283,14 +291,14 @@ class TwoFactorMutations:
             raise DomainError(
                 "VALIDATION_FAILED", "That method is set up with its own mutation.", "method"
             )
+        user = context.require_viewer()
+        await apply_inline_proof(context, input, allow_recovery_code=False)
         await twofactor.start_setup(
             context.services,
-            context.require_viewer(),
+            user,
             context.client,
             method=input.method.value,
             session=context.identity.session,
-            password=input.password,
-            otp=input.otp,
         )
         return StartCodeSetupPayload(sent=True)
 
@@ -308,34 +316,32 @@ class TwoFactorMutations:
     ) -> TwoFactorPayload:
         context = info.context
         user = context.require_viewer()
+        await apply_inline_proof(context, input)
         await twofactor.set_policy(
             context.services,
             user,
             context.client,
             policy=input.policy.value,
             session=context.identity.session,
-            password=input.password,
-            code=input.code,
         )
         return TwoFactorPayload(two_factor=await viewer_two_factor(user.id))
 
     @strawberry.mutation(
         description="Remove one second factor; removing the last one turns two-factor "
-        "authentication off. Needs the password and a code."
+        "authentication off. Needs a re-authentication with a second factor."
     )
     async def remove_authenticator(
         self, info: Info[Context, None], input: RemoveAuthenticatorInput
     ) -> TwoFactorPayload:
         context = info.context
         user = context.require_viewer()
+        await apply_inline_proof(context, input)
         await twofactor.remove(
             context.services,
             user,
             context.client,
             authenticator_id=parse_id(input.id),
             session=context.identity.session,
-            password=input.password,
-            code=input.code,
         )
         return TwoFactorPayload(two_factor=await viewer_two_factor(user.id))
 
@@ -348,57 +354,58 @@ class TwoFactorMutations:
     ) -> TwoFactorPayload:
         context = info.context
         user = context.require_viewer()
+        await apply_inline_proof(context, input)
         await twofactor.set_preferred(
             context.services,
             user,
             context.client,
             authenticator_id=parse_id(input.id),
             session=context.identity.session,
-            password=input.password,
-            code=input.otp,
         )
         return TwoFactorPayload(two_factor=await viewer_two_factor(user.id))
 
-    @strawberry.mutation(description="Turn two-factor authentication off; needs password and code.")
+    @strawberry.mutation(
+        description="Turn two-factor authentication off; needs a re-authentication with a "
+        "second factor that is not a recovery code."
+    )
     async def disable_two_factor(
         self, info: Info[Context, None], input: DisableTwoFactorInput
     ) -> TwoFactorPayload:
         context = info.context
         user = context.require_viewer()
+        await apply_inline_proof(context, input, allow_recovery_code=False)
         await twofactor.disable(
             context.services,
             user,
             context.client,
             session=context.identity.session,
-            password=input.password,
-            code=input.code,
         )
         return TwoFactorPayload(two_factor=await viewer_two_factor(user.id))
 
     @strawberry.mutation(
-        description="New recovery codes; the old ones stop working. Needs the password and a "
-        "current code that is not a recovery code."
+        description="New recovery codes; the old ones stop working. Needs a "
+        "re-authentication with a second factor that is not a recovery code."
     )
     async def regenerate_recovery_codes(
         self, info: Info[Context, None], input: RegenerateRecoveryCodesInput
     ) -> RecoveryCodesPayload:
         context = info.context
+        user = context.require_viewer()
+        await apply_inline_proof(context, input, allow_recovery_code=False)
         codes = await twofactor.regenerate_recovery_codes(
             context.services,
-            context.require_viewer(),
+            user,
             context.client,
             session=context.identity.session,
-            password=input.password,
-            code=input.code,
         )
         return RecoveryCodesPayload(recovery_codes=codes)
 
-    @strawberry.mutation(description="Email or text a code for a sensitive change.")
+    @strawberry.mutation(description="Email or text a code to re-authenticate with.")
     async def send_step_up_code(
         self, info: Info[Context, None], input: SendStepUpCodeInput
     ) -> SendStepUpCodePayload:
         context = info.context
-        method = await twofactor.send_step_up_code(
+        method = await twofactor.send_reauthentication_code(
             context.services,
             context.require_viewer(),
             context.client,

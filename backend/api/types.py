@@ -7,7 +7,7 @@ from datetime import datetime
 
 import strawberry
 
-from backend import stepup
+from backend import reauthentication
 from backend.account_settings.email_change import pending_for
 from backend.accounts import models
 from backend.accounts.groups import joinable_by
@@ -111,7 +111,7 @@ class User:
         session = context.identity.session
         if session is None or session.user_id != self.model.id:
             return None
-        return await stepup.reauthenticated_until(context.services, self.model, session)
+        return await reauthentication.reauthenticated_until(context.services, self.model, session)
 
     @strawberry.field(description="The security log, newest first.")
     async def security_events(

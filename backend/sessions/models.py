@@ -18,10 +18,12 @@ class Session(Model):
     # The user agent's browser and system, parsed as the row is written (client.Browser).
     browser_name = fields.CharField(max_length=64, default="", db_default="")
     system_name = fields.CharField(max_length=64, default="", db_default="")
-    # The last time the user proved who they are in this session ("sudo mode"), and the
-    # kind of second factor proven then; None for the password alone.
+    # The session's re-authentication (backend/reauthentication.py): when the password was
+    # last proven (signing in counts), and apart from it when and which second factor was
+    # last proven, so that a newer proof of one never takes away the other's.
     reauthenticated_at = fields.DatetimeField(null=True)
     reauthenticated_factor = fields.CharField(max_length=16, null=True)
+    reauthenticated_factor_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "sessions"

@@ -27,8 +27,9 @@ class Timeouts:
 # The new session's row, every column as `Session` reads it.
 _INSERT = """
 INSERT INTO sessions (user_id, token_hash, created_at, last_seen_at, ip_address, user_agent,
-    browser_name, system_name, reauthenticated_at, reauthenticated_factor)
-VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $3, $8)
+    browser_name, system_name, reauthenticated_at, reauthenticated_factor,
+    reauthenticated_factor_at)
+VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $3, $8, $9)
 RETURNING *
 """
 _END = "DELETE FROM sessions WHERE token_hash = $1"
@@ -49,17 +50,19 @@ async def start(
     `along`: writes committed with the new session, all in one trip to the database.
     """
     token = random_token()
+    now = clock.now()
     insert = (
         _INSERT,
         [
             user.id,
             digest(token),
-            clock.now(),
+            now,
             client.ip_address,
             client.user_agent,
             client.browser.name,
             client.browser.system,
             second_factor,
+            now if second_factor else None,
         ],
     )
     results = await hot_sql.run_together(
@@ -93,29 +96,60 @@ async def resume(token: str, timeouts: Timeouts) -> Session | None:
     return session
 
 
-async def renew(session: Session) -> str:
-    """A new cookie value for the same session after a privilege change; the old one dies."""
+async def renew(session: Session) -> str | None:
+    """A new cookie value for the same session after a privilege change; the old one dies.
+
+    None when a parallel request of the same session renewed it first: its cookie is the
+    one that works, and this answer must not overwrite it with one that does not.
+    """
     token = random_token()
-    await Session.filter(id=session.id).update(token_hash=digest(token))
+    renewed = await Session.filter(id=session.id, token_hash=session.token_hash).update(
+        token_hash=digest(token)
+    )
+    if not renewed:
+        return None
     session.token_hash = digest(token)
     return token
 
 
-async def stamp_reauthenticated(session: Session, second_factor: str | None) -> None:
-    """Record that the user just proved who they are in this session, in one statement."""
+async def stamp_reauthenticated(
+    session: Session,
+    *,
+    password: bool,
+    second_factor: str | None,
+    keep_factor: bool = False,
+) -> None:
+    """Record the proofs just given in this session, in one statement.
+
+    `password`: the password was proven now. `second_factor`: the kind proven now, if any;
+    with `keep_factor` the earlier factor's kind and time stay (the caller decided it is
+    worth more). What was not proven now keeps its earlier time.
+    """
     now = clock.now()
-    await Session.filter(id=session.id).update(
-        reauthenticated_at=now, reauthenticated_factor=second_factor
-    )
-    session.reauthenticated_at = now
-    session.reauthenticated_factor = second_factor
+    values: dict = {}
+    if password:
+        values["reauthenticated_at"] = now
+    if second_factor is not None and not keep_factor:
+        values.update(reauthenticated_factor=second_factor, reauthenticated_factor_at=now)
+    if not values:
+        return
+    await Session.filter(id=session.id).update(**values)
+    for name, value in values.items():
+        setattr(session, name, value)
 
 
-def reauthenticated_until(session: Session | None, window: timedelta) -> datetime | None:
-    """When the session's last re-authentication stops counting; None when it never did."""
+def password_proven_until(session: Session | None, window: timedelta) -> datetime | None:
+    """When the session's last proof of the password stops counting; None when it never did."""
     if session is None or session.reauthenticated_at is None:
         return None
     return session.reauthenticated_at + window
+
+
+def second_factor_proven_until(session: Session | None, window: timedelta) -> datetime | None:
+    """When the session's last proof of a second factor stops counting; None when never."""
+    if session is None or session.reauthenticated_factor_at is None:
+        return None
+    return session.reauthenticated_factor_at + window
 
 
 async def end(token: str) -> None:

@@ -1,5 +1,5 @@
-"""What the throttle counts: accounts (by canonical name), addresses, step-ups, codes, clients,
-passkey sign-ins started.
+"""What the throttle counts: accounts (by canonical name), addresses, re-authentications,
+codes, clients, passkey sign-ins started.
 
 Keys stay within the column's 255 characters whatever the input: a long variable part
 is replaced by its digest, which is still one key per value.
@@ -33,8 +33,8 @@ def passkey_start_key(client: ClientInfo) -> str:
     return _key("passkey-start:address", client.ip_address)
 
 
-def step_up_key(user: User) -> str:
-    return f"step-up:password:{user.id}"
+def reauthentication_key(user: User) -> str:
+    return f"reauthentication:password:{user.id}"
 
 
 def second_factor_key(user: User) -> str:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from backend import clock, stepup
+from backend import clock, reauthentication
 from backend.accounts.models import User
 from backend.audit.service import record
 from backend.client import ClientInfo
@@ -49,19 +49,11 @@ async def generate_for(
     client: ClientInfo,
     *,
     session: Session | None,
-    password: str | None,
-    otp: str | None,
     scopes: list[str] | None = None,
 ) -> GeneratedCredentials:
     """Create credentials, or give existing ones a new secret; the old secret dies at once."""
     chosen = scope_catalog.for_settings(services.settings).chosen(scopes)
-    await stepup.confirm(
-        services,
-        user,
-        session,
-        client,
-        password=password, otp=otp, purpose="api_credentials.generate"
-    )
+    await reauthentication.require(services, user, session)
     secret = generate(Kind.CLIENT_SECRET)
     try:
         async with in_transaction():

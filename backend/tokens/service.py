@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from backend import clock, hot_sql, limits, stepup
+from backend import clock, hot_sql, limits, reauthentication
 from backend.accounts.models import User
 from backend.audit.service import record
 from backend.client import ClientInfo
@@ -66,18 +66,14 @@ async def issue(
     name: str,
     expires_at: datetime | None,
     session: Session | None,
-    password: str | None,
-    otp: str | None,
     scopes: list[str] | None = None,
 ) -> IssuedRefreshToken:
     name = _checked_name(name)
     expires_at = _checked_expiry(expires_at, services.settings.token_max_days)
     chosen = scope_catalog.for_settings(services.settings).chosen(scopes)
     limit = services.settings.max_tokens_per_user
-    await _refuse_when_full(user.id, limit)  # early, before a code is spent
-    await stepup.confirm(
-        services, user, session, client, password=password, otp=otp, purpose="token.issue"
-    )
+    await _refuse_when_full(user.id, limit)  # early: the clearer answer when both apply
+    await reauthentication.require(services, user, session)
     secret = generate(Kind.REFRESH)
     async with in_transaction():
         # Count and insert under the user's row lock: parallel issues cannot pass the limit.
@@ -116,8 +112,6 @@ async def regenerate(
     token_id: int,
     expires_at: datetime | None,
     session: Session | None,
-    password: str | None,
-    otp: str | None,
 ) -> IssuedRefreshToken:
     """A new secret for a token, with its name and scopes; the old one works a while more.
 
@@ -129,9 +123,7 @@ async def regenerate(
     expires_at = _checked_expiry(expires_at, services.settings.token_max_days)
     if not await RefreshToken.exists(id=token_id, user_id=user.id, revoked_at=None):
         raise NotFound()
-    await stepup.confirm(
-        services, user, session, client, password=password, otp=otp, purpose="token.regenerate"
-    )
+    await reauthentication.require(services, user, session)
     secret = generate(Kind.REFRESH)
     grace = timedelta(seconds=services.settings.token_rotation_grace_seconds)
     async with in_transaction():

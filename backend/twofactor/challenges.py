@@ -1,7 +1,7 @@
 """The second step of signing in, and what the account's factors are.
 
 Each kind is reached only through its strategy (registry.py). The settings that change
-the factors are in backend/account_settings/second_factors.py, above the step-up check.
+the factors are in backend/account_settings/second_factors.py, above the re-authentication check.
 """
 
 from __future__ import annotations

@@ -94,7 +94,8 @@ class OneTimeCode(Model):
     user = fields.ForeignKeyField(
         "models.User", related_name="one_time_codes", on_delete=fields.CASCADE
     )
-    purpose = fields.CharField(max_length=80)  # "sign-in:<challenge id>", "setup", "step-up"
+    # "sign-in:<challenge id>", "setup", "reauthentication"
+    purpose = fields.CharField(max_length=80)
     code_hash = fields.CharField(max_length=64)
     created_at = fields.DatetimeField(default=clock.now)
     expires_at = fields.DatetimeField()

@@ -1,6 +1,6 @@
 """The one interface every kind of second factor implements.
 
-Sign-in, step-up and settings reach a kind only through this interface (see challenges.py,
+Sign-in, re-authentication and settings reach a kind only through this interface (see challenges.py,
 verification.py and account_settings/second_factors.py); throttling, replay protection,
 audit and notices live there, once.
 """
