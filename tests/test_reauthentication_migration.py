@@ -9,7 +9,7 @@ from backend.sessions.models import Session
 from tests.conftest import settings_for
 from tests.test_twofactor_migration import _insert, _old_user, empty_database  # noqa: F401
 
-LAST_BEFORE = "models.0018_lock_reasons"
+LAST_BEFORE = "models.0019_token_list_index"
 
 
 async def _database_with_old_stamps(settings) -> None:

@@ -11,7 +11,7 @@ async def date_existing_second_factor_stamps(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0018_lock_reasons')]
+    dependencies = [('models', '0019_token_list_index')]
 
     initial = False
 
