@@ -31,8 +31,8 @@ from backend.throttle import service as throttle
 from backend.throttle.keys import account_key, reauthentication_key
 from backend.twofactor import verification
 from backend.twofactor.models import TwoFactor
-from backend.twofactor.passkey.strategy import Passkeys
-from backend.twofactor.registry import RECOVERY_CODE
+from backend.twofactor.proof import PasskeyAssertion, Proof
+from backend.twofactor.registry import PASSKEY, RECOVERY_CODE
 
 # The purpose codes emailed or texted for a re-authentication are kept under.
 CODE_PURPOSE = "reauthentication"
@@ -83,25 +83,23 @@ async def prove(
     client: ClientInfo,
     *,
     password: str | None,
-    code: str | None = None,
-    credential: str | None = None,
+    proof: Proof | None = None,
     allow_recovery_code: bool = True,
     proof_field: str = "password",
-    code_field: str = "code",
     purpose: str = "reauthenticate",
     always_renew: bool = False,
 ) -> str | None:
     """Check the proof given and add it to the session's stamp; it never lowers the stamp.
 
-    A code (or a passkey's assertion, `credential`) without the password counts only on
-    a session whose password stamp is live. With two-factor authentication off a code is
-    not looked at. A raised privilege (a proof the live stamp did not hold; or any, with
-    `always_renew`) gets the session a fresh id, so that a copy of the old cookie is
-    worth nothing: returns the new cookie value, else None. A proof the stamp already
-    held only renews its time, and keeps the id: parallel requests that all carry the
-    same proof would otherwise end each other's cookie.
+    A second factor's `proof` (a typed code, or a passkey's assertion) without the
+    password counts only on a session whose password stamp is live. With two-factor
+    authentication off a proof is not looked at. A raised privilege (a proof the live
+    stamp did not hold; or any, with `always_renew`) gets the session a fresh id, so that
+    a copy of the old cookie is worth nothing: returns the new cookie value, else None.
+    A proof the stamp already held only renews its time, and keeps the id: parallel
+    requests that all carry the same proof would otherwise end each other's cookie.
     """
-    if not password and not code and not credential:
+    if not password and proof is None:
         return None
     if session is None:
         raise token_refused()
@@ -115,16 +113,9 @@ async def prove(
         if until is None or until <= clock.now():
             raise reauthentication_required(proof_field)
     factor = None
-    if (code or credential) and await TwoFactor.filter(user=user).exists():
+    if proof is not None and await TwoFactor.filter(user=user).exists():
         factor = await _verify_second_factor(
-            services,
-            user,
-            session,
-            client,
-            code=code,
-            credential=credential,
-            allow_recovery_code=allow_recovery_code,
-            field=code_field,
+            services, user, session, client, proof, allow_recovery_code=allow_recovery_code
         )
     await sessions.stamp_reauthenticated(
         session,
@@ -145,19 +136,18 @@ async def reauthenticate(
     client: ClientInfo,
     *,
     password: str,
-    code: str | None,
-    credential: str | None = None,
+    proof: Proof | None,
 ) -> tuple[datetime, str | None]:
     """The password, and a second factor when 2FA is on: the session's stamp renewed whole.
 
-    The second factor may be a passkey's assertion (`credential`) for options that
-    passkey_challenge gave this session.
+    The second factor may be a passkey's assertion for options that passkey_challenge
+    gave this session.
     Returns when the stamp stops counting, and the session's new cookie value (None when
     a parallel request renewed it first).
     """
     if session is None:
         raise token_refused()
-    if not credential and not (code or "").strip() and await TwoFactor.filter(user=user).exists():
+    if proof is None and await TwoFactor.filter(user=user).exists():
         # Checked first, as before: the password is not spent on a proof that cannot pass.
         await confirm_password(services, user, client, password=password, purpose="reauthenticate")
         raise code_required()
@@ -167,8 +157,7 @@ async def reauthenticate(
         session,
         client,
         password=password,
-        code=code,
-        credential=credential,
+        proof=proof,
         always_renew=True,
     )
     until = await reauthenticated_until(services, user, session)
@@ -180,7 +169,7 @@ async def passkey_challenge(services: Services, user: User, session: Session | N
     """Request options for the user's passkeys, to answer reauthenticate with one."""
     if session is None:
         raise token_refused()
-    options = await services.second_factors[Passkeys.kind].begin_challenge(
+    options = await services.second_factors[PASSKEY].begin_challenge(
         user, _passkey_purpose(session)
     )
     if options is None:
@@ -258,38 +247,27 @@ async def _verify_second_factor(
     user: User,
     session: Session,
     client: ClientInfo,
+    proof: Proof,
     *,
-    code: str | None,
-    credential: str | None,
     allow_recovery_code: bool,
-    field: str,
 ) -> str:
-    """INVALID_OTP for a bad code; returns the kind of factor proven.
+    """INVALID_OTP for a bad proof; returns the kind of factor proven.
 
-    A recognized device never stands in for the code here. A code of any factor will do
+    A recognized device never stands in for the proof here. A code of any factor will do
     (email and SMS codes are asked for first: second_factors.send_reauthentication_code);
-    a recovery code too, unless the change would let it mint new ones.
+    a recovery code too, unless the change would let it mint new ones; or a passkey's
+    assertion for the options passkey_challenge gave this session.
     """
-    if credential:
-        proven = await verification.verify(
-            services,
-            user,
-            credential,
-            purpose=_passkey_purpose(session),
-            client=client,
-            field="credential",
-            method=Passkeys.kind,
-        )
-    else:
-        proven = await verification.verify(
-            services,
-            user,
-            code or "",
-            purpose=CODE_PURPOSE,
-            client=client,
-            field=field,
-            allow_recovery_code=allow_recovery_code,
-        )
+    # A passkey's challenge is bound to the session; sent codes to re-authentication.
+    browser = isinstance(proof, PasskeyAssertion)
+    proven = await verification.verify(
+        services,
+        user,
+        proof,
+        purpose=_passkey_purpose(session) if browser else CODE_PURPOSE,
+        client=client,
+        allow_recovery_code=allow_recovery_code,
+    )
     return proven.kind
 
 

@@ -7,6 +7,7 @@ one line in the registry. These tests fail when a kind is named one by one elsew
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -36,6 +37,23 @@ MACROS = (
     "setup_step",
     "setup_fields",
 )
+
+
+# Modules outside a kind's package that import from it, each for a reason of its own.
+# Everything else reaches a kind through the registry and the Strategy interface only.
+IMPORTS_OF_A_KIND = {
+    # Recovery codes come with two-factor authentication itself, not with one kind: the
+    # first factor makes them, the settings regenerate them, the view counts them, and
+    # their use is noticed.
+    ("backend/account_settings/second_factors.py", "recovery_code"),
+    ("backend/account_settings/passkeys.py", "recovery_code"),
+    ("backend/api/twofactor.py", "recovery_code"),
+    ("backend/twofactor/verification.py", "recovery_code"),
+    # A passkey is also more than a second factor: its own registration ceremony, and
+    # passwordless sign-in, where it is the first factor.
+    ("backend/account_settings/passkeys.py", "passkey"),
+    ("backend/signin/passkeys.py", "passkey"),
+}
 
 
 def own_files(kind) -> set[Path]:
@@ -91,3 +109,35 @@ def test_every_kind_a_user_sets_up_has_its_setup_operations(kind):
     assert len(operations) == (0 if kind.backup else 2)
     for operation in operations:
         assert (ROOT / "web" / "operations" / f"{operation}.graphql").is_file(), operation
+
+
+def kind_package(kind) -> str:
+    return kind.__module__.rsplit(".", 1)[0]
+
+
+def imported_modules(path: Path) -> set[str]:
+    modules = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            modules.add(node.module)
+            modules.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return modules
+
+
+def test_no_module_outside_a_kinds_package_and_the_registry_imports_the_kind():
+    registry_file = ROOT / "backend" / "twofactor" / "registry.py"
+    found = set()
+    for path in code_files():
+        if path.suffix != ".py" or path == registry_file:
+            continue
+        modules = imported_modules(path)
+        for kind in registry.KINDS:
+            package = kind_package(kind)
+            if ROOT.joinpath(*package.split(".")) in path.parents:
+                continue
+            if any(m == package or m.startswith(f"{package}.") for m in modules):
+                found.add((str(path.relative_to(ROOT)), kind.kind))
+    assert found - IMPORTS_OF_A_KIND == set(), "import the kind through the registry"
+    assert IMPORTS_OF_A_KIND - found == set(), "a reason no longer needed"

@@ -22,7 +22,7 @@ from backend.services import Services
 from backend.sessions.models import Session
 from backend.text import clean_name
 from backend.twofactor.models import Authenticator
-from backend.twofactor.sms_code.strategy import CodeBySms
+from backend.twofactor.registry import sent_to
 
 NAME_FIELDS = ("first_name", "last_name")
 KEEP = "keep"  # the language is not changed (None clears the choice)
@@ -122,7 +122,8 @@ async def _conflicts(user: User, values: dict) -> list[Problem]:
     # email_change.send_code sends no code to an address that is taken.
     problems = []
     clears_phone = "mobile_phone" in values and values["mobile_phone"] is None
-    if clears_phone and await Authenticator.filter(user=user, kind=CodeBySms.kind).exists():
+    texted = Authenticator.filter(user=user, kind__in=sent_to("mobile_phone"))
+    if clears_phone and await texted.exists():
         problems.append(
             Problem(
                 "PHONE_REQUIRED_FOR_SMS",

@@ -30,10 +30,9 @@ from backend.twofactor.models import (
     PendingSetup,
     TwoFactor,
 )
-from backend.twofactor.passkey.strategy import Passkeys
 from backend.twofactor.recovery_codes import codes as recovery_codes
-from backend.twofactor.registry import ORDER, RECOVERY_CODE, is_backup
-from backend.twofactor.strategy import SetupStart
+from backend.twofactor.registry import ORDER, PASSKEY, RECOVERY_CODE, is_backup
+from backend.twofactor.strategy import SetupStart, SetUpWithCode
 
 log = logging.getLogger("latchkey.twofactor")
 
@@ -70,6 +69,10 @@ async def start_setup(
         )
     if (problem := strategy.cannot_set_up(user)) is not None:
         raise problem
+    if not isinstance(strategy, SetUpWithCode):  # a passkey: its own registration
+        raise DomainError(
+            "VALIDATION_FAILED", "That method is set up with its own mutation.", "method"
+        )
     await reauthentication.require(services, user, session, allow_recovery_code=False)
     await PendingSetup.filter(user=user).delete()
     started = await strategy.begin_setup(user)
@@ -104,6 +107,7 @@ async def confirm_setup(
     ):
         raise DomainError("SETUP_EXPIRED", "The setup expired. Start it again.", "code")
     strategy = services.second_factors[pending.method]
+    assert isinstance(strategy, SetUpWithCode)  # start_setup pends no other
     name = clean_name(name or "", "name") or strategy.default_name
     if len(name) > NAME_LENGTH:
         raise DomainError(
@@ -128,7 +132,7 @@ async def confirm_setup(
                 raise DomainError("SETUP_EXPIRED", "The setup expired. Start it again.", "code")
             # Counted under the user's lock: parallel confirmations cannot pass the limit.
             # Passkeys have a limit of their own (account_settings/passkeys.py).
-            others = Authenticator.filter(user=user).exclude(kind=Passkeys.kind)
+            others = Authenticator.filter(user=user).exclude(kind=PASSKEY)
             if await others.count() >= MAX_AUTHENTICATORS:
                 raise DomainError(
                     "TOO_MANY_AUTHENTICATORS", "Remove a second factor before adding another."

@@ -1,7 +1,9 @@
 """Re-authentication at the API edge: `reauthenticate`, and the inline proof of sensitive changes.
 
 A sensitive mutation may carry its proof inline (`password`, and `code` with two-factor
-authentication on). `apply_inline_proof` applies it before the resolver calls the use
+authentication on). A second factor's proof is parsed here, once (`second_factor_proof`):
+a typed code from `code` (or its old name `otp`), a passkey's assertion from `credential`.
+`apply_inline_proof` applies it before the resolver calls the use
 case, exactly as `reauthenticate` would: the use case then asks only the session's stamp,
 to which the proof was added (backend/reauthentication.py).
 """
@@ -19,6 +21,7 @@ from backend.api.context import Context
 from backend.api.errors import UserError
 from backend.api.input_guard import guard_inputs
 from backend.errors import DomainError
+from backend.twofactor import proof as proofs
 
 AFTER_REAUTH = "Not needed after a recent reauthenticate."
 OTP_ALIAS = "Use code: the same field under the name every input uses."
@@ -45,8 +48,8 @@ async def apply_inline_proof(
     is then not spent (INVALID_OTP, as before).
     """
     password = _given(getattr(input, proof_field, None))
-    code, code_field = typed_code(input)
-    if not password and not code:
+    proof = second_factor_proof(input)
+    if not password and proof is None:
         return
     user = context.require_viewer()
     session = context.identity.session
@@ -56,13 +59,24 @@ async def apply_inline_proof(
         session,
         context.client,
         password=password,
-        code=code,
+        proof=proof,
         allow_recovery_code=allow_recovery_code,
         proof_field=proof_field,
-        code_field=code_field,
     )
     if session is not None and token is not None:
         context.start_session(user, session, token)
+
+
+def second_factor_proof(input: object | None) -> proofs.Proof | None:
+    """The second factor's proof an input carries, parsed: None when it carries none.
+
+    `credential` holds a passkey's assertion (VALIDATION_FAILED when it is none), `code` a
+    typed code; given both, the assertion counts. An assertion sent in `code` is only a
+    wrong typed code: no factor reads JSON from there.
+    """
+    code, code_field = typed_code(input)
+    credential = _given(getattr(input, "credential", None))
+    return proofs.given(code, credential, code_field=code_field)
 
 
 def typed_code(input: object | None) -> tuple[str | None, str]:
@@ -147,8 +161,7 @@ class ReauthenticationMutations:
             session,
             context.client,
             password=input.password,
-            code=input.code,
-            credential=input.credential,
+            proof=second_factor_proof(input),
         )
         if session is not None and token:
             context.start_session(user, session, token)

@@ -10,6 +10,7 @@ from strawberry.types import Info
 from backend.api.context import Context
 from backend.api.errors import UserError, user_errors
 from backend.api.input_guard import ANY_TEXT, guard_inputs
+from backend.api.reauthentication import second_factor_proof
 from backend.api.twofactor import TwoFactorMethod
 from backend.api.types import User
 from backend.errors import DomainError
@@ -142,12 +143,11 @@ class SignInMutations:
         signed_in = await signin.verify_sign_in(
             context.services,
             input.challenge,
-            input.code or "",
+            second_factor_proof(input),
             context.client,
             remember_device=input.remember_device,
             method=input.method.value if input.method else None,
             replacing=context.identity.session_token,
-            credential=input.credential,
         )
         await start_session(context, signed_in)
         return VerifySignInPayload(

@@ -19,7 +19,6 @@ from backend.ids import parse_id
 from backend.twofactor import challenges, devices, registry
 from backend.twofactor import models as twofactor_models
 from backend.twofactor.recovery_codes import codes as recovery_codes
-from backend.twofactor.totp.strategy import AuthenticatorApp
 
 # One value per kind in the registry, in its order: a new kind needs no line here.
 TwoFactorMethod = strawberry.enum(
@@ -269,7 +268,7 @@ class TwoFactorMutations:
             context.services,
             user,
             context.client,
-            method=AuthenticatorApp.kind,
+            method=TwoFactorMethod.TOTP.value,
             session=context.identity.session,
         )
         return StartTotpSetupPayload(
@@ -280,7 +279,7 @@ class TwoFactorMutations:
     async def confirm_totp_setup(
         self, info: Info[Context, None], input: ConfirmSetupInput
     ) -> RecoveryCodesPayload:
-        return await _confirm(info.context, input, AuthenticatorApp.kind)
+        return await _confirm(info.context, input, TwoFactorMethod.TOTP.value)
 
     @strawberry.mutation(description="Begin setting up codes by email or SMS: sends a code.")
     async def start_code_setup(

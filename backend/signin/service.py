@@ -20,7 +20,7 @@ from backend.throttle import service as throttle
 from backend.throttle.keys import account_key, address_key, known_browser_key
 from backend.twofactor import challenges as twofactor
 from backend.twofactor import devices
-from backend.twofactor.passkey.strategy import Passkeys
+from backend.twofactor.proof import Proof
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,21 +116,18 @@ async def sign_in(
 async def verify_sign_in(
     services: Services,
     challenge_token: str,
-    code: str,
+    proof: Proof | None,
     client: ClientInfo,
     *,
     remember_device: bool,
     method: str | None = None,
     replacing: str = "",
-    credential: str | None = None,
 ) -> SignedIn:
-    """`code` a typed code, or `credential` a passkey's assertion (the browser's JSON)."""
-    if credential:
-        code, method = credential, Passkeys.kind
+    """`proof`: a typed code, or a passkey's assertion (proof.py); None when none was given."""
     challenge = await twofactor.live_challenge(challenge_token)
     if challenge is None:
         raise twofactor.challenge_expired()
-    method = await twofactor.complete_challenge(services, challenge, code, client, method=method)
+    method = await twofactor.complete_challenge(services, challenge, proof, client, method=method)
     signed_in = await _start_session(
         services, challenge.user, client, factor=method, replacing=replacing
     )

@@ -17,8 +17,8 @@ from backend.errors import DomainError
 from backend.services import Services
 from backend.twofactor import devices, verification
 from backend.twofactor.models import Authenticator, SignInChallenge, TwoFactor
-from backend.twofactor.passkey.strategy import Passkeys
-from backend.twofactor.registry import ORDER
+from backend.twofactor.proof import Proof
+from backend.twofactor.registry import ORDER, PASSKEY
 
 log = logging.getLogger("latchkey.twofactor")
 
@@ -91,7 +91,7 @@ async def passkey_options(services: Services, token: str) -> str | None:
     challenge = await live_challenge(token)
     if challenge is None:
         return None
-    return await services.second_factors[Passkeys.kind].begin_challenge(
+    return await services.second_factors[PASSKEY].begin_challenge(
         challenge.user, _sign_in_purpose(challenge)
     )
 
@@ -105,17 +105,17 @@ async def live_challenge(token: str) -> SignInChallenge | None:
 async def complete_challenge(
     services: Services,
     challenge: SignInChallenge,
-    code: str,
+    proof: Proof | None,
     client: ClientInfo,
     *,
     method: str | None = None,
 ) -> str:
-    """Check the code and use the challenge up; returns the kind of factor that was used."""
+    """Check the proof and use the challenge up; returns the kind of factor that was used."""
     user = challenge.user
     if not await TwoFactor.filter(user=user).exists():
         raise challenge_expired()
     factor = await verification.verify(
-        services, user, code, purpose=_sign_in_purpose(challenge), client=client, method=method
+        services, user, proof, purpose=_sign_in_purpose(challenge), client=client, method=method
     )
     used = await SignInChallenge.filter(id=challenge.id, used_at=None).update(used_at=clock.now())
     if not used:

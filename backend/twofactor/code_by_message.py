@@ -5,6 +5,7 @@ from __future__ import annotations
 from backend.accounts.models import User
 from backend.twofactor import codes
 from backend.twofactor.models import Authenticator, OneTimeCode
+from backend.twofactor.proof import Proof, TypedCode
 from backend.twofactor.strategy import Check, SetupDone, SetupStart
 
 SETUP = "setup"
@@ -34,7 +35,7 @@ class CodeByMessage:
         return SetupStart()
 
     async def complete_setup(
-        self, user: User, sealed_secret: str | None, code: str
+        self, user: User, pending_secret: str | None, code: str
     ) -> SetupDone | None:
         accepted = await codes.consume(user, self._purpose(SETUP), code, self.secret_key)
         return SetupDone() if accepted else None
@@ -42,10 +43,14 @@ class CodeByMessage:
     async def begin_challenge(self, user: User, purpose: str) -> None:
         await self.deliver(user, await codes.issue(user, self._purpose(purpose), self.secret_key))
 
+    def accepts(self, proof: Proof) -> bool:
+        return isinstance(proof, TypedCode)
+
     async def verify(
-        self, user: User, authenticator: Authenticator, code: str, purpose: str
+        self, user: User, authenticator: Authenticator, proof: Proof, purpose: str
     ) -> Check:
-        accepted = await codes.consume(user, self._purpose(purpose), code, self.secret_key)
+        assert isinstance(proof, TypedCode)
+        accepted = await codes.consume(user, self._purpose(purpose), proof.text, self.secret_key)
         return Check(accepted, "" if accepted else "wrong, expired or used")
 
     def _purpose(self, purpose: str) -> str:

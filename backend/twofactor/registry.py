@@ -1,7 +1,8 @@
 """Every kind of second factor, one line each; the order is the order offered to users.
 
-Adding a kind: its package with a Strategy (strategy.py), one line in KINDS, its template
-web/templates/factors/<kind>.html, and its GraphQL setup operations.
+Adding a kind: its package with a Strategy (strategy.py), one line in KINDS, and its template
+web/templates/factors/<kind>.html (docs/architecture.md). No module outside the kinds'
+packages imports a kind's strategy: they come from here (tests/test_factor_kinds.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,14 @@ BY_API_NAME = {kind.api_name: kind for kind in KINDS}
 BACKUP = {kind.kind for kind in KINDS if kind.backup}
 # Recovery codes have features of their own (made with the first factor, regenerated).
 RECOVERY_CODE = RecoveryCodes.kind
+# Passkeys too (their own registration, passwordless sign-in, a limit of their own), and
+# sign-in and re-authentication hand out their request options.
+PASSKEY = Passkeys.kind
+
+
+def sent_to(field: str) -> list[str]:
+    """The kinds whose codes go to the account's `field` (such as its mobile phone)."""
+    return [kind.kind for kind in KINDS if kind.redirected_by and kind.redirected_by[1] == field]
 
 
 def is_backup(kind: str) -> bool:

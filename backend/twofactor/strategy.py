@@ -2,19 +2,21 @@
 
 Sign-in, re-authentication and settings reach a kind only through this interface (see challenges.py,
 verification.py and account_settings/second_factors.py); throttling, replay protection,
-audit and notices live there, once.
+audit and notices live there, once. A kind checks proofs of its own sort (proof.py): it
+says which it accepts, and verify sees only those.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from backend.accounts.models import User
 from backend.errors import DomainError
 from backend.notifications.email import Mailer
 from backend.notifications.sms import SmsSender
 from backend.twofactor.models import Authenticator
+from backend.twofactor.proof import Proof
 from backend.twofactor.secrets_box import SecretBox
 
 
@@ -81,17 +83,30 @@ class Strategy(Protocol):
         """Why this user cannot add the kind now (such as no phone number), or None."""
         ...
 
-    async def begin_setup(self, user: User) -> SetupStart: ...
-
-    async def complete_setup(
-        self, user: User, sealed_secret: str | None, code: str
-    ) -> SetupDone | None: ...
-
     async def begin_challenge(self, user: User, purpose: str) -> str | None:
         """Send a code (email, SMS), or return options for the client (a JSON string, for
         kinds that answer a challenge in the browser); None when there is nothing to send."""
         ...
 
+    def accepts(self, proof: Proof) -> bool:
+        """Whether `proof` is of the sort this kind checks (its shape only, no secret)."""
+        ...
+
     async def verify(
-        self, user: User, authenticator: Authenticator, code: str, purpose: str
-    ) -> Check: ...
+        self, user: User, authenticator: Authenticator, proof: Proof, purpose: str
+    ) -> Check:
+        """Check a proof this kind accepts against one of the user's factors of the kind."""
+        ...
+
+
+@runtime_checkable
+class SetUpWithCode(Protocol):
+    """A kind added by the shared setup (account_settings/second_factors.py): begun, then
+    confirmed with a first typed code. Passkeys (their own registration) and recovery codes
+    (made with the first factor) are not."""
+
+    async def begin_setup(self, user: User) -> SetupStart: ...
+
+    async def complete_setup(
+        self, user: User, pending_secret: str | None, code: str
+    ) -> SetupDone | None: ...

@@ -1,7 +1,8 @@
-"""Checking a second-factor code for a user, the same way for sign-in and sensitive changes.
+"""Checking a second factor's proof for a user, the same way for sign-in and sensitive changes.
 
-A code from any of the user's factors is accepted (or from the one the user chose), and a
-recovery code unless the change forbids it. Attempts are reserved per account before any
+A proof is offered to the user's factors whose kind accepts it (proof.py): a typed code
+from any of them (or from the one the user chose), a recovery code unless the change
+forbids it, a passkey's assertion to the passkeys. Attempts are reserved per account before any
 code is checked, so parallel tries across workers share one budget; failures are logged
 with their real reason, and the user sees one answer.
 """
@@ -21,8 +22,9 @@ from backend.services import Services
 from backend.throttle import service as throttle
 from backend.throttle.keys import second_factor_key
 from backend.twofactor.models import Authenticator
+from backend.twofactor.proof import Proof
 from backend.twofactor.recovery_codes import codes as recovery_codes
-from backend.twofactor.registry import RECOVERY_CODE, is_backup
+from backend.twofactor.registry import BACKUP, RECOVERY_CODE, is_backup
 
 
 class InvalidOtp(DomainError):
@@ -38,36 +40,41 @@ FAILURES_WORTH_A_NOTICE = 3
 async def verify(
     services: Services,
     user: User,
-    code: str,
+    proof: Proof | None,
     *,
     purpose: str,
     client: ClientInfo,
-    field: str = "code",
     allow_recovery_code: bool = True,
     method: str | None = None,
+    field: str = "code",
 ) -> Authenticator:
-    """The factor `code` proves; else raise InvalidOtp (or RateLimited).
+    """The factor `proof` proves; else raise InvalidOtp on the proof's field (or RateLimited).
 
-    `method`, when given, limits the typed codes tried to that kind; a recovery code is
+    `field`: where a missing proof (None) belongs.
+
+    `method`, when given, limits the factors tried to that kind; a recovery code is
     tried whatever the method, unless `allow_recovery_code` is False.
     """
     key = second_factor_key(user)
-    # Reserved before the code is checked; a success clears it, a failure stays counted.
+    # Reserved before the proof is checked; a success clears it, a failure stays counted.
     attempts = await throttle.reserve(key, throttle.PER_ACCOUNT)
-    code = (code or "").strip()
     reason = "missing"
-    if code:
+    if proof is not None:
+        reason = "not_accepted"  # no factor of the account checks proofs of this sort
         for authenticator in await _candidates(user, method, allow_recovery_code):
             strategy = services.second_factors[authenticator.kind]
-            check = await strategy.verify(user, authenticator, code, purpose)
+            if not strategy.accepts(proof):
+                continue
+            check = await strategy.verify(user, authenticator, proof, purpose)
             if check.accepted:
                 await throttle.clear(key)
                 await _used(services, user, authenticator, client, purpose)
                 return authenticator
-            # An empty reason: the code was not for this factor at all (a passkey's).
-            if check.reason and (reason == "missing" or not is_backup(authenticator.kind)):
+            # An empty reason: the proof was not for this factor (another passkey's).
+            if check.reason and (reason == "not_accepted" or not is_backup(authenticator.kind)):
                 reason = check.reason
-        if not allow_recovery_code and recovery_codes.looks_like_one(code):
+        backup = [services.second_factors[kind] for kind in BACKUP]
+        if not allow_recovery_code and any(kind.accepts(proof) for kind in backup):
             reason = "recovery_code_not_accepted"
     if attempts == FAILURES_WORTH_A_NOTICE:
         await _tell_codes_failed(services, user, client)
@@ -79,7 +86,7 @@ async def verify(
         method=method or "any",
         reason=reason,
     )
-    raise InvalidOtp(field)
+    raise InvalidOtp(proof.field if proof is not None else field)
 
 
 async def _candidates(

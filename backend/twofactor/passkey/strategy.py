@@ -2,7 +2,8 @@
 
 Added through their own registration (account_settings/passkeys.py), not begin_setup;
 at sign-in and for sensitive changes they answer a challenge in the browser, so
-begin_challenge returns request options, and `code` is the browser's credential JSON.
+begin_challenge returns request options, and the proof they accept is the browser's
+assertion (proof.PasskeyAssertion, from the input's `credential`), never a typed code.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from backend.i18n import N_
 from backend.twofactor.models import Authenticator, PasskeyCredential
 from backend.twofactor.passkey import ceremonies, challenges
 from backend.twofactor.passkey.ceremonies import KnownCredential, Refused, RelyingParty
-from backend.twofactor.strategy import Check, SetupDone, SetupStart, Tools
+from backend.twofactor.proof import PasskeyAssertion, Proof
+from backend.twofactor.strategy import Check, Tools
 
 PASSKEY = "passkey"
 
@@ -24,7 +26,7 @@ class Passkeys:
     api_name = "PASSKEY"
     default_name = N_("Passkey")
     sends_codes = False
-    typed = False  # the browser answers with a credential (its JSON is the `code`)
+    typed = False  # the browser answers with an assertion (the input's `credential`)
     one_per_user = False
     backup = False
     redirected_by = None
@@ -40,16 +42,6 @@ class Passkeys:
     def cannot_set_up(self, user: User) -> DomainError | None:
         return None  # the limit is counted as one is added (account_settings/passkeys.py)
 
-    async def begin_setup(self, user: User) -> SetupStart:
-        raise DomainError(
-            "VALIDATION_FAILED", "Add a passkey with startPasskeyRegistration.", "method"
-        )
-
-    async def complete_setup(
-        self, user: User, sealed_secret: str | None, code: str
-    ) -> SetupDone | None:
-        return None
-
     async def begin_challenge(self, user: User, purpose: str) -> str | None:
         """Request options for the user's passkeys, the challenge bound to `purpose`."""
         known = await known_credentials(user.id)
@@ -59,16 +51,18 @@ class Passkeys:
         await challenges.remember(options.challenge, binding=purpose, user_id=user.id)
         return options.json
 
+    def accepts(self, proof: Proof) -> bool:
+        return isinstance(proof, PasskeyAssertion)
+
     async def verify(
-        self, user: User, authenticator: Authenticator, code: str, purpose: str
+        self, user: User, authenticator: Authenticator, proof: Proof, purpose: str
     ) -> Check:
-        if not code.startswith("{"):
-            return Check(False, "")  # a typed code: for another kind, nothing to say here
+        assert isinstance(proof, PasskeyAssertion)
         stored = await PasskeyCredential.get_or_none(authenticator_id=authenticator.id)
         try:
-            if stored is None or stored.credential_id != ceremonies.credential_id(code):
+            if stored is None or stored.credential_id != ceremonies.credential_id(proof.json):
                 return Check(False, "")  # another of the user's passkeys, or none of them
-            await assert_with(self.rp, stored, code, binding=purpose, user_verification=False)
+            await assert_with(self.rp, stored, proof.json, binding=purpose, user_verification=False)
         except Refused as refused:
             return Check(False, refused.reason)
         return Check(True)

@@ -10,8 +10,9 @@ from backend.accounts.models import User
 from backend.errors import DomainError
 from backend.i18n import N_
 from backend.twofactor.models import Authenticator
+from backend.twofactor.proof import Proof, TypedCode
 from backend.twofactor.recovery_codes import codes
-from backend.twofactor.strategy import Check, SetupDone, SetupStart, Tools
+from backend.twofactor.strategy import Check, Tools
 
 
 class RecoveryCodes:
@@ -36,21 +37,16 @@ class RecoveryCodes:
             "VALIDATION_FAILED", "Recovery codes come with another factor.", "method"
         )
 
-    async def begin_setup(self, user: User) -> SetupStart:
-        raise DomainError("VALIDATION_FAILED", "Recovery codes come with another factor.")
-
-    async def complete_setup(
-        self, user: User, sealed_secret: str | None, code: str
-    ) -> SetupDone | None:
-        return None
-
     async def begin_challenge(self, user: User, purpose: str) -> None:
         return None  # the user has them on paper
 
+    def accepts(self, proof: Proof) -> bool:
+        # By its shape: a code that cannot be one is not tried (nor counted) here.
+        return isinstance(proof, TypedCode) and codes.looks_like_one(proof.text)
+
     async def verify(
-        self, user: User, authenticator: Authenticator, code: str, purpose: str
+        self, user: User, authenticator: Authenticator, proof: Proof, purpose: str
     ) -> Check:
-        if not codes.looks_like_one(code):
-            return Check(False, "wrong")
-        accepted = await codes.consume(user, code, self.secret_key)
+        assert isinstance(proof, TypedCode)
+        accepted = await codes.consume(user, proof.text, self.secret_key)
         return Check(accepted, "" if accepted else "wrong or used")

@@ -6,6 +6,7 @@ from backend.accounts.models import User
 from backend.errors import DomainError
 from backend.i18n import N_
 from backend.twofactor.models import Authenticator
+from backend.twofactor.proof import Proof, TypedCode
 from backend.twofactor.secrets_box import SecretBox
 from backend.twofactor.strategy import Check, SetupDone, SetupStart, Tools
 from backend.twofactor.totp import otp
@@ -43,8 +44,9 @@ class AuthenticatorApp:
         )
 
     async def complete_setup(
-        self, user: User, sealed_secret: str | None, code: str
+        self, user: User, pending_secret: str | None, code: str
     ) -> SetupDone | None:
+        sealed_secret = pending_secret
         secret = self.box.open(sealed_secret or "", bound_to=str(user.id))
         timecode = otp.matching_timecode(secret, code)
         if timecode is None:
@@ -55,9 +57,14 @@ class AuthenticatorApp:
     async def begin_challenge(self, user: User, purpose: str) -> None:
         return None  # the app shows the code; nothing to send
 
+    def accepts(self, proof: Proof) -> bool:
+        return isinstance(proof, TypedCode)
+
     async def verify(
-        self, user: User, authenticator: Authenticator, code: str, purpose: str
+        self, user: User, authenticator: Authenticator, proof: Proof, purpose: str
     ) -> Check:
+        assert isinstance(proof, TypedCode)
+        code = proof.text
         secret = self.box.open(authenticator.secret or "", bound_to=str(user.id))
         if otp.matching_timecode(secret, code) is None:
             return Check(False, "wrong")
