@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         ops.RemoveIndex(model_name='RefreshToken', fields=['user_id', 'revoked_at']),
         ops.AddIndex(
             model_name='RefreshToken',
-            index=Index(fields=['user_id', 'revoked_at', 'expires_at']),
+            index=Index(fields=['user_id', 'expires_at']),
         ),
     ]

@@ -38,7 +38,7 @@ class RefreshToken(Model):
     class Meta:
         table = "refresh_tokens"
         # A user's tokens by expiry (the list); the second serves the expiry reminders.
-        indexes = (("user_id", "revoked_at", "expires_at"), ("expires_at", "revoked_at"))
+        indexes = (("user_id", "expires_at"), ("expires_at", "revoked_at"))
 
 
 class ApiCredential(Model):

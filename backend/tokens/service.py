@@ -203,7 +203,7 @@ previous_token_hash, previous_valid_until
 FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL AND (
     expires_at IS NULL OR expires_at > $2 OR id IN (
         SELECT id FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL
-        AND expires_at <= $2 ORDER BY created_at DESC, id DESC LIMIT {int(retention.KEPT_ENDED)}
+        AND expires_at <= $2 ORDER BY expires_at DESC LIMIT {int(retention.KEPT_ENDED)}
     )
 )
 ORDER BY created_at DESC, id DESC
