@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from web import navigation, outcomes
-from web.forms import field_errors, send_reauthentication_code
+from web import edge, navigation, outcomes
+from web.forms import send_reauthentication_code
 from web.graphql_client import with_session_cookies
 from web.sections import Renderer
 from web.signin_pages import redirect
@@ -55,19 +55,18 @@ class ConfirmAccessPages:
         return outcomes.keep(response, self.renderer.settings, PATH, SECTION, state)
 
     async def confirm(self, request: Request, form) -> Response:
-        identity = await self.renderer.identity(request)
+        identity = edge.identity(request)
         back = _next(form.get("next"))
         if identity.user is None:
             return redirect(request, "/login")
-        outcome = await self.client.execute(
+        outcome = await self.client.run(
             "Reauthenticate",
             request,
-            identity,
             password=str(form.get("password", "")),
             code=str(form.get("otp", "")) or None,
             credential=str(form.get("credential", "")) or None,
         )
-        errors = field_errors(outcome.data["reauthenticate"]["userErrors"])
+        errors = outcome.errors
         if errors:
             if request.headers.get("hx-request") == "true":
                 return await self._render(request, {"next": back, "errors": errors}, 422)
@@ -76,10 +75,10 @@ class ConfirmAccessPages:
         return with_session_cookies(request, response, self.renderer.services)
 
     async def send_code(self, request: Request, form) -> Response:
-        identity = await self.renderer.identity(request)
+        identity = edge.identity(request)
         if identity.user is None:
             return redirect(request, "/login")
-        errors = await send_reauthentication_code(self.client, request, identity, form)
+        errors = await send_reauthentication_code(self.client, request, form)
         state = {"next": _next(form.get("next")), "errors": errors, "code_sent": not errors}
         if request.headers.get("hx-request") != "true":
             return self._back_here(request, state)
@@ -90,27 +89,26 @@ class ConfirmAccessPages:
         return response
 
     async def _render(self, request: Request, state: dict[str, Any], status: int = 200):
-        identity = await self.renderer.identity(request)
+        identity = edge.identity(request)
         if identity.user is None:
             return redirect(request, "/login")
-        outcome = await self.client.execute("ConfirmAccess", request, identity)
-        header = await self.client.execute("Header", request, identity)
+        outcome = await self.client.execute("ConfirmAccess", request)
+        header = await self.client.execute("Header", request)
         context = {
             "viewer": header.data["viewer"],
             "data": outcome.data["viewer"],
             "errors": state.get("errors", {}),
             "state": state,
-            "passkey_options": await self._passkey_options(request, identity, outcome),
+            "passkey_options": await self._passkey_options(request, outcome),
         }
         return self.renderer.render(request, "confirm_access.html", context, status)
 
-
-    async def _passkey_options(self, request: Request, identity, outcome) -> str | None:
+    async def _passkey_options(self, request: Request, outcome) -> str | None:
         """Options to confirm with a passkey instead of a code, when the user has one."""
         viewer = outcome.data["viewer"]
         if not viewer["passkeys"] or not viewer["twoFactor"]["enabled"]:
             return None
-        started = await self.client.execute("StartPasskeyReauthentication", request, identity)
+        started = await self.client.execute("StartPasskeyReauthentication", request)
         return started.data["startPasskeyReauthentication"]["options"]
 
 
