@@ -12,7 +12,6 @@ from starlette.routing import BaseRoute, Route
 
 from backend.i18n import N_
 from web import edge
-from web.forms import send_reauthentication_code
 from web.sections import Page, Renderer, Section
 
 ACCOUNT = Page(
@@ -64,7 +63,6 @@ class AccountPages:
     def routes(self) -> list[BaseRoute]:
         actions = {
             "/details": (ACCOUNT, "account_details", self._update),
-            "/details/send-code": (ACCOUNT, "account_details", self._send_code),
             "/email/verify": (ACCOUNT, "account_details", self._verify_email),
             "/language": (ACCOUNT, "language", self._language),
             "/groups/join": (ACCOUNT, "groups", self._join),
@@ -96,20 +94,10 @@ class AccountPages:
             for name, api in PROFILE_FIELDS.items()
             if values[name] != (getattr(user, name) or "")
         }
-        changes["password"] = str(form.get("password", ""))
-        changes["code"] = str(form.get("otp", "")) or None
         result = await self.client.run("UpdateAccount", request, input=changes)
         if result.errors:
             return {"values": values, "errors": result.errors}, 422
         return {"saved": True, "email_sent": bool(result.payload["emailVerificationSent"])}, 200
-
-    async def _send_code(self, request, form: FormData) -> State:
-        """Email or text a code for changing the email or phone; what was typed stays."""
-        values = {name: str(form.get(name, "")) for name in PROFILE_FIELDS}
-        errors = await send_reauthentication_code(self.client, request, form)
-        if errors:
-            return {"values": values, "errors": errors}, 422
-        return {"values": values, "code_sent": True}, 200
 
     async def _verify_email(self, request, form: FormData) -> State:
         code = str(form.get("code", ""))

@@ -39,6 +39,14 @@ class Result:
     codes: frozenset[str]
 
 
+class ReauthenticationNeeded(Exception):
+    """A form's change needs this session re-authenticated first ("Confirm it's you")."""
+
+
+# The answers of a sensitive change on a session without a fresh stamp.
+NEEDS_REAUTHENTICATION = frozenset({"REAUTHENTICATION_REQUIRED", "OTP_REQUIRED"})
+
+
 class GraphQLClient:
     def __init__(self, schema: Schema, services: Services) -> None:
         self.schema = schema
@@ -60,7 +68,18 @@ class GraphQLClient:
         return Outcome(data=result.data or {})
 
     async def run(self, operation: str, request: Request, **variables: Any) -> Result:
-        """Run a mutation of a form: its one payload, and its userErrors by field."""
+        """Run a mutation of a card's form: its one payload, and its userErrors by field.
+
+        Raises ReauthenticationNeeded when the change needs re-authentication: the cards
+        carry no password or code, the "Confirm it's you" page asks for them.
+        """
+        result = await self.prove(operation, request, **variables)
+        if result.codes & NEEDS_REAUTHENTICATION:
+            raise ReauthenticationNeeded(operation)
+        return result
+
+    async def prove(self, operation: str, request: Request, **variables: Any) -> Result:
+        """Run a mutation whose form asks for the proof itself: errors are the form's."""
         outcome = await self.execute(operation, request, **variables)
         payload = next(iter(outcome.data.values()))
         user_errors = payload.get("userErrors") or []

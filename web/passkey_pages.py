@@ -13,7 +13,6 @@ from typing import Any
 from starlette.routing import BaseRoute
 
 from web.account_pages import SECURITY
-from web.forms import send_reauthentication_code
 from web.sections import Renderer
 
 SECTION = "passkeys"
@@ -30,11 +29,9 @@ class PasskeyPages:
     def routes(self) -> list[BaseRoute]:
         actions = {
             "/start": self._start,
-            "/start/send-code": self._send_code,
             "/finish": self._finish,
             "/{id}/rename": self._rename,
             "/{id}/delete": self._delete,
-            "/{id}/send-code": self._send_code,
         }
         return [
             self.renderer.form_route(BASE + path, SECURITY, SECTION, action)
@@ -46,8 +43,6 @@ class PasskeyPages:
         result = await self.client.run(
             "StartPasskeyRegistration",
             request,
-            password=str(form.get("password", "")) or None,
-            code=str(form.get("otp", "")) or None,
         )
         if result.errors:
             return {"add_errors": result.errors, "name": name}, 422
@@ -81,20 +76,8 @@ class PasskeyPages:
             "DeletePasskey",
             request,
             id=passkey,
-            password=str(form.get("password", "")) or None,
-            code=str(form.get("otp", "")) or None,
         )
         if result.errors:
             status = 404 if "id" in result.errors else 422
             return {"delete_errors": result.errors, "deleting": passkey}, status
         return {"deleted": True, "two_factor_off": not result.payload["twoFactorEnabled"]}, 200
-
-    async def _send_code(self, request, form) -> State:
-        """Email or text a re-authentication code for adding or deleting a passkey."""
-        errors = await send_reauthentication_code(self.client, request, form)
-        passkey = request.path_params.get("id")
-        state: dict[str, Any] = {"deleting": passkey} if passkey else {"name": form.get("name")}
-        key = "delete_errors" if passkey else "add_errors"
-        if errors:
-            return {**state, key: errors}, 422
-        return {**state, "code_sent": "delete" if passkey else "add"}, 200

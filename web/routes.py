@@ -8,10 +8,10 @@ from strawberry import Schema
 from backend.services import Services
 from web import edge, site
 from web.account_pages import AccountPages
-from web.confirm_access_pages import ConfirmAccessPages
 from web.graphql_client import GraphQLClient
 from web.language_pages import LanguagePages
 from web.passkey_pages import PasskeyPages
+from web.reauthentication_pages import ReauthenticationPages
 from web.recovery_pages import RecoveryPages
 from web.sections import Renderer
 from web.signin_pages import SignInPages
@@ -23,7 +23,7 @@ def routes(schema: Schema, services: Services) -> list[BaseRoute]:
     renderer = Renderer(GraphQLClient(schema, services), services)
     pages = [
         *SignInPages(renderer).routes(),
-        *ConfirmAccessPages(renderer).routes(),
+        *ReauthenticationPages(renderer).routes(),
         *AccountPages(renderer).routes(),
         *TokenPages(renderer).routes(),
         *TwoFactorPages(renderer).routes(),

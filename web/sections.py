@@ -20,10 +20,10 @@ from starlette.routing import Route
 
 from backend.i18n import N_
 from backend.services import Services
-from web import csrf, edge, outcomes
+from web import csrf, edge, navigation, outcomes
 from web.content_security import CSP
 from web.first_error import focus_first_error
-from web.graphql_client import GraphQLClient, with_session_cookies
+from web.graphql_client import GraphQLClient, ReauthenticationNeeded, with_session_cookies
 from web.templating import templates
 
 
@@ -104,7 +104,12 @@ class Renderer:
         async def endpoint(request: Request, form: FormData) -> Response:
             if edge.identity(request).user is None:
                 return await self.page(request, page)
-            state, status = await action(request, form)
+            try:
+                state, status = await action(request, form)
+            except ReauthenticationNeeded:
+                # To "Confirm it's you", and back to this page; the change is not replayed.
+                response = redirect(request, navigation.reauthenticate(page.path))
+                return with_session_cookies(request, response, self.services)
             if is_htmx(request) or outcomes.reveals_secret(state):
                 response = await self.respond(request, page, section, state, status)
             else:
@@ -210,6 +215,13 @@ def _focus_first_error(response: Response) -> None:
     if focused != html:
         response.body = focused.encode()
         response.headers["content-length"] = str(len(response.body))
+
+
+def redirect(request: Request, url: str) -> Response:
+    """To another page: a 303, or for htmx (which would follow it inside fetch) HX-Redirect."""
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
 
 
 def is_htmx(request: Request) -> bool:

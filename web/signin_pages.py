@@ -10,7 +10,7 @@ from starlette.routing import BaseRoute, Route
 from web import edge, outcomes, page_language
 from web.factors import FACTOR_KINDS
 from web.graphql_client import with_session_cookies
-from web.sections import Renderer
+from web.sections import Renderer, redirect
 
 
 class SignInPages:
@@ -201,13 +201,6 @@ class SignInPages:
 
     def _with_cookies(self, request: Request, response: Response) -> Response:
         return with_session_cookies(request, response, self.renderer.services)
-
-
-def redirect(request: Request, url: str) -> Response:
-    # htmx would follow a redirect inside fetch(); ask it to navigate instead.
-    if request.headers.get("hx-request") == "true":
-        return Response(status_code=204, headers={"HX-Redirect": url})
-    return RedirectResponse(url, status_code=303)
 
 
 METHODS = tuple(FACTOR_KINDS)

@@ -13,7 +13,6 @@ from starlette.routing import BaseRoute, Route
 from backend import clock
 from backend.i18n import N_
 from web import edge, page_language
-from web.forms import send_reauthentication_code
 from web.sections import Page, Renderer, Section
 
 # The token statuses as the page shows them (the template capitalises the API's values).
@@ -37,11 +36,8 @@ class TokenPages:
             "": ("tokens", self._issue),
             "/{id}/delete": ("tokens", self._delete),
             "/{id}/regenerate": ("tokens", self._regenerate),
-            "/{id}/regenerate/send-code": ("tokens", self._send_regenerate_code),
-            "/send-code": ("tokens", self._send_code),
             "/credentials": ("api_credentials", self._generate),
             "/credentials/remove": ("api_credentials", self._remove),
-            "/credentials/send-code": ("api_credentials", self._send_code),
         }
         return [
             Route(TOKENS.path, self.show, methods=["GET"]),
@@ -79,8 +75,6 @@ class TokenPages:
             request,
             name=values["name"],
             expiresAt=expires_at.isoformat(),
-            password=str(form.get("password", "")),
-            code=str(form.get("otp", "")) or None,
             scopes=values["scopes"],
         )
         payload = result.payload
@@ -102,21 +96,11 @@ class TokenPages:
             request,
             id=token_id,
             expiresAt=expires_at.isoformat(),
-            password=str(form.get("password", "")),
-            code=str(form.get("otp", "")) or None,
         )
         payload = result.payload
         if result.errors:
             return {**state, "regenerate_errors": result.errors}, 422
         return {"regenerated": {**payload["token"], "secret": payload["secret"]}}, 200
-
-    async def _send_regenerate_code(self, request, form) -> tuple[dict[str, Any], int]:
-        values = {name: str(form.get(name, "")) for name in ("expiry", "custom_date")}
-        state = {"regenerating": request.path_params["id"], "regenerate_values": values}
-        errors = await send_reauthentication_code(self.client, request, form)
-        if errors:
-            return {**state, "regenerate_errors": errors}, 422
-        return {**state, "regenerate_code_sent": True}, 200
 
     async def _delete(self, request, form) -> tuple[dict[str, Any], int]:
         token_id = request.path_params["id"]
@@ -133,8 +117,6 @@ class TokenPages:
         result = await self.client.run(
             "GenerateApiCredentials",
             request,
-            password=str(form.get("password", "")),
-            code=str(form.get("otp", "")) or None,
             scopes=chosen,
         )
         payload = result.payload
@@ -142,16 +124,6 @@ class TokenPages:
             errors = result.errors
             return {"errors": errors, "values": {"scopes": chosen}}, 422
         return {"generated": payload}, 200
-
-    async def _send_code(self, request, form) -> tuple[dict[str, Any], int]:
-        values: dict[str, Any] = {
-            name: str(form.get(name, "")) for name in ("name", "expiry", "custom_date")
-        }
-        values["scopes"] = _scopes(form)
-        errors = await send_reauthentication_code(self.client, request, form)
-        if errors:
-            return {"values": values, "errors": errors}, 422
-        return {"values": values, "code_sent": True}, 200
 
     async def _remove(self, request, form) -> tuple[dict[str, Any], int]:
         if form.get("confirm") != "yes":  # the first press asks for confirmation

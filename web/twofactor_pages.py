@@ -11,8 +11,8 @@ from backend.i18n import N_
 from web import page_language
 from web.account_pages import SECURITY
 from web.factors import FACTOR_KINDS
-from web.forms import choice, send_reauthentication_code
-from web.sections import Action, Renderer
+from web.forms import choice
+from web.sections import Renderer
 from web.templating import templates
 
 SECTION = "two_factor"
@@ -23,8 +23,6 @@ State = tuple[dict[str, Any], int]
 # first of them, and a passkey is added in its own section (web/passkey_pages.py).
 METHODS = [name for name, kind in FACTOR_KINDS.items() if kind.typed and not kind.backup]
 POLICIES = [policy.name for policy in TwoFactorPolicy]
-# The forms of one factor's row, and the state key naming the factor whose form it is.
-FACTOR_FORMS = {"remove": "removing", "prefer": "preferring"}
 
 
 class TwoFactorPages:
@@ -35,18 +33,12 @@ class TwoFactorPages:
     def routes(self) -> list[BaseRoute]:
         actions = {
             "/start": self._start,
-            "/start/send-code": self._send_code_for("setup"),
             "/confirm": self._confirm,
             "/policy": self._policy,
             "/disable": self._disable,
             "/factors/{id}/remove": self._remove,
-            "/factors/{id}/send-code": self._send_code_for("remove"),
             "/factors/{id}/prefer": self._prefer,
-            "/factors/{id}/prefer/send-code": self._send_code_for("prefer"),
-            "/policy/send-code": self._send_code_for("policy"),
-            "/disable/send-code": self._send_code_for("disable"),
             "/recovery-codes": self._regenerate,
-            "/recovery-codes/send-code": self._send_code_for("regenerate"),
             "/devices/{id}/forget": self._forget,
             "/devices/forget-all": self._forget_all,
         }
@@ -56,13 +48,12 @@ class TwoFactorPages:
         ]
 
     async def _start(self, request, form) -> State:
-        method, password = choice(form, "method", METHODS), str(form.get("password", ""))
-        otp = str(form.get("otp", "")) or None  # needed once a factor is on
+        method = choice(form, "method", METHODS)
         if method is None:
             error = page_language.gettext(request, N_("Choose a method."))
             return {"errors": {"method": error}}, 422
         kind = FACTOR_KINDS[method]
-        variables = {"password": password, "code": otp}
+        variables = {}
         if kind.sends_codes:  # one operation for every kind that sends codes
             variables["method"] = method
         start, _ = setup_operations(method)
@@ -100,8 +91,6 @@ class TwoFactorPages:
             "SetTwoFactorPolicy",
             request,
             policy=policy,
-            password=str(form.get("password", "")),
-            code=str(form.get("otp", "")),
         )
         if result.errors:
             return {"policy_errors": result.errors}, 422
@@ -111,8 +100,6 @@ class TwoFactorPages:
         result = await self.client.run(
             "DisableTwoFactor",
             request,
-            password=str(form.get("password", "")),
-            code=str(form.get("otp", "")),
         )
         if result.errors:
             return {"disable_errors": result.errors}, 422
@@ -124,8 +111,6 @@ class TwoFactorPages:
             "RemoveAuthenticator",
             request,
             id=factor,
-            password=str(form.get("password", "")),
-            code=str(form.get("otp", "")),
         )
         if result.errors:
             return {"remove_errors": result.errors, "removing": factor}, 422
@@ -137,33 +122,15 @@ class TwoFactorPages:
             "SetPreferredAuthenticator",
             request,
             id=factor,
-            password=str(form.get("password", "")),
-            code=str(form.get("otp", "")),
         )
         if result.errors:
             return {"prefer_errors": result.errors, "preferring": factor}, 422
         return {"saved": "preferred"}, 200
 
-    def _send_code_for(self, form_name: str) -> Action:
-        """Email or text a re-authentication code for the policy, recovery-code or turn-off form."""
-
-        async def send_code(request, form) -> State:
-            errors = await send_reauthentication_code(self.client, request, form)
-            state = {"policy": str(form.get("policy", ""))} if form_name == "policy" else {}
-            if form_name in FACTOR_FORMS:  # which factor's form asked
-                state = {FACTOR_FORMS[form_name]: request.path_params["id"]}
-            if errors:
-                return {**state, f"{form_name}_errors": errors}, 422
-            return {**state, "code_sent": form_name}, 200
-
-        return send_code
-
     async def _regenerate(self, request, form) -> State:
         result = await self.client.run(
             "RegenerateRecoveryCodes",
             request,
-            password=str(form.get("password", "")),
-            code=str(form.get("otp", "")),
         )
         if result.errors:
             return {"regenerate_errors": result.errors}, 422
