@@ -20,5 +20,7 @@ async def send_reauthentication_code(
     client: GraphQLClient, request: Request, form: FormData
 ) -> dict[str, str]:
     """Email or text a code, proven by the form's password; its errors, empty once sent."""
-    result = await client.prove("SendStepUpCode", request, password=str(form.get("password", "")))
+    result = await client.prove(
+        "SendReauthenticationCode", request, password=str(form.get("password", ""))
+    )
     return result.errors
