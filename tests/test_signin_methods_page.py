@@ -177,3 +177,19 @@ async def test_the_sign_in_page_opens_on_a_preferred_email_factor(gql, client, s
     assert "We emailed you a 6-digit code" in step.text  # and it was sent
     assert 'data-method="TOTP"' in step.text and 'data-method="RECOVERY_CODE"' in step.text
     assert 'data-method="EMAIL"' not in step.text
+
+
+async def test_the_second_step_carries_its_fields_once_for_every_other_method(
+    gql, client, smtp, alice
+):
+    early_in_a_time_step()
+    secret, _ = await enable_totp(gql)
+    await add_email(gql, smtp, secret)
+    client.cookies.clear()
+    step = await sign_in(client)
+    others = re.findall(r'<button[^>]*form="resend" name="method" value="(\w+)"', step.text)
+    assert set(others) == {"EMAIL", "RECOVERY_CODE"}
+    # The verify form and one form for sending codes and switching: not one per button.
+    assert step.text.count('name="challenge"') == 2
+    card = step.text.split('<section class="card narrow">')[1].split("</section>")[0]
+    assert len(re.findall(r'<input type="hidden"', card)) == 11
