@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -186,3 +187,35 @@ def _subclasses(cls):
     for sub in cls.__subclasses__():
         yield sub
         yield from _subclasses(sub)
+
+
+REAUTHENTICATE = "/account/reauthenticate"
+
+
+async def reauthentication_form(client: httpx.AsyncClient, back: str) -> dict[str, str]:
+    """The hidden fields of the "Confirm it's you" page, opened to return to `back`."""
+    page = await client.get(REAUTHENTICATE, params={"next": back})
+    assert page.status_code == 200 and 'id="reauthenticate-title"' in page.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    return {"csrf_token": token, "next": back}
+
+
+async def reauthenticate(
+    client: httpx.AsyncClient, back: str, code: str | None = None, password: str = PASSWORD
+) -> httpx.Response:
+    """ "Confirm it's you" as a browser without JavaScript does it: the page it lands on."""
+    form = await reauthentication_form(client, back)
+    form |= {"password": password, **({"otp": code} if code else {})}
+    return await submit(client, REAUTHENTICATE, data=form)
+
+
+async def send_reauthentication_code(client: httpx.AsyncClient, back: str) -> httpx.Response:
+    """ "Email or text me a code" on the "Confirm it's you" page."""
+    form = await reauthentication_form(client, back) | {"password": PASSWORD}
+    return await submit(client, REAUTHENTICATE + "/send-code", data=form)
+
+
+def sent_to_reauthenticate(answer: httpx.Response, back: str) -> bool:
+    """A card's post answered with "Confirm it's you", to come back to `back`."""
+    posted = getattr(answer, "posted", answer)
+    return posted.headers.get("location") == f"{REAUTHENTICATE}?next={back.replace('/', '%2F')}"

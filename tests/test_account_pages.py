@@ -12,7 +12,15 @@ from backend.accounts import groups
 from backend.accounts.models import User
 from backend.audit.service import record
 from tests.conftest import settings_for, smtp_settings
-from tests.helpers import PASSWORD, GraphQL, make_user, submit
+from tests.helpers import (
+    PASSWORD,
+    GraphQL,
+    make_user,
+    reauthenticate,
+    send_reauthentication_code,
+    sent_to_reauthenticate,
+    submit,
+)
 from tests.test_pages import sign_in
 from tests.twofactor_helpers import CONFIRM_CODES, START_CODES, code_in
 
@@ -151,24 +159,36 @@ async def test_the_security_log_on_the_page_uses_the_viewer_time_zone(client, pa
     assert "Times are in America/New_York" in log
 
 
-async def test_an_email_user_turns_two_factor_off_with_a_code_sent_from_the_page(
+async def test_a_card_without_a_fresh_stamp_sends_the_user_to_confirm_it_is_you_and_back(
     client, gql, page, smtp
 ):
     await gql(START_CODES, {"m": "EMAIL", "p": PASSWORD})
     await gql(CONFIRM_CODES, {"c": code_in(smtp.text(smtp.messages[-1]))})
     page = await client.get("/account/security")
-    form = {"csrf_token": csrf(page.text), "password": PASSWORD}
+    assert "data-reauthentication-needed" in page.text  # the card says so before the press
+    form = {"csrf_token": csrf(page.text)}
 
-    sent = await submit(client, "/account/security/two-factor/disable/send-code", data=form)
+    asked = await submit(client, "/account/security/two-factor/disable", data=form)
+    assert sent_to_reauthenticate(asked, "/account/security")
+    assert (await gql("{ viewer { twoFactor { enabled } } }"))["viewer"]["twoFactor"] == {
+        "enabled": True
+    }
+    sent = await send_reauthentication_code(client, "/account/security")
     assert sent.status_code == 200 and "We sent you a code" in sent.text
-    still_on = await submit(
-        client, "/account/security/two-factor/disable", data={**form, "otp": "000000"}
-    )
-    assert still_on.status_code == 200 and "That code is not valid" in still_on.text
+    wrong = await reauthenticate(client, "/account/security", code="000000")
+    assert "That code is not valid" in wrong.text and 'id="reauthenticate-title"' in wrong.text
 
-    code = code_in(smtp.text(smtp.messages[-1]))
+    back = await reauthenticate(
+        client, "/account/security", code=code_in(smtp.text(smtp.messages[-1]))
+    )
+    assert str(back.url).endswith("/account/security")
+    # Back on the page, nothing was replayed: the user presses the button again.
+    assert (await gql("{ viewer { twoFactor { enabled } } }"))["viewer"]["twoFactor"] == {
+        "enabled": True
+    }
+    assert "data-reauthentication-needed" not in back.text
     turned_off = await submit(
-        client, "/account/security/two-factor/disable", data={**form, "otp": code}
+        client, "/account/security/two-factor/disable", data={"csrf_token": csrf(back.text)}
     )
     assert "Two-factor authentication is off." in turned_off.text
     assert (await gql("{ viewer { twoFactor { enabled } } }"))["viewer"]["twoFactor"] == {
@@ -183,20 +203,21 @@ async def test_new_recovery_codes_on_the_page_need_a_code_that_is_not_a_recovery
     confirmed = await gql(CONFIRM_CODES, {"c": code_in(smtp.text(smtp.messages[-1]))})
     old = confirmed["confirmCodeSetup"]["recoveryCodes"]
     page = await client.get("/account/security")
-    assert 'id="regenerate-otp"' in page.text
-    form = {"csrf_token": csrf(page.text), "password": PASSWORD}
     regenerate = "/account/security/two-factor/recovery-codes"
 
-    password_only = await submit(client, regenerate, data=form)
-    assert password_only.status_code == 200 and "Enter a code" in password_only.text
-    recovery_code = await submit(client, regenerate, data={**form, "otp": old[0]})
-    assert recovery_code.status_code == 200 and "That code is not valid" in recovery_code.text
-    assert "A recovery code does not work here." in recovery_code.text
+    asked = await submit(client, regenerate, data={"csrf_token": csrf(page.text)})
+    assert sent_to_reauthenticate(asked, "/account/security")
+    back = await reauthenticate(client, "/account/security", code=old[0])
+    # Confirmed with a recovery code: not enough for new ones, so asked again.
+    again = await submit(client, regenerate, data={"csrf_token": csrf(back.text)})
+    assert sent_to_reauthenticate(again, "/account/security")
 
-    sent = await submit(client, regenerate + "/send-code", data=form)
-    assert sent.status_code == 200 and "We sent you a code" in sent.text
-    code = code_in(smtp.text(smtp.messages[-1]))
-    done = await client.post(regenerate, data={**form, "otp": code})  # codes shown once, directly
+    await send_reauthentication_code(client, "/account/security")
+    back = await reauthenticate(
+        client, "/account/security", code=code_in(smtp.text(smtp.messages[-1]))
+    )
+    # The codes are shown once, directly.
+    done = await client.post(regenerate, data={"csrf_token": csrf(back.text)})
     assert done.status_code == 200 and "Save your recovery codes now" in done.text
     new = re.findall(r"<li><code>([^<]+)</code></li>", done.text)
     assert len(new) == 10 and old[0] not in new
@@ -204,22 +225,23 @@ async def test_new_recovery_codes_on_the_page_need_a_code_that_is_not_a_recovery
     assert subjects.count("New recovery codes") == 1
 
 
-async def test_an_email_user_changes_the_phone_with_a_code_sent_from_the_form(
-    client, gql, page, smtp
-):
+async def test_an_email_user_changes_the_phone_after_confirming_it_is_them(client, gql, page, smtp):
     await gql(START_CODES, {"m": "EMAIL", "p": PASSWORD})
     await gql(CONFIRM_CODES, {"c": code_in(smtp.text(smtp.messages[-1]))})
     page = await client.get("/account")
-    form = details(page, mobile_phone="+14155552671", password=PASSWORD)
+    assert 'name="password"' not in page.text and 'name="otp"' not in page.text
+    form = details(page, mobile_phone="+14155552671")
 
     refused = await submit(client, "/account/details", data=form)
-    assert refused.status_code == 200 and "Enter a code" in refused.text
-    sent = await submit(client, "/account/details/send-code", data=form)
-    assert sent.status_code == 200 and "We sent you a code" in sent.text
-    assert 'value="+14155552671"' in sent.text  # what was typed stays
+    assert sent_to_reauthenticate(refused, "/account")
+    assert (await User.get()).mobile_phone is None
+    await send_reauthentication_code(client, "/account")
+    back = await reauthenticate(client, "/account", code=code_in(smtp.text(smtp.messages[-1])))
+    assert str(back.url).endswith("/account")
 
-    code = code_in(smtp.text(smtp.messages[-1]))
-    saved = await submit(client, "/account/details", data={**form, "otp": code})
+    saved = await submit(
+        client, "/account/details", data=details(back, mobile_phone="+14155552671")
+    )
     assert saved.status_code == 200
     assert (await User.get()).mobile_phone == "+14155552671"
 
@@ -243,7 +265,7 @@ async def test_an_htmx_answer_is_the_section_alone_and_the_log_page_shows_the_ch
     assert 'data-kind="password.changed"' in log and "Password changed" in log
 
 
-async def test_signing_out_other_sessions_after_the_window_asks_to_confirm_access(
+async def test_signing_out_other_sessions_after_the_window_asks_to_confirm_it_is_you(
     client, page, new_client
 ):
     token = csrf(page.text)
@@ -253,9 +275,14 @@ async def test_signing_out_other_sessions_after_the_window_asks_to_confirm_acces
         refused = await submit(
             client, "/account/sessions/others/sign-out", data={"csrf_token": token}
         )
-        assert refused.status_code == 200 and "confirm access" in refused.text
-        assert "Every other session was signed out" not in refused.text
+        assert sent_to_reauthenticate(refused, "/account/sessions")
         assert (await GraphQL(other)("{ viewer { username } }"))["viewer"] == {"username": "alice"}
+        back = await reauthenticate(client, "/account/sessions")
+        done = await submit(
+            client, "/account/sessions/others/sign-out", data={"csrf_token": csrf(back.text)}
+        )
+        assert "Every other session was signed out" in done.text
+        assert (await GraphQL(other)("{ viewer { username } }"))["viewer"] is None
 
 
 async def test_the_log_page_pages_through_every_event_newest_first(client, page):

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tests.conftest import settings_for, smtp_settings
-from tests.helpers import PASSWORD, make_user, submit
+from tests.helpers import PASSWORD, make_user, send_reauthentication_code, submit
 from tests.test_pages import sign_in
 from tests.twofactor_helpers import CONFIRM_CODES, START_CODES, code_in
 
@@ -81,15 +81,13 @@ async def test_signing_in_still_does_not_say_which_part_was_wrong(gql, settings)
     ]
 
 
-async def test_the_turn_off_form_shows_a_refused_code(client, email_user):
-    page = await client.get("/account")
-    form = {"csrf_token": csrf(page.text), "password": PASSWORD}
-    first = await submit(client, "/account/security/two-factor/disable/send-code", data=form)
+async def test_confirm_it_is_you_shows_a_refused_code_request(client, email_user):
+    first = await send_reauthentication_code(client, "/account/security")
     assert "We sent you a code" in first.text
-    refused = await submit(client, "/account/security/two-factor/disable/send-code", data=form)
-    turn_off = refused.text.split("<h3>Turn off</h3>")[1]
-    assert "We sent you a code moments ago" in turn_off
-    assert 'role="alert"' in turn_off
+    refused = await send_reauthentication_code(client, "/account/security")
+    form = refused.text.split('id="reauthenticate-title"')[1]
+    assert "We sent you a code moments ago" in form
+    assert 'role="alert"' in form or 'class="field-error"' in form
 
 
 async def test_a_custom_expiry_without_a_date_asks_for_a_date(client, settings):

@@ -18,7 +18,7 @@ from babel.messages.pofile import read_po
 from backend import clock, i18n
 from backend.accounts.models import User
 from backend.server import failure_answers
-from tests.helpers import PASSWORD, make_user
+from tests.helpers import PASSWORD, make_user, reauthenticate
 from tests.twofactor_helpers import enable_totp, oathtool
 
 ACCOUNT_PAGES = (
@@ -27,7 +27,7 @@ ACCOUNT_PAGES = (
     "/account/sessions",
     "/account/tokens",
     "/account/log",
-    "/account/confirm-access",
+    "/account/reauthenticate",
 )
 # A link that was never sent draws each link page's own explanation.
 SIGNED_OUT_PAGES = (
@@ -220,10 +220,13 @@ async def test_two_factor_pages_and_the_recovery_codes_file_in_japanese(client, 
     assert "認証アプリ" in text and "リカバリーコード" in text
     assert sorted(phrase for phrase in phrases if phrase in text) == []
 
-    token = re.search(r'name="csrf_token" value="([^"]+)"', security.text).group(1)
+    asking = await client.get("/account/reauthenticate?next=/account/security")
+    assert "本人確認" in asking.text
+    assert sorted(p for p in phrases if p in _VisibleText.of(asking.text, "ja")) == []
+    back = await reauthenticate(client, "/account/security", code=oathtool(secret))
+    token = re.search(r'name="csrf_token" value="([^"]+)"', back.text).group(1)
     regenerated = await client.post(
-        "/account/security/two-factor/recovery-codes",
-        data={"csrf_token": token, "password": PASSWORD, "otp": oathtool(secret)},
+        "/account/security/two-factor/recovery-codes", data={"csrf_token": token}
     )
     assert regenerated.status_code == 200
     link = re.search(

@@ -148,3 +148,26 @@ async def test_other_origins_get_no_cors_permission(client):
         headers={"Origin": "https://evil.example"},
     )
     assert "access-control-allow-origin" not in posted.headers
+
+
+async def test_a_page_request_looks_up_its_session_once(client, settings, caplog):
+    """The edge finds who is asking; the page and its operations do not look again."""
+    await make_user(settings, "alice")
+    await sign_in(client)
+    page = await client.get("/account/reauthenticate")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    caplog.set_level("DEBUG", logger="tortoise.db_client")
+    caplog.clear()
+    # A wrong password, answered with the page itself (htmx): the heaviest page answer.
+    answer = await client.post(
+        "/account/reauthenticate",
+        data={"csrf_token": token, "password": "wrong wrong wrong", "next": "/account"},
+        headers={"HX-Request": "true"},
+    )
+    assert answer.status_code == 422
+    lookups = [
+        record
+        for record in caplog.records
+        if re.search(r'FROM "sessions" .*WHERE "sessions"."token_hash"=', record.getMessage(), re.S)
+    ]
+    assert len(lookups) == 1

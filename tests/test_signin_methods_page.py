@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
+from backend import clock
 from tests.conftest import settings_for, smtp_settings
-from tests.helpers import PASSWORD, submit
+from tests.helpers import PASSWORD, reauthenticate, send_reauthentication_code, submit
 from tests.test_pages import sign_in
 from tests.test_twofactor_preferred import PREFER
 from tests.test_twofactor_several import ADD_APP, add_email, factors
@@ -63,18 +65,12 @@ async def test_use_another_method_sends_an_email_code_that_signs_in(gql, client,
 async def test_the_page_lists_factors_adds_one_and_removes_one(gql, client, smtp, alice):
     early_in_a_time_step()
     secret, _ = await enable_totp(gql)
-    page = await client.get("/account/security")
+    page = await reauthenticate(client, "/account/security", code=oathtool(secret))
     token = hidden(page.text, "csrf_token")
     assert 'data-kind="TOTP"' in page.text and "Add a second factor" in page.text
 
     started = await client.post(
-        "/account/security/two-factor/start",
-        data={
-            "csrf_token": token,
-            "method": "EMAIL",
-            "password": PASSWORD,
-            "otp": oathtool(secret),
-        },
+        "/account/security/two-factor/start", data={"csrf_token": token, "method": "EMAIL"}
     )
     assert started.status_code == 200 and "We sent a 6-digit code" in started.text
     code = code_in(smtp.text(smtp.to("alice@example.com")[-1]))
@@ -86,20 +82,15 @@ async def test_the_page_lists_factors_adds_one_and_removes_one(gql, client, smtp
     assert added.status_code == 200 and "Added." in added.text
     assert 'data-kind="TOTP"' in added.text and 'data-kind="EMAIL"' in added.text
 
-    next_time_step()  # the app's last code was used to add the email
     app_id = re.search(r'data-factor-id="(\d+)" data-kind="TOTP"', added.text).group(1)
     removed = await submit(
-        client,
-        f"/account/security/two-factor/factors/{app_id}/remove",
-        data={"csrf_token": token, "password": PASSWORD, "otp": oathtool(secret)},
+        client, f"/account/security/two-factor/factors/{app_id}/remove", data={"csrf_token": token}
     )
     assert removed.status_code == 200 and "Removed." in removed.text
     assert 'data-kind="TOTP"' not in removed.text and 'data-kind="EMAIL"' in removed.text
 
 
-async def test_removing_a_factor_on_the_page_with_a_code_sent_from_its_form(
-    gql, client, smtp, alice
-):
+async def test_with_two_factor_on_no_card_asks_for_a_password_or_code(gql, client, smtp, alice):
     started = (await gql(START_CODES, {"m": "EMAIL", "p": PASSWORD}))["startCodeSetup"]
     assert started["sent"]
     await gql(CONFIRM_CODES, {"c": code_in(smtp.text(smtp.to("alice@example.com")[-1]))})
@@ -108,21 +99,25 @@ async def test_removing_a_factor_on_the_page_with_a_code_sent_from_its_form(
     app = (await gql(ADD_APP, {"p": PASSWORD, "o": otp}))["startTotpSetup"]
     await gql(CONFIRM_TOTP, {"c": oathtool(app["secret"])})
 
-    page = await client.get("/account/security")
-    email_id = re.search(r'data-factor-id="(\d+)" data-kind="EMAIL"', page.text).group(1)
-    form = {"csrf_token": hidden(page.text, "csrf_token"), "password": PASSWORD}
-    sent = await submit(
-        client, f"/account/security/two-factor/factors/{email_id}/send-code", data=form
-    )
-    assert sent.status_code == 200
-    own_form = sent.text.split(f'data-factor-id="{email_id}"')[1].split("</li>")[0]
-    assert "We sent you a code" in own_form
+    clock.advance(timedelta(seconds=601))  # past the re-authentication those proofs gave
+    for stamped in (False, True):
+        if stamped:
+            await send_reauthentication_code(client, "/account/security")
+            code = code_in(smtp.text(smtp.to("alice@example.com")[-1]))
+            await reauthenticate(client, "/account/security", code=code)
+        page = await client.get("/account/security")
+        assert 'data-kind="EMAIL"' in page.text and 'data-kind="TOTP"' in page.text
+        assert ("data-reauthentication-needed" in page.text) is not stamped
+        # The change-password card's own proof is its "current password" field.
+        names = re.findall(r'<input\b[^>]*\bname="([^"]+)"', page.text)
+        assert "current_password" in names
+        assert [name for name in names if name in ("password", "otp", "code")] == []
 
-    code = code_in(smtp.text(smtp.to("alice@example.com")[-1]))
+    email_id = re.search(r'data-factor-id="(\d+)" data-kind="EMAIL"', page.text).group(1)
     removed = await submit(
         client,
         f"/account/security/two-factor/factors/{email_id}/remove",
-        data={**form, "otp": code},
+        data={"csrf_token": hidden(page.text, "csrf_token")},
     )
     assert removed.status_code == 200 and "Removed." in removed.text
     assert 'data-kind="EMAIL"' not in removed.text and 'data-kind="TOTP"' in removed.text
@@ -142,21 +137,17 @@ async def test_make_preferred_on_the_page_then_sign_in_opens_on_it(gql, client, 
     email_row = factor_row(page.text, "EMAIL")
     assert "data-preferred" not in email_row and "Make preferred" in email_row
     email_id = re.search(r'data-factor-id="(\d+)"', email_row).group(1)
-    form = {"csrf_token": hidden(page.text, "csrf_token"), "password": PASSWORD}
+    form = {"csrf_token": hidden(page.text, "csrf_token")}
 
-    wrong = await submit(
-        client,
-        f"/account/security/two-factor/factors/{email_id}/prefer",
-        data={**form, "otp": "000000"},
-    )
-    assert wrong.posted.headers["location"] == "/account/security"
-    assert "That code is not valid" in factor_row(wrong.text, "EMAIL")
-    assert "data-preferred" in factor_row(wrong.text, "TOTP")
+    next_time_step()  # the app's last code was used to add the email
+    wrong = await reauthenticate(client, "/account/security", code="000000")
+    assert "That code is not valid" in wrong.text
+    await reauthenticate(client, "/account/security", code=oathtool(secret))
 
     # With htmx: the section alone comes back, the rest of the page stays.
     chosen = await client.post(
         f"/account/security/two-factor/factors/{email_id}/prefer",
-        data={**form, "otp": oathtool(secret)},
+        data=form,
         headers={"HX-Request": "true"},
     )
     assert chosen.status_code == 200 and "<html" not in chosen.text
@@ -165,20 +156,13 @@ async def test_make_preferred_on_the_page_then_sign_in_opens_on_it(gql, client, 
     assert "Make preferred" in factor_row(chosen.text, "TOTP")
     assert 'data-field="method">Code by email<' in chosen.text
 
-    next_time_step()
     app_id = re.search(r'data-factor-id="(\d+)"', factor_row(chosen.text, "TOTP")).group(1)
     back = await submit(
         client,  # and without JavaScript: the whole page
         f"/account/security/two-factor/factors/{app_id}/prefer",
-        data={**form, "otp": oathtool(secret)},
+        data=form,
     )
     assert back.status_code == 200 and "<html" in back.text
-    assert "data-preferred" in factor_row(back.text, "TOTP")
-
-    client.cookies.clear()
-    step = await sign_in(client)
-    assert "Enter the 6-digit code from your authenticator app." in step.text
-    assert 'data-method="EMAIL"' in step.text
 
 
 async def test_the_sign_in_page_opens_on_a_preferred_email_factor(gql, client, smtp, alice):
@@ -193,3 +177,19 @@ async def test_the_sign_in_page_opens_on_a_preferred_email_factor(gql, client, s
     assert "We emailed you a 6-digit code" in step.text  # and it was sent
     assert 'data-method="TOTP"' in step.text and 'data-method="RECOVERY_CODE"' in step.text
     assert 'data-method="EMAIL"' not in step.text
+
+
+async def test_the_second_step_carries_its_fields_once_for_every_other_method(
+    gql, client, smtp, alice
+):
+    early_in_a_time_step()
+    secret, _ = await enable_totp(gql)
+    await add_email(gql, smtp, secret)
+    client.cookies.clear()
+    step = await sign_in(client)
+    others = re.findall(r'<button[^>]*form="resend" name="method" value="(\w+)"', step.text)
+    assert set(others) == {"EMAIL", "RECOVERY_CODE"}
+    # The verify form and one form for sending codes and switching: not one per button.
+    assert step.text.count('name="challenge"') == 2
+    card = step.text.split('<section class="card narrow">')[1].split("</section>")[0]
+    assert len(re.findall(r'<input type="hidden"', card)) == 11

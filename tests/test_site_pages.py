@@ -67,7 +67,7 @@ async def test_opening_a_form_address_goes_back_to_its_page_and_oauth_keeps_plai
         ("/login/verify", "/login"),
         ("/login/resend", "/login"),
         ("/logout", "/account"),
-        ("/account/confirm-access/send-code", "/account/confirm-access"),
+        ("/account/reauthenticate/send-code", "/account/reauthenticate"),
     ]:
         for headers in (BROWSER, {}):
             response = await client.get(path, headers=headers)

@@ -8,7 +8,15 @@ import pytest
 
 from backend.tokens.models import RefreshToken
 from tests.conftest import settings_for, smtp_settings
-from tests.helpers import PASSWORD, exchange, make_user, submit
+from tests.helpers import (
+    PASSWORD,
+    exchange,
+    make_user,
+    reauthenticate,
+    send_reauthentication_code,
+    sent_to_reauthenticate,
+    submit,
+)
 from tests.test_pages import sign_in
 from tests.test_token_scopes import PLATFORM
 from tests.test_tokens_pages import csrf
@@ -109,16 +117,17 @@ async def test_api_credentials_are_generated_with_the_scopes_ticked(page):
     assert re.search(r'value="ita:read" checked', details)  # regenerating keeps them ticked
 
 
-async def test_an_email_user_asks_for_a_code_in_the_regenerate_form(page, gql, smtp):
+async def test_an_email_user_regenerates_a_token_after_confirming_it_is_them(page, gql, smtp):
     await issue(page, "deploy", "30", ["account:read"])
     token = await RefreshToken.get(name="deploy")
     await gql(START_CODES, {"m": "EMAIL", "p": PASSWORD})
     await gql(CONFIRM_CODES, {"c": code_in(smtp.text(smtp.messages[-1]))})
     opened = await page.get(f"/account/tokens?regenerate={token.id}")
-    form = {"csrf_token": csrf(opened.text), "expiry": "90", "password": PASSWORD}
-    sent = await submit(page, f"/account/tokens/{token.id}/regenerate/send-code", data=form)
-    assert sent.status_code == 200 and "We sent you a code" in sent.text
-    assert 'id="regenerate-form"' in sent.text and 'value="90" selected' in sent.text
-    code = code_in(smtp.text(smtp.messages[-1]))
-    done = await page.post(f"/account/tokens/{token.id}/regenerate", data={**form, "otp": code})
+    assert 'id="regenerate-form"' in opened.text and 'name="otp"' not in opened.text
+    form = {"csrf_token": csrf(opened.text), "expiry": "90"}
+    asked = await submit(page, f"/account/tokens/{token.id}/regenerate", data=form)
+    assert sent_to_reauthenticate(asked, "/account/tokens")
+    await send_reauthentication_code(page, "/account/tokens")
+    await reauthenticate(page, "/account/tokens", code=code_in(smtp.text(smtp.messages[-1])))
+    done = await page.post(f"/account/tokens/{token.id}/regenerate", data=form)
     assert done.status_code == 200 and SECRET.search(done.text)

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from backend.i18n import N_
-from web.forms import field_errors, send_reauthentication_code
+from web import edge
 from web.sections import Page, Renderer, Section
 
 ACCOUNT = Page(
@@ -63,7 +63,6 @@ class AccountPages:
     def routes(self) -> list[BaseRoute]:
         actions = {
             "/details": (ACCOUNT, "account_details", self._update),
-            "/details/send-code": (ACCOUNT, "account_details", self._send_code),
             "/email/verify": (ACCOUNT, "account_details", self._verify_email),
             "/language": (ACCOUNT, "language", self._language),
             "/groups/join": (ACCOUNT, "groups", self._join),
@@ -82,78 +81,65 @@ class AccountPages:
 
     def _show(self, page: Page) -> Callable[[Request], Awaitable[Response]]:
         async def show(request: Request) -> Response:
-            identity = await self.renderer.identity(request)
-            return await self.renderer.page(request, identity, page)
+            return await self.renderer.page(request, page)
 
         return show
 
-    async def _run(self, request, identity, operation: str, **variables) -> dict[str, str]:
-        outcome = await self.client.execute(operation, request, identity, **variables)
-        payload = next(iter(outcome.data.values()))
-        return field_errors(payload["userErrors"]) | (
-            {"_sent": "yes"} if payload.get("emailVerificationSent") else {}
-        )
-
-    async def _update(self, request, identity, form: FormData) -> State:
+    async def _update(self, request, form: FormData) -> State:
         values = {name: str(form.get(name, "")) for name in PROFILE_FIELDS}
+        user = edge.identity(request).user
         # Only what the user changed: an untouched empty name is not a request to clear it.
         changes = {
             api: values[name]
             for name, api in PROFILE_FIELDS.items()
-            if values[name] != (getattr(identity.user, name) or "")
+            if values[name] != (getattr(user, name) or "")
         }
-        changes["password"] = str(form.get("password", ""))
-        changes["code"] = str(form.get("otp", "")) or None
-        errors = await self._run(request, identity, "UpdateAccount", input=changes)
-        if set(errors) - {"_sent"}:
-            return {"values": values, "errors": errors}, 422
-        return {"saved": True, "email_sent": "_sent" in errors}, 200
+        result = await self.client.run("UpdateAccount", request, input=changes)
+        if result.errors:
+            return {"values": values, "errors": result.errors}, 422
+        return {"saved": True, "email_sent": bool(result.payload["emailVerificationSent"])}, 200
 
-    async def _send_code(self, request, identity, form: FormData) -> State:
-        """Email or text a code for changing the email or phone; what was typed stays."""
-        values = {name: str(form.get(name, "")) for name in PROFILE_FIELDS}
-        errors = await send_reauthentication_code(self.client, request, identity, form)
-        if errors:
-            return {"values": values, "errors": errors}, 422
-        return {"values": values, "code_sent": True}, 200
+    async def _verify_email(self, request, form: FormData) -> State:
+        code = str(form.get("code", ""))
+        result = await self.client.run("VerifyEmailChange", request, code=code)
+        if result.errors:
+            return {"code_errors": result.errors}, 422
+        return {"email_changed": True}, 200
 
-    async def _verify_email(self, request, identity, form: FormData) -> State:
-        errors = await self._run(
-            request, identity, "VerifyEmailChange", code=str(form.get("code", ""))
-        )
-        return ({"code_errors": errors}, 422) if errors else ({"email_changed": True}, 200)
-
-    async def _language(self, request, identity, form: FormData) -> State:
+    async def _language(self, request, form: FormData) -> State:
         # Empty: follow the browser again.
         language = str(form.get("language", "")) or None
-        errors = await self._run(request, identity, "SetLanguage", language=language)
-        return ({"errors": errors}, 422) if errors else ({"saved": True}, 200)
+        result = await self.client.run("SetLanguage", request, language=language)
+        return ({"errors": result.errors}, 422) if result.errors else ({"saved": True}, 200)
 
-    async def _join(self, request, identity, form: FormData) -> State:
-        errors = await self._run(request, identity, "JoinGroup", name=str(form.get("name", "")))
-        return ({"errors": errors}, 404) if errors else ({"joined": form.get("name")}, 200)
+    async def _join(self, request, form: FormData) -> State:
+        name = str(form.get("name", ""))
+        result = await self.client.run("JoinGroup", request, name=name)
+        return ({"errors": result.errors}, 404) if result.errors else ({"joined": name}, 200)
 
-    async def _leave(self, request, identity, form: FormData) -> State:
-        errors = await self._run(request, identity, "LeaveGroup", name=str(form.get("name", "")))
-        return ({"errors": errors}, 404) if errors else ({"left": form.get("name")}, 200)
+    async def _leave(self, request, form: FormData) -> State:
+        name = str(form.get("name", ""))
+        result = await self.client.run("LeaveGroup", request, name=name)
+        return ({"errors": result.errors}, 404) if result.errors else ({"left": name}, 200)
 
-    async def _change_password(self, request, identity, form: FormData) -> State:
-        errors = await self._run(
-            request,
-            identity,
+    async def _change_password(self, request, form: FormData) -> State:
+        result = await self.client.run(
             "ChangePassword",
+            request,
             current=str(form.get("current_password", "")),
             new=str(form.get("new_password", "")),
             repeat=str(form.get("new_password_repeat", "")),
         )
-        return ({"errors": errors}, 422) if errors else ({"changed": True}, 200)
+        return ({"errors": result.errors}, 422) if result.errors else ({"changed": True}, 200)
 
-    async def _revoke(self, request, identity, form: FormData) -> State:
-        errors = await self._run(request, identity, "RevokeSession", id=request.path_params["id"])
-        if errors:  # NOT_FOUND, or the session's access needs confirming again
-            return {"errors": errors}, 404 if "id" in errors else 403
+    async def _revoke(self, request, form: FormData) -> State:
+        result = await self.client.run("RevokeSession", request, id=request.path_params["id"])
+        if result.errors:  # NOT_FOUND, or the session needs re-authentication
+            return {"errors": result.errors}, 404 if "id" in result.errors else 403
         return {"revoked": True}, 200
 
-    async def _sign_out_others(self, request, identity, form: FormData) -> State:
-        errors = await self._run(request, identity, "SignOutOtherSessions")
-        return ({"errors": errors}, 403) if errors else ({"signed_out_others": True}, 200)
+    async def _sign_out_others(self, request, form: FormData) -> State:
+        result = await self.client.run("SignOutOtherSessions", request)
+        if result.errors:
+            return {"errors": result.errors}, 403
+        return {"signed_out_others": True}, 200

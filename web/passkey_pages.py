@@ -13,7 +13,6 @@ from typing import Any
 from starlette.routing import BaseRoute
 
 from web.account_pages import SECURITY
-from web.forms import field_errors, send_reauthentication_code
 from web.sections import Renderer
 
 SECTION = "passkeys"
@@ -30,77 +29,55 @@ class PasskeyPages:
     def routes(self) -> list[BaseRoute]:
         actions = {
             "/start": self._start,
-            "/start/send-code": self._send_code,
             "/finish": self._finish,
             "/{id}/rename": self._rename,
             "/{id}/delete": self._delete,
-            "/{id}/send-code": self._send_code,
         }
         return [
             self.renderer.form_route(BASE + path, SECURITY, SECTION, action)
             for path, action in actions.items()
         ]
 
-    async def _run(self, request, identity, operation: str, **variables) -> tuple[dict, dict]:
-        outcome = await self.client.execute(operation, request, identity, **variables)
-        payload = next(iter(outcome.data.values()))
-        return payload, field_errors(payload["userErrors"])
-
-    async def _start(self, request, identity, form) -> State:
+    async def _start(self, request, form) -> State:
         name = str(form.get("name", ""))
-        payload, errors = await self._run(
-            request,
-            identity,
+        result = await self.client.run(
             "StartPasskeyRegistration",
-            password=str(form.get("password", "")) or None,
-            code=str(form.get("otp", "")) or None,
-        )
-        if errors:
-            return {"add_errors": errors, "name": name}, 422
-        return {"creating": {"options": payload["options"], "name": name}}, 200
-
-    async def _finish(self, request, identity, form) -> State:
-        payload, errors = await self._run(
             request,
-            identity,
+        )
+        if result.errors:
+            return {"add_errors": result.errors, "name": name}, 422
+        return {"creating": {"options": result.payload["options"], "name": name}}, 200
+
+    async def _finish(self, request, form) -> State:
+        result = await self.client.run(
             "FinishPasskeyRegistration",
+            request,
             name=str(form.get("name", "")) or None,
             credential=str(form.get("credential", "")),
         )
-        if errors:
-            return {"add_errors": errors, "name": str(form.get("name", ""))}, 422
-        added = payload["passkey"]["name"]
-        return {"added": added, "recovery_codes": payload["recoveryCodes"]}, 200
+        if result.errors:
+            return {"add_errors": result.errors, "name": str(form.get("name", ""))}, 422
+        added = result.payload["passkey"]["name"]
+        return {"added": added, "recovery_codes": result.payload["recoveryCodes"]}, 200
 
-    async def _rename(self, request, identity, form) -> State:
+    async def _rename(self, request, form) -> State:
         passkey = request.path_params["id"]
-        payload, errors = await self._run(
-            request, identity, "RenamePasskey", id=passkey, name=str(form.get("name", ""))
+        result = await self.client.run(
+            "RenamePasskey", request, id=passkey, name=str(form.get("name", ""))
         )
-        if errors:
-            return {"rename_errors": errors, "editing": passkey}, 404 if "id" in errors else 422
-        return {"renamed": payload["passkey"]["name"]}, 200
+        if result.errors:
+            status = 404 if "id" in result.errors else 422
+            return {"rename_errors": result.errors, "editing": passkey}, status
+        return {"renamed": result.payload["passkey"]["name"]}, 200
 
-    async def _delete(self, request, identity, form) -> State:
+    async def _delete(self, request, form) -> State:
         passkey = request.path_params["id"]
-        payload, errors = await self._run(
-            request,
-            identity,
+        result = await self.client.run(
             "DeletePasskey",
+            request,
             id=passkey,
-            password=str(form.get("password", "")) or None,
-            code=str(form.get("otp", "")) or None,
         )
-        if errors:
-            return {"delete_errors": errors, "deleting": passkey}, 404 if "id" in errors else 422
-        return {"deleted": True, "two_factor_off": not payload["twoFactorEnabled"]}, 200
-
-    async def _send_code(self, request, identity, form) -> State:
-        """Email or text a re-authentication code for adding or deleting a passkey."""
-        errors = await send_reauthentication_code(self.client, request, identity, form)
-        passkey = request.path_params.get("id")
-        state: dict[str, Any] = {"deleting": passkey} if passkey else {"name": form.get("name")}
-        key = "delete_errors" if passkey else "add_errors"
-        if errors:
-            return {**state, key: errors}, 422
-        return {**state, "code_sent": "delete" if passkey else "add"}, 200
+        if result.errors:
+            status = 404 if "id" in result.errors else 422
+            return {"delete_errors": result.errors, "deleting": passkey}, status
+        return {"deleted": True, "two_factor_off": not result.payload["twoFactorEnabled"]}, 200

@@ -15,7 +15,6 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from web import outcomes
-from web.forms import field_errors
 from web.graphql_client import with_session_cookies
 from web.sections import Renderer, is_htmx
 from web.signin_pages import redirect
@@ -51,13 +50,12 @@ class RecoveryPages:
 
     async def request_reset(self, request: Request, form: FormData) -> Response:
         login = str(form.get("login", ""))
-        outcome = await self.client.execute(
+        result = await self.client.run(
             "RequestPasswordReset",
             request,
-            await self.renderer.identity(request),
             login=login,
         )
-        errors = field_errors(outcome.data["requestPasswordReset"]["userErrors"])
+        errors = result.errors
         if errors:
             state = {"login": login, "errors": errors}
             if is_htmx(request):
@@ -73,16 +71,14 @@ class RecoveryPages:
         return self._forget(request, await self._reset_page(request, state.get("errors", {})))
 
     async def reset(self, request: Request, form: FormData) -> Response:
-        identity = await self.renderer.identity(request)
-        outcome = await self.client.execute(
+        result = await self.client.run(
             "ResetPassword",
             request,
-            identity,
             token=request.path_params["token"],
             new=str(form.get("new_password", "")),
             repeat=str(form.get("new_password_repeat", "")),
         )
-        errors = field_errors(outcome.data["resetPassword"]["userErrors"])
+        errors = result.errors
         if errors:
             if is_htmx(request):
                 return await self._reset_page(request, errors, 422)
@@ -99,13 +95,12 @@ class RecoveryPages:
         return self._forget(request, self._render(request, "secure_account.html", context))
 
     async def secure(self, request: Request, form: FormData) -> Response:
-        outcome = await self.client.execute(
+        result = await self.client.run(
             "SecureAccount",
             request,
-            await self.renderer.identity(request),
             token=request.path_params["token"],
         )
-        errors = field_errors(outcome.data["secureAccount"]["userErrors"])
+        errors = result.errors
         if errors:
             if is_htmx(request):
                 return self._render(request, "secure_account.html", {"errors": errors}, 422)
@@ -118,9 +113,7 @@ class RecoveryPages:
     async def _reset_page(
         self, request: Request, errors: dict[str, str], status_code: int = 200
     ) -> Response:
-        outcome = await self.client.execute(
-            "PasswordPolicy", request, await self.renderer.identity(request)
-        )
+        outcome = await self.client.execute("PasswordPolicy", request)
         context = {"policy": outcome.data["passwordPolicy"], "errors": errors}
         return self._render(request, "password_reset.html", context, status_code)
 

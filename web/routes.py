@@ -1,4 +1,4 @@
-"""Every HTML route of the site, wired to one in-process GraphQL client."""
+"""Every HTML route of the site, wired to one in-process GraphQL client, behind the edge."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from starlette.routing import BaseRoute
 from strawberry import Schema
 
 from backend.services import Services
-from web import site
+from web import edge, site
 from web.account_pages import AccountPages
-from web.confirm_access_pages import ConfirmAccessPages
 from web.graphql_client import GraphQLClient
 from web.language_pages import LanguagePages
 from web.passkey_pages import PasskeyPages
+from web.reauthentication_pages import ReauthenticationPages
 from web.recovery_pages import RecoveryPages
 from web.sections import Renderer
 from web.signin_pages import SignInPages
@@ -21,14 +21,14 @@ from web.twofactor_pages import TwoFactorPages
 
 def routes(schema: Schema, services: Services) -> list[BaseRoute]:
     renderer = Renderer(GraphQLClient(schema, services), services)
-    return [
+    pages = [
         *SignInPages(renderer).routes(),
-        *ConfirmAccessPages(renderer).routes(),
+        *ReauthenticationPages(renderer).routes(),
         *AccountPages(renderer).routes(),
         *TokenPages(renderer).routes(),
         *TwoFactorPages(renderer).routes(),
         *PasskeyPages(renderer).routes(),
         *RecoveryPages(renderer).routes(),
         *LanguagePages(renderer).routes(),
-        *site.routes(),
     ]
+    return [*edge.behind_edge(pages, services), *site.routes()]

@@ -18,15 +18,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from backend import i18n
 from backend.i18n import N_
-from backend.server.authentication import authenticate_session
 from backend.services import Services
-from backend.sessions.identity import Identity
-from web import csrf, outcomes, page_language
+from web import csrf, edge, navigation, outcomes
 from web.content_security import CSP
 from web.first_error import focus_first_error
-from web.graphql_client import GraphQLClient, with_session_cookies
+from web.graphql_client import GraphQLClient, ReauthenticationNeeded, with_session_cookies
 from web.templating import templates
 
 
@@ -59,23 +56,16 @@ class CsrfFailed(Exception):
 
 
 # A form action: runs mutations for the posted form, returns the section's state and status.
-Action = Callable[[Request, Identity, FormData], Awaitable[tuple[dict[str, Any], int]]]
+Action = Callable[[Request, FormData], Awaitable[tuple[dict[str, Any], int]]]
 
 
 class Renderer:
-    """Renders pages and sections for a signed-in viewer."""
+    """Renders pages and sections for the signed-in viewer the edge found (web/edge.py)."""
 
     def __init__(self, client: GraphQLClient, services: Services) -> None:
         self.client = client
         self.services = services
         self.settings = services.settings
-
-    async def identity(self, request: Request) -> Identity:
-        identity = await authenticate_session(request, self.services)
-        if identity.user is not None:
-            language = i18n.choose(identity.user.language, page_language.preferred(request))
-            page_language.remember(request, language)
-        return identity
 
     async def form(self, request: Request) -> FormData:
         form = await request.form()
@@ -112,12 +102,16 @@ class Renderer:
         """A POST endpoint: check CSRF and the session, run `action`, answer with the section."""
 
         async def endpoint(request: Request, form: FormData) -> Response:
-            identity = await self.identity(request)
-            if identity.user is None:
-                return await self.page(request, identity, page)
-            state, status = await action(request, identity, form)
+            if edge.identity(request).user is None:
+                return await self.page(request, page)
+            try:
+                state, status = await action(request, form)
+            except ReauthenticationNeeded:
+                # To "Confirm it's you", and back to this page; the change is not replayed.
+                response = redirect(request, navigation.reauthenticate(page.path))
+                return with_session_cookies(request, response, self.services)
             if is_htmx(request) or outcomes.reveals_secret(state):
-                response = await self.respond(request, identity, page, section, state, status)
+                response = await self.respond(request, page, section, state, status)
             else:
                 # With errors, no anchor: browsers skip `autofocus` on a page opened at
                 # one, and the focused first error scrolls into view by itself.
@@ -147,18 +141,17 @@ class Renderer:
     async def page(
         self,
         request: Request,
-        identity: Identity,
         page: Page,
         states: dict[str, dict[str, Any]] | None = None,
         status_code: int = 200,
     ) -> Response:
-        if identity.user is None:
+        if edge.identity(request).user is None:
             return RedirectResponse("/login", status_code=303)
-        header = await self.client.execute("Header", request, identity)
+        header = await self.client.execute("Header", request)
         waiting = None if states is not None else outcomes.take(request, self.settings, page.path)
         states = {waiting[0]: waiting[1]} if waiting else (states or {})
         rendered = [
-            await self._section_context(request, identity, section, states.get(section.name))
+            await self._section_context(request, section, states.get(section.name))
             for section in page.sections
         ]
         context = {"viewer": header.data["viewer"], "page": page, "sections": rendered}
@@ -168,7 +161,6 @@ class Renderer:
     async def respond(
         self,
         request: Request,
-        identity: Identity,
         page: Page,
         section_name: str,
         state: dict[str, Any],
@@ -176,11 +168,11 @@ class Renderer:
     ) -> Response:
         """The outcome of a form post: the section for htmx, the whole page otherwise."""
         if not is_htmx(request):
-            return await self.page(request, identity, page, {section_name: state}, status_code)
-        header = await self.client.execute("Header", request, identity)
-        main = await self._section_context(request, identity, page.section(section_name), state)
+            return await self.page(request, page, {section_name: state}, status_code)
+        header = await self.client.execute("Header", request)
+        main = await self._section_context(request, page.section(section_name), state)
         live = [
-            await self._section_context(request, identity, page.section(name), None)
+            await self._section_context(request, page.section(name), None)
             for name in page.live
             if name != section_name
         ]
@@ -204,12 +196,11 @@ class Renderer:
     async def _section_context(
         self,
         request: Request,
-        identity: Identity,
         section: Section,
         state: dict[str, Any] | None,
     ) -> dict[str, Any]:
         variables = {name: request.query_params.get(name) for name in section.params}
-        outcome = await self.client.execute(section.operation, request, identity, **variables)
+        outcome = await self.client.execute(section.operation, request, **variables)
         return {
             "section": section,
             "data": outcome.data.get("viewer"),
@@ -224,6 +215,13 @@ def _focus_first_error(response: Response) -> None:
     if focused != html:
         response.body = focused.encode()
         response.headers["content-length"] = str(len(response.body))
+
+
+def redirect(request: Request, url: str) -> Response:
+    """To another page: a 303, or for htmx (which would follow it inside fetch) HX-Redirect."""
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
 
 
 def is_htmx(request: Request) -> bool:

@@ -7,10 +7,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from web import outcomes, page_language
+from web import edge, outcomes, page_language
 from web.factors import FACTOR_KINDS
 from web.graphql_client import with_session_cookies
-from web.sections import Renderer
+from web.sections import Renderer, redirect
 
 
 class SignInPages:
@@ -41,7 +41,7 @@ class SignInPages:
         return RedirectResponse("/account", status_code=303)
 
     async def login_form(self, request: Request) -> Response:
-        if (await self.renderer.identity(request)).user:
+        if edge.identity(request).user:
             return RedirectResponse("/account", status_code=303)
         settings = self.renderer.settings
         waiting = outcomes.take(request, settings, "/login")
@@ -54,7 +54,6 @@ class SignInPages:
         outcome = await self.client.execute(
             "SignIn",
             request,
-            await self.renderer.identity(request),
             username=username,
             password=password,
         )
@@ -82,7 +81,6 @@ class SignInPages:
         outcome = await self.client.execute(
             "VerifySignIn",
             request,
-            await self.renderer.identity(request),
             challenge=challenge,
             code=str(form.get("code", "")),
             rememberDevice=form.get("remember_device") == "on",
@@ -107,7 +105,6 @@ class SignInPages:
         outcome = await self.client.execute(
             "ResendSignInCode",
             request,
-            await self.renderer.identity(request),
             challenge=challenge,
             method=method,
         )
@@ -141,10 +138,10 @@ class SignInPages:
         return self.renderer.render(request, "login.html", context, status_code=status_code)
 
     async def logout(self, request: Request, form: FormData) -> Response:
-        identity = await self.renderer.identity(request)
+        identity = edge.identity(request)
         if identity.user is None:
             return redirect(request, "/login")
-        await self.client.execute("SignOut", request, identity)
+        await self.client.execute("SignOut", request)
         return self._with_cookies(request, redirect(request, "/login"))
 
     # -- passkeys -------------------------------------------------------------------
@@ -158,9 +155,7 @@ class SignInPages:
 
     async def passkey_options(self, request: Request, form: FormData) -> Response:
         """For static/passkeys.js: a challenge and request options for any passkey."""
-        outcome = await self.client.execute(
-            "StartPasskeySignIn", request, await self.renderer.identity(request)
-        )
+        outcome = await self.client.execute("StartPasskeySignIn", request)
         payload = outcome.data["startPasskeySignIn"]
         if payload["userErrors"]:  # too many started from this address: the script says so
             errors = [error["message"] for error in payload["userErrors"]]
@@ -171,7 +166,6 @@ class SignInPages:
         outcome = await self.client.execute(
             "FinishPasskeySignIn",
             request,
-            await self.renderer.identity(request),
             challenge=str(form.get("challenge", "")),
             credential=str(form.get("credential", "")),
             rememberDevice=form.get("remember_device") == "on",
@@ -189,7 +183,6 @@ class SignInPages:
         outcome = await self.client.execute(
             "VerifySignInWithPasskey",
             request,
-            await self.renderer.identity(request),
             challenge=challenge,
             credential=str(form.get("credential", "")),
             rememberDevice=form.get("remember_device") == "on",
@@ -208,13 +201,6 @@ class SignInPages:
 
     def _with_cookies(self, request: Request, response: Response) -> Response:
         return with_session_cookies(request, response, self.renderer.services)
-
-
-def redirect(request: Request, url: str) -> Response:
-    # htmx would follow a redirect inside fetch(); ask it to navigate instead.
-    if request.headers.get("hx-request") == "true":
-        return Response(status_code=204, headers={"HX-Redirect": url})
-    return RedirectResponse(url, status_code=303)
 
 
 METHODS = tuple(FACTOR_KINDS)

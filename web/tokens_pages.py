@@ -12,8 +12,7 @@ from starlette.routing import BaseRoute, Route
 
 from backend import clock
 from backend.i18n import N_
-from web import page_language
-from web.forms import field_errors, send_reauthentication_code
+from web import edge, page_language
 from web.sections import Page, Renderer, Section
 
 # The token statuses as the page shows them (the template capitalises the API's values).
@@ -37,11 +36,8 @@ class TokenPages:
             "": ("tokens", self._issue),
             "/{id}/delete": ("tokens", self._delete),
             "/{id}/regenerate": ("tokens", self._regenerate),
-            "/{id}/regenerate/send-code": ("tokens", self._send_regenerate_code),
-            "/send-code": ("tokens", self._send_code),
             "/credentials": ("api_credentials", self._generate),
             "/credentials/remove": ("api_credentials", self._remove),
-            "/credentials/send-code": ("api_credentials", self._send_code),
         }
         return [
             Route(TOKENS.path, self.show, methods=["GET"]),
@@ -52,119 +48,91 @@ class TokenPages:
         ]
 
     async def show(self, request: Request) -> Response:
-        identity = await self.renderer.identity(request)
         confirm = request.query_params.get("delete")
         if confirm:  # the delete button asks first, also without JavaScript
             return await self.renderer.respond(
-                request, identity, TOKENS, "tokens", {"confirm_delete": confirm}
+                request, TOKENS, "tokens", {"confirm_delete": confirm}
             )
         regenerate = request.query_params.get("regenerate")
         if regenerate:  # the form for a new secret opens in the token's row
             return await self.renderer.respond(
-                request, identity, TOKENS, "tokens", {"regenerating": regenerate}
+                request, TOKENS, "tokens", {"regenerating": regenerate}
             )
-        return await self.renderer.page(request, identity, TOKENS)
+        return await self.renderer.page(request, TOKENS)
 
-    async def _issue(self, request, identity, form) -> tuple[dict[str, Any], int]:
+    async def _issue(self, request, form) -> tuple[dict[str, Any], int]:
         values: dict[str, Any] = {
             name: str(form.get(name, "")) for name in ("name", "expiry", "custom_date")
         }
         values["scopes"] = _scopes(form)
-        expires_at = _expiry(values["expiry"], values["custom_date"], identity.user.time_zone)
+        time_zone = edge.identity(request).user.time_zone
+        expires_at = _expiry(values["expiry"], values["custom_date"], time_zone)
         if isinstance(expires_at, str):
             error = page_language.gettext(request, expires_at)
             return {"values": values, "errors": {"expiresAt": error}}, 422
-        outcome = await self.client.execute(
+        result = await self.client.run(
             "IssueToken",
             request,
-            identity,
             name=values["name"],
             expiresAt=expires_at.isoformat(),
-            password=str(form.get("password", "")),
-            code=str(form.get("otp", "")) or None,
             scopes=values["scopes"],
         )
-        payload = outcome.data["issueToken"]
-        if payload["userErrors"]:
-            return {"values": values, "errors": field_errors(payload["userErrors"])}, 422
+        payload = result.payload
+        if result.errors:
+            return {"values": values, "errors": result.errors}, 422
         return {"issued": {**payload["token"], "secret": payload["secret"]}}, 200
 
-    async def _regenerate(self, request, identity, form) -> tuple[dict[str, Any], int]:
+    async def _regenerate(self, request, form) -> tuple[dict[str, Any], int]:
         token_id = request.path_params["id"]
         values = {name: str(form.get(name, "")) for name in ("expiry", "custom_date")}
         state: dict[str, Any] = {"regenerating": token_id, "regenerate_values": values}
-        expires_at = _expiry(values["expiry"], values["custom_date"], identity.user.time_zone)
+        time_zone = edge.identity(request).user.time_zone
+        expires_at = _expiry(values["expiry"], values["custom_date"], time_zone)
         if isinstance(expires_at, str):
             error = page_language.gettext(request, expires_at)
             return {**state, "regenerate_errors": {"expiresAt": error}}, 422
-        outcome = await self.client.execute(
+        result = await self.client.run(
             "RegenerateToken",
             request,
-            identity,
             id=token_id,
             expiresAt=expires_at.isoformat(),
-            password=str(form.get("password", "")),
-            code=str(form.get("otp", "")) or None,
         )
-        payload = outcome.data["regenerateToken"]
-        if payload["userErrors"]:
-            return {**state, "regenerate_errors": field_errors(payload["userErrors"])}, 422
+        payload = result.payload
+        if result.errors:
+            return {**state, "regenerate_errors": result.errors}, 422
         return {"regenerated": {**payload["token"], "secret": payload["secret"]}}, 200
 
-    async def _send_regenerate_code(self, request, identity, form) -> tuple[dict[str, Any], int]:
-        values = {name: str(form.get(name, "")) for name in ("expiry", "custom_date")}
-        state = {"regenerating": request.path_params["id"], "regenerate_values": values}
-        errors = await send_reauthentication_code(self.client, request, identity, form)
-        if errors:
-            return {**state, "regenerate_errors": errors}, 422
-        return {**state, "regenerate_code_sent": True}, 200
-
-    async def _delete(self, request, identity, form) -> tuple[dict[str, Any], int]:
+    async def _delete(self, request, form) -> tuple[dict[str, Any], int]:
         token_id = request.path_params["id"]
         if str(form.get("confirm", "")).strip().lower() != "yes":
             error = page_language.gettext(request, N_("Type yes to confirm."))
             return {"confirm_delete": token_id, "confirm_error": error}, 422
-        outcome = await self.client.execute("DeleteToken", request, identity, id=token_id)
-        payload = outcome.data["deleteToken"]
-        if payload["userErrors"]:
-            return {"errors": field_errors(payload["userErrors"])}, 404
+        result = await self.client.run("DeleteToken", request, id=token_id)
+        if result.errors:
+            return {"errors": result.errors}, 404
         return {"deleted": True}, 200
 
-    async def _generate(self, request, identity, form) -> tuple[dict[str, Any], int]:
+    async def _generate(self, request, form) -> tuple[dict[str, Any], int]:
         chosen = _scopes(form)
-        outcome = await self.client.execute(
+        result = await self.client.run(
             "GenerateApiCredentials",
             request,
-            identity,
-            password=str(form.get("password", "")),
-            code=str(form.get("otp", "")) or None,
             scopes=chosen,
         )
-        payload = outcome.data["generateApiCredentials"]
-        if payload["userErrors"]:
-            errors = field_errors(payload["userErrors"])
+        payload = result.payload
+        if result.errors:
+            errors = result.errors
             return {"errors": errors, "values": {"scopes": chosen}}, 422
         return {"generated": payload}, 200
 
-    async def _send_code(self, request, identity, form) -> tuple[dict[str, Any], int]:
-        values: dict[str, Any] = {
-            name: str(form.get(name, "")) for name in ("name", "expiry", "custom_date")
-        }
-        values["scopes"] = _scopes(form)
-        errors = await send_reauthentication_code(self.client, request, identity, form)
-        if errors:
-            return {"values": values, "errors": errors}, 422
-        return {"values": values, "code_sent": True}, 200
-
-    async def _remove(self, request, identity, form) -> tuple[dict[str, Any], int]:
+    async def _remove(self, request, form) -> tuple[dict[str, Any], int]:
         if form.get("confirm") != "yes":  # the first press asks for confirmation
             return {"confirm_remove": True}, 200
-        outcome = await self.client.execute(
-            "RemoveApiCredentials", request, identity, clientId=str(form.get("client_id", ""))
+        result = await self.client.run(
+            "RemoveApiCredentials", request, clientId=str(form.get("client_id", ""))
         )
-        payload = outcome.data["removeApiCredentials"]
-        if payload["userErrors"]:
-            return {"errors": field_errors(payload["userErrors"])}, 404
+        if result.errors:
+            return {"errors": result.errors}, 404
         return {"removed": True}, 200
 
 

@@ -11,8 +11,8 @@ from backend.i18n import N_
 from web import page_language
 from web.account_pages import SECURITY
 from web.factors import FACTOR_KINDS
-from web.forms import choice, field_errors, send_reauthentication_code
-from web.sections import Action, Renderer
+from web.forms import choice
+from web.sections import Renderer
 from web.templating import templates
 
 SECTION = "two_factor"
@@ -23,8 +23,6 @@ State = tuple[dict[str, Any], int]
 # first of them, and a passkey is added in its own section (web/passkey_pages.py).
 METHODS = [name for name, kind in FACTOR_KINDS.items() if kind.typed and not kind.backup]
 POLICIES = [policy.name for policy in TwoFactorPolicy]
-# The forms of one factor's row, and the state key naming the factor whose form it is.
-FACTOR_FORMS = {"remove": "removing", "prefer": "preferring"}
 
 
 class TwoFactorPages:
@@ -35,18 +33,12 @@ class TwoFactorPages:
     def routes(self) -> list[BaseRoute]:
         actions = {
             "/start": self._start,
-            "/start/send-code": self._send_code_for("setup"),
             "/confirm": self._confirm,
             "/policy": self._policy,
             "/disable": self._disable,
             "/factors/{id}/remove": self._remove,
-            "/factors/{id}/send-code": self._send_code_for("remove"),
             "/factors/{id}/prefer": self._prefer,
-            "/factors/{id}/prefer/send-code": self._send_code_for("prefer"),
-            "/policy/send-code": self._send_code_for("policy"),
-            "/disable/send-code": self._send_code_for("disable"),
             "/recovery-codes": self._regenerate,
-            "/recovery-codes/send-code": self._send_code_for("regenerate"),
             "/devices/{id}/forget": self._forget,
             "/devices/forget-all": self._forget_all,
         }
@@ -55,137 +47,103 @@ class TwoFactorPages:
             for path, action in actions.items()
         ]
 
-    async def _run(self, request, identity, operation: str, **variables) -> tuple[dict, dict]:
-        outcome = await self.client.execute(operation, request, identity, **variables)
-        payload = next(iter(outcome.data.values()))
-        return payload, field_errors(payload["userErrors"])
-
-    async def _start(self, request, identity, form) -> State:
-        method, password = choice(form, "method", METHODS), str(form.get("password", ""))
-        otp = str(form.get("otp", "")) or None  # needed once a factor is on
+    async def _start(self, request, form) -> State:
+        method = choice(form, "method", METHODS)
         if method is None:
             error = page_language.gettext(request, N_("Choose a method."))
             return {"errors": {"method": error}}, 422
         kind = FACTOR_KINDS[method]
-        variables = {"password": password, "code": otp}
+        variables = {}
         if kind.sends_codes:  # one operation for every kind that sends codes
             variables["method"] = method
         start, _ = setup_operations(method)
-        payload, errors = await self._run(request, identity, start, **variables)
-        if errors:
-            return {"errors": errors, "method": method}, 422
-        return {"setup": {**payload, "method": method}}, 200
+        result = await self.client.run(start, request, **variables)
+        if result.errors:
+            return {"errors": result.errors, "method": method}, 422
+        return {"setup": {**result.payload, "method": method}}, 200
 
-    async def _confirm(self, request, identity, form) -> State:
+    async def _confirm(self, request, form) -> State:
         method = choice(form, "method", METHODS) or METHODS[0]
-        payload, errors = await self._run(
-            request,
-            identity,
+        result = await self.client.run(
             setup_operations(method)[1],
+            request,
             code=str(form.get("code", "")),
             name=str(form.get("name", "")) or None,
         )
-        if errors:
+        if result.errors:
             setup = {
                 "method": method,
                 "secret": form.get("secret"),
                 "otpauthUri": form.get("otpauth_uri"),
                 "qrCodeSvg": None,
             }
-            return {"errors": errors, "setup": setup, "name": form.get("name", "")}, 422
-        if payload["recoveryCodes"] is None:  # added beside others: the codes stay
+            return {"errors": result.errors, "setup": setup, "name": form.get("name", "")}, 422
+        if result.payload["recoveryCodes"] is None:  # added beside others: the codes stay
             return {"saved": "added"}, 200
-        return {"recovery_codes": payload["recoveryCodes"]}, 200
+        return {"recovery_codes": result.payload["recoveryCodes"]}, 200
 
-    async def _policy(self, request, identity, form) -> State:
+    async def _policy(self, request, form) -> State:
         policy = choice(form, "policy", POLICIES)
         if policy is None:
             error = page_language.gettext(request, N_("Choose when to ask for the code."))
             return {"policy_errors": {"": error}}, 422
-        payload, errors = await self._run(
-            request,
-            identity,
+        result = await self.client.run(
             "SetTwoFactorPolicy",
+            request,
             policy=policy,
-            password=str(form.get("password", "")),
-            code=str(form.get("otp", "")),
         )
-        return ({"policy_errors": errors}, 422) if errors else ({"saved": "policy"}, 200)
+        if result.errors:
+            return {"policy_errors": result.errors}, 422
+        return {"saved": "policy"}, 200
 
-    async def _disable(self, request, identity, form) -> State:
-        payload, errors = await self._run(
-            request,
-            identity,
+    async def _disable(self, request, form) -> State:
+        result = await self.client.run(
             "DisableTwoFactor",
-            password=str(form.get("password", "")),
-            code=str(form.get("otp", "")),
-        )
-        return ({"disable_errors": errors}, 422) if errors else ({"saved": "disabled"}, 200)
-
-    async def _remove(self, request, identity, form) -> State:
-        factor = request.path_params["id"]
-        payload, errors = await self._run(
             request,
-            identity,
+        )
+        if result.errors:
+            return {"disable_errors": result.errors}, 422
+        return {"saved": "disabled"}, 200
+
+    async def _remove(self, request, form) -> State:
+        factor = request.path_params["id"]
+        result = await self.client.run(
             "RemoveAuthenticator",
-            id=factor,
-            password=str(form.get("password", "")),
-            code=str(form.get("otp", "")),
-        )
-        if errors:
-            return {"remove_errors": errors, "removing": factor}, 422
-        return {"saved": "removed" if payload["twoFactor"]["enabled"] else "disabled"}, 200
-
-    async def _prefer(self, request, identity, form) -> State:
-        factor = request.path_params["id"]
-        payload, errors = await self._run(
             request,
-            identity,
-            "SetPreferredAuthenticator",
             id=factor,
-            password=str(form.get("password", "")),
-            code=str(form.get("otp", "")),
         )
-        if errors:
-            return {"prefer_errors": errors, "preferring": factor}, 422
+        if result.errors:
+            return {"remove_errors": result.errors, "removing": factor}, 422
+        return {"saved": "removed" if result.payload["twoFactor"]["enabled"] else "disabled"}, 200
+
+    async def _prefer(self, request, form) -> State:
+        factor = request.path_params["id"]
+        result = await self.client.run(
+            "SetPreferredAuthenticator",
+            request,
+            id=factor,
+        )
+        if result.errors:
+            return {"prefer_errors": result.errors, "preferring": factor}, 422
         return {"saved": "preferred"}, 200
 
-    def _send_code_for(self, form_name: str) -> Action:
-        """Email or text a re-authentication code for the policy, recovery-code or turn-off form."""
-
-        async def send_code(request, identity, form) -> State:
-            errors = await send_reauthentication_code(self.client, request, identity, form)
-            state = {"policy": str(form.get("policy", ""))} if form_name == "policy" else {}
-            if form_name in FACTOR_FORMS:  # which factor's form asked
-                state = {FACTOR_FORMS[form_name]: request.path_params["id"]}
-            if errors:
-                return {**state, f"{form_name}_errors": errors}, 422
-            return {**state, "code_sent": form_name}, 200
-
-        return send_code
-
-    async def _regenerate(self, request, identity, form) -> State:
-        payload, errors = await self._run(
-            request,
-            identity,
+    async def _regenerate(self, request, form) -> State:
+        result = await self.client.run(
             "RegenerateRecoveryCodes",
-            password=str(form.get("password", "")),
-            code=str(form.get("otp", "")),
+            request,
         )
-        if errors:
-            return {"regenerate_errors": errors}, 422
-        return {"recovery_codes": payload["recoveryCodes"]}, 200
+        if result.errors:
+            return {"regenerate_errors": result.errors}, 422
+        return {"recovery_codes": result.payload["recoveryCodes"]}, 200
 
-    async def _forget(self, request, identity, form) -> State:
-        payload, errors = await self._run(
-            request, identity, "ForgetTrustedDevice", id=request.path_params["id"]
-        )
-        if errors:  # NOT_FOUND: the id names none of the user's devices
-            return {"device_error": next(iter(errors.values()))}, 404
+    async def _forget(self, request, form) -> State:
+        result = await self.client.run("ForgetTrustedDevice", request, id=request.path_params["id"])
+        if result.errors:  # NOT_FOUND: the id names none of the user's devices
+            return {"device_error": next(iter(result.errors.values()))}, 404
         return {"saved": "device"}, 200
 
-    async def _forget_all(self, request, identity, form) -> State:
-        await self._run(request, identity, "ForgetAllTrustedDevices")
+    async def _forget_all(self, request, form) -> State:
+        await self.client.run("ForgetAllTrustedDevices", request)
         return {"saved": "devices"}, 200
 
 

@@ -44,17 +44,7 @@ class _StrawberryView(GraphQL[Context, None]):
         self.ide_page = ide_page
 
     async def get_context(self, request: Request, response: Response) -> Context:
-        return Context(
-            services=self.services,
-            identity=request.scope[IDENTITY_KEY],
-            client=client_info(request, self.services.settings),
-            outcome=request.scope[OUTCOME_KEY],
-            device_cookie=request.cookies.get(self.services.settings.device_cookie_name, ""),
-            known_browser=request.cookies.get(
-                self.services.settings.known_browser_cookie_name, ""
-            ),
-            accept_language=request.headers.get("accept-language", ""),
-        )
+        return request_context(request, self.services, request.headers.get("accept-language", ""))
 
     async def get_root_value(self, request: Request) -> None:
         return None
@@ -70,6 +60,19 @@ class _StrawberryView(GraphQL[Context, None]):
     async def render_graphql_ide(self, request: Request) -> Response:
         nonce = secrets.token_urlsafe(16)
         return await self.ide_page(request, nonce)
+
+
+def request_context(request: Request, services: Services, accept_language: str) -> Context:
+    """The resolvers' context for a request its edge authenticated: `/graphql` and the pages."""
+    return Context(
+        services=services,
+        identity=request.scope[IDENTITY_KEY],
+        client=client_info(request, services.settings),
+        outcome=request.scope[OUTCOME_KEY],
+        device_cookie=request.cookies.get(services.settings.device_cookie_name, ""),
+        known_browser=request.cookies.get(services.settings.known_browser_cookie_name, ""),
+        accept_language=accept_language,
+    )
 
 
 class GraphQLEndpoint:

@@ -7,6 +7,7 @@ from playwright.async_api import expect
 
 from tests.browser.conftest import screenshot_path
 from tests.browser.test_tokens_page import sign_in
+from tests.helpers import PASSWORD
 
 
 async def test_without_javascript_errors_and_successes_come_back_once(browser, server, create_user):
@@ -17,6 +18,7 @@ async def test_without_javascript_errors_and_successes_come_back_once(browser, s
 
     await page.goto(f"{server}/account/security")
     section = page.locator("#change_password")
+    await section.locator("#current-password").fill(PASSWORD)
     await section.locator("#new-password").fill("marmalade skyline of otters")
     await section.locator("#new-password-repeat").fill("something else entirely")
     await section.get_by_role("button", name="Change password").click()

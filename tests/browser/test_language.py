@@ -60,8 +60,9 @@ async def test_switch_to_japanese_then_change_the_email(
 
         details = page.locator("#account_details")
         await details.get_by_label("メールアドレス", exact=True).fill("alice.new@example.com")
-        # Just signed in, access is confirmed: no password needed for the new address.
-        await expect(details.locator("[data-access-confirmed]")).to_contain_text("アクセス確認済み")
+        # Just signed in, so re-authenticated: nothing more to type for the new address.
+        await expect(details.locator("[data-reauthentication-needed]")).to_have_count(0)
+        await expect(details.locator("input[type=password]")).to_have_count(0)
         await details.get_by_role("button", name="保存").click()
         await expect(details.get_by_role("status")).to_contain_text(
             "新しいメールアドレスにコードを送りました"

@@ -111,11 +111,12 @@ async def test_add_a_passkey_then_sign_in_with_it_alone_then_delete_it(
     await page.goto(f"{server}/account/security")
     await expect(page.locator("#passkeys")).to_contain_text("last used")
 
-    # Signed in with a verified passkey: access is confirmed, deleting asks nothing more.
+    # Signed in with a verified passkey: re-authenticated, deleting asks nothing more.
     section = page.locator("#passkeys")
     await section.get_by_text("Delete", exact=True).click()
     deleting = section.locator("form[action$='/delete']")
-    await expect(deleting.locator("[data-access-confirmed]")).to_be_visible()
+    await expect(deleting.locator("[data-reauthentication-needed]")).to_have_count(0)
+    await expect(deleting.locator("input[type=password]")).to_have_count(0)
     await section.get_by_role("button", name="Delete This laptop").click()
     await expect(page.locator("#passkeys")).to_contain_text("It no longer signs in")
     await expect(page.locator("#passkeys")).to_contain_text("No passkeys yet")
@@ -163,9 +164,7 @@ async def test_without_user_verification_passwordless_sign_in_is_refused(
     await expect(page).to_have_url(f"{server}/login")
 
 
-async def test_without_javascript_the_passkey_parts_say_they_need_it(
-    browser, server, create_user
-):
+async def test_without_javascript_the_passkey_parts_say_they_need_it(browser, server, create_user):
     create_user("alice")
     context = await browser.new_context(java_script_enabled=False)
     page = await context.new_page()
@@ -181,14 +180,14 @@ async def test_without_javascript_the_passkey_parts_say_they_need_it(
     await context.close()
 
 
-async def test_confirm_access_with_the_password_and_a_passkey(browser, server, create_user):
+async def test_confirm_it_is_you_with_the_password_and_a_passkey(browser, server, create_user):
     create_user("alice")
     page = await browser.new_page()
     await with_authenticator(page)
     await without_autofill(page)
     await password_step(page, server)
     await add_passkey(page, "Laptop")
-    await page.goto(f"{server}/account/confirm-access?next=/account")
+    await page.goto(f"{server}/account/reauthenticate?next=/account")
     passkey_form = page.locator("form[data-passkey-get]")
     await passkey_form.get_by_label("Your password").fill(PASSWORD)
     await passkey_form.get_by_role("button", name="Confirm with my passkey").click()

@@ -1,5 +1,5 @@
 """Every state a page can be in, not only as first loaded: open setup forms, failed submits,
-secrets shown once, the sign-in second step, the recovery links, confirm access and the 404.
+secrets shown once, the sign-in second step, the recovery links, "Confirm it's you" and the 404.
 
 In each: no serious or critical axe-core finding at a phone's and a desktop's width, and no
 console error (a CSP violation is one). One browser, one server and one person's pages,
@@ -110,6 +110,7 @@ async def test_every_state_of_every_page_is_accessible_and_breaks_no_rule(
     await expect(page).to_have_url(f"{server}/account")
     await page.goto(f"{server}/account/security")
     password = page.locator("#change_password")
+    await password.locator("#current-password").fill(PASSWORD)
     await password.locator("#new-password").fill("marmalade skyline of otters")
     await password.locator("#new-password-repeat").fill("something else entirely")
     await password.get_by_role("button", name="Change password").click()
@@ -171,9 +172,9 @@ async def test_every_state_of_every_page_is_accessible_and_breaks_no_rule(
     await page.fill("#code", recovery.strip())
     await page.get_by_role("button", name="Verify").click()
     await expect(page).to_have_url(f"{server}/account")
-    await page.goto(f"{server}/account/confirm-access?next=/account/security")
-    await expect(page.get_by_role("heading", name="Confirm access")).to_be_visible()
-    await check("confirm access")
+    await page.goto(f"{server}/account/reauthenticate?next=/account/security")
+    await expect(page.get_by_role("heading", name="Confirm it's you")).to_be_visible()
+    await check("confirm it's you")
 
     # The links in emails, as they arrive: valid this time.
     secure_link = await mailed(smtp, SECURE_LINK)

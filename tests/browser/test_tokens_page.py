@@ -23,15 +23,17 @@ async def test_issue_see_once_reload_and_delete(browser, server, create_user):
     page = await browser.new_page()
     await sign_in(page, server)
     await page.click(".user-menu summary")
-    await page.get_by_role("navigation", name="User menu").get_by_role(
-        "link", name="Issue token"
-    ).click()
+    await (
+        page.get_by_role("navigation", name="User menu")
+        .get_by_role("link", name="Issue token")
+        .click()
+    )
     await expect(page).to_have_url(f"{server}/account/tokens")
 
     await page.fill("#token-name", "nightly backup")
     await page.select_option("#token-expiry", "7")
-    # Just signed in: access is confirmed, so the form does not ask for the password.
-    await expect(page.locator("#tokens [data-access-confirmed]")).to_be_visible()
+    # Just signed in, so re-authenticated: the form says nothing of it.
+    await expect(page.locator("#tokens [data-reauthentication-needed]")).to_have_count(0)
     await expect(page.locator("#token-password")).to_have_count(0)
     await page.get_by_role("button", name="Issue token").click()
     secret = await page.locator("#new-token-secret").text_content()

@@ -1,31 +1,35 @@
-"""/account/confirm-access: re-authenticate once, then change settings freely for a while.
+"""/account/reauthenticate, "Confirm it's you": re-authentication, the one step before a
+sensitive change.
 
-Sensitive forms stop asking for the password and code while the session's access is
-confirmed; the server checks again on every change.
+The cards of the account pages carry no password or code fields: a change that needs
+re-authentication sends the user here (web/sections.py), and back to the page they came
+from once the session is stamped. The change is not replayed; the user presses its button
+again. The server checks the stamp again on every change.
 """
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from web import navigation, outcomes
-from web.forms import field_errors, send_reauthentication_code
+from web import edge, navigation, outcomes
+from web.forms import send_reauthentication_code
 from web.graphql_client import with_session_cookies
 from web.sections import Renderer
 from web.signin_pages import redirect
 
-PATH = "/account/confirm-access"
-SECTION = "confirm_access"
+PATH = navigation.REAUTHENTICATE
+# The address of this page before it had re-authentication's name: bookmarks still work.
+FORMER_PATH = "/account/confirm-access"
+SECTION = "reauthenticate"
 # Only back to our own account pages: an open redirect would lend our name to phishing.
 RETURN_PATHS = navigation.PATHS
 
 
-class ConfirmAccessPages:
+class ReauthenticationPages:
     def __init__(self, renderer: Renderer) -> None:
         self.renderer = renderer
         self.client = renderer.client
@@ -40,7 +44,13 @@ class ConfirmAccessPages:
                 methods=["POST"],
             ),
             Route(PATH + "/send-code", self.renderer.back_to(PATH), methods=["GET"]),
+            Route(FORMER_PATH, self.former, methods=["GET"]),
         ]
+
+    async def former(self, request: Request) -> Response:
+        return RedirectResponse(
+            navigation.reauthenticate(_next(request.query_params.get("next"))), status_code=301
+        )
 
     async def show(self, request: Request) -> Response:
         back = _next(request.query_params.get("next"))
@@ -51,35 +61,32 @@ class ConfirmAccessPages:
 
     def _back_here(self, request: Request, state: dict[str, Any]) -> Response:
         """Without JavaScript: 303 to this page, which shows the outcome once."""
-        response = redirect(request, f"{PATH}?{urlencode({'next': state['next']})}")
+        response = redirect(request, navigation.reauthenticate(state["next"]))
         return outcomes.keep(response, self.renderer.settings, PATH, SECTION, state)
 
     async def confirm(self, request: Request, form) -> Response:
-        identity = await self.renderer.identity(request)
         back = _next(form.get("next"))
-        if identity.user is None:
+        if edge.identity(request).user is None:
             return redirect(request, "/login")
-        outcome = await self.client.execute(
+        result = await self.client.prove(
             "Reauthenticate",
             request,
-            identity,
             password=str(form.get("password", "")),
             code=str(form.get("otp", "")) or None,
             credential=str(form.get("credential", "")) or None,
         )
-        errors = field_errors(outcome.data["reauthenticate"]["userErrors"])
-        if errors:
+        if result.errors:
+            state = {"next": back, "errors": result.errors}
             if request.headers.get("hx-request") == "true":
-                return await self._render(request, {"next": back, "errors": errors}, 422)
-            return self._back_here(request, {"next": back, "errors": errors})
+                return await self._render(request, state, 422)
+            return self._back_here(request, state)
         response = redirect(request, back)
         return with_session_cookies(request, response, self.renderer.services)
 
     async def send_code(self, request: Request, form) -> Response:
-        identity = await self.renderer.identity(request)
-        if identity.user is None:
+        if edge.identity(request).user is None:
             return redirect(request, "/login")
-        errors = await send_reauthentication_code(self.client, request, identity, form)
+        errors = await send_reauthentication_code(self.client, request, form)
         state = {"next": _next(form.get("next")), "errors": errors, "code_sent": not errors}
         if request.headers.get("hx-request") != "true":
             return self._back_here(request, state)
@@ -90,27 +97,24 @@ class ConfirmAccessPages:
         return response
 
     async def _render(self, request: Request, state: dict[str, Any], status: int = 200):
-        identity = await self.renderer.identity(request)
-        if identity.user is None:
+        if edge.identity(request).user is None:
             return redirect(request, "/login")
-        outcome = await self.client.execute("ConfirmAccess", request, identity)
-        header = await self.client.execute("Header", request, identity)
+        outcome = await self.client.execute("ReauthenticationPage", request)
+        header = await self.client.execute("Header", request)
         context = {
             "viewer": header.data["viewer"],
             "data": outcome.data["viewer"],
             "errors": state.get("errors", {}),
             "state": state,
-            "passkey_options": await self._passkey_options(request, identity, outcome),
+            "passkey_options": await self._passkey_options(request, outcome.data["viewer"]),
         }
-        return self.renderer.render(request, "confirm_access.html", context, status)
+        return self.renderer.render(request, "reauthenticate.html", context, status)
 
-
-    async def _passkey_options(self, request: Request, identity, outcome) -> str | None:
+    async def _passkey_options(self, request: Request, viewer: dict[str, Any]) -> str | None:
         """Options to confirm with a passkey instead of a code, when the user has one."""
-        viewer = outcome.data["viewer"]
         if not viewer["passkeys"] or not viewer["twoFactor"]["enabled"]:
             return None
-        started = await self.client.execute("StartPasskeyReauthentication", request, identity)
+        started = await self.client.execute("StartPasskeyReauthentication", request)
         return started.data["startPasskeyReauthentication"]["options"]
 
 
