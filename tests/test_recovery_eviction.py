@@ -29,7 +29,15 @@ from tests.recovery_helpers import (
     secure_token_in,
 )
 from tests.test_twofactor_settings import sign_in_with_code
-from tests.twofactor_helpers import code_in, enable_totp, next_time_step, oathtool, verify
+from tests.twofactor_helpers import (
+    ADD_SMS,
+    CONFIRM_CODES,
+    code_in,
+    enable_totp,
+    next_time_step,
+    oathtool,
+    verify,
+)
 
 # With the session's fresh re-authentication, as a thief holding the cookie would send them.
 ADD_APP = """mutation { startTotpSetup(input: {}) { secret userErrors { code } } }"""
@@ -37,10 +45,6 @@ CONFIRM_APP = """mutation($c: String!) { confirmTotpSetup(input: {code: $c, name
   userErrors { code } } }"""
 REGENERATE = """mutation { regenerateRecoveryCodes(input: {}) {
   recoveryCodes userErrors { code } } }"""
-ADD_SMS = """mutation($p: String, $o: String) {
-  startCodeSetup(input: {method: SMS, password: $p, otp: $o}) { userErrors { field code } } }"""
-CONFIRM_CODES = """mutation($c: String!) { confirmCodeSetup(input: {code: $c}) {
-  userErrors { code } } }"""
 SECURED = "Your account was secured"
 
 

@@ -8,7 +8,7 @@ from backend.twofactor.models import Authenticator
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import PASSWORD, make_user
 from tests.test_twofactor_several import SIGN_IN, add_email, emailed_code, factors
-from tests.twofactor_helpers import code_in, early_in_a_time_step, enable_totp, oathtool
+from tests.twofactor_helpers import ADD_SMS, code_in, early_in_a_time_step, enable_totp, oathtool
 
 PREFER = """mutation($id: ID!, $p: String, $o: String) {
   setPreferredAuthenticator(input: {id: $id, password: $p, otp: $o}) {
@@ -18,8 +18,6 @@ REMOVE = """mutation($id: ID!, $p: String!, $c: String!) {
     twoFactor { method authenticators { kind preferred } } userErrors { field code } } }"""
 UPDATE_PHONE = """mutation { updateAccount(input: {mobilePhone: "+14155552671"}) {
   userErrors { code } } }"""
-ADD_SMS = """mutation($p: String, $o: String) {
-  startCodeSetup(input: {method: SMS, password: $p, otp: $o}) { userErrors { field code } } }"""
 CONFIRM_SMS = """mutation($c: String!) { confirmCodeSetup(input: {code: $c}) {
   userErrors { code } } }"""
 EVENTS = "{ viewer { securityEvents(first: 5) { edges { node { kind description } } } } }"

@@ -17,6 +17,9 @@ START_CODES = """mutation($m: TwoFactorMethod!, $p: String!) {
   startCodeSetup(input: {method: $m, password: $p}) { sent userErrors { field code message } } }"""
 CONFIRM_CODES = """mutation($c: String!) { confirmCodeSetup(input: {code: $c}) {
   recoveryCodes userErrors { field code message } } }"""
+# Codes by SMS beside a factor already on, proven by that factor's code.
+ADD_SMS = """mutation($p: String, $o: String) {
+  startCodeSetup(input: {method: SMS, password: $p, otp: $o}) { userErrors { field code } } }"""
 VERIFY = """mutation($ch: String!, $c: String!, $r: Boolean!) {
   verifySignIn(input: {challenge: $ch, code: $c, rememberDevice: $r}) {
     status viewer { username } userErrors { field code message } } }"""
