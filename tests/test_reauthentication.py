@@ -96,7 +96,7 @@ async def test_reauthenticating_stamps_the_session_until_the_window_ends(gql, al
     log = await gql("{ viewer { securityEvents(first: 2) { edges { node { description } } } } }")
     described = [edge["node"]["description"] for edge in log["viewer"]["securityEvents"]["edges"]]
     assert described == [
-        "Access confirmed",
+        "Re-authenticated (confirmed it was you)",
         "Failed access confirmation (wrong password)",
     ]
     assert (await issue(gql, "first"))["userErrors"] == []

@@ -48,7 +48,7 @@ DESCRIPTIONS = {
     "group.member_removed": N_("Removed from a group by an administrator"),
     "session.revoked": N_("Session signed out"),
     "sessions.signed_out_others": N_("Other sessions signed out"),
-    "reauthenticated": N_("Access confirmed"),
+    "reauthenticated": N_("Re-authenticated (confirmed it was you)"),
     "reauthenticate.failed": N_("Failed access confirmation (wrong password)"),
     "session.revoke.failed": N_("Failed session sign-out (wrong password)"),
     "sessions.sign_out_others.failed": N_("Failed sign-out of other sessions (wrong password)"),

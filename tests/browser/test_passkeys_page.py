@@ -193,4 +193,5 @@ async def test_confirm_it_is_you_with_the_password_and_a_passkey(browser, server
     await passkey_form.get_by_role("button", name="Confirm with my passkey").click()
     await expect(page).to_have_url(f"{server}/account")
     await page.goto(f"{server}/account/log")
-    await expect(page.locator("#security_log")).to_contain_text("Access confirmed")
+    log = page.locator("#security_log")
+    await expect(log).to_contain_text("Re-authenticated (confirmed it was you)")
