@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import shutil
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -28,6 +30,18 @@ SECURITY_HEADERS = {
     "referrer-policy": "same-origin",
     "cache-control": "no-store",
 }
+
+
+@contextlib.contextmanager
+def write_lock_held(path: Path | str) -> Iterator[None]:
+    """Another process's write transaction on the SQLite file, held until the block ends."""
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        yield
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
 
 
 def assert_unavailable(response: httpx.Response) -> None:
@@ -115,13 +129,8 @@ async def test_sqlite_locked_past_the_busy_timeout_answers_503_not_a_masked_erro
         variables = {"username": "alice", "password": PASSWORD}
         sign_in = {"query": SIGN_IN, "variables": variables}
         # Another process holds the write lock for longer than Latchkey waits.
-        holder = sqlite3.connect(sqlite_in_folder, isolation_level=None)
-        try:
-            holder.execute("BEGIN IMMEDIATE")
+        with write_lock_held(sqlite_in_folder):
             assert_unavailable(await client.post("/graphql", json=sign_in))
-        finally:
-            holder.execute("ROLLBACK")
-            holder.close()
         signed_in = await client.post("/graphql", json=sign_in)
         assert signed_in.json()["data"]["signIn"]["status"] == "SIGNED_IN"
 
@@ -169,9 +178,7 @@ async def test_sqlite_requests_queued_behind_a_held_lock_answer_503_in_bounded_t
         await make_user(settings, "alice")
         variables = {"username": "alice", "password": PASSWORD}
         sign_in = {"query": SIGN_IN, "variables": variables}
-        holder = sqlite3.connect(sqlite_in_folder, isolation_level=None)
-        try:
-            holder.execute("BEGIN IMMEDIATE")
+        with write_lock_held(sqlite_in_folder):
             # Hang detection, not a measure of speed: each request's longest wait, and room.
             async with asyncio.timeout(statement_seconds + acquire_seconds + 4):
                 answers = await asyncio.gather(
@@ -179,9 +186,6 @@ async def test_sqlite_requests_queued_behind_a_held_lock_answer_503_in_bounded_t
                 )
             for answer in answers:
                 assert_unavailable(answer)
-        finally:
-            holder.execute("ROLLBACK")
-            holder.close()
         signed_in = await client.post("/graphql", json=sign_in)
         assert signed_in.json()["data"]["signIn"]["status"] == "SIGNED_IN"
         assert (await client.get("/health")).status_code == 200
