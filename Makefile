@@ -49,7 +49,7 @@ install: $(VENV)/.installed web/node_modules/.package-lock.json catalogs
 
 # The compiled catalogs (.mo) are built here from the .po files in the repository.
 catalogs: $(VENV)/.installed
-	$(BIN)/pybabel compile -d backend/i18n/locale -D messages
+	$(BIN)/pybabel compile -d backend/kernel/i18n/locale -D messages
 
 install-test: install $(VENV)/.installed-test
 
@@ -77,6 +77,6 @@ web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --omit-header \
 		-k N_ -k DomainError:2 -k Problem:2 -k RateLimited:2 \
-		--ignore-dirs='node_modules migrations .venv' -o backend/i18n/locale/messages.pot .
+		--ignore-dirs='node_modules migrations .venv' -o backend/kernel/i18n/locale/messages.pot .
 	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete \
-		-i backend/i18n/locale/messages.pot -d backend/i18n/locale
+		-i backend/kernel/i18n/locale/messages.pot -d backend/kernel/i18n/locale

@@ -12,7 +12,7 @@ import time
 import argon2
 
 from backend.accounts.passwords import normalize
-from backend.config import Settings
+from backend.infra.config import Settings
 from bench.seed import PASSWORD, password_hash
 
 

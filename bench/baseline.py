@@ -28,7 +28,7 @@ from starlette.routing import Route
 from tortoise.contrib.starlette import RegisterTortoise
 from tortoise.expressions import Q
 
-from backend.database import tortoise_config
+from backend.infra.database import tortoise_config
 from backend.tokens.models import AccessToken, RefreshToken
 
 ACCESS_PREFIX = "lk_at_"

@@ -20,9 +20,9 @@ import argon2
 from tortoise import Tortoise
 
 from backend.accounts.passwords import normalize
-from backend.config import Settings
-from backend.crypto import digest
-from backend.database import tortoise_config
+from backend.infra.config import Settings
+from backend.infra.database import tortoise_config
+from backend.kernel.crypto import digest
 from backend.tokens.format import Kind, generate
 from backend.tokens.models import LEGACY_SCOPES, RefreshToken
 

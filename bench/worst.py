@@ -16,7 +16,7 @@ from collections.abc import Callable
 import graphql
 import httpx
 
-from backend.api.document_limits import DATA_LIST_LENGTH, ITEM_WEIGHT, DocumentLimits
+from backend.api.engine.document_limits import DATA_LIST_LENGTH, ITEM_WEIGHT, DocumentLimits
 from backend.api.schema import MAX_TOKENS
 
 LIMITS = DocumentLimits()

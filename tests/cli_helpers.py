@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from backend.config import Settings
+from backend.infra.config import Settings
 from tests.helpers import PASSWORD
 from tests.live import LATCHKEY, environment
 

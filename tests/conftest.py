@@ -18,10 +18,10 @@ import pytest
 from asgi_lifespan import LifespanManager
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
-from backend import clock
-from backend.config import Settings, SmtpSettings
-from backend.database import apply_migrations
-from backend.server.app import create_app
+from backend.app.factory import create_app
+from backend.infra.config import Settings, SmtpSettings
+from backend.infra.database import apply_migrations
+from backend.kernel import clock
 from tests.helpers import GraphQL, make_user
 from tests.outboxes import sms_webhook, smtp_server
 

@@ -12,9 +12,9 @@ from asgi_lifespan import LifespanManager
 
 from backend.accounts.models import User
 from backend.accounts.service import create_user
-from backend.config import Settings
-from backend.server.app import create_app
-from backend.wiring import build_services
+from backend.app.factory import create_app
+from backend.app.wiring import build_services
+from backend.infra.config import Settings
 
 PASSWORD = "correct horse battery staple"
 
@@ -96,7 +96,7 @@ mutation Issue($name: String!, $expiresAt: DateTime, $password: String!, $otp: S
 def days_ahead(days: float) -> str:
     from datetime import timedelta
 
-    from backend import clock
+    from backend.kernel import clock
 
     return (clock.now() + timedelta(days=days)).isoformat()
 

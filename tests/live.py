@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from backend.config import Settings
+from backend.infra.config import Settings
 
 LATCHKEY = Path(sys.executable).parent / "latchkey"
 

@@ -132,9 +132,7 @@ class SoftAuthenticator:
     @staticmethod
     def _auth_data(rp_id: str, flags: int, sign_count: int) -> bytes:
         return (
-            hashlib.sha256(rp_id.encode()).digest()
-            + bytes([flags])
-            + sign_count.to_bytes(4, "big")
+            hashlib.sha256(rp_id.encode()).digest() + bytes([flags]) + sign_count.to_bytes(4, "big")
         )
 
 

@@ -47,8 +47,15 @@ class PostgresServer:
 
     def init(self) -> None:
         self._run(
-            str(BIN / "initdb"), "-D", str(self.data), "-U", OWNER, "--auth=trust",
-            "--no-sync", "-E", "UTF8",
+            str(BIN / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            OWNER,
+            "--auth=trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
         )
 
     def start(self) -> None:
@@ -57,13 +64,23 @@ class PostgresServer:
             f"-c unix_socket_directories={self.directory} -c fsync=off"
         )
         self._run(
-            str(BIN / "pg_ctl"), "start", "-w", "-t", "20", "-D", str(self.data),
-            "-l", str(self.directory / "server.log"), "-o", options,
+            str(BIN / "pg_ctl"),
+            "start",
+            "-w",
+            "-t",
+            "20",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.directory / "server.log"),
+            "-o",
+            options,
         )
 
     def stop(self) -> None:
-        self._run(str(BIN / "pg_ctl"), "stop", "-w", "-t", "20", "-m", "immediate",
-                  "-D", str(self.data))
+        self._run(
+            str(BIN / "pg_ctl"), "stop", "-w", "-t", "20", "-m", "immediate", "-D", str(self.data)
+        )
 
     def stop_if_running(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError, subprocess.TimeoutExpired):

@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from backend import clock
 from backend.accounts.models import User
 from backend.accounts.passwords import PasswordHasher
-from backend.twofactor.models import Authenticator
+from backend.auth.factors.models import Authenticator
+from backend.kernel import clock
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import PASSWORD, make_user
 from tests.twofactor_helpers import code_in, enable_totp, oathtool

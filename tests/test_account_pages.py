@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from backend import clock
 from backend.accounts import groups
 from backend.accounts.models import User
 from backend.audit.service import record
+from backend.kernel import clock
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import (
     PASSWORD,

@@ -1,19 +1,13 @@
-"""The package structure: no import cycle between packages, no web framework in the domain.
+"""The package structure: layers in one order, no import cycle at any level.
 
-A package is the first folder or module under backend/ (backend.accounts, backend.clock, ...),
-and web/ is one package. Every import statement counts, wherever it sits: an import inside a
-function that hides a cycle is still a cycle. Two rules shape the graph:
+A package is the first folder or module under backend/ (backend.auth, backend.kernel, ...), and
+web/ is one package. Every import statement counts, wherever it sits: one inside a function, or
+one under `if TYPE_CHECKING:`, still ties the two modules (it names what the code depends on),
+so a cycle hidden that way is still a cycle.
 
-- `if TYPE_CHECKING:` imports are left out. They never run, so they cannot fix an import order
-  or carry behaviour; they only name a type for the checker. backend.services relies on this: it
-  is a plain record of collaborators whose field types live in the domain packages that use it,
-  and it is built by backend.wiring, above every domain package.
-- backend.server.app is the wiring of the HTTP edges (it mounts /graphql, OAuth and the pages),
-  so it is a node of its own above backend.server and web; both edges may use
-  backend.server's cookie and authentication rules.
-
-The domain is everything but the edges (backend.api, backend.server, web) and the wiring
-(backend.server.app, backend.cli, backend.wiring): it imports neither strawberry nor starlette.
+The layers, lowest first: a package imports only from its own layer and the ones below. Inside
+any folder, its modules and subfolders import each other without a cycle as well. The domain
+(everything below the GraphQL layer) imports no web framework.
 """
 
 from __future__ import annotations
@@ -23,17 +17,20 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-WIRING_MODULES = {"backend.server.app": "backend.server.app"}
-EDGES = {"backend.api", "backend.server", "web"}
-WIRING = {"backend.server.app", "backend.cli", "backend.wiring"}
+LAYERS: list[set[str]] = [
+    {"backend.kernel"},  # values every layer uses
+    {"backend.infra"},  # configuration, database, logs
+    {"backend.audit"},  # the security log: events about a user row
+    {"backend.accounts"},
+    {"backend.notifications"},  # mail, texts and notices to the account
+    {"backend.auth"},  # sign-in, re-authentication, factors, sessions, throttle
+    {"backend.account_settings", "backend.tokens", "backend.recovery", "backend.serviceclients"},
+    {"backend.api"},  # GraphQL: resolvers over the features
+    {"backend.server", "web"},  # the HTTP edges: /graphql and OAuth, the pages
+    {"backend.app"},  # the composition root: app factory, wiring, CLI, background jobs
+]
+DOMAIN = set().union(*LAYERS[: LAYERS.index({"backend.api"})])
 WEB_FRAMEWORKS = {"strawberry", "starlette"}
-# Package cycles that exist today and are still to be split; each must still be a cycle (so the
-# list only shrinks). Step-up confirmation checks codes through twofactor, and twofactor's
-# settings changes ask for step-up confirmation.
-KNOWN_CYCLES: list[set[str]] = []
-# Inside the GraphQL layer, modules too: the viewer type imports the types of the parts it
-# shows, so those live apart from the mutations that answer with the viewer.
-KNOWN_API_CYCLES: list[set[str]] = []
 
 
 def module_files() -> dict[str, Path]:
@@ -48,8 +45,6 @@ def module_files() -> dict[str, Path]:
 
 
 def package_of(module: str) -> str | None:
-    if module in WIRING_MODULES:
-        return WIRING_MODULES[module]
     parts = module.split(".")
     if parts[0] == "web":
         return "web"
@@ -58,25 +53,10 @@ def package_of(module: str) -> str | None:
     return None
 
 
-def _is_type_checking(test: ast.expr) -> bool:
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
-    )
-
-
 def _import_nodes(tree: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
-    for node in ast.iter_child_nodes(tree):
-        if isinstance(node, ast.If) and _is_type_checking(node.test):
-            yield from (n for child in node.orelse for n in _import_nodes_in(child))
-            continue
-        yield from _import_nodes_in(node)
-
-
-def _import_nodes_in(node: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
-    if isinstance(node, ast.Import | ast.ImportFrom):
-        yield node
-    else:
-        yield from _import_nodes(node)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            yield node
 
 
 def imported_modules(module: str, path: Path, known: dict[str, Path]) -> Iterator[tuple[str, int]]:
@@ -116,7 +96,7 @@ def package_imports(node_of: Callable[[str], str | None]) -> dict[str, dict[str,
 
 
 def strongly_connected(graph: dict[str, dict[str, list[str]]]) -> list[set[str]]:
-    """Tarjan's algorithm: the groups of packages that reach each other (size > 1)."""
+    """Tarjan's algorithm: the groups of nodes that reach each other (size > 1)."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
@@ -159,33 +139,57 @@ def describe(group: set[str], graph: dict[str, dict[str, list[str]]]) -> str:
     return "\n".join(lines)
 
 
-def assert_no_cycles(graph: dict[str, dict[str, list[str]]], known: list[set[str]]) -> None:
-    groups = strongly_connected(graph)
-    unexpected = [group for group in groups if group not in known]
-    assert not unexpected, "import cycles:\n" + "\n".join(
-        describe(group, graph) for group in unexpected
+def cycles(graph: dict[str, dict[str, list[str]]]) -> list[str]:
+    return [describe(group, graph) for group in strongly_connected(graph)]
+
+
+def layer_of(package: str) -> int:
+    return next(i for i, layer in enumerate(LAYERS) if package in layer)
+
+
+def test_every_package_has_a_layer() -> None:
+    packages = {package_of(module) for module in module_files()} - {None, "backend"}
+    assert packages <= set().union(*LAYERS), "place it in LAYERS: " + ", ".join(
+        sorted(packages - set().union(*LAYERS))
     )
-    resolved = [group for group in known if group not in groups]
-    assert not resolved, f"no longer a cycle, drop it from the known ones: {resolved}"
+
+
+def test_packages_import_only_their_layer_and_the_ones_below() -> None:
+    upward = [
+        f"{source} -> {target} ({', '.join(places)})"
+        for source, targets in package_imports(package_of).items()
+        if source != "backend"
+        for target, places in targets.items()
+        if target != "backend" and layer_of(target) > layer_of(source)
+    ]
+    assert not upward, "imports from a higher layer:\n" + "\n".join(upward)
 
 
 def test_packages_import_each_other_without_cycles() -> None:
-    assert_no_cycles(package_imports(package_of), KNOWN_CYCLES)
+    found = cycles(package_imports(package_of))
+    assert not found, "import cycles:\n" + "\n".join(found)
 
 
-def test_graphql_modules_import_each_other_without_cycles() -> None:
-    def api_module(module: str) -> str | None:
-        return module if module.startswith("backend.api.") else None
+def test_inside_every_folder_its_parts_import_each_other_without_cycles() -> None:
+    known = module_files()
+    folders = sorted(module for module, path in known.items() if path.name == "__init__.py")
+    found = []
+    for folder in folders:
 
-    assert_no_cycles(package_imports(api_module), KNOWN_API_CYCLES)
+        def part_of(module: str, folder: str = folder) -> str | None:
+            if not module.startswith(folder + "."):
+                return None
+            return f"{folder}.{module[len(folder) + 1 :].split('.')[0]}"
+
+        found += cycles(package_imports(part_of))
+    assert not found, "import cycles:\n" + "\n".join(found)
 
 
 def test_domain_modules_import_no_web_framework() -> None:
     known = module_files()
     offending = []
     for module, path in sorted(known.items()):
-        package = package_of(module)
-        if package is None or package in EDGES | WIRING:
+        if package_of(module) not in DOMAIN:
             continue
         for target, line in imported_modules(module, path, known):
             if target.split(".")[0] in WEB_FRAMEWORKS:
@@ -193,25 +197,24 @@ def test_domain_modules_import_no_web_framework() -> None:
     assert not offending, "domain modules importing a web framework:\n" + "\n".join(offending)
 
 
-def test_a_lazy_import_inside_a_function_counts() -> None:
-    """The reader sees imports hidden in function bodies, not only module-level ones."""
-    tree = ast.parse("def f():\n    from backend.api import types\n")
-    assert [node.module for node in _import_nodes(tree)] == ["backend.api"]
-
-
-def test_imports_only_for_the_type_checker_do_not_count() -> None:
+def test_a_cycle_through_an_import_for_the_type_checker_or_inside_a_function_is_found() -> None:
+    """What the checker reads counts: the import inside a function and the one only for the
+    type checker both tie their module to another."""
     tree = ast.parse(
         "from typing import TYPE_CHECKING\n"
-        "if TYPE_CHECKING:\n    from backend.twofactor import factors\n"
-        "else:\n    import backend.clock\n"
+        "if TYPE_CHECKING:\n    from backend.auth.factors import strategy\n"
+        "def f():\n    from backend.api import types\n"
     )
-    assert [ast.unparse(node) for node in _import_nodes(tree)] == [
-        "from typing import TYPE_CHECKING",
-        "import backend.clock",
+    assert [node.module for node in _import_nodes(tree)] == [
+        "typing",
+        "backend.auth.factors",
+        "backend.api",
     ]
+    graph = {"a": {"b": ["a:3"]}, "b": {"c": ["b:1"]}, "c": {"a": ["c:5"]}, "d": {"a": ["d:1"]}}
+    assert strongly_connected(graph) == [{"a", "b", "c"}]
 
 
-# Re-authentication is the session's state (backend/reauthentication.py): a sensitive use
+# Re-authentication is the session's state (backend/auth/reauthentication.py): a sensitive use
 # case asks the session, and never takes a password or a code to pass along.
 PROOF_PARAMETERS = {"password", "otp", "code", "current_password"}
 SENSITIVE_USE_CASES = {

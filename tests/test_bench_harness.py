@@ -15,8 +15,8 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
+from backend.app.factory import create_app
 from backend.audit.models import SecurityEvent
-from backend.server.app import create_app
 from bench import baseline, seed
 from bench.__main__ import SIGN_IN, VIEWER_QUERY
 from bench.drive import Measurement
@@ -115,7 +115,7 @@ def test_the_baseline_does_its_own_work() -> None:
         for alias in node.names
         if alias.name.startswith("backend")
     }
-    assert imported == {"backend.database", "backend.tokens.models"}
+    assert imported == {"backend.infra.database", "backend.tokens.models"}
 
 
 def test_turns_combine_into_one_measurement() -> None:

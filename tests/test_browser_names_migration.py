@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tortoise import Tortoise
 
-from backend.database import apply_migrations, tortoise_config
+from backend.infra.database import apply_migrations, tortoise_config
 from tests.conftest import settings_for
 from tests.helpers import GraphQL, serving
 from tests.test_sessions_and_log import FIREFOX

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from tortoise import connections
 
-from backend.config import Settings
-from backend.database import UnmigratedDatabase, ensure_migrated, pending_migrations
+from backend.infra.config import Settings
+from backend.infra.database import UnmigratedDatabase, ensure_migrated, pending_migrations
 from tests.conftest import settings_for
 from tests.helpers import PASSWORD
 from tests.live import LATCHKEY, environment, live_server

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from backend.config import ConfigError, Settings
+from backend.infra.config import ConfigError, Settings
 
 
 def test_defaults_need_no_configuration(tmp_path, monkeypatch):
@@ -68,7 +68,7 @@ def test_database_timeouts_are_a_few_seconds_unless_configured():
 
 
 def test_the_public_url_defaults_to_a_name_passkeys_can_use():
-    from backend.twofactor.passkey.ceremonies import RelyingParty
+    from backend.auth.factors.passkey.ceremonies import RelyingParty
 
     settings = Settings.from_env({"LATCHKEY_SECRET_KEY": "k"})
     assert settings.public_url == "http://localhost:8000"

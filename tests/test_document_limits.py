@@ -5,7 +5,7 @@ from __future__ import annotations
 import graphql
 import pytest
 
-from backend.api.document_limits import DATA_LIST_LENGTH, ITEM_WEIGHT, DocumentLimits
+from backend.api.engine.document_limits import DATA_LIST_LENGTH, ITEM_WEIGHT, DocumentLimits
 from backend.api.schema import MAX_TOKENS
 from tests.helpers import issue_token
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from backend.api.twofactor import TwoFactorMethod
-from backend.twofactor import registry
+from backend.auth.factors import registry
 from web.factors import FACTOR_KINDS
 from web.templating import templates
 from web.twofactor_pages import setup_operations
@@ -22,9 +22,11 @@ from web.twofactor_pages import setup_operations
 ROOT = Path(__file__).resolve().parent.parent
 # Files about second factors in general, where even a kind's stored value must not appear.
 ABOUT_FACTORS = [
-    *sorted((ROOT / "backend" / "twofactor").glob("*.py")),
+    *sorted((ROOT / "backend" / "auth" / "factors").glob("*.py")),
+    ROOT / "backend" / "auth" / "challenges.py",
+    ROOT / "backend" / "auth" / "verification.py",
     ROOT / "backend" / "account_settings" / "second_factors.py",
-    ROOT / "backend" / "reauthentication.py",
+    ROOT / "backend" / "auth" / "reauthentication.py",
     *(ROOT / "backend" / "api" / name for name in ("twofactor.py", "signin.py")),
     ROOT / "backend" / "api" / "reauthentication.py",
     *sorted((ROOT / "backend" / "audit").glob("*.py")),
@@ -48,11 +50,11 @@ IMPORTS_OF_A_KIND = {
     ("backend/account_settings/second_factors.py", "recovery_code"),
     ("backend/account_settings/passkeys.py", "recovery_code"),
     ("backend/api/twofactor.py", "recovery_code"),
-    ("backend/twofactor/verification.py", "recovery_code"),
+    ("backend/auth/verification.py", "recovery_code"),
     # A passkey is also more than a second factor: its own registration ceremony, and
     # passwordless sign-in, where it is the first factor.
     ("backend/account_settings/passkeys.py", "passkey"),
-    ("backend/signin/passkeys.py", "passkey"),
+    ("backend/auth/signin/passkeys.py", "passkey"),
 }
 
 
@@ -60,7 +62,7 @@ def own_files(kind) -> set[Path]:
     package = ROOT.joinpath(*kind.__module__.split(".")[:-1])
     return {
         *package.rglob("*.py"),
-        ROOT / "backend" / "twofactor" / "registry.py",
+        ROOT / "backend" / "auth" / "factors" / "registry.py",
         ROOT / "web" / "templates" / "factors" / f"{kind.kind}.html",
     }
 
@@ -127,7 +129,7 @@ def imported_modules(path: Path) -> set[str]:
 
 
 def test_no_module_outside_a_kinds_package_and_the_registry_imports_the_kind():
-    registry_file = ROOT / "backend" / "twofactor" / "registry.py"
+    registry_file = ROOT / "backend" / "auth" / "factors" / "registry.py"
     found = set()
     for path in code_files():
         if path.suffix != ".py" or path == registry_file:

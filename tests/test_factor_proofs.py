@@ -1,5 +1,5 @@
 """A second factor's proof is of its kind's own sort: a typed code in `code`, a passkey's
-assertion in `credential` (backend/twofactor/proof.py). Neither passes for the other."""
+assertion in `credential` (backend/auth/factors/proof.py). Neither passes for the other."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from backend import clock
+from backend.kernel import clock
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import PASSWORD
 from tests.passkey_helpers import SoftAuthenticator, register

@@ -12,10 +12,11 @@ from tortoise.exceptions import IntegrityError
 from tortoise.migrations.api import migrate
 from tortoise.migrations.autodetector import MigrationAutodetector
 
-from backend import clock, hot_sql
 from backend.accounts.models import User
-from backend.database import apply_migrations, tortoise_config
-from backend.twofactor.models import TwoFactor
+from backend.auth.factors.models import TwoFactor
+from backend.infra import hot_sql
+from backend.infra.database import apply_migrations, tortoise_config
+from backend.kernel import clock
 
 # Each foreign key column, and the columns of every index on its table, in their order.
 _POSTGRES_FOREIGN_KEYS = """

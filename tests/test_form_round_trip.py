@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from backend import clock
 from backend.accounts.models import User
+from backend.kernel import clock
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import PASSWORD, make_user, submit
 from tests.test_pages import sign_in

@@ -10,7 +10,7 @@ import shutil
 import httpx
 import pytest
 
-from backend.logs import JsonFormatter
+from backend.infra.logs import JsonFormatter
 from tests.conftest import settings_for
 from tests.live import live_server
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from tortoise.exceptions import IntegrityError
 
-from backend import clock, hot_sql
-from backend.throttle.models import ThrottleCounter as Counter
-from backend.throttle.service import unix_ms
+from backend.auth.throttle.models import ThrottleCounter as Counter
+from backend.auth.throttle.service import unix_ms
+from backend.infra import hot_sql
+from backend.kernel import clock
 
 _INSERT = "INSERT INTO throttle_counters (key, failures, updated_at_ms) VALUES ($1, 0, $2)"
 

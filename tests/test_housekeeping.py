@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from backend import clock, housekeeping
-from backend.sessions.models import Session
-from backend.throttle.models import ThrottleCounter
+from backend.app import housekeeping
+from backend.app.wiring import build_services
+from backend.auth.sessions.models import Session
+from backend.auth.throttle.models import ThrottleCounter
+from backend.kernel import clock
 from backend.tokens.models import AccessToken, RefreshToken
-from backend.wiring import build_services
 from tests.helpers import exchange, issue_token
 from tests.test_throttle import WRONG
 

@@ -9,11 +9,11 @@ from datetime import timedelta
 import pytest
 from asgi_lifespan import LifespanManager
 
-from backend import clock
 from backend.accounts.models import User
-from backend.server.app import create_app
+from backend.app.factory import create_app
+from backend.app.wiring import build_services
+from backend.kernel import clock
 from backend.tokens import reminders
-from backend.wiring import build_services
 from tests.conftest import _client, settings_for, smtp_settings
 from tests.helpers import PASSWORD, GraphQL, days_ahead, make_user
 

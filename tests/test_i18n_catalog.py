@@ -13,8 +13,8 @@ from pathlib import Path
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
-from backend import i18n
-from backend.client import describe_user_agent
+from backend.kernel import i18n
+from backend.kernel.client_info import describe_user_agent
 
 ROOT = Path(__file__).parent.parent
 CATALOG = i18n.LOCALE_DIR / "ja" / "LC_MESSAGES" / "messages.po"

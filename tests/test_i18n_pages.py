@@ -15,8 +15,8 @@ from urllib.parse import unquote
 import httpx
 from babel.messages.pofile import read_po
 
-from backend import clock, i18n
 from backend.accounts.models import User
+from backend.kernel import clock, i18n
 from backend.server import failure_answers
 from tests.helpers import PASSWORD, make_user, reauthenticate
 from tests.twofactor_helpers import enable_totp, oathtool

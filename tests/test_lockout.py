@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from backend import clock
-from backend.client import ClientInfo
-from backend.recovery import lockout
-from backend.recovery.models import SignInLockout
-from backend.wiring import build_services
+from backend.app.wiring import build_services
+from backend.auth import lockout
+from backend.auth.models import SignInLockout
+from backend.kernel import clock
+from backend.kernel.client_info import ClientInfo
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import GraphQL, make_user
 from tests.recovery_helpers import (

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from backend.crypto import digest
-from backend.logs import JsonFormatter, logging_config
+from backend.infra.logs import JsonFormatter, logging_config
+from backend.kernel.crypto import digest
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import (
     ISSUE_TOKEN,

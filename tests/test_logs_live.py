@@ -10,7 +10,7 @@ import time
 
 import httpx
 
-from backend.crypto import digest
+from backend.kernel.crypto import digest
 from tests.cli_helpers import create_user
 from tests.conftest import settings_for
 from tests.helpers import ISSUE_TOKEN, PASSWORD, SIGN_IN, days_ahead

@@ -25,7 +25,7 @@ from asgi_lifespan import LifespanManager
 from tortoise import connections
 
 from backend.accounts.passwords import PasswordHasher
-from backend.server.app import create_app
+from backend.app.factory import create_app
 from tests.conftest import settings_for
 
 HEAVY = (
@@ -49,7 +49,7 @@ HEAVY = (
 
 _PROBE = """
 import json, sys
-from backend.server.app import create_app
+from backend.app.factory import create_app
 create_app()
 print(json.dumps(sorted(name for name in sys.modules if name.split(".")[0] in {heavy})))
 """
@@ -72,7 +72,7 @@ _STARTED_PROBE = """
 import asyncio, gc, json, linecache, sys
 import strawberry
 from asgi_lifespan import LifespanManager
-from backend.server.app import create_app
+from backend.app.factory import create_app
 
 async def main():
     async with LifespanManager(create_app()):
@@ -125,7 +125,7 @@ def test_a_worker_on_postgresql_has_not_loaded_sqlite(postgres_url):
 
 _ENGLISH_WAIT_PROBE = """
 import json, sys
-from backend import i18n
+from backend.kernel import i18n
 print(json.dumps([i18n.format_duration(300, "en"), "babel" in sys.modules]))
 """
 
@@ -141,7 +141,7 @@ def test_a_throttled_answer_in_english_words_its_wait_without_loading_babel():
 def test_english_waits_read_as_babel_writes_them():
     from babel.dates import format_timedelta
 
-    from backend import i18n
+    from backend.kernel import i18n
 
     for seconds in (*range(0, 7300, 13), 3600, 7200, 86400, 90061):
         delta, unit = i18n.duration_shown(seconds)
@@ -172,7 +172,7 @@ def test_a_worker_on_one_cpu_hashes_one_password_at_a_time_unless_configured(tmp
     # More at once on one CPU only take turns and push each other's memory out of the cache.
     probe = (
         "import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))});"
-        "from backend.config import Settings;"
+        "from backend.infra.config import Settings;"
         "print(Settings.from_env({}).max_concurrent_hashes,"
         " Settings.from_env({'LATCHKEY_MAX_CONCURRENT_HASHES': '3'}).max_concurrent_hashes)"
     )

@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from backend import clock
+from backend.auth.factors.models import TrustedDevice
+from backend.kernel import clock
 from backend.notifications import notices
 from backend.notifications.email import Mailer
 from backend.notifications.models import OutboxMessage
-from backend.twofactor.models import TrustedDevice
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import PASSWORD, GraphQL, issue_token, make_user, serving
 from tests.live import free_port

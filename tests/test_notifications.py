@@ -20,7 +20,7 @@ async def test_email_arrives_at_the_smtp_server(smtp):
 
 
 async def test_without_smtp_host_the_email_goes_to_the_log(caplog):
-    from backend.config import SmtpSettings
+    from backend.infra.config import SmtpSettings
 
     with caplog.at_level(logging.WARNING, logger="latchkey.email"):
         await Mailer(SmtpSettings()).send(Email(to="a@example.com", subject="S", body="the body"))

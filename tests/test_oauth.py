@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from backend import clock
 from backend.audit.models import SecurityEvent
-from backend.client import ClientInfo
+from backend.kernel import clock
+from backend.kernel.client_info import ClientInfo
 from backend.serviceclients import service as service_clients
 from backend.tokens import credentials as api_credentials
 from backend.tokens.models import AccessToken, ApiCredential

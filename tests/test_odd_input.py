@@ -15,9 +15,9 @@ import pytest
 
 from backend.accounts import groups
 from backend.accounts.models import Group
-from backend.errors import DomainError
-from backend.server.app import create_app
-from backend.throttle.models import ThrottleCounter
+from backend.app.factory import create_app
+from backend.auth.throttle.models import ThrottleCounter
+from backend.kernel.errors import DomainError
 from tests.helpers import PASSWORD, SIGN_IN, GraphQL, make_user, submit
 from tests.test_account_pages import csrf
 from tests.test_pages import sign_in
@@ -226,9 +226,7 @@ UNREADABLE_GRAPHQL_BODIES = {
 
 
 @pytest.mark.parametrize("body", UNREADABLE_GRAPHQL_BODIES.values(), ids=UNREADABLE_GRAPHQL_BODIES)
-async def test_graphql_bodies_that_cannot_be_read_are_400_without_a_traceback(
-    client, caplog, body
-):
+async def test_graphql_bodies_that_cannot_be_read_are_400_without_a_traceback(client, caplog, body):
     response = await client.post(
         "/graphql", content=body, headers={"Content-Type": "application/json"}
     )

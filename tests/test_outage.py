@@ -18,7 +18,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from tortoise.connection import get_connection
 
-from backend.server.app import create_app
+from backend.app.factory import create_app
 from tests.conftest import settings_for
 from tests.helpers import PASSWORD, SIGN_IN, GraphQL, issue_token, make_user, serving
 from tests.live import free_port

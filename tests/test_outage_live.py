@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from backend.database import apply_migrations
+from backend.infra.database import apply_migrations
 from tests.cli_helpers import create_user
 from tests.conftest import settings_for
 from tests.helpers import ISSUE_TOKEN, PASSWORD, SIGN_IN, days_ahead

@@ -14,7 +14,7 @@ import pytest
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.transactions import in_transaction
 
-from backend.database import apply_migrations
+from backend.infra.database import apply_migrations
 from tests.conftest import settings_for
 from tests.helpers import GraphQL, make_user, serving
 from tests.postgres_server import postgres_server

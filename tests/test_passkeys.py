@@ -15,13 +15,13 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from backend import clock
+from backend.app.housekeeping import delete_expired
+from backend.app.wiring import build_services
 from backend.audit.models import SecurityEvent
-from backend.housekeeping import delete_expired
-from backend.throttle.service import PASSKEY_STARTS
-from backend.twofactor.models import PasskeyChallenge, PasskeyCredential
-from backend.twofactor.passkey.challenges import MAX_ANONYMOUS
-from backend.wiring import build_services
+from backend.auth.factors.models import PasskeyChallenge, PasskeyCredential
+from backend.auth.factors.passkey.challenges import MAX_ANONYMOUS
+from backend.auth.throttle.service import PASSKEY_STARTS
+from backend.kernel import clock
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import PASSWORD, GraphQL, make_user
 from tests.passkey_helpers import (
@@ -73,7 +73,9 @@ async def test_a_passkey_turns_two_factor_on_and_signs_in_with_no_password(
     assert len(added["recoveryCodes"]) == 10  # the first factor: codes, as for any kind
     viewer = (await gql(VIEWER))["viewer"]
     assert viewer["twoFactor"] == {
-        "enabled": True, "method": "PASSKEY", "recoveryCodesRemaining": 10
+        "enabled": True,
+        "method": "PASSKEY",
+        "recoveryCodesRemaining": 10,
     }
     assert [p["name"] for p in viewer["passkeys"]] == ["Work laptop"]
     assert viewer["passkeys"][0]["lastUsedAt"] is None
@@ -124,15 +126,12 @@ async def test_a_passkey_answers_the_second_step_after_the_password(gql, client,
     assert first["methods"] == ["PASSKEY", "RECOVERY_CODE"]
     options = json.loads(first["passkeyOptions"])
     assert [c["id"] for c in options["allowCredentials"]] == [key.id]
-    done = (await gql(VERIFY, {"ch": first["challenge"], "cr": key.get(first["passkeyOptions"])}))
+    done = await gql(VERIFY, {"ch": first["challenge"], "cr": key.get(first["passkeyOptions"])})
     assert done["verifySignIn"]["status"] == "SIGNED_IN"
     assert (await gql(VIEWER))["viewer"]["username"] == "alice"
 
 
-
-async def test_a_passkey_can_be_the_preferred_factor_and_sign_in_opens_on_it(
-    gql, client, alice
-):
+async def test_a_passkey_can_be_the_preferred_factor_and_sign_in_opens_on_it(gql, client, alice):
     early_in_a_time_step()
     secret, _ = await enable_totp(gql)
     key = SoftAuthenticator()
@@ -140,9 +139,7 @@ async def test_a_passkey_can_be_the_preferred_factor_and_sign_in_opens_on_it(
     assert added["userErrors"] == [] and added["recoveryCodes"] is None
     next_time_step()
     assert (await factors(gql))["method"] == "TOTP"  # the first factor stays preferred
-    chosen = await gql(
-        PREFER, {"id": added["passkey"]["id"], "p": PASSWORD, "o": oathtool(secret)}
-    )
+    chosen = await gql(PREFER, {"id": added["passkey"]["id"], "p": PASSWORD, "o": oathtool(secret)})
     assert chosen["setPreferredAuthenticator"] == {
         "twoFactor": {
             "method": "PASSKEY",
@@ -188,9 +185,7 @@ async def test_passwordless_sign_in_needs_user_verification(gql, client, alice):
     assert refused["status"] is None
     assert refused["userErrors"][0]["code"] == "INVALID_CREDENTIALS"
     assert (await gql(VIEWER))["viewer"] is None
-    assert await refusals(alice.id, "sign_in.passkey_refused") == [
-        {"reason": "user_not_verified"}
-    ]
+    assert await refusals(alice.id, "sign_in.passkey_refused") == [{"reason": "user_not_verified"}]
 
 
 @pytest.mark.parametrize(
@@ -214,7 +209,7 @@ async def test_an_answer_for_another_site_is_refused(gql, client, alice, answer,
 async def test_registration_from_another_origin_is_refused(gql, alice):
     started = (await gql(START_REGISTRATION))["startPasskeyRegistration"]
     credential = SoftAuthenticator().create(started["options"], origin="http://evil.example")
-    refused = (await gql(FINISH_REGISTRATION, {"credential": credential}))
+    refused = await gql(FINISH_REGISTRATION, {"credential": credential})
     assert refused["finishPasskeyRegistration"]["userErrors"][0]["field"] == "credential"
     assert (await gql(VIEWER))["viewer"]["passkeys"] == []
     assert await refusals(alice.id, "passkey.add_failed") == [{"reason": "wrong_origin"}]
@@ -244,9 +239,7 @@ async def test_a_sign_in_answered_in_another_sites_frame_is_refused(gql, client,
 
 
 @pytest.mark.parametrize("framed", FRAMED)
-async def test_a_second_step_answered_in_another_sites_frame_is_refused(
-    gql, client, alice, framed
-):
+async def test_a_second_step_answered_in_another_sites_frame_is_refused(gql, client, alice, framed):
     key = SoftAuthenticator(user_verifying=False)
     await register(gql, key)
     client.cookies.clear()
@@ -261,7 +254,7 @@ async def test_a_second_step_answered_in_another_sites_frame_is_refused(
 async def test_registration_in_another_sites_frame_is_refused(gql, alice, framed):
     started = (await gql(START_REGISTRATION))["startPasskeyRegistration"]
     credential = SoftAuthenticator().create(started["options"], client_data=framed)
-    refused = (await gql(FINISH_REGISTRATION, {"credential": credential}))
+    refused = await gql(FINISH_REGISTRATION, {"credential": credential})
     assert refused["finishPasskeyRegistration"]["userErrors"][0]["field"] == "credential"
     assert (await gql(VIEWER))["viewer"]["passkeys"] == []
     assert await refusals(alice.id, "passkey.add_failed") == [{"reason": "cross_origin"}]
@@ -279,9 +272,7 @@ async def test_an_answer_is_used_once(gql, client, alice):
     replayed = (await gql(FINISH_SIGN_IN, variables))["finishPasskeySignIn"]
     assert replayed["userErrors"][0]["code"] == "INVALID_CREDENTIALS"
     assert (await gql(VIEWER))["viewer"] is None
-    assert await refusals(alice.id, "sign_in.passkey_refused") == [
-        {"reason": "replayed_challenge"}
-    ]
+    assert await refusals(alice.id, "sign_in.passkey_refused") == [{"reason": "replayed_challenge"}]
 
 
 async def test_a_challenge_lives_five_minutes(gql, client, alice):
@@ -293,9 +284,7 @@ async def test_a_challenge_lives_five_minutes(gql, client, alice):
     credential = key.get(started["options"])
     late = await gql(FINISH_SIGN_IN, {"challenge": started["challenge"], "credential": credential})
     assert late["finishPasskeySignIn"]["userErrors"][0]["code"] == "INVALID_CREDENTIALS"
-    assert await refusals(alice.id, "sign_in.passkey_refused") == [
-        {"reason": "expired_challenge"}
-    ]
+    assert await refusals(alice.id, "sign_in.passkey_refused") == [{"reason": "expired_challenge"}]
 
 
 async def test_a_challenge_belongs_to_its_flow(gql, client, alice):
@@ -373,7 +362,10 @@ async def test_two_parallel_finishes_of_one_challenge_let_one_in(gql, new_client
 
     results = await asyncio.gather(*(finish() for _ in range(4)))
     assert sorted(str(result["status"]) for result in results) == [
-        "None", "None", "None", "SIGNED_IN"
+        "None",
+        "None",
+        "None",
+        "SIGNED_IN",
     ]
 
 
@@ -381,9 +373,7 @@ async def anonymous_challenges() -> int:
     return await PasskeyChallenge.filter(user_id=None).count()
 
 
-async def test_one_address_starting_many_passkey_sign_ins_is_slowed_down(
-    gql, client, app, alice
-):
+async def test_one_address_starting_many_passkey_sign_ins_is_slowed_down(gql, client, app, alice):
     """Each start stores a challenge and anyone may ask: one address gets a budget."""
     key = SoftAuthenticator()
     await register(gql, key)
@@ -392,11 +382,13 @@ async def test_one_address_starting_many_passkey_sign_ins_is_slowed_down(
         assert (await gql(START_SIGN_IN))["startPasskeySignIn"]["userErrors"] == []
     refused = (await gql(START_SIGN_IN))["startPasskeySignIn"]
     assert refused["challenge"] is None and refused["options"] is None
-    assert refused["userErrors"] == [{
-        "field": None,
-        "code": "RATE_LIMITED",
-        "message": "Too many passkey sign-ins were started. Try again in 1 minute.",
-    }]
+    assert refused["userErrors"] == [
+        {
+            "field": None,
+            "code": "RATE_LIMITED",
+            "message": "Too many passkey sign-ins were started. Try again in 1 minute.",
+        }
+    ]
     assert await anonymous_challenges() == budget  # the refused one stored nothing
     client.cookies.clear()
     login = await client.get("/login")  # the page's script is answered 429 with the words
@@ -493,13 +485,14 @@ async def test_parallel_registrations_cannot_pass_ten(gql, client, alice):
 
 async def test_rename(gql, alice):
     added = await register(gql, SoftAuthenticator(), name="Phone")
-    renamed = (await gql(RENAME, {"id": added["passkey"]["id"], "n": "  Old phone "}))
+    renamed = await gql(RENAME, {"id": added["passkey"]["id"], "n": "  Old phone "})
     assert renamed["renamePasskey"] == {
-        "passkey": {"id": added["passkey"]["id"], "name": "Old phone"}, "userErrors": []
+        "passkey": {"id": added["passkey"]["id"], "name": "Old phone"},
+        "userErrors": [],
     }
-    too_long = (await gql(RENAME, {"id": added["passkey"]["id"], "n": "x" * 65}))
+    too_long = await gql(RENAME, {"id": added["passkey"]["id"], "n": "x" * 65})
     assert too_long["renamePasskey"]["userErrors"][0]["code"] == "VALIDATION_FAILED"
-    missing = (await gql(RENAME, {"id": "999999", "n": "Mine"}))
+    missing = await gql(RENAME, {"id": "999999", "n": "Mine"})
     assert missing["renamePasskey"]["userErrors"][0]["code"] == "NOT_FOUND"
 
 
@@ -511,17 +504,21 @@ async def test_a_passkey_name_with_invisible_characters_is_refused(gql, alice, i
     """Such a name could read as another one in the list, the mails and the log."""
     refused = await register(gql, SoftAuthenticator(), name=f"Lap{invisible}top")
     assert refused["userErrors"] == [
-        {"field": "name", "code": "VALIDATION_FAILED",
-         "message": "Remove control or invisible characters."}
+        {
+            "field": "name",
+            "code": "VALIDATION_FAILED",
+            "message": "Remove control or invisible characters.",
+        }
     ]
     assert (await gql(VIEWER))["viewer"]["passkeys"] == []
     assert await refusals(alice.id, "passkey.added") == []
 
     added = await register(gql, SoftAuthenticator(), name="Laptop")
     passkey_id = added["passkey"]["id"]
-    renamed = (await gql(RENAME, {"id": passkey_id, "n": f"Old{invisible}phone"}))
+    renamed = await gql(RENAME, {"id": passkey_id, "n": f"Old{invisible}phone"})
     assert renamed["renamePasskey"] == {
-        "passkey": None, "userErrors": [{"field": "name", "code": "VALIDATION_FAILED"}]
+        "passkey": None,
+        "userErrors": [{"field": "name", "code": "VALIDATION_FAILED"}],
     }
     assert [p["name"] for p in (await gql(VIEWER))["viewer"]["passkeys"]] == ["Laptop"]
     assert await refusals(alice.id, "passkey.renamed") == []
@@ -573,9 +570,9 @@ async def test_not_someone_elses_passkey(gql, new_client, settings, alice):
         await bob.sign_in("bob")
         bobs = await register(bob, SoftAuthenticator())
     passkey_id = bobs["passkey"]["id"]
-    assert (await gql(RENAME, {"id": passkey_id, "n": "Mine"}))["renamePasskey"]["userErrors"][
-        0
-    ]["code"] == "NOT_FOUND"
+    assert (await gql(RENAME, {"id": passkey_id, "n": "Mine"}))["renamePasskey"]["userErrors"][0][
+        "code"
+    ] == "NOT_FOUND"
     gone = (await gql(DELETE, {"id": passkey_id, "password": PASSWORD}))["deletePasskey"]
     assert gone["userErrors"][0]["code"] == "NOT_FOUND"
 

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from backend.accounts.models import User
-from backend.twofactor.models import TrustedDevice
+from backend.auth.factors.models import TrustedDevice
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import PASSWORD, GraphQL, make_user
 

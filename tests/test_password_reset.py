@@ -10,13 +10,14 @@ from datetime import timedelta
 import pytest
 from aiosmtpd.controller import Controller
 
-from backend import clock, housekeeping
-from backend.config import Settings
-from backend.crypto import digest
+from backend.app import housekeeping
+from backend.app.wiring import build_services
+from backend.auth.factors.models import TrustedDevice
+from backend.auth.models import PasswordReset
+from backend.infra.config import Settings
+from backend.kernel import clock
+from backend.kernel.crypto import digest
 from backend.recovery import password_reset
-from backend.recovery.models import PasswordReset
-from backend.twofactor.models import TrustedDevice
-from backend.wiring import build_services
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import PASSWORD, GraphQL, make_user, serving
 from tests.live import free_port

@@ -8,8 +8,8 @@ import argon2
 import pytest
 from argon2.low_level import hash_secret
 
-from backend.accounts.argon2_workspace import Workspace, encode
 from backend.accounts.passwords import PasswordHasher
+from backend.infra.argon2_workspace import Workspace, encode
 
 PASSWORD = "correct horse battery staple"
 

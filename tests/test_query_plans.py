@@ -16,20 +16,10 @@ import pytest
 from tortoise import Tortoise
 from tortoise.transactions import in_transaction
 
-from backend import clock, limits
+from backend.accounts import limits
 from backend.accounts.models import User
 from backend.audit.models import SecurityEvent
-from backend.hot_sql import _for_dialect
-from backend.notifications.models import SecureAccountLink
-from backend.recovery.models import PasswordReset, SignInLockout
-from backend.sessions.models import Session
-from backend.signin import service as signin
-from backend.throttle import service as throttle
-from backend.throttle.models import ThrottleCounter
-from backend.tokens import retention
-from backend.tokens import service as tokens
-from backend.tokens.models import AccessToken, RefreshToken
-from backend.twofactor.models import (
+from backend.auth.factors.models import (
     Authenticator,
     PasskeyChallenge,
     PasskeyCredential,
@@ -37,6 +27,17 @@ from backend.twofactor.models import (
     TrustedDevice,
     TwoFactor,
 )
+from backend.auth.models import PasswordReset, SignInLockout
+from backend.auth.sessions.models import Session
+from backend.auth.signin import service as signin
+from backend.auth.throttle import service as throttle
+from backend.auth.throttle.models import ThrottleCounter
+from backend.infra.hot_sql import _for_dialect
+from backend.kernel import clock
+from backend.notifications.models import SecureAccountLink
+from backend.tokens import retention
+from backend.tokens import service as tokens
+from backend.tokens.models import AccessToken, RefreshToken
 
 HASH = "0" * 64
 

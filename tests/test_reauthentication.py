@@ -8,10 +8,10 @@ import graphql
 import pytest
 from asgi_lifespan import LifespanManager
 
-from backend import clock
 from backend.api.schema import build_schema
-from backend.server.app import create_app
-from backend.twofactor.models import Authenticator
+from backend.app.factory import create_app
+from backend.auth.factors.models import Authenticator
+from backend.kernel import clock
 from tests.conftest import _client, settings_for
 from tests.helpers import PASSWORD, GraphQL, days_ahead, exchange, issue_token, make_user
 from tests.twofactor_helpers import enable_totp, next_time_step, oathtool, verify
@@ -310,7 +310,7 @@ async def test_a_stamp_with_both_factors_is_not_lowered_by_an_inline_password(gq
     done = (await gql(REAUTHENTICATE, {"p": PASSWORD, "c": oathtool(secret)}))["reauthenticate"]
     assert done["userErrors"] == []
     clock.advance(timedelta(seconds=300))
-    with_password = (await gql(ISSUE_WITH_PASSWORD, {"e": days_ahead(7), "p": PASSWORD}))
+    with_password = await gql(ISSUE_WITH_PASSWORD, {"e": days_ahead(7), "p": PASSWORD})
     assert with_password["issueToken"]["userErrors"] == []
     assert with_password["issueToken"]["secret"].startswith("lk_rt_")
     # The code proven 300 seconds ago still ends where it did: the password renewed alone.
@@ -374,7 +374,8 @@ async def test_code_and_its_deprecated_name_otp_must_agree(gql, alice):
 def test_otp_is_a_deprecated_alias_of_code_in_the_schema():
     schema = graphql.build_schema(build_schema().as_str())
     with_otp = [
-        type_ for type_ in schema.type_map.values()
+        type_
+        for type_ in schema.type_map.values()
         if isinstance(type_, graphql.GraphQLInputObjectType) and "otp" in type_.fields
     ]
     assert len(with_otp) == 9
@@ -447,15 +448,19 @@ class Account:
         fields = {"password": password_field, "code": "code", "otp": "otp"}
         given = "".join(f", {fields[key]}: ${'p' if key == 'password' else 'c'}" for key in proof)
         call = call.replace("{proof}", given)
-        if name in {"startTotpSetup", "disableTwoFactor", "regenerateRecoveryCodes",
-                    "startPasskeyRegistration"} and "password" in proof:
+        if (
+            name
+            in {
+                "startTotpSetup",
+                "disableTwoFactor",
+                "regenerateRecoveryCodes",
+                "startPasskeyRegistration",
+            }
+            and "password" in proof
+        ):
             call = call.replace("password: null, ", "")
-        variables = {
-            name: value for name, value in self.values.items() if f"${name}" in call
-        }
-        variables |= {
-            ("p" if key == "password" else "c"): value for key, value in proof.items()
-        }
+        variables = {name: value for name, value in self.values.items() if f"${name}" in call}
+        variables |= {("p" if key == "password" else "c"): value for key, value in proof.items()}
         declared = ", ".join(f"${variable}: {TYPES[variable]}" for variable in variables)
         head = f"mutation({declared})" if variables else "mutation"
         document = f"{head} {{ {call} {{ userErrors {{ field code }} }} }}"
@@ -505,7 +510,9 @@ async def test_inline_proof_is_enough_for_every_sensitive_mutation(account, name
     proof = {"password": PASSWORD}
     if needs_code(name):
         if code_name == "otp" and name in {
-            "setTwoFactorPolicy", "removeAuthenticator", "disableTwoFactor",
+            "setTwoFactorPolicy",
+            "removeAuthenticator",
+            "disableTwoFactor",
             "regenerateRecoveryCodes",
         }:
             pytest.skip("its input never had `otp`")

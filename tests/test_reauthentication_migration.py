@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from tortoise import Tortoise
 
-from backend.database import apply_migrations, tortoise_config
-from backend.sessions.models import Session
+from backend.auth.sessions.models import Session
+from backend.infra.database import apply_migrations, tortoise_config
 from tests.conftest import settings_for
 from tests.test_twofactor_migration import _insert, _old_user, empty_database  # noqa: F401
 

@@ -13,8 +13,8 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from backend import clock
-from backend.twofactor.models import Authenticator
+from backend.auth.factors.models import Authenticator
+from backend.kernel import clock
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import PASSWORD, GraphQL
 from tests.passkey_helpers import SoftAuthenticator, register, sign_in_with
@@ -161,8 +161,11 @@ async def test_codes_sent_to_a_phone_the_attacker_set_stop_with_the_recovery(
 
 
 async def test_saving_the_same_phone_number_keeps_the_texted_codes(gql, client, smtp, sms, alice):
-    await gql("""mutation($p: String!) { updateAccount(input: {mobilePhone: "+14155552671",
-        password: $p}) { userErrors { code } } }""", {"p": PASSWORD})
+    await gql(
+        """mutation($p: String!) { updateAccount(input: {mobilePhone: "+14155552671",
+        password: $p}) { userErrors { code } } }""",
+        {"p": PASSWORD},
+    )
     app, _ = await enable_totp(gql)
     await gql(ADD_SMS, {"p": PASSWORD, "o": oathtool(app)})
     await gql(CONFIRM_CODES, {"c": code_in(sms.messages[-1]["text"])})
@@ -183,7 +186,7 @@ async def test_saving_the_same_phone_number_keeps_the_texted_codes(gql, client, 
 
 
 async def test_the_reset_link_is_the_only_way_back_in_until_used(gql, new_client, smtp, alice):
-    """"This wasn't me" locks password sign-in: the owner's browser is told why, a stranger
+    """ "This wasn't me" locks password sign-in: the owner's browser is told why, a stranger
     only that the password is wrong."""
     await gql(
         """mutation($p: String!) { generateApiCredentials(input: {password: $p}) {
@@ -227,7 +230,7 @@ async def test_a_recovery_code_adds_no_factor(gql, client, alice):
     recovery = await signed_in_with_a_recovery_code(gql, client)
     app = (await gql(START_APP, {"p": PASSWORD, "o": recovery[0]}))["startTotpSetup"]
     assert app["secret"] is None and codes(app) == ["INVALID_OTP"]
-    passkey = (await gql(START_PASSKEY, {"p": PASSWORD, "o": recovery[1]}))
+    passkey = await gql(START_PASSKEY, {"p": PASSWORD, "o": recovery[1]})
     assert codes(passkey["startPasskeyRegistration"]) == ["INVALID_OTP"]
     stamped = (await gql(ADD_APP))["startTotpSetup"]  # the recovery code's stamp: no more
     assert stamped["secret"] is None and codes(stamped) == ["OTP_REQUIRED"]

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from backend.config import Settings
+from backend.infra.config import Settings
 from tests.cli_helpers import create_user
 from tests.conftest import settings_for
 from tests.helpers import GraphQL, serving

@@ -8,13 +8,14 @@ from datetime import timedelta
 
 import pytest
 
-from backend import clock, housekeeping
+from backend.app import housekeeping
+from backend.app.wiring import build_services
 from backend.audit.models import SecurityEvent
-from backend.crypto import digest
+from backend.auth.factors.models import TrustedDevice
+from backend.kernel import clock
+from backend.kernel.crypto import digest
 from backend.notifications.models import SecureAccountLink
 from backend.tokens.models import ApiCredential
-from backend.twofactor.models import TrustedDevice
-from backend.wiring import build_services
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import PASSWORD, GraphQL, exchange, issue_token
 from tests.recovery_helpers import (

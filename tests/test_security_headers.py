@@ -28,8 +28,7 @@ async def test_a_body_over_the_limit_gets_413_with_the_security_headers(client, 
 
 def _directives(csp: str) -> dict[str, list[str]]:
     return {
-        name: values
-        for name, *values in (part.split() for part in csp.split(";") if part.strip())
+        name: values for name, *values in (part.split() for part in csp.split(";") if part.strip())
     }
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import httpx
 
-from backend import clock
-from backend.config import Settings
-from backend.crypto import digest
+from backend.infra.config import Settings
+from backend.kernel import clock
+from backend.kernel.crypto import digest
 from tests.conftest import settings_for
 from tests.helpers import PASSWORD, exchange, issue_token
 from tests.live import LATCHKEY, environment

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from backend import clock
-from backend.client import ClientInfo
-from backend.limits import MAX_SESSIONS_PER_USER, MAX_TRUSTED_DEVICES_PER_USER
-from backend.sessions.models import Session
-from backend.twofactor import devices
+from backend.accounts.limits import MAX_SESSIONS_PER_USER, MAX_TRUSTED_DEVICES_PER_USER
+from backend.auth.factors import devices
+from backend.auth.sessions.models import Session
+from backend.kernel import clock
+from backend.kernel.client_info import ClientInfo
 from tests.helpers import GraphQL
 
 VIEWER = "{ viewer { username } }"

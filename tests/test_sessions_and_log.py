@@ -8,15 +8,15 @@ from datetime import timedelta
 import pytest
 import ua_parser
 
-from backend import clock
 from backend.accounts import groups
 from backend.accounts.models import User
 from backend.api.activity_types import FACTOR_NAMES
 from backend.audit.descriptions import describe
 from backend.audit.service import record
-from backend.client import ClientInfo
-from backend.sessions import service as sessions_service
-from backend.twofactor import devices, registry
+from backend.auth.factors import devices, registry
+from backend.auth.sessions import service as sessions_service
+from backend.kernel import clock
+from backend.kernel.client_info import ClientInfo
 from tests.conftest import settings_for
 from tests.helpers import GraphQL, issue_token, make_user
 from tests.live import LATCHKEY, environment

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from backend import clock
 from backend.accounts.models import User
 from backend.accounts.passwords import PasswordHasher
 from backend.audit.models import SecurityEvent
-from backend.sessions.models import Session
+from backend.auth.sessions.models import Session
+from backend.kernel import clock
 from tests.conftest import settings_for
 from tests.helpers import PASSWORD, SIGN_IN, GraphQL, make_user, serving
 

@@ -6,7 +6,7 @@ import asyncio
 
 from tortoise import Tortoise
 
-from backend.sessions.models import Session
+from backend.auth.sessions.models import Session
 from tests.helpers import QueryCounter, make_user
 
 

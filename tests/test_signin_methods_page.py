@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from backend import clock
+from backend.kernel import clock
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import PASSWORD, reauthenticate, send_reauthentication_code, submit
 from tests.test_pages import sign_in

@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from backend.config import Settings
-from backend.server.app import create_app
+from backend.app.factory import create_app
+from backend.infra.config import Settings
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 SECURITY_HEADERS = {

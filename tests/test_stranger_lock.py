@@ -12,9 +12,9 @@ from datetime import timedelta
 
 import pytest
 
-from backend import clock
-from backend.recovery import lockout
-from backend.recovery.models import SignInLockout
+from backend.auth import lockout
+from backend.auth.models import SignInLockout
+from backend.kernel import clock
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import PASSWORD, GraphQL, make_user
 from tests.passkey_helpers import SoftAuthenticator, register, sign_in_with

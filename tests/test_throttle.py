@@ -7,8 +7,8 @@ import json
 import re
 from datetime import timedelta
 
-from backend import clock
-from backend.throttle.models import ThrottleCounter
+from backend.auth.throttle.models import ThrottleCounter
+from backend.kernel import clock
 from tests.helpers import GraphQL, issue_token, make_user
 
 WRONG = "definitely not the password"

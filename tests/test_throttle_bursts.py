@@ -12,13 +12,13 @@ import asyncio
 import httpx
 import pytest
 
-from backend import clock
 from backend.accounts.models import User
 from backend.audit.models import SecurityEvent
-from backend.throttle.keys import account_key
-from backend.throttle.models import ThrottleCounter
-from backend.twofactor import codes as one_time_codes
-from backend.twofactor.models import OneTimeCode
+from backend.auth.factors import codes as one_time_codes
+from backend.auth.factors.models import OneTimeCode
+from backend.auth.throttle.keys import account_key
+from backend.auth.throttle.models import ThrottleCounter
+from backend.kernel import clock
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import PASSWORD, SIGN_IN, issue_token, make_user, most_checks_in_a_burst
 from tests.twofactor_helpers import (

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import asyncpg
 import httpx
 
-from backend.config import Settings
+from backend.infra.config import Settings
 from tests.cli_helpers import create_user
 from tests.conftest import settings_for
 from tests.helpers import ISSUE_TOKEN, PASSWORD, SIGN_IN, days_ahead, most_checks_in_a_burst

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from backend import clock, housekeeping
+from backend.app import housekeeping
+from backend.app.wiring import build_services
+from backend.kernel import clock
 from backend.tokens.models import TokenUsageDay
-from backend.wiring import build_services
 from tests.helpers import exchange
 from tests.test_token_scopes import issue
 

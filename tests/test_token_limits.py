@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from backend import clock
+from backend.kernel import clock
 from backend.tokens.models import RefreshToken
 from tests.cli_helpers import create_user
 from tests.conftest import settings_for
@@ -92,9 +92,7 @@ def test_two_servers_receiving_a_burst_never_pass_the_limit(database_url):
         browsers = [signed_in(first), signed_in(second)]
         with ThreadPoolExecutor(max_workers=IN_FLIGHT) as pool:
             results = list(
-                pool.map(
-                    lambda n: issue_refresh_token(browsers[n % 2], f"burst{n}"), range(16)
-                )
+                pool.map(lambda n: issue_refresh_token(browsers[n % 2], f"burst{n}"), range(16))
             )
         listed = browsers[0].post("/graphql", json={"query": "{ viewer { tokens { name } } }"})
         for browser in browsers:

@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from backend import clock
 from backend.api import types
 from backend.api.token_types import Token
+from backend.kernel import clock
 from backend.tokens import service as tokens
 from backend.tokens.models import RefreshToken
 from tests.helpers import exchange

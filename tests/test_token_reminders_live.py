@@ -12,15 +12,16 @@ from pathlib import Path
 
 import httpx
 
-from backend.config import Settings
+from backend.infra.config import Settings
 from tests.cli_helpers import create_user
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import PASSWORD, SIGN_IN, days_ahead
 from tests.live import _stop, _wait_until_up, environment, free_port
 
-# `latchkey serve` with this process's clock moved forward, as backend.clock allows tests.
+# `latchkey serve` with this process's clock moved forward, as backend.kernel.clock allows tests.
 SERVE_LATER = (
-    "import sys; from datetime import timedelta; from backend import clock, cli; "
+    "import sys; from datetime import timedelta; "
+    "from backend.kernel import clock; from backend.app import cli; "
     "clock.advance(timedelta(seconds=float(sys.argv[1]))); sys.exit(cli.main(sys.argv[2:]))"
 )
 PASS_DONE = "token expiry reminders checked"

@@ -8,12 +8,13 @@ from datetime import timedelta
 
 import pytest
 
-from backend import clock, housekeeping
 from backend.accounts.models import User
-from backend.crypto import digest
+from backend.app import housekeeping
+from backend.app.wiring import build_services
+from backend.kernel import clock
+from backend.kernel.crypto import digest
 from backend.tokens.models import AccessToken, RefreshToken, TokenUsageDay
 from backend.tokens.retention import KEPT_ENDED, KEPT_FOR
-from backend.wiring import build_services
 from tests.conftest import settings_for
 from tests.helpers import (
     ISSUE_TOKEN,
@@ -122,9 +123,7 @@ async def test_issuing_keeps_only_the_newest_ended_tokens(gql, alice, settings):
     assert await works(gql, live["secret"])
 
 
-async def test_the_list_and_the_page_stay_bounded_whatever_the_account_holds(
-    gql, client, alice
-):
+async def test_the_list_and_the_page_stay_bounded_whatever_the_account_holds(gql, client, alice):
     await issue_token(gql, "live")  # alice is signed in on `client`, for the page too
     with RowCounter() as page_before:
         assert (await client.get("/account/tokens")).status_code == 200

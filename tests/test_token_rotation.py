@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 import pytest
 from asgi_lifespan import LifespanManager
 
-from backend import clock
+from backend.app.factory import create_app
 from backend.audit.models import SecurityEvent
-from backend.server.app import create_app
+from backend.kernel import clock
 from backend.serviceclients import service as service_clients
 from tests.conftest import _client, settings_for, smtp_settings
 from tests.helpers import PASSWORD, GraphQL, days_ahead, exchange, make_user

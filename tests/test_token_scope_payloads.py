@@ -38,9 +38,7 @@ def refused_at(answer: dict) -> list[list]:
 
 
 @pytest.mark.parametrize("fields", ACCOUNT_DATA)
-async def test_a_write_only_token_changes_the_account_but_reads_nothing_of_it(
-    gql, alice, fields
-):
+async def test_a_write_only_token_changes_the_account_but_reads_nothing_of_it(gql, alice, fields):
     access = await access_token(gql, ["account:write"])
     nothing = await as_bearer(gql, access, update("{}", fields))
     assert nothing["data"]["updateAccount"] == {"viewer": None, "userErrors": []}
@@ -78,7 +76,7 @@ async def test_a_token_that_reads_and_writes_gets_the_viewer_back(gql, alice):
         ),
         (
             "mutation { ...M } fragment M on Mutation "
-            "{ x: verifyEmailChange(input: {code: \"000000\"}) { viewer { email } } }",
+            '{ x: verifyEmailChange(input: {code: "000000"}) { viewer { email } } }',
             ["x", "viewer"],
         ),
     ],
@@ -92,9 +90,7 @@ async def test_an_alias_or_a_fragment_does_not_reach_the_viewer_in_a_payload(
     assert answer["data"][path[0]][path[1]] is None
 
 
-async def test_the_viewer_after_a_verified_email_change_needs_account_read_too(
-    gql, alice, smtp
-):
+async def test_the_viewer_after_a_verified_email_change_needs_account_read_too(gql, alice, smtp):
     # The change itself needs the password, so a session asks for it.
     asked = await gql(update(f'{{email: "new@example.com", password: "{PASSWORD}"}}', "email"))
     assert asked["updateAccount"]["userErrors"] == []

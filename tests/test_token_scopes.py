@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from asgi_lifespan import LifespanManager
 
-from backend.config import ConfigError, Settings
-from backend.server.app import create_app
+from backend.app.factory import create_app
+from backend.infra.config import ConfigError, Settings
 from backend.tokens import scopes
 from tests.conftest import _client, settings_for
 from tests.helpers import PASSWORD, GraphQL, days_ahead, make_user

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from backend import clock
 from backend.audit.models import SecurityEvent
-from backend.crypto import digest
+from backend.kernel import clock
+from backend.kernel.crypto import digest
 from backend.tokens.format import TOKEN_PATTERN, Kind, generate, is_well_formed
 from backend.tokens.models import AccessToken, RefreshToken
 from tests.helpers import (

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from backend import clock
 from backend.accounts.models import User
+from backend.kernel import clock
 from backend.tokens.models import RefreshToken
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import (

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from backend import clock
 from backend.accounts.models import User
+from backend.kernel import clock
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import PASSWORD
 from tests.twofactor_helpers import CONFIRM_CODES, START_CODES, TWO_FACTOR, code_in, verify

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from backend.twofactor.models import Authenticator
+from backend.auth.factors.models import Authenticator
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import PASSWORD, make_user
 from tests.test_twofactor_several import SIGN_IN, add_email, emailed_code, factors

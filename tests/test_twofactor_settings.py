@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from backend import clock
 from backend.audit.models import SecurityEvent
-from backend.twofactor.models import TrustedDevice
+from backend.auth.factors.models import TrustedDevice
+from backend.kernel import clock
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import ISSUE_TOKEN, PASSWORD, GraphQL, days_ahead, make_user
 from tests.live import LATCHKEY, environment

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from backend import clock
 from backend.audit.models import SecurityEvent
+from backend.kernel import clock
 from tests.conftest import settings_for, smtp_settings
 from tests.helpers import PASSWORD
 from tests.twofactor_helpers import (
@@ -68,9 +68,7 @@ async def factors(gql) -> dict:
     return (await gql(FACTORS))["viewer"]["twoFactor"]
 
 
-async def test_an_app_and_email_codes_on_one_account_sign_in_with_either(
-    gql, client, smtp, alice
-):
+async def test_an_app_and_email_codes_on_one_account_sign_in_with_either(gql, client, smtp, alice):
     early_in_a_time_step()
     secret, recovery = await enable_totp(gql)
     added = await add_email(gql, smtp, secret)
@@ -132,7 +130,8 @@ async def test_an_authenticator_name_with_invisible_characters_is_refused(gql, a
     named = {"c": oathtool(start["secret"]), "n": f"Tab{invisible}let"}
     refused = (await gql(CONFIRM_NAMED_TOTP, named))["confirmTotpSetup"]
     assert refused == {
-        "recoveryCodes": None, "userErrors": [{"field": "name", "code": "VALIDATION_FAILED"}]
+        "recoveryCodes": None,
+        "userErrors": [{"field": "name", "code": "VALIDATION_FAILED"}],
     }
     assert (await factors(gql))["authenticators"] == []
     turned_on = ["twofactor.enabled", "twofactor.factor_added"]
@@ -153,9 +152,9 @@ async def test_removing_one_of_two_keeps_it_on_and_removing_the_last_turns_it_of
     await add_email(gql, smtp, secret)
     ids = {f["kind"]: f["id"] for f in (await factors(gql))["authenticators"]}
 
-    wrong = (await gql(REMOVE, {"id": ids["TOTP"], "p": PASSWORD, "c": "000000"}))
+    wrong = await gql(REMOVE, {"id": ids["TOTP"], "p": PASSWORD, "c": "000000"})
     assert wrong["removeAuthenticator"]["userErrors"] == [{"field": "code", "code": "INVALID_OTP"}]
-    removed = (await gql(REMOVE, {"id": ids["TOTP"], "p": PASSWORD, "c": oathtool(secret)}))
+    removed = await gql(REMOVE, {"id": ids["TOTP"], "p": PASSWORD, "c": oathtool(secret)})
     assert removed["removeAuthenticator"] == {
         "twoFactor": {
             "enabled": True,

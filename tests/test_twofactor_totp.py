@@ -9,10 +9,10 @@ from datetime import timedelta
 
 import pytest
 
-from backend import clock
 from backend.audit.models import SecurityEvent
+from backend.auth.factors.models import Authenticator, PendingSetup, RecoveryCode
+from backend.kernel import clock
 from backend.tokens.models import RefreshToken
-from backend.twofactor.models import Authenticator, PendingSetup, RecoveryCode
 from tests.helpers import ISSUE_TOKEN, PASSWORD, days_ahead
 from tests.twofactor_helpers import (
     CONFIRM_TOTP,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import graphql
 import pytest
 
-from backend.api import validation_cache
+from backend.api.engine import validation_cache
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import re
 import subprocess
 from datetime import timedelta
 
-from backend import clock
+from backend.kernel import clock
 from tests.helpers import PASSWORD, GraphQL
 
 START_TOTP = """mutation($p: String!) { startTotpSetup(input: {password: $p}) {

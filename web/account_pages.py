@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from backend.i18n import N_
+from backend.kernel.i18n import N_
 from web import edge
 from web.sections import Page, Renderer, Section
 

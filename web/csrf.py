@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import Response
 
-from backend.config import Settings
-from backend.crypto import keyed_digest, random_token, same
+from backend.infra.config import Settings
+from backend.kernel.crypto import keyed_digest, random_token, same
 
 FIELD = "csrf_token"
 HEADER = "x-csrf-token"

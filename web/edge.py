@@ -11,12 +11,12 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from backend import i18n
 from backend.api.outcome import SessionOutcome
+from backend.auth.services import Services
+from backend.auth.sessions.identity import Identity
+from backend.kernel import i18n
 from backend.server.authentication import authenticate_session
 from backend.server.graphql import IDENTITY_KEY, OUTCOME_KEY
-from backend.services import Services
-from backend.sessions.identity import Identity
 from web import page_language
 
 

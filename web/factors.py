@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from backend.twofactor.registry import KINDS
+from backend.auth.factors.registry import KINDS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -21,7 +21,6 @@ class FactorKind:
     typed: bool
     backup: bool
     template: str
-
 
 
 FACTOR_KINDS = {

@@ -13,9 +13,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry import Schema
 
+from backend.auth.services import Services
 from backend.server.cookies import apply_outcome
 from backend.server.graphql import IDENTITY_KEY, OUTCOME_KEY, request_context
-from backend.services import Services
 from web import page_language
 
 OPERATIONS = Path(__file__).parent / "operations"

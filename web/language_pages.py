@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from backend import i18n
+from backend.kernel import i18n
 from web import page_language
 from web.sections import Renderer
 

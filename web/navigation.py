@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from backend.i18n import N_
+from backend.kernel.i18n import N_
 
 # (path, label): the paths are those of the `Page` objects that render them.
 PAGES = (

@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from backend import i18n
+from backend.kernel import i18n
 
 COOKIE = "latchkey_language"
 # The language of the page being drawn, for gettext in templates and their imported macros.

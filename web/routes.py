@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 from strawberry import Schema
 
-from backend.services import Services
+from backend.auth.services import Services
 from web import edge, site
 from web.account_pages import AccountPages
 from web.graphql_client import GraphQLClient

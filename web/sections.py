@@ -18,8 +18,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from backend.i18n import N_
-from backend.services import Services
+from backend.auth.services import Services
+from backend.kernel.i18n import N_
 from web import csrf, edge, navigation, outcomes
 from web.content_security import CSP
 from web.first_error import focus_first_error

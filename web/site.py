@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from backend.i18n import N_
+from backend.kernel.i18n import N_
 from backend.server.failure_answers import internal_error, wants_html, wants_page
 from web.content_security import CSP
 from web.templating import templates

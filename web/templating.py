@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from backend import clock, i18n
+from backend.kernel import clock, i18n
 from web import navigation, page_language
 from web.factors import FACTOR_KINDS
 

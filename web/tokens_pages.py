@@ -10,8 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from backend import clock
-from backend.i18n import N_
+from backend.kernel import clock
+from backend.kernel.i18n import N_
 from web import edge, page_language
 from web.sections import Page, Renderer, Section
 

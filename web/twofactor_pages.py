@@ -7,7 +7,7 @@ from typing import Any
 from starlette.routing import BaseRoute
 
 from backend.api.twofactor import TwoFactorPolicy
-from backend.i18n import N_
+from backend.kernel.i18n import N_
 from web import page_language
 from web.account_pages import SECURITY
 from web.factors import FACTOR_KINDS

@@ -16,19 +16,19 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from backend import clock, i18n
 from backend.accounts.models import EmailChange, User
 from backend.accounts.service import email_key
 from backend.audit.service import record
-from backend.client import ClientInfo
-from backend.crypto import keyed_digest, same
-from backend.errors import DomainError, RateLimited
-from backend.i18n import N_
+from backend.auth.services import Services
+from backend.auth.throttle import service as throttle
+from backend.auth.throttle.keys import email_change_key
+from backend.kernel import clock, i18n
+from backend.kernel.client_info import ClientInfo
+from backend.kernel.crypto import keyed_digest, same
+from backend.kernel.errors import DomainError, RateLimited
+from backend.kernel.i18n import N_
 from backend.notifications.email import Email
 from backend.notifications.notices import send, tell, worded
-from backend.services import Services
-from backend.throttle import service as throttle
-from backend.throttle.keys import email_change_key
 
 LIFETIME = timedelta(hours=1)
 MAX_FAILED_ATTEMPTS = 5

@@ -2,7 +2,7 @@
 
 A passkey is a second factor like the others: the first one turns two-factor
 authentication on and brings recovery codes, and deleting the last factor turns it off
-(second_factors.remove). The WebAuthn part is in twofactor/passkey/.
+(second_factors.remove). The WebAuthn part is in auth/factors/passkey/.
 """
 
 from __future__ import annotations
@@ -12,22 +12,23 @@ import dataclasses
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from backend import limits, reauthentication
 from backend.account_settings import second_factors
+from backend.accounts import limits
 from backend.accounts.models import User
 from backend.audit.service import record
-from backend.client import ClientInfo
-from backend.errors import DomainError, NotFound
-from backend.i18n import N_, Term
-from backend.services import Services
-from backend.sessions.models import Session
-from backend.text import clean_name
-from backend.twofactor.models import Authenticator, PasskeyCredential, TwoFactor
-from backend.twofactor.passkey import ceremonies, challenges
-from backend.twofactor.passkey.ceremonies import Refused
-from backend.twofactor.passkey.strategy import PASSKEY, Passkeys, known_credentials
-from backend.twofactor.recovery_codes import codes as recovery_codes
-from backend.twofactor.registry import RECOVERY_CODE
+from backend.auth import reauthentication
+from backend.auth.factors.models import Authenticator, PasskeyCredential, TwoFactor
+from backend.auth.factors.passkey import ceremonies, challenges
+from backend.auth.factors.passkey.ceremonies import Refused
+from backend.auth.factors.passkey.strategy import PASSKEY, Passkeys, known_credentials
+from backend.auth.factors.recovery_codes import codes as recovery_codes
+from backend.auth.factors.registry import RECOVERY_CODE
+from backend.auth.services import Services
+from backend.auth.sessions.models import Session
+from backend.kernel.client_info import ClientInfo
+from backend.kernel.errors import DomainError, NotFound
+from backend.kernel.i18n import N_, Term
+from backend.kernel.text import clean_name
 
 MAX_PASSKEYS = 10
 

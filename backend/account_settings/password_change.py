@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
-from backend import clock, reauthentication
 from backend.accounts.models import User
 from backend.accounts.password_policy import check_new_password
 from backend.audit.service import record
-from backend.client import ClientInfo
-from backend.errors import DomainError, WrongPassword
-from backend.i18n import N_
+from backend.auth import lockout, reauthentication
+from backend.auth.factors import devices
+from backend.auth.services import Services
+from backend.auth.sessions import service as sessions
+from backend.auth.sessions.models import Session
+from backend.kernel import clock
+from backend.kernel.client_info import ClientInfo
+from backend.kernel.errors import DomainError, WrongPassword
+from backend.kernel.i18n import N_
 from backend.notifications.notices import tell
-from backend.recovery import lockout
-from backend.services import Services
-from backend.sessions import service as sessions
-from backend.sessions.models import Session
-from backend.twofactor import devices
 
 
 async def change(

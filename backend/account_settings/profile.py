@@ -9,20 +9,21 @@ from functools import cache
 
 from tortoise.transactions import in_transaction
 
-from backend import i18n, reauthentication
 from backend.account_settings import email_change
 from backend.accounts.models import User
 from backend.accounts.service import email_key, normalize_email
 from backend.audit.service import record
-from backend.client import ClientInfo
-from backend.errors import DomainError, Problem
-from backend.i18n import N_
+from backend.auth import reauthentication
+from backend.auth.factors.models import Authenticator
+from backend.auth.factors.registry import sent_to
+from backend.auth.services import Services
+from backend.auth.sessions.models import Session
+from backend.kernel import i18n
+from backend.kernel.client_info import ClientInfo
+from backend.kernel.errors import DomainError, Problem
+from backend.kernel.i18n import N_
+from backend.kernel.text import clean_name
 from backend.notifications.notices import tell
-from backend.services import Services
-from backend.sessions.models import Session
-from backend.text import clean_name
-from backend.twofactor.models import Authenticator
-from backend.twofactor.registry import sent_to
 
 NAME_FIELDS = ("first_name", "last_name")
 KEEP = "keep"  # the language is not changed (None clears the choice)
@@ -110,9 +111,7 @@ def _checked(changes: ProfileChanges) -> tuple[dict[str, str | None], list[Probl
         if changes.language is None or i18n.supported(changes.language):
             values["language"] = changes.language
         else:
-            problems.append(
-                Problem("VALIDATION_FAILED", "Choose English or Japanese.", "language")
-            )
+            problems.append(Problem("VALIDATION_FAILED", "Choose English or Japanese.", "language"))
     return values, problems
 
 

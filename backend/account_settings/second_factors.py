@@ -13,26 +13,24 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from backend import clock, limits, reauthentication
+from backend.accounts import limits
 from backend.accounts.models import User
 from backend.audit.service import record
-from backend.client import ClientInfo
-from backend.errors import DomainError, NotFound
-from backend.i18n import N_, Term
+from backend.auth import reauthentication, verification
+from backend.auth.challenges import sending_kind
+from backend.auth.factors import devices, removal
+from backend.auth.factors.models import Authenticator, PendingSetup, TwoFactor
+from backend.auth.factors.recovery_codes import codes as recovery_codes
+from backend.auth.factors.registry import ORDER, PASSKEY, RECOVERY_CODE, is_backup
+from backend.auth.factors.strategy import SetupStart, SetUpWithCode
+from backend.auth.services import Services
+from backend.auth.sessions.models import Session
+from backend.kernel import clock
+from backend.kernel.client_info import ClientInfo
+from backend.kernel.errors import DomainError, NotFound
+from backend.kernel.i18n import N_, Term
+from backend.kernel.text import clean_name
 from backend.notifications.notices import tell
-from backend.services import Services
-from backend.sessions.models import Session
-from backend.text import clean_name
-from backend.twofactor import devices, removal, verification
-from backend.twofactor.challenges import sending_kind
-from backend.twofactor.models import (
-    Authenticator,
-    PendingSetup,
-    TwoFactor,
-)
-from backend.twofactor.recovery_codes import codes as recovery_codes
-from backend.twofactor.registry import ORDER, PASSKEY, RECOVERY_CODE, is_backup
-from backend.twofactor.strategy import SetupStart, SetUpWithCode
 
 log = logging.getLogger("latchkey.twofactor")
 
@@ -327,8 +325,10 @@ async def regenerate_recovery_codes(
         services,
         user,
         N_("New recovery codes"),
-        N_("New recovery codes were generated for your account; the old ones no longer work, "
-        "and every recognized device was forgotten."),
+        N_(
+            "New recovery codes were generated for your account; the old ones no longer work, "
+            "and every recognized device was forgotten."
+        ),
     )
     return new_codes
 

@@ -6,12 +6,12 @@ re-authentication of the password is enough: no second factor is asked for.
 
 from __future__ import annotations
 
-from backend import reauthentication
 from backend.accounts.models import User
-from backend.client import ClientInfo
-from backend.services import Services
-from backend.sessions import service as sessions
-from backend.sessions.models import Session
+from backend.auth import reauthentication
+from backend.auth.services import Services
+from backend.auth.sessions import service as sessions
+from backend.auth.sessions.models import Session
+from backend.kernel.client_info import ClientInfo
 
 
 async def revoke(

@@ -7,9 +7,9 @@ from tortoise.transactions import in_transaction
 
 from backend.accounts.models import Group, User
 from backend.audit.service import record
-from backend.client import ClientInfo
-from backend.errors import DomainError, NotFound
-from backend.text import can_name, clean_name, require_storable
+from backend.kernel.client_info import ClientInfo
+from backend.kernel.errors import DomainError, NotFound
+from backend.kernel.text import can_name, clean_name, require_storable
 
 
 async def of(user: User) -> list[Group]:

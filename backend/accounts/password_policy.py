@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from backend.accounts.passwords import normalize
-from backend.errors import DomainError, Problem
+from backend.kernel.errors import DomainError, Problem
 
 if TYPE_CHECKING:
     from backend.accounts.models import User

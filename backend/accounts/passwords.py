@@ -13,7 +13,7 @@ from typing import TypeVar
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from backend.accounts.argon2_workspace import Workspace, decode, encode
+from backend.infra.argon2_workspace import Workspace, decode, encode
 
 T = TypeVar("T")
 

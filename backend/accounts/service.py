@@ -9,8 +9,8 @@ from tortoise.exceptions import IntegrityError
 
 from backend.accounts.models import User
 from backend.accounts.passwords import PasswordHasher
-from backend.errors import DomainError, Problem
-from backend.text import can_name, storable
+from backend.kernel.errors import DomainError, Problem
+from backend.kernel.text import can_name, storable
 
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9]{1,64}")
 

@@ -8,11 +8,11 @@ from strawberry.types import Info
 from backend.account_settings import email_change, password_change, profile, session_revocation
 from backend.accounts import groups
 from backend.api.context import Context
+from backend.api.engine.input_guard import guard_inputs
 from backend.api.errors import UserError
-from backend.api.input_guard import guard_inputs
 from backend.api.reauthentication import AFTER_REAUTH, apply_inline_proof, otp_alias
 from backend.api.types import Group, User
-from backend.ids import parse_id
+from backend.kernel.ids import parse_id
 
 
 @strawberry.input
@@ -130,7 +130,7 @@ class AccountMutations:
                     "mobile_phone",
                     "time_zone",
                 )
-            }
+            },
         )
         user = context.require_viewer()
         await apply_inline_proof(context, input)

@@ -11,11 +11,11 @@ from backend.api.context import Context
 from backend.audit import service as audit
 from backend.audit.descriptions import describe
 from backend.audit.models import SecurityEvent as SecurityEventModel
-from backend.client import Browser
-from backend.ids import id_or_none
-from backend.sessions import service as sessions
-from backend.sessions.models import Session as SessionModel
-from backend.twofactor.registry import KINDS
+from backend.auth.factors.registry import KINDS
+from backend.auth.sessions import service as sessions
+from backend.auth.sessions.models import Session as SessionModel
+from backend.kernel.client_info import Browser
+from backend.kernel.ids import id_or_none
 
 FACTOR_NAMES = {kind.kind: kind.default_name for kind in KINDS}
 
@@ -66,7 +66,6 @@ class SecurityEvent:
             created_at=event.created_at,
             ip_address=event.ip_address,
         )
-
 
     @strawberry.field(description="Browser and system in words, in the reader's language.")
     def browser(self, info: strawberry.Info) -> str:

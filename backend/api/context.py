@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 
-from backend import i18n
 from backend.accounts.models import User
 from backend.api.outcome import SessionOutcome
-from backend.client import ClientInfo
-from backend.errors import DomainError
-from backend.services import Services
-from backend.sessions.identity import Identity
-from backend.sessions.models import Session
+from backend.auth.services import Services
+from backend.auth.sessions.identity import Identity
+from backend.auth.sessions.models import Session
+from backend.kernel import i18n
+from backend.kernel.client_info import ClientInfo
+from backend.kernel.errors import DomainError
 
 
 @dataclasses.dataclass

@@ -6,8 +6,8 @@ import enum
 
 import strawberry
 
-from backend.errors import DomainError
-from backend.i18n import DEFAULT
+from backend.kernel.errors import DomainError
+from backend.kernel.i18n import DEFAULT
 
 
 @strawberry.enum(description="Stable codes for expected failures; one list for the whole API.")

@@ -14,7 +14,7 @@ class SessionOutcome:
     started_token: str = ""
     ended: bool = False
     remembered_device: str = ""
-    # The cookie of a browser that signed in to the account (signin/known_browsers.py).
+    # The cookie of a browser that signed in to the account (auth/signin/known_browsers.py).
     known_browser: str = ""
 
     def session_started(self, token: str) -> None:

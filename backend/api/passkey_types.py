@@ -7,7 +7,7 @@ from datetime import datetime
 import strawberry
 
 from backend.account_settings import passkeys
-from backend.twofactor import models
+from backend.auth.factors import models
 
 
 @strawberry.type(description="A passkey of the account.")

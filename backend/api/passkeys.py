@@ -10,14 +10,14 @@ from strawberry.types import Info
 
 from backend.account_settings import passkeys
 from backend.api.context import Context
+from backend.api.engine.input_guard import guard_inputs
 from backend.api.errors import UserError
-from backend.api.input_guard import guard_inputs
 from backend.api.passkey_types import Passkey
 from backend.api.reauthentication import AFTER_REAUTH, apply_inline_proof, otp_alias
 from backend.api.signin import SignInStatus, start_session
 from backend.api.types import User
-from backend.ids import parse_id
-from backend.signin import passkeys as passkey_sign_in
+from backend.auth.signin import passkeys as passkey_sign_in
+from backend.kernel.ids import parse_id
 
 CREDENTIAL = "The browser's PublicKeyCredential.toJSON(), as a JSON string."
 

@@ -5,7 +5,7 @@ authentication on). A second factor's proof is parsed here, once (`second_factor
 a typed code from `code` (or its old name `otp`), a passkey's assertion from `credential`.
 `apply_inline_proof` applies it before the resolver calls the use
 case, exactly as `reauthenticate` would: the use case then asks only the session's stamp,
-to which the proof was added (backend/reauthentication.py).
+to which the proof was added (backend/auth/reauthentication.py).
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from backend import reauthentication
 from backend.api.context import Context
+from backend.api.engine.input_guard import guard_inputs
 from backend.api.errors import UserError
-from backend.api.input_guard import guard_inputs
-from backend.errors import DomainError
-from backend.twofactor import proof as proofs
+from backend.auth import reauthentication
+from backend.auth.factors import proof as proofs
+from backend.kernel.errors import DomainError
 
 AFTER_REAUTH = "Not needed after a recent reauthenticate."
 OTP_ALIAS = "Use code: the same field under the name every input uses."

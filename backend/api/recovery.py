@@ -7,10 +7,10 @@ from strawberry.types import Info
 
 from backend.accounts.models import User
 from backend.api.context import Context
+from backend.api.engine.input_guard import guard_inputs
 from backend.api.errors import UserError
-from backend.api.input_guard import guard_inputs
+from backend.auth.signin import known_browsers
 from backend.recovery import password_reset, secure_account
-from backend.signin import known_browsers
 
 
 @strawberry.input
@@ -78,7 +78,7 @@ class RecoveryMutations:
         )
         _forget_session_of(context, user)
         # This browser proved the mailbox: a stranger's lock on the account must not keep
-        # its owner from signing in with the new password (signin/known_browsers.py).
+        # its owner from signing in with the new password (auth/signin/known_browsers.py).
         context.outcome.browser_known(
             known_browsers.mint(context.services.settings.secret_key, user.username)
         )

@@ -22,19 +22,19 @@ from backend.account_settings.profile import time_zones
 from backend.accounts import password_policy
 from backend.api.account import AccountMutations
 from backend.api.context import Context
-from backend.api.document_limits import MAX_ALIASES, DocumentLimiter
-from backend.api.error_reporting import Schema, is_unexpected
-from backend.api.introspection_cache import IntrospectionByText
+from backend.api.engine.document_limits import MAX_ALIASES, DocumentLimiter
+from backend.api.engine.error_reporting import Schema, is_unexpected
+from backend.api.engine.introspection_cache import IntrospectionByText
+from backend.api.engine.scope_guard import MUTATION, QUERY, limit_account_data, limit_bearer_scopes
+from backend.api.engine.validation_cache import ValidationByText
 from backend.api.passkeys import PasskeyMutations
 from backend.api.reauthentication import ReauthenticationMutations
 from backend.api.recovery import RecoveryMutations
-from backend.api.scope_guard import MUTATION, QUERY, limit_account_data, limit_bearer_scopes
 from backend.api.signin import SignInMutations
 from backend.api.token_types import TokenScope, available_scopes
 from backend.api.tokens import TokenMutations
 from backend.api.twofactor import TwoFactorMutations
 from backend.api.types import User
-from backend.api.validation_cache import ValidationByText
 
 
 @strawberry.type(description="What a new password must be; no composition rules.")

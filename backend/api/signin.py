@@ -8,13 +8,13 @@ import strawberry
 from strawberry.types import Info
 
 from backend.api.context import Context
+from backend.api.engine.input_guard import ANY_TEXT, guard_inputs
 from backend.api.errors import UserError, user_errors
-from backend.api.input_guard import ANY_TEXT, guard_inputs
 from backend.api.reauthentication import second_factor_proof
 from backend.api.twofactor import TwoFactorMethod
 from backend.api.types import User
-from backend.errors import DomainError
-from backend.signin import service as signin
+from backend.auth.signin import service as signin
+from backend.kernel.errors import DomainError
 
 
 @strawberry.enum

@@ -9,7 +9,7 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
-from backend import clock
+from backend.kernel import clock
 from backend.tokens import credentials as api_credentials
 from backend.tokens import models, usage
 from backend.tokens import scopes as scope_catalog

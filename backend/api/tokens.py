@@ -8,11 +8,11 @@ import strawberry
 from strawberry.types import Info
 
 from backend.api.context import Context
+from backend.api.engine.input_guard import guard_inputs
 from backend.api.errors import UserError
-from backend.api.input_guard import guard_inputs
 from backend.api.reauthentication import AFTER_REAUTH, apply_inline_proof, otp_alias
 from backend.api.token_types import ApiCredentials, Token
-from backend.ids import parse_id
+from backend.kernel.ids import parse_id
 from backend.tokens import credentials as api_credentials
 from backend.tokens import service as tokens
 

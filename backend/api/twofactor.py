@@ -10,15 +10,16 @@ from strawberry.types import Info
 
 from backend.account_settings import second_factors as twofactor
 from backend.api.context import Context
+from backend.api.engine.input_guard import guard_inputs
 from backend.api.errors import UserError
-from backend.api.input_guard import guard_inputs
 from backend.api.reauthentication import AFTER_REAUTH, apply_inline_proof, otp_alias
-from backend.client import Browser
-from backend.errors import DomainError, NotFound
-from backend.ids import parse_id
-from backend.twofactor import challenges, devices, registry
-from backend.twofactor import models as twofactor_models
-from backend.twofactor.recovery_codes import codes as recovery_codes
+from backend.auth import challenges
+from backend.auth.factors import devices, registry
+from backend.auth.factors import models as twofactor_models
+from backend.auth.factors.recovery_codes import codes as recovery_codes
+from backend.kernel.client_info import Browser
+from backend.kernel.errors import DomainError, NotFound
+from backend.kernel.ids import parse_id
 
 # One value per kind in the registry, in its order: a new kind needs no line here.
 TwoFactorMethod = strawberry.enum(

@@ -7,7 +7,6 @@ from datetime import datetime
 
 import strawberry
 
-from backend import reauthentication
 from backend.account_settings.email_change import pending_for
 from backend.accounts import models
 from backend.accounts.groups import joinable_by
@@ -25,6 +24,7 @@ from backend.api.twofactor import (
     viewer_trusted_devices,
     viewer_two_factor,
 )
+from backend.auth import reauthentication
 
 
 @strawberry.type
@@ -97,9 +97,7 @@ class User:
         return change.new_email if change else None
 
     @strawberry.field(description="Signed-in sessions, most recently used first.")
-    async def sessions(
-        self, info: strawberry.Info
-    ) -> list[Session]:
+    async def sessions(self, info: strawberry.Info) -> list[Session]:
         return await viewer_sessions(info.context, self.model.id)
 
     @strawberry.field(

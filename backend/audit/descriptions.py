@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
-from backend.i18n import DEFAULT, N_, gettext, translate
+from backend.kernel.i18n import DEFAULT, N_, gettext, translate
 
 DESCRIPTIONS = {
     "sign_in.succeeded": N_("Signed in"),
@@ -13,8 +13,10 @@ DESCRIPTIONS = {
     "account.locked": N_("Account locked after too many failed sign-ins"),
     "password.reset_requested": N_("Password reset link sent"),
     "password.reset": N_("Password reset with an emailed link"),
-    "account.secured": N_("Account secured (\"This wasn't me\"): signed out everywhere, "
-    "tokens and API credentials deleted"),
+    "account.secured": N_(
+        'Account secured ("This wasn\'t me"): signed out everywhere, '
+        "tokens and API credentials deleted"
+    ),
     "sign_out": N_("Signed out"),
     "second_factor.failed": N_("Wrong two-factor code"),
     "recovery_code.used": N_("Recovery code used"),

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from backend import clock, hot_sql
 from backend.audit.models import SecurityEvent
-from backend.client import ClientInfo
-
-if TYPE_CHECKING:
-    # Audit sits below accounts: an event points at a user row, it never calls accounts.
-    from backend.accounts.models import User
+from backend.infra import hot_sql
+from backend.kernel import clock
+from backend.kernel.client_info import ClientInfo
 
 log = logging.getLogger("latchkey.security")
+
+
+class User(Protocol):
+    """Whom an event is about. Audit sits below accounts (whose use cases record events), so
+    it names only what it reads of a user row."""
+
+    @property
+    def id(self) -> int: ...
 
 
 _INSERT = """

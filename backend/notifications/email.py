@@ -6,7 +6,7 @@ import dataclasses
 import logging
 from typing import TYPE_CHECKING
 
-from backend.config import SmtpSettings
+from backend.infra.config import SmtpSettings
 
 if TYPE_CHECKING:
     from email.message import EmailMessage

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from backend import clock, i18n
-from backend.i18n import N_
+from backend.kernel import clock, i18n
+from backend.kernel.i18n import N_
 from backend.notifications import secure_links
 from backend.notifications.email import Email, Mailer
 from backend.notifications.models import OutboxMessage

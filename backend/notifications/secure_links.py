@@ -8,15 +8,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from backend import clock
-from backend.crypto import digest, random_token
+from backend.kernel import clock, link_paths
+from backend.kernel.crypto import digest, random_token
 from backend.notifications.models import SecureAccountLink
 
 if TYPE_CHECKING:
     from backend.accounts.models import User
 
 LIFETIME = timedelta(days=7)
-PATH = "/secure-account/"
+PATH = link_paths.SECURE_ACCOUNT
 
 
 async def mint(user: User, recipient: str, public_url: str) -> str:

@@ -17,28 +17,29 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from backend import clock, i18n
 from backend.accounts import service as accounts
 from backend.accounts.models import User
 from backend.accounts.password_policy import check_new_password
 from backend.audit.service import record
-from backend.client import ClientInfo
-from backend.errors import RateLimited
-from backend.i18n import N_
-from backend.notifications import notices
-from backend.recovery import links, lockout
-from backend.recovery.links import InvalidResetToken
-from backend.services import Services
-from backend.sessions import service as sessions
-from backend.text import can_name
-from backend.throttle import service as throttle
-from backend.throttle.keys import (
+from backend.auth import lockout
+from backend.auth import reset_links as links
+from backend.auth.factors import devices
+from backend.auth.reset_links import InvalidResetToken
+from backend.auth.services import Services
+from backend.auth.sessions import service as sessions
+from backend.auth.throttle import service as throttle
+from backend.auth.throttle.keys import (
     account_key,
     reset_account_key,
     reset_address_key,
     reset_login_key,
 )
-from backend.twofactor import devices
+from backend.kernel import clock, i18n
+from backend.kernel.client_info import ClientInfo
+from backend.kernel.errors import RateLimited
+from backend.kernel.i18n import N_
+from backend.kernel.text import can_name
+from backend.notifications import notices
 
 log = logging.getLogger("latchkey.recovery")
 

@@ -18,20 +18,21 @@ from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
-from backend import clock, i18n
 from backend.accounts.models import User
 from backend.accounts.service import email_key
 from backend.audit.service import record
-from backend.client import ClientInfo
-from backend.i18n import N_
+from backend.auth import lockout
+from backend.auth import reset_links as links
+from backend.auth.factors import devices, removal
+from backend.auth.reset_links import InvalidResetToken
+from backend.auth.services import Services
+from backend.auth.sessions import service as sessions
+from backend.kernel import clock, i18n
+from backend.kernel.client_info import ClientInfo
+from backend.kernel.i18n import N_
 from backend.notifications import notices, secure_links
 from backend.notifications.models import OutboxMessage, SecureAccountLink
-from backend.recovery import links, lockout
-from backend.recovery.links import InvalidResetToken
-from backend.services import Services
-from backend.sessions import service as sessions
 from backend.tokens.models import AccessToken, ApiCredential, RefreshToken
-from backend.twofactor import devices, removal
 
 # A notice's link is minted moments after the change it reports commits; this bounds it
 # widely, so the change itself falls after the moment from which factors are doubted.

@@ -7,9 +7,9 @@ import dataclasses
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse, Response
 
-from backend.services import Services
-from backend.sessions import service as sessions
-from backend.sessions.identity import Identity
+from backend.auth.services import Services
+from backend.auth.sessions import service as sessions
+from backend.auth.sessions.identity import Identity
 from backend.tokens import service as tokens
 
 

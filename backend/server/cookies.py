@@ -3,8 +3,8 @@
 from starlette.responses import Response
 
 from backend.api.outcome import SessionOutcome
-from backend.config import Settings
-from backend.signin.known_browsers import LIFETIME_DAYS as KNOWN_BROWSER_DAYS
+from backend.auth.signin.known_browsers import LIFETIME_DAYS as KNOWN_BROWSER_DAYS
+from backend.infra.config import Settings
 
 
 def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
@@ -33,7 +33,7 @@ def set_device_cookie(response: Response, settings: Settings, value: str) -> Non
 
 
 def set_known_browser_cookie(response: Response, settings: Settings, value: str) -> None:
-    """Marks a browser that signed in to the account, for a year: see signin/known_browsers.py."""
+    """Marks a browser that signed in to the account, for a year (auth/signin/known_browsers.py)."""
     response.set_cookie(
         settings.known_browser_cookie_name,
         value,

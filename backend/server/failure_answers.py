@@ -13,8 +13,8 @@ from starlette.datastructures import Headers
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.types import Scope
 
-from backend import i18n
-from backend.i18n import N_
+from backend.kernel import i18n
+from backend.kernel.i18n import N_
 
 RETRY_AFTER_SECONDS = 5
 PAGE_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"

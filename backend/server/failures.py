@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.logs import loggable_path
+from backend.infra.logs import loggable_path
 from backend.server.database_outage import is_database_outage
 from backend.server.failure_answers import internal_error, service_unavailable
 

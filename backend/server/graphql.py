@@ -14,10 +14,10 @@ from strawberry.asgi import GraphQL
 
 from backend.api.context import Context
 from backend.api.outcome import SessionOutcome
+from backend.auth.services import Services
 from backend.server.authentication import Rejected, authenticate
-from backend.server.client import client_info
+from backend.server.client_info import client_info
 from backend.server.cookies import outcome_headers
-from backend.services import Services
 
 IDENTITY_KEY = "latchkey.identity"
 OUTCOME_KEY = "latchkey.session_outcome"

@@ -11,10 +11,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from backend.errors import RateLimited
-from backend.server.client import client_info
+from backend.auth.services import Services
+from backend.kernel.errors import RateLimited
+from backend.server.client_info import client_info
 from backend.serviceclients import service as service_clients
-from backend.services import Services
 from backend.tokens import credentials as api_credentials
 from backend.tokens import scopes as scope_catalog
 from backend.tokens import service as tokens
@@ -169,9 +169,7 @@ class OAuthEndpoints:
 
 
 def _invalid_scope() -> OAuthError:
-    return OAuthError(
-        "invalid_scope", "Ask only for scopes the token or credentials were given."
-    )
+    return OAuthError("invalid_scope", "Ask only for scopes the token or credentials were given.")
 
 
 def _client_locked(limited: RateLimited) -> OAuthError:

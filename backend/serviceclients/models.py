@@ -3,7 +3,7 @@
 from tortoise import fields
 from tortoise.models import Model
 
-from backend import clock
+from backend.kernel import clock
 
 
 class ServiceClient(Model):

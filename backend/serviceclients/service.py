@@ -12,12 +12,12 @@ from datetime import timedelta
 
 from tortoise.exceptions import IntegrityError
 
-from backend import clock
-from backend.client import ClientInfo
-from backend.crypto import digest
-from backend.errors import DomainError, NotFound
+from backend.kernel import clock
+from backend.kernel.client_info import ClientInfo
+from backend.kernel.crypto import digest
+from backend.kernel.errors import DomainError, NotFound
+from backend.kernel.text import can_name
 from backend.serviceclients.models import ServiceClient
-from backend.text import can_name
 from backend.tokens import client_secrets
 from backend.tokens.format import Kind, generate, new_client_id
 

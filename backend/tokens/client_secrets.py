@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeVar
 
-from backend.client import ClientInfo
-from backend.crypto import digest, same
-from backend.throttle import service as throttle
-from backend.throttle.keys import client_address_key, client_secret_key
+from backend.auth.throttle import service as throttle
+from backend.auth.throttle.keys import client_address_key, client_secret_key
+from backend.kernel.client_info import ClientInfo
+from backend.kernel.crypto import digest, same
 from backend.tokens.format import Kind, is_well_formed
 
 

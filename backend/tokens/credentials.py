@@ -8,16 +8,17 @@ from datetime import timedelta
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from backend import clock, reauthentication
 from backend.accounts.models import User
 from backend.audit.service import record
-from backend.client import ClientInfo
-from backend.crypto import digest
-from backend.errors import DomainError, NotFound
-from backend.i18n import N_
+from backend.auth import reauthentication
+from backend.auth.services import Services
+from backend.auth.sessions.models import Session
+from backend.kernel import clock
+from backend.kernel.client_info import ClientInfo
+from backend.kernel.crypto import digest
+from backend.kernel.errors import DomainError, NotFound
+from backend.kernel.i18n import N_
 from backend.notifications.notices import tell
-from backend.services import Services
-from backend.sessions.models import Session
 from backend.tokens import client_secrets
 from backend.tokens import scopes as scope_catalog
 from backend.tokens.format import Kind, generate, new_client_id

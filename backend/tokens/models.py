@@ -7,7 +7,7 @@ issued from and is deleted with it, so a revocation takes effect at once everywh
 from tortoise import fields
 from tortoise.models import Model
 
-from backend import clock
+from backend.kernel import clock
 
 # Tokens from before scopes existed: what they could do then, security changes aside.
 LEGACY_SCOPES = "account:read account:write"

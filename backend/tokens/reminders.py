@@ -18,11 +18,11 @@ from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
-from backend import clock, i18n
-from backend.i18n import N_, Moment, Term
+from backend.auth.services import Services
+from backend.kernel import clock, i18n
+from backend.kernel.i18n import N_, Moment, Term
 from backend.notifications import notices
 from backend.notifications.models import OutboxMessage
-from backend.services import Services
 from backend.tokens import scopes as scope_catalog
 from backend.tokens.models import RefreshToken
 
@@ -118,8 +118,10 @@ def _text(services: Services, token: RefreshToken, reminder: Reminder, language:
     last_use = i18n.translate(
         language,
         last_use,
-        {"used": Moment(token.last_used_at, zone) if token.last_used_at else "",
-         "address": token.last_used_ip or ""},
+        {
+            "used": Moment(token.last_used_at, zone) if token.last_used_at else "",
+            "address": token.last_used_ip or "",
+        },
     )
     link = f"{services.settings.public_url}/account/tokens?regenerate={token.id}"
     assert token.expires_at is not None

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from backend import hot_sql
+from backend.infra import hot_sql
 from backend.tokens.models import RefreshToken
 
 # Ended tokens an account keeps, the most recently issued ones; the list shows the expired

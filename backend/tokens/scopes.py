@@ -16,9 +16,9 @@ import functools
 import re
 from collections.abc import Iterable
 
-from backend.config import ConfigError, Settings
-from backend.errors import DomainError
-from backend.i18n import N_
+from backend.infra.config import ConfigError, Settings
+from backend.kernel.errors import DomainError
+from backend.kernel.i18n import N_
 
 ACCOUNT_READ = "account:read"
 ACCOUNT_WRITE = "account:write"

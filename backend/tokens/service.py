@@ -9,17 +9,20 @@ from datetime import datetime, timedelta
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from backend import clock, hot_sql, limits, reauthentication
+from backend.accounts import limits
 from backend.accounts.models import User
 from backend.audit.service import record
-from backend.client import ClientInfo
-from backend.crypto import digest
-from backend.errors import DomainError, NotFound
-from backend.i18n import N_, Moment
+from backend.auth import reauthentication
+from backend.auth.services import Services
+from backend.auth.sessions.models import Session
+from backend.infra import hot_sql
+from backend.kernel import clock
+from backend.kernel.client_info import ClientInfo
+from backend.kernel.crypto import digest
+from backend.kernel.errors import DomainError, NotFound
+from backend.kernel.i18n import N_, Moment
+from backend.kernel.text import clean_name
 from backend.notifications.notices import tell
-from backend.services import Services
-from backend.sessions.models import Session
-from backend.text import clean_name
 from backend.tokens import retention, usage
 from backend.tokens import scopes as scope_catalog
 from backend.tokens.format import Kind, generate, is_well_formed
@@ -193,7 +196,7 @@ def previous_secret_valid_until(token: RefreshToken | ListedToken) -> datetime |
     return until if token.previous_token_hash and until and until > clock.now() else None
 
 
-# The hot paths' statements (see backend.hot_sql); the indexes they use are tested.
+# The hot paths' statements (see backend.infra.hot_sql); the indexes they use are tested.
 # The live tokens (at most the live limit) and the newest expired ones: an account keeps no
 # more than that (backend.tokens.retention), and an account from before that bound, or whose
 # tokens all expired at once, is listed no longer either.

@@ -10,12 +10,12 @@ from datetime import date, datetime, timedelta
 
 from tortoise.functions import Sum
 
-from backend.hot_sql import Statement
+from backend.infra.hot_sql import Statement
 from backend.tokens.models import TokenUsageDay
 
 WINDOW_DAYS = 30
 
-# Parameters: 1 refresh token id, 2 the day (UTC). See backend.hot_sql.
+# Parameters: 1 refresh token id, 2 the day (UTC). See backend.infra.hot_sql.
 _COUNT = """
 INSERT INTO token_usage_days (refresh_token_id, day, exchanges) VALUES ($1, $2, 1)
 ON CONFLICT (refresh_token_id, day) DO UPDATE SET exchanges = token_usage_days.exchanges + 1

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, async_playwright
 
-from backend.config import Settings
+from backend.infra.config import Settings
 from tests.cli_helpers import create_user as cli_create_user
 from tests.conftest import IN_CI, settings_for
 from tests.helpers import PASSWORD

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.async_api import expect
 
-from backend.config import Settings
+from backend.infra.config import Settings
 from tests.browser.conftest import screenshot_path
 from tests.browser.test_tokens_page import exchange_refresh_token, sign_in
 from tests.live import live_server

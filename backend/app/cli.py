@@ -1,0 +1,367 @@
+"""The `latchkey` command for operators."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import secrets
+import sys
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
+
+from tortoise import Tortoise
+
+from backend.app.wiring import build_services
+from backend.infra.config import ConfigError, Settings
+from backend.infra.database import (
+    UnmigratedDatabase,
+    apply_migrations,
+    ensure_migrated,
+    tortoise_config,
+)
+from backend.infra.logs import logging_config
+from backend.kernel.errors import DomainError
+
+DEMO_USERNAME = "demo"
+
+
+class CommandFailed(Exception):
+    """Ends the command with a one-line reason and a non-zero exit status."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        return args.command(args, settings) or 0
+    except (CommandFailed, ConfigError, UnmigratedDatabase) as error:
+        print(f"latchkey: {error}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="latchkey", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve_cmd = commands.add_parser("serve", help="serve the API and the account page")
+    serve_cmd.add_argument("--host", default="127.0.0.1")
+    serve_cmd.add_argument("--port", type=int, default=8000)
+    serve_cmd.add_argument("--workers", type=int, default=1)
+    serve_cmd.set_defaults(command=serve)
+
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(command=migrate)
+    commands.add_parser("export-schema", help="print the GraphQL SDL").set_defaults(
+        command=export_schema
+    )
+
+    user = commands.add_parser("user", help="manage users").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    create = user.add_parser("create", help="create a user")
+    create.add_argument("username")
+    create.add_argument("--email", required=True)
+    create.add_argument(
+        "--password-stdin",
+        action="store_true",
+        required=True,
+        help="read the password from standard input (it never appears in argv)",
+    )
+    create.set_defaults(command=create_user)
+    reset = user.add_parser("reset-2fa", help="turn off two-factor authentication of a user")
+    reset.add_argument("username")
+    reset.set_defaults(command=reset_two_factor)
+    reset_password = user.add_parser(
+        "reset-password",
+        help="email a user a link to choose a new password (to the log without a mail server)",
+    )
+    reset_password.add_argument("username")
+    reset_password.add_argument(
+        "--email",
+        help="first set the account's email address (to restore an account whose change of "
+        "address was disputed, once you know whose it is)",
+    )
+    reset_password.set_defaults(command=send_password_reset)
+    group = commands.add_parser("group", help="manage groups").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    group_create = group.add_parser("create", help="create a group")
+    group_create.add_argument("name")
+    group_create.add_argument(
+        "--self-service", action="store_true", help="members may join and leave it themselves"
+    )
+    group_create.add_argument("--description", default="")
+    group_create.set_defaults(command=create_group)
+    for action, helptext in (
+        ("add-member", "add a user to a group"),
+        ("remove-member", "remove a user from a group"),
+    ):
+        member = group.add_parser(action, help=helptext)
+        member.add_argument("group")
+        member.add_argument("username")
+        member.set_defaults(command=change_membership, action=action)
+    service_client = commands.add_parser(
+        "service-client", help="manage the services that may introspect tokens"
+    ).add_subparsers(required=True, metavar="ACTION")
+    service_create = service_client.add_parser(
+        "create", help="create a service client; prints its id and secret once"
+    )
+    service_create.add_argument("name")
+    service_create.set_defaults(command=create_service_client)
+    service_client.add_parser(
+        "list", help="list service clients (never their secrets)"
+    ).set_defaults(command=list_service_clients)
+    service_remove = service_client.add_parser("remove", help="remove a service client")
+    service_remove.add_argument("name")
+    service_remove.set_defaults(command=remove_service_client)
+    demo = user.add_parser("create-demo", help="create a demo user if there are no users yet")
+    demo.set_defaults(command=create_demo_user)
+    return parser
+
+
+def serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    _run(_check_migrated, settings)
+    # Passkeys work only at the public URL (a domain name): that is the address to open.
+    print(
+        f"Latchkey listening on http://{args.host}:{args.port}; open {settings.public_url}",
+        file=sys.stderr,
+    )
+    uvicorn.run(
+        "backend.app.factory:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        # The levels are the config's alone: uvicorn's log_level would lower its loggers'
+        # to LATCHKEY_LOG_LEVEL, and at TRACE log every request's path and headers.
+        log_config=logging_config(settings.log_level),
+        proxy_headers=False,  # client addresses come from LATCHKEY_TRUSTED_PROXIES only
+    )
+    return 0
+
+
+def migrate(args: argparse.Namespace, settings: Settings) -> int:
+    asyncio.run(apply_migrations(settings.database_url))
+    print("Database is up to date.")
+    return 0
+
+
+def export_schema(args: argparse.Namespace, settings: Settings) -> int:
+    from backend.api.schema import build_schema
+
+    sys.stdout.write(build_schema().as_str() + "\n")
+    return 0
+
+
+def create_user(args: argparse.Namespace, settings: Settings) -> int:
+    password = sys.stdin.readline().rstrip("\r\n")
+    user = _run(_create_user, settings, args.username, args.email, password)
+    print(f"Created user {user.username}.")
+    return 0
+
+
+def create_demo_user(args: argparse.Namespace, settings: Settings) -> int:
+    password = secrets.token_urlsafe(15)
+    created = _run(_create_demo_user, settings, password)
+    if created:
+        print(f"Created demo user.\n  username: {DEMO_USERNAME}\n  password: {password}")
+    return 0
+
+
+def reset_two_factor(args: argparse.Namespace, settings: Settings) -> int:
+    was_on = _run(_reset_two_factor, settings, args.username)
+    state = "was on and is now turned off" if was_on else "was already off"
+    print(f"Two-factor authentication of {args.username} {state}; the user was told by email.")
+    return 0
+
+
+def send_password_reset(args: argparse.Namespace, settings: Settings) -> int:
+    _run(_send_password_reset, settings, args.username, args.email)
+    if settings.smtp.host:
+        print(f"Emailed {args.username} a link to choose a new password.")
+    else:
+        print(
+            f"No mail server is configured (LATCHKEY_SMTP_HOST): the email to {args.username} "
+            "with the link to choose a new password is in the log above."
+        )
+    return 0
+
+
+def create_group(args: argparse.Namespace, settings: Settings) -> int:
+    _run(_create_group, settings, args.name, args.description, args.self_service)
+    kind = "self-service group" if args.self_service else "group"
+    print(f"Created {kind} {args.name}.")
+    return 0
+
+
+def change_membership(args: argparse.Namespace, settings: Settings) -> int:
+    _run(_change_membership, settings, args.action, args.group, args.username)
+    done = "Added" if args.action == "add-member" else "Removed"
+    print(f"{done} {args.username} {'to' if args.action == 'add-member' else 'from'} {args.group}.")
+    return 0
+
+
+def create_service_client(args: argparse.Namespace, settings: Settings) -> int:
+    created = _run(_create_service_client, settings, args.name)
+    print(
+        f"Created service client {created.client.name}.\n"
+        f"  client_id: {created.client.client_id}\n"
+        f"  client_secret: {created.secret}\n"
+        "Store the secret now: it is not shown again."
+    )
+    return 0
+
+
+def list_service_clients(args: argparse.Namespace, settings: Settings) -> int:
+    clients = _run(_list_service_clients, settings)
+    if not clients:
+        print("No service clients.")
+    for client in clients:
+        used = client.last_used_at
+        last_used = used.isoformat(timespec="seconds") if used else "never"
+        created = client.created_at.isoformat(timespec="seconds")
+        print(f"{client.name}\t{client.client_id}\tcreated {created}\tlast used {last_used}")
+    return 0
+
+
+def remove_service_client(args: argparse.Namespace, settings: Settings) -> int:
+    _run(_remove_service_client, settings, args.name)
+    print(f"Removed service client {args.name}; its secret no longer works.")
+    return 0
+
+
+def _run(function: Callable[..., Coroutine[Any, Any, Any]], settings: Settings, *args: Any) -> Any:
+    async def with_database() -> Any:
+        async with _database(settings):
+            return await function(settings, *args)
+
+    return asyncio.run(with_database())
+
+
+@contextlib.asynccontextmanager
+async def _database(settings: Settings) -> AsyncIterator[None]:
+    await Tortoise.init(config=tortoise_config(settings.database_url))
+    try:
+        await ensure_migrated()
+        yield
+    finally:
+        await Tortoise.close_connections()
+
+
+async def _check_migrated(settings: Settings) -> None:
+    return None  # _database() already refused an unmigrated database
+
+
+async def _create_user(settings: Settings, username: str, email: str, password: str) -> Any:
+    from backend.accounts import password_policy
+    from backend.accounts.service import create_user
+
+    # The same rules as a user's own password change.
+    weak = password_policy.problems(
+        password,
+        min_length=settings.password_min_length,
+        personal=password_policy.personal_words(username, email),
+        field="password",
+    )
+    if weak:
+        raise CommandFailed(weak[0].message)
+    try:
+        return await create_user(
+            build_services(settings).hasher,
+            username=username,
+            email=email,
+            password=password,
+        )
+    except DomainError as error:
+        raise CommandFailed("; ".join(p.message for p in error.problems)) from None
+
+
+async def _reset_two_factor(settings: Settings, username: str) -> bool:
+    from backend.account_settings.second_factors import reset_by_operator
+    from backend.accounts.service import find_by_username
+
+    user = await find_by_username(username)
+    if user is None:
+        raise CommandFailed(f"there is no user {username}")
+    return await reset_by_operator(build_services(settings), user)
+
+
+async def _send_password_reset(settings: Settings, username: str, email: str | None) -> None:
+    from backend.accounts.service import find_by_username, set_email
+    from backend.audit.service import record
+    from backend.kernel.client_info import ClientInfo
+    from backend.recovery import password_reset
+
+    user = await find_by_username(username)
+    if user is None:
+        raise CommandFailed(f"there is no user {username}")
+    if email:
+        try:
+            await set_email(user, email)
+        except DomainError as error:
+            raise CommandFailed("; ".join(p.message for p in error.problems)) from None
+        await record("email.changed", user=user, by="operator")
+    await password_reset.send_link(build_services(settings), user, ClientInfo(), by="operator")
+
+
+async def _create_group(settings: Settings, name: str, description: str, self_service: bool):
+    from backend.accounts import groups
+
+    try:
+        return await groups.create(name, description=description, self_service=self_service)
+    except DomainError as error:
+        raise CommandFailed(error.problems[0].message) from None
+
+
+async def _change_membership(settings: Settings, action: str, group: str, username: str) -> None:
+    from backend.accounts import groups
+    from backend.accounts.service import find_by_username
+
+    user = await find_by_username(username)
+    if user is None:
+        raise CommandFailed(f"there is no user {username}")
+    change = groups.add_member if action == "add-member" else groups.remove_member
+    try:
+        await change(group, user)
+    except DomainError as error:
+        raise CommandFailed(error.problems[0].message) from None
+
+
+async def _create_demo_user(settings: Settings, password: str) -> bool:
+    from backend.accounts.service import create_user, has_users
+
+    if await has_users():
+        return False
+    await create_user(
+        build_services(settings).hasher,
+        username=DEMO_USERNAME,
+        email="demo@example.com",
+        password=password,
+    )
+    return True
+
+
+async def _create_service_client(settings: Settings, name: str) -> Any:
+    from backend.serviceclients import service as service_clients
+
+    try:
+        return await service_clients.create(name)
+    except DomainError as error:
+        raise CommandFailed(error.problems[0].message) from None
+
+
+async def _list_service_clients(settings: Settings) -> Any:
+    from backend.serviceclients import service as service_clients
+
+    return await service_clients.list_all()
+
+
+async def _remove_service_client(settings: Settings, name: str) -> None:
+    from backend.serviceclients import service as service_clients
+
+    try:
+        await service_clients.remove(name)
+    except DomainError:
+        raise CommandFailed(f"there is no service client {name}") from None
