@@ -58,3 +58,22 @@ async def test_statements_run_while_rows_stop_at_the_first_without_any(app):
     )
     assert results == [[{"key": "ada"}], []]
     assert await Counter.all().values_list("key", flat=True) == ["ada"]
+
+
+async def test_a_batch_gives_back_rows_by_the_name_they_were_added_under(app):
+    returning = _INSERT + " RETURNING key"
+    now = unix_ms(clock.now())
+    nothing = "SELECT key FROM throttle_counters WHERE key = 'nobody'"
+    batch = (
+        hot_sql.Batch()
+        .add((returning, ["ada", now]), (returning, ["bob", now]), name="inserted")
+        .add(("SELECT count(*) AS n FROM throttle_counters", []), name="count")
+        .add((nothing, []))
+        .add((returning, ["cy", now]), name="after")
+    )
+    results = await batch.run(Counter, while_rows=True)
+    assert results.each("inserted") == [[{"key": "ada"}], [{"key": "bob"}]]
+    assert results.rows("count") == [{"n": 2}]
+    # Stopped at the statement without rows: what was named after it did not run.
+    assert results.each("after") == [] and results.rows("after") == []
+    assert sorted(await Counter.all().values_list("key", flat=True)) == ["ada", "bob"]

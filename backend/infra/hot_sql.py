@@ -8,6 +8,7 @@ model instances the ORM would have made.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from datetime import datetime
 from typing import Any, TypeVar
@@ -65,6 +66,43 @@ async def run_together(
         return await _one_after_another(db, together, while_rows)
     async with in_transaction(db.connection_name) as transaction:
         return await _one_after_another(transaction, together, while_rows)
+
+
+class Batch:
+    """Statements to run together (run_together). Those added under a name give their rows
+    back by that name, so no caller counts positions in the list."""
+
+    def __init__(self) -> None:
+        self._statements: list[Statement] = []
+        self._names: dict[str, slice] = {}
+
+    def add(self, *statements: Statement, name: str | None = None) -> Batch:
+        start = len(self._statements)
+        self._statements.extend(statements)
+        if name is not None:
+            self._names[name] = slice(start, len(self._statements))
+        return self
+
+    async def run(
+        self, model: type[Model], *, atomic: bool = True, while_rows: bool = False
+    ) -> Results:
+        rows = await run_together(model, self._statements, atomic=atomic, while_rows=while_rows)
+        return Results({name: rows[span] for name, span in self._names.items()})
+
+
+@dataclasses.dataclass(frozen=True)
+class Results:
+    _rows: dict[str, list[list[dict[str, Any]]]]
+
+    def each(self, name: str) -> list[list[dict[str, Any]]]:
+        """The rows of each statement added under `name`; fewer lists than statements when
+        `while_rows` stopped the batch before the last of them."""
+        return self._rows[name]
+
+    def rows(self, name: str) -> list[dict[str, Any]]:
+        """The rows of the one statement added under `name`; none if it did not run."""
+        ran = self._rows[name]
+        return ran[0] if ran else []
 
 
 async def _one_after_another(

@@ -67,16 +67,14 @@ async def start(
             now if second_factor else None,
         ],
     )
-    results = await hot_sql.run_together(
-        Session,
-        [
-            limits.serialise_statement(user.id),
-            *along,
-            insert,
-            limits.keep_newest_statement(Session, user.id, limits.MAX_SESSIONS_PER_USER),
-        ],
+    batch = (
+        hot_sql.Batch()
+        .add(limits.serialise_statement(user.id), *along)
+        .add(insert, name="session")
+        .add(limits.keep_newest_statement(Session, user.id, limits.MAX_SESSIONS_PER_USER))
     )
-    session = hot_sql.as_model(Session, results[len(along) + 1][0])
+    results = await batch.run(Session)
+    session = hot_sql.as_model(Session, results.rows("session")[0])
     session.user = user
     return session, token
 

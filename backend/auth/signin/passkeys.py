@@ -39,11 +39,10 @@ async def start(services: Services, client: ClientInfo) -> tuple[str, str]:
     options = ceremonies.request_options(_strategy(services).rp, allow=None, user_verification=True)
     reservation = throttle.Reservation([(passkey_start_key(client), throttle.PASSKEY_STARTS)])
     stored = challenges.anonymous_statements(options.challenge, binding=_binding(token))
-    results = await hot_sql.run_together(
-        PasskeyChallenge, [*reservation.statements, *stored], atomic=False, while_rows=True
-    )
+    batch = hot_sql.Batch().add(*reservation.statements, name="reservation").add(*stored)
+    results = await batch.run(PasskeyChallenge, atomic=False, while_rows=True)
     try:
-        await reservation.settle(results)
+        await reservation.settle(results.each("reservation"))
     except RateLimited as limited:
         raise RateLimited(
             limited.retry_after_seconds,

@@ -203,15 +203,14 @@ async def _reserve_and_find(
     reservation = throttle.Reservation(
         [(address_key(client), throttle.PER_ADDRESS), (throttle_key, throttle.PER_ACCOUNT)]
     )
-    reserving = len(reservation.statements)
     key = accounts.username_key(username)
     finding = [(_ACCOUNT, [key])] if len(key) <= _USERNAME_KEY_LENGTH else []
     # A refused reservation stops the statements after it: the account is read only once
     # every key has reserved its attempt.
-    statements = [*reservation.statements, *finding]
-    results = await hot_sql.run_together(User, statements, atomic=False, while_rows=True)
-    await reservation.settle(results[:reserving])
-    rows = results[reserving] if finding else []
+    batch = hot_sql.Batch().add(*reservation.statements, name="reservation")
+    results = await batch.add(*finding, name="account").run(User, atomic=False, while_rows=True)
+    await reservation.settle(results.each("reservation"))
+    rows = results.rows("account")
     if not rows:
         return None
     row = rows[0]
