@@ -91,9 +91,25 @@ async def test_an_empty_phone_clears_it_unless_sms_is_the_second_factor(gql, ali
     assert (await update(gql, mobilePhone="", password=PASSWORD))["viewer"]["mobilePhone"] is None
 
 
-@pytest.mark.parametrize("zone", ["europe/berlin", "../../etc/passwd", "UTC\x00", "", "X" * 1000])
-async def test_time_zones_must_be_iana_names(gql, alice, zone):
+@pytest.mark.parametrize(
+    "zone", ["Atlantis", "../../etc/passwd", "UTC\x00", "", "X" * 1000, "Etc", "berlin/europe"]
+)
+async def test_time_zones_must_be_iana_names_or_their_cities(gql, alice, zone):
     assert errors(await update(gql, timeZone=zone)) == [("timeZone", "VALIDATION_FAILED")]
+
+
+@pytest.mark.parametrize(
+    ("typed", "saved"),
+    [
+        ("Berlin", "Europe/Berlin"),  # the page's hint suggests a city
+        ("new york", "America/New_York"),
+        (" Tokyo ", "Asia/Tokyo"),
+        ("europe/berlin", "Europe/Berlin"),
+        ("Louisville", "America/Louisville"),  # two zones share it: the shorter name
+    ],
+)
+async def test_a_city_or_a_zone_in_any_case_is_saved_as_the_zones_name(gql, alice, typed, saved):
+    assert (await update(gql, timeZone=typed))["viewer"]["timeZone"] == saved
 
 
 async def test_a_valid_time_zone_is_saved(gql, alice):

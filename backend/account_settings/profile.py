@@ -169,9 +169,14 @@ def _phone(value: str, field: str) -> str | None:
 
 
 def _time_zone(value: str, field: str) -> str:
-    if value not in time_zones():
+    """A zone's name, or a city the page's hint suggests ("Berlin", "new york", "Tokyo")."""
+    value = unicodedata.normalize("NFKC", value).strip()
+    if value in time_zones():
+        return value
+    zone = zones_by_city().get(value.casefold().replace(" ", "_"))
+    if zone is None:
         raise DomainError("VALIDATION_FAILED", "Choose a time zone from the list.", field)
-    return value
+    return zone
 
 
 def _email(value: str, field: str) -> str:
@@ -181,3 +186,22 @@ def _email(value: str, field: str) -> str:
 @cache
 def time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
+
+
+# The areas of the zones named after a city; the others (Etc/GMT+1, US/Eastern) are not.
+_AREAS = ("Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe")
+_AREAS += ("Indian", "Pacific")
+
+
+@cache
+def zones_by_city() -> dict[str, str]:
+    """Each zone under its full name and its city, both case-folded: "berlin" and
+    "europe/berlin" are Europe/Berlin. A city two zones share (America/Louisville and
+    America/Kentucky/Louisville) goes to the shorter name."""
+    found: dict[str, str] = {}
+    for zone in sorted(time_zones(), key=lambda name: (len(name), name)):
+        found.setdefault(zone.casefold(), zone)
+        area, _, city = zone.rpartition("/")
+        if area.split("/")[0] in _AREAS:
+            found.setdefault(city.casefold(), zone)
+    return found

@@ -195,3 +195,31 @@ async def test_confirm_it_is_you_with_the_password_and_a_passkey(browser, server
     await page.goto(f"{server}/account/log")
     log = page.locator("#security_log")
     await expect(log).to_contain_text("Re-authenticated (confirmed it was you)")
+
+
+HIDDEN_BUT_SHOWN = """() => [...document.querySelectorAll('[hidden]')]
+    .filter(el => getComputedStyle(el).display !== 'none')
+    .map(el => el.outerHTML.slice(0, 80))"""
+
+
+async def test_where_passkeys_work_the_sign_in_page_says_nothing_against_them(
+    browser, server, create_user
+):
+    page = await browser.new_page()
+    await with_authenticator(page)
+    await without_autofill(page)
+    await page.goto(f"{server}/login")
+    await expect(page.get_by_role("button", name="Sign in with a passkey")).to_be_visible()
+    await expect(page.get_by_text("Signing in with a passkey needs JavaScript.")).to_be_hidden()
+    await expect(page.get_by_text("This browser cannot use passkeys.")).to_be_hidden()
+    # The same rule everywhere: an element the page or a script hides is not shown.
+    assert await page.evaluate(HIDDEN_BUT_SHOWN) == []
+
+    # Without JavaScript, only the note that says why there is no passkey button.
+    context = await browser.new_context(java_script_enabled=False)
+    plain = await context.new_page()
+    await plain.goto(f"{server}/login")
+    await expect(plain.get_by_text("Signing in with a passkey needs JavaScript.")).to_be_visible()
+    await expect(plain.get_by_role("button", name="Sign in with a passkey")).to_be_hidden()
+    await expect(plain.get_by_text("This browser cannot use passkeys.")).to_be_hidden()
+    await context.close()

@@ -48,3 +48,22 @@ async def test_sign_in_works_with_javascript_off(browser, server, create_user):
     await expect(page).to_have_url(f"{server}/account")
     await expect(page.locator("[data-field=username]")).to_have_text("bob")
     await context.close()
+
+
+async def test_escape_or_a_click_elsewhere_closes_the_user_menu(browser, server, create_user):
+    create_user("alice")
+    page = await browser.new_page()
+    await page.goto(f"{server}/login")
+    await page.fill("#username", "alice")
+    await page.fill("#password", PASSWORD)
+    await page.click("button[type=submit]")
+    menu = page.get_by_role("navigation", name="User menu")
+    await page.click(".user-menu summary")
+    await expect(menu).to_be_visible()
+    await page.keyboard.press("Escape")
+    await expect(menu).to_be_hidden()
+    assert await page.evaluate("document.activeElement.matches('.user-menu summary')")
+    await page.click(".user-menu summary")
+    await expect(menu).to_be_visible()
+    await page.get_by_role("heading", level=1).click()
+    await expect(menu).to_be_hidden()

@@ -29,15 +29,27 @@ document.addEventListener("htmx:before:swap", (event) => {
 // else the field a message follows, else the message itself.
 function focusFirstError(root) {
   const invalid = root.querySelector("[aria-invalid=true]");
-  if (invalid) { invalid.focus(); return; }
+  if (invalid) { invalid.focus(); return true; }
   const message = root.querySelector(".field-error, .error[role=alert]");
-  if (!message) return;
+  if (!message) return false;
   for (let before = message.previousElementSibling; before; before = before.previousElementSibling) {
-    if (before.matches("input:not([type=hidden]), select, textarea")) { before.focus(); return; }
+    if (before.matches("input:not([type=hidden]), select, textarea")) { before.focus(); return true; }
     if (before.matches(".field-error, label")) break;
   }
   message.setAttribute("tabindex", "-1");
   message.focus();
+  return true;
+}
+
+// After a change went through, its outcome ("Saved.", a new secret shown once) is where the
+// user looks: scrolled into view and focused, so a screen reader reads it too. The section
+// was replaced, so whatever had focus before is gone.
+function showOutcome(root) {
+  const outcome = [...root.querySelectorAll("[role=status]")].find((el) => !el.hidden);
+  if (!outcome) return;
+  outcome.setAttribute("tabindex", "-1");
+  outcome.focus({ preventScroll: true });
+  outcome.scrollIntoView({ block: "nearest" });
 }
 
 document.addEventListener("htmx:after:swap", (event) => {
@@ -51,7 +63,7 @@ document.addEventListener("htmx:after:swap", (event) => {
   syncCustomDates(document);
   const swapped = event.detail.ctx && event.detail.ctx.target;
   const section = swapped && swapped.id ? document.getElementById(swapped.id) : null;
-  if (section) focusFirstError(section);
+  if (section && !focusFirstError(section)) showOutcome(section);
 });
 
 document.addEventListener("click", (event) => {
