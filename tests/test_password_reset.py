@@ -82,6 +82,25 @@ async def test_the_link_expires_after_an_hour(gql, smtp, alice):
     assert (await gql.sign_in("alice"))["status"] == "SIGNED_IN"  # nothing changed
 
 
+LINK = "query($token: String!) { passwordResetLink(token: $token) { expiresAt } }"
+
+
+async def test_a_link_tells_before_use_whether_it_still_works(gql, smtp, alice):
+    await ask_for_reset(gql, "alice")
+    token = reset_token_in(last_mail(smtp, subject=SUBJECT))
+    link = (await gql(LINK, {"token": token}))["passwordResetLink"]
+    assert link is not None and link["expiresAt"]
+    # Asking does not use it up.
+    assert (await gql(LINK, {"token": token}))["passwordResetLink"] == link
+    assert await reset(gql, token) == {"userErrors": []}
+    assert (await gql(LINK, {"token": token}))["passwordResetLink"] is None  # used
+    assert (await gql(LINK, {"token": token[:-1]}))["passwordResetLink"] is None  # mistyped
+    await ask_for_reset(gql, "alice")
+    token = reset_token_in(last_mail(smtp, subject=SUBJECT))
+    clock.advance(timedelta(seconds=3601))
+    assert (await gql(LINK, {"token": token}))["passwordResetLink"] is None  # expired
+
+
 async def test_the_email_address_works_too_and_other_links_die(gql, smtp, alice):
     await ask_for_reset(gql, "ALICE@example.com")
     await ask_for_reset(gql, "alice")

@@ -113,8 +113,14 @@ class RecoveryPages:
     async def _reset_page(
         self, request: Request, errors: dict[str, str], status_code: int = 200
     ) -> Response:
-        outcome = await self.client.execute("PasswordPolicy", request)
-        context = {"policy": outcome.data["passwordPolicy"], "errors": errors}
+        token = request.path_params["token"]
+        outcome = await self.client.execute("PasswordResetPage", request, token=token)
+        context = {
+            "policy": outcome.data["passwordPolicy"],
+            # Used or expired: said at once, before a new password is typed.
+            "link_invalid": outcome.data["passwordResetLink"] is None,
+            "errors": errors,
+        }
         return self._render(request, "password_reset.html", context, status_code)
 
     def _render(

@@ -1,6 +1,9 @@
-"""requestPasswordReset, resetPassword and secureAccount: recovery without signing in."""
+"""requestPasswordReset, passwordResetLink, resetPassword and secureAccount: recovery without
+signing in."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import strawberry
 from strawberry.types import Info
@@ -35,6 +38,17 @@ class ResetPasswordInput:
 @strawberry.type
 class ResetPasswordPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type(description="A password reset link that still works.")
+class PasswordResetLink:
+    expires_at: datetime
+
+
+async def password_reset_link(token: str) -> PasswordResetLink | None:
+    """The link of `token`; null when it is unknown, used or expired."""
+    expires_at = await password_reset.link_expiry(token)
+    return PasswordResetLink(expires_at=expires_at) if expires_at else None
 
 
 @strawberry.input

@@ -20,6 +20,7 @@ from strawberry.types import Info
 
 from backend.account_settings.profile import time_zones
 from backend.accounts import password_policy
+from backend.api import recovery
 from backend.api.account import AccountMutations
 from backend.api.context import Context
 from backend.api.engine.document_limits import MAX_ALIASES, DocumentLimiter
@@ -56,6 +57,12 @@ class Query:
             min_length=info.context.services.settings.password_min_length,
             max_length=password_policy.MAX_LENGTH,
         )
+
+    password_reset_link = strawberry.field(
+        resolver=recovery.password_reset_link,
+        description="The reset link of a token from an email; null when it is unknown, used "
+        "or expired. Its page asks before the new password is typed.",
+    )
 
     @strawberry.field(description="The IANA time zone names timeZone accepts, sorted.")
     def time_zones(self) -> list[str]:

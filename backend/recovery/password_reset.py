@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.transactions import in_transaction
@@ -83,6 +83,13 @@ async def send_link(services: Services, user: User, client: ClientInfo, *, by: s
         {"username": user.username, "valid_for": links.valid_for(services), "link": link},
     )
     await notices.send(services.mailer, user.email, subject, body)
+
+
+async def link_expiry(token: str) -> datetime | None:
+    """When an unused reset link stops working; None when it is unknown, used or expired.
+    The link's page asks first, so a used link says so before a password is typed."""
+    pending = await links.live(token)
+    return pending.expires_at if pending else None
 
 
 async def reset(

@@ -33,7 +33,7 @@ MAX_DESCRIPTION = 200
 # Root fields a bearer token may reach, by the scope each needs. Public query fields need
 # none. A mutation that is not listed needs a scope no token has: it is refused.
 QUERY_SCOPES = {"viewer": ACCOUNT_READ}
-PUBLIC_QUERIES = frozenset({"passwordPolicy", "timeZones", "tokenScopes"})
+PUBLIC_QUERIES = frozenset({"passwordPolicy", "passwordResetLink", "timeZones", "tokenScopes"})
 MUTATION_SCOPES = {
     "updateAccount": ACCOUNT_WRITE,
     "verifyEmailChange": ACCOUNT_WRITE,

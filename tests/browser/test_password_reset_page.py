@@ -62,4 +62,11 @@ async def test_forgot_password_then_sign_in_with_the_new_one(
         await page.fill("#password", NEW_PASSWORD)
         await page.click("button[type=submit]")
         await expect(page).to_have_url(f"{server}/account")
+
+        # The used link says so at once, with no form to fill in first, and offers a new one.
+        await page.goto(link)
+        await expect(page.locator("[data-error-for=token]")).to_contain_text("was used already")
+        await expect(page.get_by_label("New password", exact=True)).to_have_count(0)
+        await page.get_by_role("link", name="Ask for a new link").click()
+        await expect(page).to_have_url(f"{server}/password-reset")
         await context.close()
