@@ -166,7 +166,7 @@ async def test_a_card_without_a_fresh_stamp_sends_the_user_to_confirm_it_is_you_
     await gql(CONFIRM_CODES, {"c": code_in(smtp.text(smtp.messages[-1]))})
     page = await client.get("/account/security")
     assert "data-reauthentication-needed" in page.text  # the card says so before the press
-    form = {"csrf_token": csrf(page.text)}
+    form = {"csrf_token": csrf(page.text), "confirm": "yes"}
 
     asked = await submit(client, "/account/security/two-factor/disable", data=form)
     assert sent_to_reauthenticate(asked, "/account/security")
@@ -188,7 +188,9 @@ async def test_a_card_without_a_fresh_stamp_sends_the_user_to_confirm_it_is_you_
     }
     assert "data-reauthentication-needed" not in back.text
     turned_off = await submit(
-        client, "/account/security/two-factor/disable", data={"csrf_token": csrf(back.text)}
+        client,
+        "/account/security/two-factor/disable",
+        data={"csrf_token": csrf(back.text), "confirm": "yes"},
     )
     assert "Two-factor authentication is off." in turned_off.text
     assert (await gql("{ viewer { twoFactor { enabled } } }"))["viewer"]["twoFactor"] == {
@@ -205,11 +207,11 @@ async def test_new_recovery_codes_on_the_page_need_a_code_that_is_not_a_recovery
     page = await client.get("/account/security")
     regenerate = "/account/security/two-factor/recovery-codes"
 
-    asked = await submit(client, regenerate, data={"csrf_token": csrf(page.text)})
+    asked = await submit(client, regenerate, data={"csrf_token": csrf(page.text), "confirm": "yes"})
     assert sent_to_reauthenticate(asked, "/account/security")
     back = await reauthenticate(client, "/account/security", code=old[0])
     # Confirmed with a recovery code: not enough for new ones, so asked again.
-    again = await submit(client, regenerate, data={"csrf_token": csrf(back.text)})
+    again = await submit(client, regenerate, data={"csrf_token": csrf(back.text), "confirm": "yes"})
     assert sent_to_reauthenticate(again, "/account/security")
 
     await send_reauthentication_code(client, "/account/security")
@@ -217,7 +219,7 @@ async def test_new_recovery_codes_on_the_page_need_a_code_that_is_not_a_recovery
         client, "/account/security", code=code_in(smtp.text(smtp.messages[-1]))
     )
     # The codes are shown once, directly.
-    done = await client.post(regenerate, data={"csrf_token": csrf(back.text)})
+    done = await client.post(regenerate, data={"csrf_token": csrf(back.text), "confirm": "yes"})
     assert done.status_code == 200 and "Save your recovery codes now" in done.text
     new = re.findall(r"<li><code>([^<]+)</code></li>", done.text)
     assert len(new) == 10 and old[0] not in new

@@ -226,7 +226,7 @@ async def test_two_factor_pages_and_the_recovery_codes_file_in_japanese(client, 
     back = await reauthenticate(client, "/account/security", code=oathtool(secret))
     token = re.search(r'name="csrf_token" value="([^"]+)"', back.text).group(1)
     regenerated = await client.post(
-        "/account/security/two-factor/recovery-codes", data={"csrf_token": token}
+        "/account/security/two-factor/recovery-codes", data={"csrf_token": token, "confirm": "yes"}
     )
     assert regenerated.status_code == 200
     link = re.search(

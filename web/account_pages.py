@@ -31,6 +31,7 @@ SECURITY = Page(
         Section("two_factor", "TwoFactorSettings"),
         Section("passkeys", "Passkeys"),
     ),
+    refreshes=(("two_factor", "passkeys"), ("passkeys", "two_factor")),
 )
 SESSIONS = Page(
     path="/account/sessions",

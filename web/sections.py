@@ -46,6 +46,9 @@ class Page:
     # Sections without typed input that every htmx answer brings up to date as well
     # (out-of-band), so that e.g. the security log shows what the user just did.
     live: tuple[str, ...] = ()
+    # (answering, refreshed): an answer of the first section changes the second as well (a
+    # passkey is a second factor), so htmx gets both.
+    refreshes: tuple[tuple[str, str], ...] = ()
 
     def section(self, name: str) -> Section:
         return next(section for section in self.sections if section.name == name)
@@ -171,9 +174,10 @@ class Renderer:
             return await self.page(request, page, {section_name: state}, status_code)
         header = await self.client.execute("Header", request)
         main = await self._section_context(request, page.section(section_name), state)
+        refreshed = [name for answering, name in page.refreshes if answering == section_name]
         live = [
             await self._section_context(request, page.section(name), None)
-            for name in page.live
+            for name in (*page.live, *refreshed)
             if name != section_name
         ]
         context = {"viewer": header.data["viewer"], "main": main, "live": live}

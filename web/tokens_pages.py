@@ -114,6 +114,9 @@ class TokenPages:
 
     async def _generate(self, request, form) -> tuple[dict[str, Any], int]:
         chosen = _scopes(form)
+        if form.get("confirm") != "yes" and await self._has_credentials(request):
+            # A new secret ends the old one at once, unlike a token's day of grace.
+            return {"confirm_regenerate": True, "values": {"scopes": chosen}}, 200
         result = await self.client.run(
             "GenerateApiCredentials",
             request,
@@ -124,6 +127,11 @@ class TokenPages:
             errors = result.errors
             return {"errors": errors, "values": {"scopes": chosen}}, 422
         return {"generated": payload}, 200
+
+    async def _has_credentials(self, request: Request) -> bool:
+        outcome = await self.client.execute("ApiCredentials", request)
+        viewer = outcome.data.get("viewer") or {}
+        return bool(viewer.get("apiCredentials"))
 
     async def _remove(self, request, form) -> tuple[dict[str, Any], int]:
         if form.get("confirm") != "yes":  # the first press asks for confirmation

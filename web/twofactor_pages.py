@@ -97,6 +97,8 @@ class TwoFactorPages:
         return {"saved": "policy"}, 200
 
     async def _disable(self, request, form) -> State:
+        if form.get("confirm") != "yes":  # the first press says what goes
+            return {"confirm_disable": True}, 200
         result = await self.client.run(
             "DisableTwoFactor",
             request,
@@ -128,6 +130,8 @@ class TwoFactorPages:
         return {"saved": "preferred"}, 200
 
     async def _regenerate(self, request, form) -> State:
+        if form.get("confirm") != "yes":  # the saved codes die at once: ask first
+            return {"confirm_regenerate": True}, 200
         result = await self.client.run(
             "RegenerateRecoveryCodes",
             request,
