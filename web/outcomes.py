@@ -1,11 +1,13 @@
 """One-time form outcomes for post/redirect/get without JavaScript.
 
 A form post without htmx answers 303 to its page; the outcome (a message, the errors and
-what was typed) rides along in a short-lived cookie, encrypted and authenticated with a key
-derived from LATCHKEY_SECRET_KEY, read once by the page and deleted in the same answer.
-Answers that reveal a secret once (a new token secret, API credentials, the authenticator
-key and QR code, recovery codes) never go through here: they stay a direct render, so a
-secret is never written to a cookie, a URL or the database.
+what was typed, or a secret shown once) rides along in a short-lived cookie, encrypted and
+authenticated with a key derived from LATCHKEY_SECRET_KEY and bound to the page's path, read
+once by the page and deleted in the same answer. So a reload never repeats the action, and a
+secret shown once is gone on the next reload. A secret never goes into a URL or the
+database; in the cookie it is sealed, HttpOnly, for LIFETIME_SECONDS at most, and only for
+the browser that is shown it anyway. An outcome too large for a cookie (the authenticator
+app's QR code while a setup starts) is rendered directly instead.
 """
 
 from __future__ import annotations
@@ -25,12 +27,12 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 LIFETIME_SECONDS = 120  # long enough for a slow redirect, short enough to go stale
-# State keys whose values show a secret once; such outcomes are rendered, never stored.
-REVEALS_SECRET = frozenset({"issued", "regenerated", "generated", "setup", "recovery_codes"})
+# Browsers keep cookies of up to 4,096 bytes, name and attributes included.
+MAX_SEALED_CHARS = 3800
 
 
-def reveals_secret(state: dict[str, Any]) -> bool:
-    return any(state.get(key) for key in REVEALS_SECRET)
+class TooLarge(Exception):
+    """The outcome does not fit in a cookie: render it directly."""
 
 
 def cookie_name(settings: Settings) -> str:
@@ -52,16 +54,21 @@ def _aead(settings: Settings) -> AESGCM:
 def keep(
     response: Response, settings: Settings, path: str, section: str, state: dict[str, Any]
 ) -> Response:
-    """Attach the outcome of a post to the redirect towards `path`."""
+    """Attach the outcome of a post to the redirect towards `path`; TooLarge when it does
+    not fit in a cookie."""
     body = json.dumps(
         {"section": section, "state": state, "until": time.time() + LIFETIME_SECONDS},
         default=str,
     ).encode()
     nonce = os.urandom(12)
-    sealed = _aead(settings).encrypt(nonce, body, path.encode())
+    sealed = base64.urlsafe_b64encode(
+        nonce + _aead(settings).encrypt(nonce, body, path.encode())
+    ).decode()
+    if len(sealed) > MAX_SEALED_CHARS:
+        raise TooLarge
     response.set_cookie(
         cookie_name(settings),
-        base64.urlsafe_b64encode(nonce + sealed).decode(),
+        sealed,
         max_age=LIFETIME_SECONDS,
         path="/",
         httponly=True,

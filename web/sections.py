@@ -3,7 +3,7 @@
 A form inside a section posts to its own URL. The handler runs a mutation, then answers
 with the section alone when htmx asked (`HX-Request`). A browser without JavaScript gets
 a 303 to the page, anchored at the section, which then shows the outcome once (see
-`web/outcomes.py`); outcomes that reveal a secret once are rendered directly instead.
+`web/outcomes.py`).
 """
 
 from __future__ import annotations
@@ -113,14 +113,18 @@ class Renderer:
                 # To "Confirm it's you", and back to this page; the change is not replayed.
                 response = redirect(request, navigation.reauthenticate(page.path))
                 return with_session_cookies(request, response, self.services)
-            if is_htmx(request) or outcomes.reveals_secret(state):
-                response = await self.respond(request, page, section, state, status)
-            else:
+            response = None
+            if not is_htmx(request):
                 # With errors, no anchor: browsers skip `autofocus` on a page opened at
                 # one, and the focused first error scrolls into view by itself.
                 anchor = "" if status >= 400 else f"#{section}"
                 response = RedirectResponse(f"{page.path}{anchor}", status_code=303)
-                outcomes.keep(response, self.settings, page.path, section, state)
+                try:
+                    outcomes.keep(response, self.settings, page.path, section, state)
+                except outcomes.TooLarge:
+                    response = None
+            if response is None:
+                response = await self.respond(request, page, section, state, status)
             return with_session_cookies(request, response, self.services)
 
         protected = self.csrf_protected(endpoint)

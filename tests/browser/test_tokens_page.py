@@ -77,3 +77,32 @@ async def test_tokens_page_works_with_javascript_off(browser, server, create_use
     await page.get_by_role("button", name="Yes, delete this token").click()
     await expect(page.locator("tr[data-token-id]")).to_have_count(0)
     await context.close()
+
+
+async def test_without_javascript_a_reload_after_a_secret_repeats_nothing(
+    browser, server, create_user
+):
+    create_user("alice")
+    context = await browser.new_context(java_script_enabled=False)
+    page = await context.new_page()
+    await sign_in(page, server)
+    await page.goto(f"{server}/account/tokens")
+    await page.fill("#token-name", "nightly backup")
+    await page.get_by_role("button", name="Issue token").click()
+    await expect(page).to_have_url(f"{server}/account/tokens#tokens")  # a GET to reload
+    first = (await page.locator("#new-token-secret").text_content()).strip()
+    await page.reload()
+    await expect(page.locator("#new-token-secret")).to_have_count(0)
+    await expect(page.locator("tr[data-token-id]")).to_have_count(1)
+
+    await page.get_by_role("link", name="Regenerate").click()
+    await page.get_by_role("button", name="Regenerate secret").click()
+    await expect(page).to_have_url(f"{server}/account/tokens#tokens")
+    second = (await page.locator("#new-token-secret").text_content()).strip()
+    assert second != first
+    await page.reload()  # did not regenerate again: the secret just shown still works
+    await expect(page.locator("#new-token-secret")).to_have_count(0)
+    assert (await exchange_refresh_token(server, second)).status_code == 200
+    # ...and the one before it is in its day of grace, not pushed out by a second regeneration.
+    assert (await exchange_refresh_token(server, first)).status_code == 200
+    await context.close()
