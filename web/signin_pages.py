@@ -68,6 +68,7 @@ class SignInPages:
         if payload["status"] == "SECOND_FACTOR_REQUIRED":
             methods = payload["methods"] or [payload["secondFactorMethod"]]
             request.state.passkey_options = payload.get("passkeyOptions")
+            request.state.can_remember_device = bool(payload.get("canRememberDevice"))
             return self._code_step(request, payload["challenge"], methods[0], methods)
         return self._with_cookies(request, redirect(request, "/account"))
 
@@ -76,6 +77,7 @@ class SignInPages:
         challenge, method, methods = _step_fields(form)
         page_language.carry(request, form.get("language"))
         request.state.passkey_options = str(form.get("passkey_options", "")) or None
+        request.state.can_remember_device = form.get("can_remember_device") == "1"
         if form.get("credential"):
             return await self.verify_with_passkey(request, form)
         outcome = await self.client.execute(
@@ -100,6 +102,7 @@ class SignInPages:
         challenge, method, methods = _step_fields(form)
         page_language.carry(request, form.get("language"))
         request.state.passkey_options = str(form.get("passkey_options", "")) or None
+        request.state.can_remember_device = form.get("can_remember_device") == "1"
         if method not in CODES_SENT:  # the app or a recovery code: nothing to send
             return self._code_step(request, challenge, method, methods)
         outcome = await self.client.execute(
@@ -134,6 +137,7 @@ class SignInPages:
             "resent": resent,
             "username": "",
             "passkey_options": getattr(request.state, "passkey_options", None),
+            "can_remember_device": getattr(request.state, "can_remember_device", False),
         }
         return self.renderer.render(request, "login.html", context, status_code=status_code)
 

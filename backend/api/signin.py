@@ -49,6 +49,11 @@ class SignInPayload:
         description="PublicKeyCredentialRequestOptionsJSON for the account's passkeys, when "
         "it has any; answer verifySignIn with the credential.",
     )
+    can_remember_device: bool | None = strawberry.field(
+        default=None,
+        description="When a second factor is required: whether verifySignIn's rememberDevice "
+        "has an effect (the account skips the code on devices it remembers).",
+    )
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -131,6 +136,7 @@ class SignInMutations:
                 second_factor_method=TwoFactorMethod(outcome.methods[0]),
                 methods=[TwoFactorMethod(kind) for kind in outcome.methods],
                 passkey_options=outcome.passkey_options,
+                can_remember_device=outcome.can_remember_device,
             )
         await start_session(context, outcome)
         return SignInPayload(status=SignInStatus.SIGNED_IN, viewer=User.from_model(outcome.user))

@@ -65,11 +65,17 @@ async def after_password(
     """
     if policy is None:
         return PASSWORD_ONLY
-    trusts_devices = policy == "unrecognized_device" and device_cookie
+    trusts_devices = remembers_devices(policy) and device_cookie
     secret_key = services.settings.secret_key
     if trusts_devices and await devices.recognizes(user, device_cookie, secret_key):
         return RECOGNIZED_DEVICE
     return SECOND_FACTOR
+
+
+def remembers_devices(policy: str | None) -> bool:
+    """Whether the account skips the code on a device it remembers: only then does
+    "Remember this device" change anything at sign-in."""
+    return policy == "unrecognized_device"
 
 
 async def start_challenge(services: Services, user: User) -> tuple[str, list[str]]:

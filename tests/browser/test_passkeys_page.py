@@ -223,3 +223,39 @@ async def test_where_passkeys_work_the_sign_in_page_says_nothing_against_them(
     await expect(plain.get_by_role("button", name="Sign in with a passkey")).to_be_hidden()
     await expect(plain.get_by_text("This browser cannot use passkeys.")).to_be_hidden()
     await context.close()
+
+
+async def test_remember_this_device_is_offered_once_and_only_where_it_skips_the_code(
+    browser, server, create_user
+):
+    create_user("alice")
+    page = await browser.new_page()
+    await with_authenticator(page)
+    await without_autofill(page)
+    await password_step(page, server)
+    await add_passkey(page, "Laptop")
+    await sign_out(page)
+    remember = page.get_by_label("Remember this device for 30 days")
+
+    # Every sign-in asks (the default): remembering would change nothing, so it is not offered.
+    await password_step(page, server)
+    await expect(page.get_by_role("button", name="Use my passkey")).to_be_visible()
+    await expect(remember).to_have_count(0)
+    await page.get_by_role("button", name="Use my passkey").click()
+    await expect(page).to_have_url(f"{server}/account")
+    await page.goto(f"{server}/account/security")
+    two_factor = page.locator("#two_factor")
+    await two_factor.get_by_label("Only from a device").check()
+    await two_factor.get_by_role("button", name="Save").click()
+    await expect(two_factor.get_by_role("status")).to_have_text("Saved.")
+    await sign_out(page)
+
+    # Now it skips the code: one box for the step, which the passkey's answer carries too.
+    await password_step(page, server)
+    await expect(remember).to_have_count(1)
+    await remember.check()
+    await page.get_by_role("button", name="Use my passkey").click()
+    await expect(page).to_have_url(f"{server}/account")
+    await sign_out(page)
+    await password_step(page, server)  # remembered: no second step
+    await expect(page).to_have_url(f"{server}/account")

@@ -27,6 +27,10 @@
 
   function post(form, credential) {
     form.querySelector("input[name=credential]").value = JSON.stringify(credential.toJSON());
+    // The second step's one "Remember this device" box, beside the code's form.
+    const remember = form.querySelector("input[type=hidden][name=remember_device]");
+    const box = document.getElementById("remember_device");
+    if (remember) remember.value = box && box.checked ? "on" : "";
     form.submit(); // a plain post: the server answers with the page
   }
 

@@ -40,6 +40,7 @@ class SecondFactorRequired:
     methods: list[str]  # the kinds of factor on the account, the preferred one first
     passkey_options: str | None = None  # request options JSON when the user has passkeys
     language: str | None = None  # the account's chosen language, for the second step's words
+    can_remember_device: bool = False  # whether remembering this device skips the code later
 
 
 # The account, its failed sign-ins in a row (NULL: none) and its two-factor policy (NULL:
@@ -102,7 +103,8 @@ async def sign_in(
             accepted.log()
             challenge, methods = await twofactor.start_challenge(services, user)
             options = await twofactor.passkey_options(services, challenge)
-            return SecondFactorRequired(challenge, methods, options, user.language)
+            remembers = twofactor.remembers_devices(account.two_factor_policy)
+            return SecondFactorRequired(challenge, methods, options, user.language, remembers)
         return await _start_session(
             services, user, client, factor=factors, replacing=replacing, along=forget
         )
