@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from backend.kernel.i18n import N_
 
@@ -23,6 +23,30 @@ def page_of(path: str) -> str:
     """The account page an address belongs to: the longest page path it starts with."""
     owners = [page for page in PATHS if path == page or path.startswith(page + "/")]
     return max(owners, key=len, default="/account")
+
+
+SIGN_IN = "/login"
+HOME = "/account"
+
+
+def sign_in(back: str) -> str:
+    """The sign-in page, going on to `back` (a path of ours, query included) afterwards."""
+    back = after_sign_in(back)
+    return SIGN_IN if back == HOME else f"{SIGN_IN}?{urlencode({'next': back})}"
+
+
+def after_sign_in(value: object) -> str:
+    """Where a sign-in goes on to: `value` when it is one of Latchkey's account pages (its
+    query kept, as in an email's /account/tokens?regenerate=ID), else the account page. A
+    `next` naming another site, or a path a browser would read as one (//host, /\\host),
+    is ignored."""
+    if not isinstance(value, str) or len(value) > 2000 or not value.startswith("/"):
+        return HOME
+    if any(ord(char) < 0x21 or char == "\\" for char in value):
+        return HOME
+    parts = urlsplit(value)
+    ours = (parts.path == HOME or parts.path.startswith(HOME + "/")) and ".." not in parts.path
+    return value if ours and not (parts.scheme or parts.netloc) else HOME
 
 
 def reauthenticate(back: str) -> str:

@@ -153,7 +153,8 @@ class Renderer:
         status_code: int = 200,
     ) -> Response:
         if edge.identity(request).user is None:
-            return RedirectResponse("/login", status_code=303)
+            back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(navigation.sign_in(back), status_code=303)
         header = await self.client.execute("Header", request)
         waiting = None if states is not None else outcomes.take(request, self.settings, page.path)
         states = {waiting[0]: waiting[1]} if waiting else (states or {})

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from web import edge, outcomes, page_language
+from web import edge, navigation, outcomes, page_language
 from web.factors import FACTOR_KINDS
 from web.graphql_client import with_session_cookies
 from web.sections import Renderer, redirect
@@ -41,16 +41,18 @@ class SignInPages:
         return RedirectResponse("/account", status_code=303)
 
     async def login_form(self, request: Request) -> Response:
+        back = navigation.after_sign_in(request.query_params.get("next"))
         if edge.identity(request).user:
-            return RedirectResponse("/account", status_code=303)
+            return RedirectResponse(back, status_code=303)
         settings = self.renderer.settings
         waiting = outcomes.take(request, settings, "/login")
-        context = waiting[1] if waiting else {"username": "", "errors": []}
+        context = waiting[1] if waiting else {"username": "", "errors": [], "next": back}
         response = self.renderer.render(request, "login.html", context)
         return outcomes.forget(request, response, settings)
 
     async def login(self, request: Request, form: FormData) -> Response:
         username, password = str(form.get("username", "")), str(form.get("password", ""))
+        request.state.next = navigation.after_sign_in(form.get("next"))
         outcome = await self.client.execute(
             "SignIn",
             request,
@@ -60,7 +62,11 @@ class SignInPages:
         payload = outcome.data["signIn"]
         if payload["userErrors"]:
             # Back to the form (post/redirect/get), the username kept, never the password.
-            context = {"username": username, "errors": payload["userErrors"]}
+            context = {
+                "username": username,
+                "errors": payload["userErrors"],
+                "next": request.state.next,
+            }
             if request.headers.get("hx-request") == "true":
                 return self.renderer.render(request, "login.html", context, status_code=401)
             response = RedirectResponse("/login", status_code=303)
@@ -70,12 +76,13 @@ class SignInPages:
             request.state.passkey_options = payload.get("passkeyOptions")
             request.state.can_remember_device = bool(payload.get("canRememberDevice"))
             return self._code_step(request, payload["challenge"], methods[0], methods)
-        return self._with_cookies(request, redirect(request, "/account"))
+        return self._with_cookies(request, redirect(request, _next(request)))
 
     async def verify(self, request: Request, form: FormData) -> Response:
         """The second step: a code from the app, the email or SMS, or a recovery code."""
         challenge, method, methods = _step_fields(form)
         page_language.carry(request, form.get("language"))
+        request.state.next = navigation.after_sign_in(form.get("next"))
         request.state.passkey_options = str(form.get("passkey_options", "")) or None
         request.state.can_remember_device = form.get("can_remember_device") == "1"
         if form.get("credential"):
@@ -89,18 +96,19 @@ class SignInPages:
         )
         errors = outcome.data["verifySignIn"]["userErrors"]
         if any(error["code"] == "CHALLENGE_EXPIRED" for error in errors):
-            context = {"username": "", "errors": errors}
+            context = {"username": "", "errors": errors, "next": _next(request)}
             return self.renderer.render(request, "login.html", context, status_code=401)
         if errors:
             return self._code_step(
                 request, challenge, method, methods, errors=errors, status_code=401
             )
-        return self._with_cookies(request, redirect(request, "/account"))
+        return self._with_cookies(request, redirect(request, _next(request)))
 
     async def resend(self, request: Request, form: FormData) -> Response:
         """Send a code (again), or switch to another method ("Use another method")."""
         challenge, method, methods = _step_fields(form)
         page_language.carry(request, form.get("language"))
+        request.state.next = navigation.after_sign_in(form.get("next"))
         request.state.passkey_options = str(form.get("passkey_options", "")) or None
         request.state.can_remember_device = form.get("can_remember_device") == "1"
         if method not in CODES_SENT:  # the app or a recovery code: nothing to send
@@ -138,6 +146,7 @@ class SignInPages:
             "username": "",
             "passkey_options": getattr(request.state, "passkey_options", None),
             "can_remember_device": getattr(request.state, "can_remember_device", False),
+            "next": _next(request),
         }
         return self.renderer.render(request, "login.html", context, status_code=status_code)
 
@@ -167,6 +176,7 @@ class SignInPages:
         return JSONResponse({"challenge": payload["challenge"], "options": payload["options"]})
 
     async def sign_in_with_passkey(self, request: Request, form: FormData) -> Response:
+        request.state.next = navigation.after_sign_in(form.get("next"))
         outcome = await self.client.execute(
             "FinishPasskeySignIn",
             request,
@@ -176,14 +186,15 @@ class SignInPages:
         )
         errors = outcome.data["finishPasskeySignIn"]["userErrors"]
         if errors:
-            context = {"username": "", "errors": errors}
+            context = {"username": "", "errors": errors, "next": _next(request)}
             return self.renderer.render(request, "login.html", context, status_code=401)
-        return self._with_cookies(request, redirect(request, "/account"))
+        return self._with_cookies(request, redirect(request, _next(request)))
 
     async def verify_with_passkey(self, request: Request, form: FormData) -> Response:
         """The second step answered by a passkey (its options came with the first)."""
         challenge, method, methods = _step_fields(form)
         page_language.carry(request, form.get("language"))
+        request.state.next = navigation.after_sign_in(form.get("next"))
         outcome = await self.client.execute(
             "VerifySignInWithPasskey",
             request,
@@ -193,7 +204,7 @@ class SignInPages:
         )
         errors = outcome.data["verifySignIn"]["userErrors"]
         if any(error["code"] == "CHALLENGE_EXPIRED" for error in errors):
-            context = {"username": "", "errors": errors}
+            context = {"username": "", "errors": errors, "next": _next(request)}
             return self.renderer.render(request, "login.html", context, status_code=401)
         if errors:  # the passkey's challenge is used up: a code or a new sign-in
             others = [other for other in methods if FACTOR_KINDS[other].typed]
@@ -201,7 +212,7 @@ class SignInPages:
             return self._code_step(
                 request, challenge, method, methods, errors=errors, status_code=401
             )
-        return self._with_cookies(request, redirect(request, "/account"))
+        return self._with_cookies(request, redirect(request, _next(request)))
 
     def _with_cookies(self, request: Request, response: Response) -> Response:
         return with_session_cookies(request, response, self.renderer.services)
@@ -209,6 +220,11 @@ class SignInPages:
 
 METHODS = tuple(FACTOR_KINDS)
 CODES_SENT = tuple(name for name, kind in FACTOR_KINDS.items() if kind.sends_codes)
+
+
+def _next(request: Request) -> str:
+    """Where this sign-in goes on to (navigation.after_sign_in), read from its form."""
+    return getattr(request.state, "next", navigation.HOME)
 
 
 def _step_fields(form: FormData) -> tuple[str, str, list[str]]:

@@ -37,7 +37,9 @@ async def test_404_is_styled_and_form_addresses_lead_back(browser, server):
     # A form's address opened again goes back to its page (here: signing in first).
     response = await page.goto(f"{server}/account/security/password")
     assert response is not None and response.status == 200
-    await expect(page).to_have_url(re.compile(rf"^{re.escape(server)}/login(#\w+)?$"))
+    await expect(page).to_have_url(
+        re.compile(rf"^{re.escape(server)}/login\?next=%2Faccount%2Fsecurity(#\w+)?$")
+    )
     assert response.request.redirected_from is not None
     first = response.request.redirected_from
     while first.redirected_from is not None:

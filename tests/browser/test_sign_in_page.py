@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import quote
+
+import pytest
 from playwright.async_api import expect
 
 from tests.browser.conftest import screenshot_path
@@ -67,3 +71,33 @@ async def test_escape_or_a_click_elsewhere_closes_the_user_menu(browser, server,
     await expect(menu).to_be_visible()
     await page.get_by_role("heading", level=1).click()
     await expect(menu).to_be_hidden()
+
+
+@pytest.mark.parametrize("javascript", [False, True], ids=["no-js", "htmx"])
+async def test_signing_in_goes_on_to_the_page_that_asked_and_never_elsewhere(
+    browser, server, create_user, javascript
+):
+    create_user("alice")
+    context = await browser.new_context(java_script_enabled=javascript)
+    page = await context.new_page()
+    # A reminder email's link, opened signed out.
+    await page.goto(f"{server}/account/tokens?regenerate=7")
+    await expect(page).to_have_url(re.compile(r"/login\?next="))
+    await page.fill("#username", "alice")
+    await page.fill("#password", "not the password")
+    await page.click("button[type=submit]")
+    await expect(page.get_by_role("alert")).to_contain_text("Wrong username or password")
+    await page.fill("#password", PASSWORD)  # a failed try keeps where it was going
+    await page.click("button[type=submit]")
+    await expect(page).to_have_url(f"{server}/account/tokens?regenerate=7")
+    await context.close()
+
+    for elsewhere in ("https://evil.example/account", "//evil.example/account", "/\\evil.example"):
+        context = await browser.new_context(java_script_enabled=javascript)
+        page = await context.new_page()
+        await page.goto(f"{server}/login?next={quote(elsewhere)}")
+        await page.fill("#username", "alice")
+        await page.fill("#password", PASSWORD)
+        await page.click("button[type=submit]")
+        await expect(page).to_have_url(f"{server}/account")
+        await context.close()
