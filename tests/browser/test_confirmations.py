@@ -11,7 +11,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.browser.pages import sign_in
-from tests.browser.test_passkeys_page import add_passkey, with_authenticator, without_autofill
+from tests.browser.test_passkeys_page import signed_in_with_a_passkey
 from tests.helpers import PASSWORD
 from tests.live import live_server
 from tests.twofactor_helpers import oathtool
@@ -46,11 +46,7 @@ async def test_turning_two_factor_off_asks_first_and_updates_the_passkeys_card(
     browser, server, create_user
 ):
     create_user("alice")
-    page = await browser.new_page()
-    await with_authenticator(page)
-    await without_autofill(page)
-    await sign_in(page, server)
-    await add_passkey(page, "laptop")
+    page = await signed_in_with_a_passkey(browser, server, "laptop")
     two_factor, passkeys = page.locator("#two_factor"), page.locator("#passkeys")
     await page.reload()
     await expect(passkeys).to_contain_text("laptop")

@@ -70,6 +70,17 @@ async def add_passkey(page: Page, name: str) -> None:
     await expect(page.locator("#passkeys")).to_contain_text(f"Passkey “{name}” added")
 
 
+async def signed_in_with_a_passkey(browser, server: str, name: str = "Laptop") -> Page:
+    """alice, signed in with her password on a page whose browser has an authenticator, and
+    a passkey added (which turns two-factor authentication on)."""
+    page = await browser.new_page()
+    await with_authenticator(page)
+    await without_autofill(page)
+    await password_step(page, server)
+    await add_passkey(page, name)
+    return page
+
+
 def origin(page: Page) -> str:
     return "/".join(page.url.split("/", 3)[:3])
 
@@ -131,11 +142,7 @@ async def test_add_a_passkey_then_sign_in_with_it_alone_then_delete_it(
 
 async def test_a_passkey_as_the_second_factor_after_the_password(browser, server, create_user):
     create_user("alice")
-    page = await browser.new_page()
-    await with_authenticator(page)
-    await without_autofill(page)
-    await password_step(page, server)
-    await add_passkey(page, "Laptop")
+    page = await signed_in_with_a_passkey(browser, server)
     await sign_out(page)
 
     await password_step(page, server)
@@ -229,11 +236,7 @@ async def test_remember_this_device_is_offered_once_and_only_where_it_skips_the_
     browser, server, create_user
 ):
     create_user("alice")
-    page = await browser.new_page()
-    await with_authenticator(page)
-    await without_autofill(page)
-    await password_step(page, server)
-    await add_passkey(page, "Laptop")
+    page = await signed_in_with_a_passkey(browser, server)
     await sign_out(page)
     remember = page.get_by_label("Remember this device for 30 days")
 
