@@ -10,6 +10,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import screenshot_path
+from tests.browser.test_layout import AXE
 from tests.helpers import PASSWORD
 from tests.live import live_server
 
@@ -262,3 +263,19 @@ async def test_remember_this_device_is_offered_once_and_only_where_it_skips_the_
     await sign_out(page)
     await password_step(page, server)  # remembered: no second step
     await expect(page).to_have_url(f"{server}/account")
+
+
+@pytest.mark.skipif(not AXE.exists(), reason="web/node_modules is missing: npm ci in web/")
+async def test_the_second_step_with_a_passkey_and_codes_has_no_axe_finding_at_all(
+    browser, server, create_user
+):
+    create_user("alice")
+    page = await signed_in_with_a_passkey(browser, server)
+    await sign_out(page)
+    await password_step(page, server)
+    await expect(page.get_by_role("button", name="Use my passkey")).to_be_visible()
+    await page.evaluate(AXE.read_text())
+    found = await page.evaluate(
+        "async () => (await axe.run(document)).violations.map(v => `${v.id} (${v.impact})`)"
+    )
+    assert found == []  # moderate and minor ones too (landmark-unique was one)
