@@ -32,11 +32,13 @@ SECURITY = Page(
         Section("passkeys", "Passkeys"),
     ),
     refreshes=(("two_factor", "passkeys"), ("passkeys", "two_factor")),
+    asks_reauthentication=True,
 )
 SESSIONS = Page(
     path="/account/sessions",
     title=N_("Device activity"),
     sections=(Section("sessions", "Sessions"),),
+    asks_reauthentication=True,
 )
 LOG = Page(
     path="/account/log",

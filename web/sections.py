@@ -49,6 +49,8 @@ class Page:
     # (answering, refreshed): an answer of the first section changes the second as well (a
     # passkey is a second factor), so htmx gets both.
     refreshes: tuple[tuple[str, str], ...] = ()
+    # Its changes ask for re-authentication: the page says so once, under its title.
+    asks_reauthentication: bool = False
 
     def section(self, name: str) -> Section:
         return next(section for section in self.sections if section.name == name)

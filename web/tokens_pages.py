@@ -22,6 +22,7 @@ TOKENS = Page(
     path="/account/tokens",
     title=N_("Issue token"),
     sections=(Section("tokens", "Tokens"), Section("api_credentials", "ApiCredentials")),
+    asks_reauthentication=True,
 )
 EXPIRY_CHOICES = ("7", "30", "60", "90", "custom")
 

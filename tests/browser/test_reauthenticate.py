@@ -31,13 +31,17 @@ async def test_a_change_sends_to_confirm_it_is_you_and_back_then_goes_through(
     recovery = [c.strip() for c in await page.locator(".recovery-codes code").all_text_contents()]
     assert len(recovery) == 10
 
-    # This session proved the password only. No card asks for it or for a code: they
-    # say a change needs "Confirm it's you" first.
+    # This session proved the password only. No card asks for it or for a code: one line
+    # under the page's title says changes need "Confirm it's you" first.
     await page.goto(f"{server}/account/security")
     main = page.locator("main")
     await expect(main.locator("input[name=password], input[name=otp]")).to_have_count(0)
-    policy_note = page.locator(f"#two_factor {POLICY_FORM} [data-reauthentication-needed]")
-    await expect(policy_note).to_be_visible()
+    notes = main.locator("[data-reauthentication-needed]")
+    await expect(notes).to_have_count(1)
+    await expect(notes).to_be_visible()
+    await expect(notes.get_by_role("link", name="confirm it's you")).to_have_attribute(
+        "href", "/account/reauthenticate?next=/account/security"
+    )
     for width in (360, 1280):
         await page.set_viewport_size({"width": width, "height": 900})
         await page.screenshot(path=screenshot_path(f"signing-in-{width}"), full_page=True)
@@ -63,7 +67,7 @@ async def test_a_change_sends_to_confirm_it_is_you_and_back_then_goes_through(
 
     # Back where the change was asked for; it was not made behind the user's back.
     section = page.locator("#two_factor")
-    await expect(section.locator("[data-reauthentication-needed]")).to_have_count(0)
+    await expect(main.locator("[data-reauthentication-needed]")).to_have_count(0)
     await expect(section.get_by_role("status")).to_have_count(0)
     await section.get_by_label("Only from a device").check()
     await section.locator(POLICY_FORM).get_by_role("button", name="Save").click()
