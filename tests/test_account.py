@@ -173,6 +173,42 @@ async def test_an_email_change_applies_only_after_the_code_sent_to_the_new_addre
     assert (await gql(VIEWER))["viewer"]["pendingEmail"] is None
 
 
+RESEND = "mutation { resendEmailChangeCode { viewer { pendingEmail } userErrors { field code } } }"
+CANCEL = "mutation { cancelEmailChange { viewer { pendingEmail } userErrors { field code } } }"
+
+
+async def test_a_new_code_replaces_the_first_and_a_cancel_keeps_the_address(gql, alice, smtp):
+    assert errors((await gql(RESEND))["resendEmailChangeCode"]) == [("code", "NOT_FOUND")]
+    await update(gql, email="alice.new@example.com", password=PASSWORD)
+    [first] = smtp.to("alice.new@example.com")
+    resent = (await gql(RESEND))["resendEmailChangeCode"]
+    assert resent == {"viewer": {"pendingEmail": "alice.new@example.com"}, "userErrors": []}
+    first_code, [_, second] = code_in(smtp.text(first)), smtp.to("alice.new@example.com")
+    second_code = code_in(smtp.text(second))
+    if first_code != second_code:  # one in a million they are the same
+        stale = (await gql(VERIFY_EMAIL, {"code": first_code}))["verifyEmailChange"]
+        assert errors(stale) == [("code", "INVALID_OTP")]
+
+    cancelled = (await gql(CANCEL))["cancelEmailChange"]
+    assert cancelled == {"viewer": {"pendingEmail": None}, "userErrors": []}
+    late = (await gql(VERIFY_EMAIL, {"code": second_code}))["verifyEmailChange"]
+    assert errors(late) == [("code", "INVALID_OTP")]
+    assert (await gql(VIEWER))["viewer"]["email"] == "alice@example.com"
+    kinds = [
+        edge["node"]["kind"]
+        for edge in (await gql(LOG_OF_FIVE))["viewer"]["securityEvents"]["edges"]
+    ]
+    assert {"email.change_cancelled", "email.change_code_resent"} <= set(kinds)
+
+
+async def test_new_codes_count_with_the_address_changes(gql, alice, smtp):
+    await update(gql, email="alice.new@example.com", password=PASSWORD)
+    answers = [(await gql(RESEND))["resendEmailChangeCode"] for _ in range(5)]
+    assert [errors(answer) for answer in answers] == [[]] * 4 + [[(None, "RATE_LIMITED")]]
+    assert len(smtp.to("alice.new@example.com")) == 5
+
+
+LOG_OF_FIVE = "{ viewer { securityEvents(first: 5) { edges { node { kind } } } } }"
 LOG = "{ viewer { pendingEmail securityEvents(first: 1) { edges { node { kind } } } } }"
 
 

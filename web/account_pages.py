@@ -67,6 +67,8 @@ class AccountPages:
         actions = {
             "/details": (ACCOUNT, "account_details", self._update),
             "/email/verify": (ACCOUNT, "account_details", self._verify_email),
+            "/email/resend": (ACCOUNT, "account_details", self._resend_email_code),
+            "/email/cancel": (ACCOUNT, "account_details", self._cancel_email_change),
             "/language": (ACCOUNT, "language", self._language),
             "/groups/join": (ACCOUNT, "groups", self._join),
             "/groups/leave": (ACCOUNT, "groups", self._leave),
@@ -108,6 +110,16 @@ class AccountPages:
         if result.errors:
             return {"code_errors": result.errors}, 422
         return {"email_changed": True}, 200
+
+    async def _resend_email_code(self, request, form: FormData) -> State:
+        result = await self.client.run("ResendEmailChangeCode", request)
+        if result.errors:
+            return {"code_errors": result.errors}, 422
+        return {"email_code_resent": True}, 200
+
+    async def _cancel_email_change(self, request, form: FormData) -> State:
+        await self.client.run("CancelEmailChange", request)
+        return {"email_change_cancelled": True}, 200
 
     async def _language(self, request, form: FormData) -> State:
         # Empty: follow the browser again.

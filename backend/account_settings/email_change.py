@@ -140,5 +140,31 @@ async def verify(services: Services, user: User, client: ClientInfo, code: str) 
     return change.new_email
 
 
+async def resend(services: Services, user: User, client: ClientInfo) -> None:
+    """A new code for the pending address (the old one stops working), counted like a new
+    request; NOT_FOUND when nothing waits. As with the first code, a taken address gets none
+    and its owner is told."""
+    await reserve_request(user)
+    code = f"{secrets.randbelow(10**6):06d}"
+    change = await pending_for(user.id)
+    updated = 0
+    if change is not None:
+        updated = await EmailChange.filter(id=change.id, expires_at__gt=clock.now()).update(
+            code_hash=_hash(services, code),
+            failed_attempts=0,
+            expires_at=clock.now() + LIFETIME,
+        )
+    if not updated:
+        raise DomainError("NOT_FOUND", "No new email address waits for a code.", "code")
+    await record("email.change_code_resent", user=user, client=client)
+    await send_code(services, user, change.new_email, code)
+
+
+async def cancel(user: User, client: ClientInfo) -> None:
+    """Forget the pending address: its code stops working, the current address stays."""
+    if await EmailChange.filter(user=user).delete():
+        await record("email.change_cancelled", user=user, client=client)
+
+
 def _hash(services: Services, code: str) -> str:
     return keyed_digest(services.settings.secret_key, "email-change", code)

@@ -148,6 +148,26 @@ class AccountMutations:
         await email_change.verify(context.services, user, context.client, input.code)
         return ViewerPayload(viewer=User.from_model(user))
 
+    @strawberry.mutation(
+        description="Send a new code to the pending email address (pendingEmail); the one sent "
+        "before stops working. Counted with the address changes."
+    )
+    async def resend_email_change_code(self, info: Info[Context, None]) -> ViewerPayload:
+        context = info.context
+        user = context.require_viewer()
+        await email_change.resend(context.services, user, context.client)
+        return ViewerPayload(viewer=User.from_model(user))
+
+    @strawberry.mutation(
+        description="Forget the pending email address; the current one stays. Nothing to "
+        "forget is not an error."
+    )
+    async def cancel_email_change(self, info: Info[Context, None]) -> ViewerPayload:
+        context = info.context
+        user = context.require_viewer()
+        await email_change.cancel(user, context.client)
+        return ViewerPayload(viewer=User.from_model(user))
+
     @strawberry.mutation(description="Change the password; every other session ends.")
     async def change_password(
         self, info: Info[Context, None], input: ChangePasswordInput

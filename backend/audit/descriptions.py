@@ -44,6 +44,8 @@ DESCRIPTIONS = {
     "email.change_requested": N_("Email change requested"),
     "email.changed": N_("Email address changed"),
     "email.change_failed": N_("Wrong email confirmation code"),
+    "email.change_code_resent": N_("New email confirmation code sent"),
+    "email.change_cancelled": N_("Email change cancelled"),
     "group.joined": N_("Joined a group"),
     "group.left": N_("Left a group"),
     "group.member_added": N_("Added to a group by an administrator"),

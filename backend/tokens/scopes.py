@@ -37,6 +37,8 @@ PUBLIC_QUERIES = frozenset({"passwordPolicy", "passwordResetLink", "timeZones", 
 MUTATION_SCOPES = {
     "updateAccount": ACCOUNT_WRITE,
     "verifyEmailChange": ACCOUNT_WRITE,
+    "resendEmailChangeCode": ACCOUNT_WRITE,
+    "cancelEmailChange": ACCOUNT_WRITE,
     "joinGroup": ACCOUNT_WRITE,
     "leaveGroup": ACCOUNT_WRITE,
 }

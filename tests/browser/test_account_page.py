@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
+import pytest
 from playwright.async_api import expect
 
 from tests.browser.conftest import screenshot_path
 from tests.browser.pages import sign_in
 from tests.helpers import PASSWORD
+from tests.live import live_server, smtp_env
 
 
 async def test_edit_profile_with_an_error_then_fix_it(browser, server, create_user):
@@ -75,3 +78,35 @@ async def test_change_password_ends_other_sessions(browser, server, create_user)
     await expect(other).to_have_url(f"{server}/login")
     await mine.reload()
     await expect(mine).to_have_url(f"{server}/account/security")
+
+
+@pytest.mark.parametrize("javascript", [False, True], ids=["no-js", "htmx"])
+async def test_a_new_email_address_gets_a_new_code_or_is_cancelled(
+    browser, browser_settings, create_user, smtp, javascript
+):
+    create_user("alice")
+    with live_server(browser_settings, **smtp_env(smtp.port)) as server:
+        context = await browser.new_context(java_script_enabled=javascript)
+        page = await context.new_page()
+        await sign_in(page, server)
+        details = page.locator("#account_details")
+        await details.get_by_label("Email").fill("alice.new@example.com")
+        await details.get_by_role("button", name="Save").click()
+        await expect(details.get_by_label("Code sent to alice.new@example.com")).to_be_visible()
+
+        await details.get_by_role("button", name="Send a new code").click()
+        await expect(details.get_by_role("status")).to_contain_text(
+            "We sent a new code to alice.new@example.com"
+        )
+        for _ in range(100):
+            if len(smtp.to("alice.new@example.com")) == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert len(smtp.to("alice.new@example.com")) == 2
+
+        await details.get_by_role("button", name="Keep alice@example.com").click()
+        await expect(details.get_by_role("status")).to_contain_text(
+            "Cancelled. Your email address stays alice@example.com."
+        )
+        await expect(details.get_by_label("Code sent to alice.new@example.com")).to_have_count(0)
+        await context.close()
