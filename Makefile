@@ -8,10 +8,13 @@ TEST_WORKERS ?= 3
 
 .PHONY: run test lint bench bench-scale schema install install-test messages catalogs docs
 
+# `make run PORT=8001`: the public URL follows the port unless LATCHKEY_PUBLIC_URL is set.
+PORT ?= 8000
+
 run: install
 	$(BIN)/latchkey migrate
 	$(BIN)/latchkey user create-demo
-	$(BIN)/latchkey serve
+	$(BIN)/latchkey serve --port $(PORT)
 
 test: install-test
 	$(BIN)/ruff check .

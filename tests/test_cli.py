@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
 import subprocess
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 from tortoise import connections
 
 from backend.infra.config import Settings
 from backend.infra.database import UnmigratedDatabase, ensure_migrated, pending_migrations
+from tests.cli_helpers import create_user
 from tests.conftest import settings_for
 from tests.helpers import PASSWORD
-from tests.live import LATCHKEY, environment, live_server
+from tests.live import LATCHKEY, environment, free_port, live_server
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -110,8 +115,13 @@ def test_create_demo_prints_a_password_once_and_only_for_an_empty_database(cli_s
     first = latchkey(cli_settings, "user", "create-demo")
     assert first.returncode == 0, first.stderr
     assert "username: demo" in first.stdout
-    password = first.stdout.split("password: ")[1].strip()
+    password = re.search(r"password: (\S+)", first.stdout).group(1)
     assert len(password) >= 15
+    # Framed, so it stands out between make's lines and the log, with the way to a new one.
+    lines = first.stdout.strip().splitlines()
+    assert lines[0] == lines[-1] and set(lines[0]) == {"+", "-"}
+    assert all(line.startswith("| ") and line.endswith(" |") for line in lines[1:-1])
+    assert "latchkey user reset-password demo" in first.stdout
     second = latchkey(cli_settings, "user", "create-demo")
     assert second.returncode == 0 and second.stdout == ""
 
@@ -124,6 +134,41 @@ def test_serve_refuses_an_unmigrated_database_and_says_how_to_fix_it(tmp_path):
     migrate = latchkey(settings, "migrate")
     assert migrate.returncode == 0, migrate.stderr
     assert latchkey(settings, "migrate").returncode == 0  # applying twice is harmless
+
+
+def test_serve_on_another_port_says_that_address_and_the_pages_use_it(cli_settings):
+    port = free_port()
+    env = environment(cli_settings)  # no LATCHKEY_PUBLIC_URL: it follows the port
+    process = subprocess.Popen(
+        [str(LATCHKEY), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        for _ in range(300):
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            time.sleep(0.1)
+        # Mailed links point at the public URL: the one this server said to open. Without
+        # a mail server the email is written to the log.
+        create_user(cli_settings, "alice")
+        asked = httpx.post(
+            f"http://127.0.0.1:{port}/graphql",
+            json={
+                "query": 'mutation { requestPasswordReset(input: {login: "alice"}) '
+                "{ userErrors { code } } }"
+            },
+        )
+        assert asked.json()["data"]["requestPasswordReset"] == {"userErrors": []}
+        time.sleep(1.5)  # the answer does not wait for the mail (it takes as long either way)
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=10)[0].decode()
+    assert f"open http://localhost:{port}" in output
+    assert f"http://localhost:{port}/password-reset/" in output
+    assert "localhost:8000" not in output
 
 
 def test_serve_answers_the_viewer_query(cli_settings):

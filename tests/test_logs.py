@@ -142,3 +142,37 @@ async def test_at_debug_no_line_holds_a_link_token_a_token_a_cookie_or_a_hash(
     tokens = [secure_token, reset_token, refresh, access, cookie]
     for secret in [*tokens, *map(digest, tokens), "$argon2"]:
         assert secret not in logged
+
+
+def test_for_a_person_a_log_line_is_text_and_an_email_keeps_its_lines():
+    from backend.infra.logs import TextFormatter
+
+    record = logging.makeLogRecord(
+        {
+            "name": "latchkey.email",
+            "levelname": "WARNING",
+            "msg": "email not sent (no SMTP host); to=%s subject=%s\n%s",
+            "args": ("a@example.com", "Your code", "Your Latchkey code is 123456.\nIt expires."),
+            "password": "hunter2 is not to be seen",
+        }
+    )
+    line = TextFormatter().format(record)
+    assert "warning latchkey.email: email not sent" in line
+    assert "\nIt expires." in line and "\\n" not in line  # readable, not escaped
+    assert "hunter2" not in line  # the same redaction as the JSON lines
+    assert logging_config("INFO", text=True)["formatters"]["json"]["()"] is TextFormatter
+    assert logging_config("INFO")["formatters"]["json"]["()"] is JsonFormatter
+
+
+@pytest.mark.parametrize(
+    ("log_format", "terminal", "text"),
+    [("auto", True, True), ("auto", False, False), ("json", True, False), ("text", False, True)],
+)
+def test_auto_logs_text_on_a_terminal_and_json_elsewhere(log_format, terminal, text):
+    from backend.infra.logs import readable
+
+    class Stream(io.StringIO):
+        def isatty(self) -> bool:
+            return terminal
+
+    assert readable(log_format, Stream()) is text

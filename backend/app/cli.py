@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import secrets
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -20,7 +21,7 @@ from backend.infra.database import (
     ensure_migrated,
     tortoise_config,
 )
-from backend.infra.logs import logging_config
+from backend.infra.logs import logging_config, readable
 from backend.kernel.errors import DomainError
 
 DEMO_USERNAME = "demo"
@@ -123,6 +124,10 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     _run(_check_migrated, settings)
+    if "LATCHKEY_PUBLIC_URL" not in os.environ:
+        # Unset, the public URL follows the port; the workers read it from the environment.
+        os.environ["LATCHKEY_PUBLIC_URL"] = f"http://localhost:{args.port}"
+        settings = Settings.from_env()
     # Passkeys work only at the public URL (a domain name): that is the address to open.
     print(
         f"Latchkey listening on http://{args.host}:{args.port}; open {settings.public_url}",
@@ -136,7 +141,9 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         workers=args.workers,
         # The levels are the config's alone: uvicorn's log_level would lower its loggers'
         # to LATCHKEY_LOG_LEVEL, and at TRACE log every request's path and headers.
-        log_config=logging_config(settings.log_level),
+        log_config=logging_config(
+            settings.log_level, text=readable(settings.log_format, sys.stderr)
+        ),
         proxy_headers=False,  # client addresses come from LATCHKEY_TRUSTED_PROXIES only
     )
     return 0
@@ -166,8 +173,23 @@ def create_demo_user(args: argparse.Namespace, settings: Settings) -> int:
     password = secrets.token_urlsafe(15)
     created = _run(_create_demo_user, settings, password)
     if created:
-        print(f"Created demo user.\n  username: {DEMO_USERNAME}\n  password: {password}")
+        print(
+            _boxed(
+                "Created the demo user. Its password is shown this once:",
+                f"  username: {DEMO_USERNAME}",
+                f"  password: {password}",
+                f"A new one later: latchkey user reset-password {DEMO_USERNAME}",
+                "(without a mail server, the link is written to the log)",
+            )
+        )
     return 0
+
+
+def _boxed(*lines: str) -> str:
+    """Lines in a frame, to stand out between make's lines and the server's log."""
+    width = max(len(line) for line in lines)
+    rule = "+" + "-" * (width + 2) + "+"
+    return "\n".join([rule, *(f"| {line.ljust(width)} |" for line in lines), rule])
 
 
 def reset_two_factor(args: argparse.Namespace, settings: Settings) -> int:

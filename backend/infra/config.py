@@ -61,6 +61,9 @@ class Settings:
     database_statement_seconds: int = 10
     database_acquire_seconds: int = 5
     log_level: str = "INFO"
+    # "json": one JSON object a line, for log pipelines; "text": lines for a person;
+    # "auto": text on a terminal, else JSON.
+    log_format: str = "auto"
     issuer: str = "Latchkey"
     password_min_length: int = 15
     trusted_device_days: int = 30
@@ -123,6 +126,7 @@ class Settings:
                 "DATABASE_ACQUIRE_TIMEOUT_SECONDS", cls.database_acquire_seconds
             ),
             log_level=reader.text("LOG_LEVEL", "INFO").upper(),
+            log_format=reader.choice("LOG_FORMAT", "auto", ("auto", "json", "text")),
             issuer=reader.text("ISSUER", "Latchkey"),
             password_min_length=reader.integer("PASSWORD_MIN_LENGTH", 15),
             trusted_device_days=reader.integer("TRUSTED_DEVICE_DAYS", 30),

@@ -80,8 +80,31 @@ class LoggablePaths(logging.Filter):
         return True
 
 
-def logging_config(level: str) -> dict[str, Any]:
-    """A dictConfig for uvicorn's `log_config`, so every worker logs the same way.
+class TextFormatter(logging.Formatter):
+    """For a person at a terminal: time, level, logger, the message as written (an email
+    without a mail server reads as one), then the extra fields; redacted like the JSON."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        when = datetime.fromtimestamp(record.created, UTC).strftime("%H:%M:%S")
+        line = f"{when} {record.levelname.lower():7} {record.name}: {record.getMessage()}"
+        extra = _bounded(redact({k: v for k, v in vars(record).items() if k not in _STANDARD}))
+        if extra:
+            line += "  " + " ".join(f"{key}={value}" for key, value in extra.items())
+        if record.exc_info:
+            line += "\n" + shorten(self.formatException(record.exc_info), MAX_EXCEPTION_CHARS)
+        return line
+
+
+def readable(log_format: str, stream: Any) -> bool:
+    """Whether the logs are for a person: "text", or "auto" on a terminal."""
+    if log_format == "auto":
+        return bool(getattr(stream, "isatty", lambda: False)())
+    return log_format == "text"
+
+
+def logging_config(level: str, *, text: bool = False) -> dict[str, Any]:
+    """A dictConfig for uvicorn's `log_config`, so every worker logs the same way; `text`
+    for a person (TextFormatter), else JSON lines.
 
     `level` is for Latchkey's own loggers. Libraries log at INFO and above whatever it says,
     as below that they write what they were handed: Tortoise and aiosqlite every statement with
@@ -94,7 +117,7 @@ def logging_config(level: str) -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"json": {"()": JsonFormatter}},
+        "formatters": {"json": {"()": TextFormatter if text else JsonFormatter}},
         "filters": {"loggable_paths": {"()": LoggablePaths}},
         "handlers": {"default": handler},
         "root": {"handlers": ["default"], "level": libraries},
