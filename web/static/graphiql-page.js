@@ -46,6 +46,24 @@
     });
   }
 
+  // CodeMirror's editors type into hidden textareas that GraphiQL leaves unnamed: a screen
+  // reader would announce four anonymous text fields. Each gets the name of its editor, and
+  // again whenever GraphiQL draws one anew.
+  var EDITOR_NAMES = [
+    [".graphiql-query-editor textarea", "Query"],
+    [".graphiql-editor-tool .graphiql-editor:nth-child(1) textarea", "Variables"],
+    [".graphiql-editor-tool .graphiql-editor:nth-child(2) textarea", "Headers"],
+    [".graphiql-response textarea", "Response"],
+  ];
+  function nameEditors() {
+    EDITOR_NAMES.forEach(function (entry) {
+      document.querySelectorAll(entry[0]).forEach(function (field) {
+        if (!field.hasAttribute("aria-label")) field.setAttribute("aria-label", entry[1]);
+      });
+    });
+  }
+  new MutationObserver(nameEditors).observe(root, { childList: true, subtree: true });
+
   ReactDOM.createRoot(root).render(
     React.createElement(GraphiQL, {
       fetcher: fetcher,
