@@ -241,6 +241,8 @@ PLAIN = {
     "signOut",
     "reauthenticate",  # the proof itself
     "verifyEmailChange",  # the code sent to the new address, after a sensitive updateAccount
+    "resendEmailChangeCode",  # to the address that sensitive updateAccount set
+    "cancelEmailChange",  # keeps the current address: nothing to guard
     "joinGroup",
     "leaveGroup",
     "deleteToken",
