@@ -76,3 +76,56 @@ def sms_webhook() -> Iterator[tuple[SmsInbox, str]]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+class WebhookInbox:
+    """What a webhook receiver got: each POST's headers and raw body, in order. `answers`:
+    the status codes to answer with, one per request (then 204); a redirect goes to
+    `/elsewhere`, which records that it was reached."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        self.answers: list[int] = []
+        self.elsewhere = 0
+        self.port = 0
+
+    def of_type(self, kind: str) -> list[tuple[dict[str, str], bytes]]:
+        return [(h, body) for h, body in self.received if json.loads(body)["type"] == kind]
+
+
+@contextlib.contextmanager
+def webhook_receiver(inbox: WebhookInbox | None = None, port: int = 0) -> Iterator[WebhookInbox]:
+    """A real HTTP server on loopback receiving webhooks; restart it on `inbox.port` to
+    stand for a receiver that was down."""
+    inbox = inbox or WebhookInbox()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            body = self.rfile.read(int(self.headers.get("content-length", "0")))
+            if self.path == "/elsewhere":
+                inbox.elsewhere += 1
+            else:
+                inbox.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            status = inbox.answers.pop(0) if inbox.answers else 204
+            self.send_response(status)
+            if 300 <= status < 400:
+                self.send_header("location", "/elsewhere")
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    class Server(ThreadingHTTPServer):
+        allow_reuse_address = True
+        request_queue_size = 128  # several workers send at once; the default backlog is 5
+
+    server = Server(("127.0.0.1", port), Handler)
+    inbox.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield inbox
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS: list[set[str]] = [
     {"backend.kernel"},  # values every layer uses
     {"backend.infra"},  # configuration, database, logs
-    {"backend.audit"},  # the security log: events about a user row
+    {"backend.audit", "backend.events"},  # the security log; events for the platform
     {"backend.accounts"},
     {"backend.notifications"},  # mail, texts and notices to the account
     {"backend.auth"},  # sign-in, re-authentication, factors, sessions, throttle

@@ -12,9 +12,9 @@ from tortoise.connection import get_connection
 from tortoise.migrations.api import migrate
 
 from backend.app.wiring import build_services
-from backend.auth.factors.secrets_box import SecretBox
 from backend.infra.database import apply_migrations, tortoise_config
 from backend.kernel.crypto import keyed_digest
+from backend.kernel.secret_box import SecretBox
 from tests.conftest import POSTGRES_URL, _reset_postgres_schema, settings_for, smtp_settings
 from tests.helpers import PASSWORD, GraphQL, serving
 from tests.twofactor_helpers import code_in, early_in_a_time_step, oathtool, verify

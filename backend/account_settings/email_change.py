@@ -22,6 +22,7 @@ from backend.audit.service import record
 from backend.auth.services import Services
 from backend.auth.throttle import service as throttle
 from backend.auth.throttle.keys import email_change_key
+from backend.events.emit import emit
 from backend.kernel import clock, i18n
 from backend.kernel.client_info import ClientInfo
 from backend.kernel.crypto import keyed_digest, same
@@ -123,6 +124,7 @@ async def verify(services: Services, user: User, client: ClientInfo, code: str) 
             )
             await EmailChange.filter(id=change.id).delete()
             await record("email.changed", user=user, client=client)
+            await emit("user.updated", user=user, fields=["email"])
     except IntegrityError:  # another account took the address meanwhile
         raise DomainError("CONFLICT", "Another account uses this email address.", "email") from None
     user.email, user.email_key = change.new_email, email_key(change.new_email)

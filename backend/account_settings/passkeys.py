@@ -25,6 +25,7 @@ from backend.auth.factors.recovery_codes import codes as recovery_codes
 from backend.auth.factors.registry import RECOVERY_CODE
 from backend.auth.services import Services
 from backend.auth.sessions.models import Session
+from backend.events.emit import emit
 from backend.kernel.client_info import ClientInfo
 from backend.kernel.errors import DomainError, NotFound
 from backend.kernel.i18n import N_, Term
@@ -117,6 +118,7 @@ async def finish_registration(
                 transports=",".join(registered.transports),
             )
             await record("passkey.added", user=user, client=client, name=name)
+            await emit("second_factor.added", user=user, factor={"kind": PASSKEY})
             if first:
                 await record("twofactor.enabled", user=user, client=client, method=PASSKEY)
     except IntegrityError:  # that authenticator's credential is on an account already

@@ -12,6 +12,7 @@ from backend.auth.factors import devices
 from backend.auth.services import Services
 from backend.auth.sessions import service as sessions
 from backend.auth.sessions.models import Session
+from backend.events.emit import emit
 from backend.kernel import clock
 from backend.kernel.client_info import ClientInfo
 from backend.kernel.errors import DomainError, WrongPassword
@@ -62,6 +63,7 @@ async def change(
         # Its owner knows the password: the lock after 100 failures ends (not a freeze).
         await lockout.unlock_after_change(user)
         await record("password.changed", user=user, client=client)
+        await emit("password.changed", user=user)
     user.password_hash = new_hash
     await tell(
         services.mailer,

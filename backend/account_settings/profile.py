@@ -18,6 +18,7 @@ from backend.auth.factors.models import Authenticator
 from backend.auth.factors.registry import sent_to
 from backend.auth.services import Services
 from backend.auth.sessions.models import Session
+from backend.events.emit import emit
 from backend.kernel import i18n
 from backend.kernel.client_info import ClientInfo
 from backend.kernel.errors import DomainError, Problem
@@ -74,6 +75,7 @@ async def update(
             for name, value in values.items():
                 setattr(user, name, value)
             await record("account.updated", user=user, client=client, fields=sorted(values))
+            await emit("user.updated", user=user, fields=sorted(values))
         code = await email_change.start(user, new_email, services, client) if new_email else None
     if code:
         await email_change.send_code(services, user, new_email, code)

@@ -25,6 +25,7 @@ from backend.auth.factors.registry import ORDER, PASSKEY, RECOVERY_CODE, is_back
 from backend.auth.factors.strategy import SetupStart, SetUpWithCode
 from backend.auth.services import Services
 from backend.auth.sessions.models import Session
+from backend.events.emit import emit
 from backend.kernel import clock
 from backend.kernel.client_info import ClientInfo
 from backend.kernel.errors import DomainError, NotFound
@@ -157,6 +158,7 @@ async def confirm_setup(
             )
             event = "twofactor.enabled" if first else "twofactor.factor_added"
             await record(event, user=user, client=client, method=pending.method)
+            await emit("second_factor.added", user=user, factor={"kind": pending.method})
     except IntegrityError:  # a concurrent confirmation won
         raise DomainError("CONFLICT", "Two-factor authentication is already on.") from None
     if first:
@@ -245,6 +247,7 @@ async def remove(
             _refuse_recovery_code(proven)  # rolls the removal back
             await removal.remove_everything(user)
             await record("twofactor.disabled", user=user, client=client)
+        await emit("second_factor.removed", user=user, factor={"kind": factor.kind})
     if still_on:
         await _tell(
             services,
@@ -297,8 +300,11 @@ async def disable(
     # Never with a recovery code: turning 2FA on again would mint a fresh set.
     await reauthentication.require(services, user, session, allow_recovery_code=False)
     async with in_transaction():
+        kinds = await Authenticator.filter(user=user).values_list("kind", flat=True)
         await removal.remove_everything(user)
         await record("twofactor.disabled", user=user, client=client)
+        for kind in sorted({kind for kind in kinds if not is_backup(kind)}):
+            await emit("second_factor.removed", user=user, factor={"kind": kind})
     await _tell_off(services, user)
 
 
@@ -337,8 +343,11 @@ async def reset_by_operator(services: Services, user: User) -> bool:
     """`latchkey user reset-2fa`: for a user who lost every factor."""
     async with in_transaction():
         was_on = await TwoFactor.filter(user=user).exists()
+        kinds = await Authenticator.filter(user=user).values_list("kind", flat=True)
         await removal.remove_everything(user)
         await record("twofactor.reset_by_operator", user=user, was_on=was_on)
+        for kind in sorted({kind for kind in kinds if not is_backup(kind)}):
+            await emit("second_factor.removed", user=user, factor={"kind": kind})
     await _tell(
         services,
         user,

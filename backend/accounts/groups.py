@@ -7,6 +7,7 @@ from tortoise.transactions import in_transaction
 
 from backend.accounts.models import Group, User
 from backend.audit.service import record
+from backend.events.emit import emit
 from backend.kernel.client_info import ClientInfo
 from backend.kernel.errors import DomainError, NotFound
 from backend.kernel.text import can_name, clean_name, require_storable
@@ -26,8 +27,10 @@ async def join(user: User, name: str, client: ClientInfo) -> Group:
     if group is None:
         raise NotFound("name")
     if not await group.members.filter(id=user.id).exists():
-        await group.members.add(user)
-        await record("group.joined", user=user, client=client, group=group.name)
+        async with in_transaction():
+            await group.members.add(user)
+            await record("group.joined", user=user, client=client, group=group.name)
+            await emit("group.member_added", user=user, group={"name": group.name})
     return group
 
 
@@ -39,8 +42,10 @@ async def leave(user: User, name: str, client: ClientInfo) -> Group:
     )
     if group is None:
         raise NotFound("name")
-    await group.members.remove(user)
-    await record("group.left", user=user, client=client, group=group.name)
+    async with in_transaction():
+        await group.members.remove(user)
+        await record("group.left", user=user, client=client, group=group.name)
+        await emit("group.member_removed", user=user, group={"name": group.name})
     return group
 
 
@@ -59,8 +64,10 @@ async def create(name: str, *, description: str = "", self_service: bool = False
 
 async def add_member(group_name: str, user: User) -> None:
     group = await _group(group_name)
-    await group.members.add(user)
-    await record("group.member_added", user=user, group=group.name)
+    async with in_transaction():
+        await group.members.add(user)
+        await record("group.member_added", user=user, group=group.name)
+        await emit("group.member_added", user=user, group={"name": group.name})
 
 
 async def remove_member(group_name: str, user: User) -> None:
@@ -69,8 +76,10 @@ async def remove_member(group_name: str, user: User) -> None:
         raise DomainError(
             "NOT_FOUND", "{user} is not in {group}.", user=user.username, group=group.name
         )
-    await group.members.remove(user)
-    await record("group.member_removed", user=user, group=group.name)
+    async with in_transaction():
+        await group.members.remove(user)
+        await record("group.member_removed", user=user, group=group.name)
+        await emit("group.member_removed", user=user, group={"name": group.name})
 
 
 async def _group(name: str) -> Group:

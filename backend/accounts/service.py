@@ -6,9 +6,11 @@ import re
 import unicodedata
 
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from backend.accounts.models import User
 from backend.accounts.passwords import PasswordHasher
+from backend.events.emit import emit
 from backend.kernel.errors import DomainError, Problem
 from backend.kernel.text import can_name, storable
 
@@ -87,13 +89,16 @@ async def create_user(hasher: PasswordHasher, *, username: str, email: str, pass
     if problems:
         raise DomainError.of(problems)
     try:
-        return await User.create(
-            username=username,
-            username_key=username_key(username),
-            email=email,
-            email_key=email_key(email),
-            password_hash=password_hash,
-        )
+        async with in_transaction():
+            user = await User.create(
+                username=username,
+                username_key=username_key(username),
+                email=email,
+                email_key=email_key(email),
+                password_hash=password_hash,
+            )
+            await emit("user.created", user=user)
+            return user
     except IntegrityError:  # lost a race with a concurrent create
         raise DomainError("CONFLICT", "This username or email address is taken.") from None
 

@@ -115,6 +115,7 @@ def _parser() -> argparse.ArgumentParser:
     service_remove = service_client.add_parser("remove", help="remove a service client")
     service_remove.add_argument("name")
     service_remove.set_defaults(command=remove_service_client)
+    _webhook_commands(commands)
     demo = user.add_parser("create-demo", help="create a demo user if there are no users yet")
     demo.set_defaults(command=create_demo_user)
     return parser
@@ -252,6 +253,117 @@ def remove_service_client(args: argparse.Namespace, settings: Settings) -> int:
     _run(_remove_service_client, settings, args.name)
     print(f"Removed service client {args.name}; its secret no longer works.")
     return 0
+
+
+def _webhook_commands(commands: Any) -> None:
+    webhook = commands.add_parser(
+        "webhook", help="manage the endpoints that hear account events"
+    ).add_subparsers(required=True, metavar="ACTION")
+    create = webhook.add_parser("create", help="register an endpoint; prints its secret once")
+    create.add_argument("url")
+    create.add_argument("--events", help="types or prefixes with *, comma-separated (user.*)")
+    create.add_argument("--description", default="")
+    create.set_defaults(command=create_webhook)
+    webhook.add_parser("list", help="list endpoints (never their secrets)").set_defaults(
+        command=list_webhooks
+    )
+    for action, helptext, command in (
+        ("remove", "remove an endpoint and its deliveries", remove_webhook),
+        ("test", "send a webhook.test event to an endpoint now", test_webhook),
+        ("deliveries", "recent deliveries to an endpoint and their attempts", list_deliveries),
+    ):
+        parser = webhook.add_parser(action, help=helptext)
+        parser.add_argument("id")
+        parser.set_defaults(command=command)
+
+
+def create_webhook(args: argparse.Namespace, settings: Settings) -> int:
+    from backend.events import endpoints
+
+    async def create(settings: Settings) -> tuple[Any, str]:
+        return await _domain(
+            endpoints.create(_box(settings), args.url, args.events, args.description)
+        )
+
+    endpoint, secret = _run(create, settings)
+    print(
+        f"Created webhook endpoint {endpoint.id} for {endpoint.events}.\n"
+        f"  id: {endpoint.id}\n  secret: {secret}\n"
+        "Store the secret now: it is not shown again. Consumers verify deliveries with it."
+    )
+    return 0
+
+
+def list_webhooks(args: argparse.Namespace, settings: Settings) -> int:
+    from backend.events import endpoints
+
+    async def listed(settings: Settings) -> list[Any]:
+        return await endpoints.listed()
+
+    found = _run(listed, settings)
+    if not found:
+        print("No webhook endpoints.")
+    for endpoint in found:
+        disabled = endpoint.disabled_at
+        state = f"disabled {disabled.isoformat(timespec='seconds')}" if disabled else "enabled"
+        print(f"{endpoint.id}\t{endpoint.url}\t{endpoint.events}\t{state}\t{endpoint.description}")
+    return 0
+
+
+def remove_webhook(args: argparse.Namespace, settings: Settings) -> int:
+    from backend.events import endpoints
+
+    async def remove(settings: Settings) -> None:
+        await _domain(endpoints.remove(args.id))
+
+    _run(remove, settings)
+    print(f"Removed webhook endpoint {args.id}; nothing more is sent to it.")
+    return 0
+
+
+def test_webhook(args: argparse.Namespace, settings: Settings) -> int:
+    from backend.events import delivery, endpoints
+
+    async def test(settings: Settings) -> tuple[Any, bool]:
+        endpoint = await _domain(endpoints.find(args.id))
+        return await delivery.send_test(_box(settings), endpoint)
+
+    sent, delivered = _run(test, settings)
+    outcome = "delivered" if delivered else "failed; it will be retried"
+    print(f"Sent webhook.test as {sent.message_id}: {outcome}.")
+    return 0 if delivered else 1
+
+
+def list_deliveries(args: argparse.Namespace, settings: Settings) -> int:
+    from backend.events import delivery, endpoints
+
+    async def recent(settings: Settings) -> list[Any]:
+        return await endpoints.recent_deliveries(await _domain(endpoints.find(args.id)))
+
+    found = _run(recent, settings)
+    if not found:
+        print("No deliveries.")
+    for sent in found:
+        created = sent.created_at.isoformat(timespec="seconds")
+        answers = ",".join(str(a.status or a.error or "-") for a in sent.attempt_log)
+        print(
+            f"{sent.message_id}\t{sent.type}\t{created}\t{delivery.state_of(sent)}\t"
+            f"attempts {sent.attempts}\t{answers}"
+        )
+    return 0
+
+
+def _box(settings: Settings) -> Any:
+    from backend.kernel.secret_box import SecretBox
+
+    return SecretBox(settings.secret_key)
+
+
+async def _domain(work: Coroutine[Any, Any, Any]) -> Any:
+    try:
+        return await work
+    except DomainError as error:
+        raise CommandFailed("; ".join(p.message for p in error.problems)) from None
 
 
 def _run(function: Callable[..., Coroutine[Any, Any, Any]], settings: Settings, *args: Any) -> Any:

@@ -21,6 +21,7 @@ from backend.api.schema import build_schema
 from backend.app import housekeeping
 from backend.app.wiring import build_services
 from backend.auth.services import Services
+from backend.events import delivery as webhooks
 from backend.infra.config import Settings
 from backend.infra.database import Timeouts, ensure_migrated, tortoise_config
 from backend.notifications import notices
@@ -114,10 +115,14 @@ def _background_jobs(services: Services) -> list[Coroutine[None, None, None]]:
     async def remind_expiring_tokens() -> None:
         await reminders.send_due(services)
 
+    async def deliver_webhooks() -> None:
+        await webhooks.deliver_due(services.secret_box)
+
     return [
         housekeeping.run_every(housekeeping.INTERVAL, delete_expired),
         housekeeping.run_every(housekeeping.NOTICE_RETRY_INTERVAL, retry_notices),
         housekeeping.run_every(housekeeping.INTERVAL, remind_expiring_tokens),
+        housekeeping.run_every(housekeeping.WEBHOOK_INTERVAL, deliver_webhooks),
     ]
 
 

@@ -27,6 +27,7 @@ from backend.auth.sessions.models import Session
 from backend.auth.sessions.service import Timeouts
 from backend.auth.throttle.models import ThrottleCounter
 from backend.auth.throttle.service import PER_ACCOUNT, unix_ms
+from backend.events.models import WebhookDelivery
 from backend.kernel import clock
 from backend.notifications.models import SecureAccountLink
 from backend.tokens import retention, usage
@@ -36,6 +37,9 @@ log = logging.getLogger("latchkey.housekeeping")
 
 INTERVAL = timedelta(minutes=10)
 NOTICE_RETRY_INTERVAL = timedelta(minutes=1)
+# Webhook deliveries are due at once: each worker looks this often (one indexed query).
+WEBHOOK_INTERVAL = timedelta(seconds=1)
+WEBHOOK_KEPT = timedelta(days=30)  # deliveries and their attempts, for `webhook deliveries`
 
 
 async def delete_expired(timeouts: Timeouts) -> dict[str, int]:
@@ -62,6 +66,9 @@ async def delete_expired(timeouts: Timeouts) -> dict[str, int]:
         "secure_account_links": await SecureAccountLink.filter(expires_at__lte=now).delete(),
         "token_usage_days": await usage.forget_old(now),
         "refresh_tokens": await retention.forget_long_expired(now),
+        "webhook_deliveries": await WebhookDelivery.filter(
+            created_at__lte=now - WEBHOOK_KEPT, next_attempt_at=None
+        ).delete(),
     }
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from backend.accounts.passwords import PasswordHasher
 from backend.auth.factors.registry import strategies
-from backend.auth.factors.secrets_box import SecretBox
 from backend.auth.factors.strategy import Tools
 from backend.auth.services import Services
 from backend.infra.config import Settings
+from backend.kernel.secret_box import SecretBox
 from backend.notifications.email import Mailer
 from backend.notifications.sms import SmsSender
 from backend.tokens import scopes

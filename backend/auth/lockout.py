@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import logging
 
+from tortoise.transactions import in_transaction
+
 from backend.accounts.models import User
 from backend.audit.service import record
 from backend.auth import reset_links as links
 from backend.auth.models import SignInLockout
 from backend.auth.services import Services
+from backend.events.emit import emit
 from backend.infra import hot_sql
 from backend.kernel import clock
 from backend.kernel.client_info import ClientInfo
@@ -100,8 +103,10 @@ async def count_failure(services: Services, user: User, client: ClientInfo) -> N
     failures = await _count(user.id)
     if failures != MAX_FAILURES:
         return
-    await SignInLockout.filter(user_id=user.id).update(locked_at=clock.now())
-    await record("account.locked", user=user, client=client, failures=failures)
+    async with in_transaction():
+        await SignInLockout.filter(user_id=user.id).update(locked_at=clock.now())
+        await record("account.locked", user=user, client=client, failures=failures)
+        await emit("user.locked", user=user, reason="failures")
     link = await links.mint(services, user)
     await tell(
         services.mailer,
@@ -131,7 +136,9 @@ def reset_statement(user_id: int) -> hot_sql.Statement:
 
 
 async def unlock(user: User) -> None:
-    """The password was reset."""
+    """The password was reset (call inside its transaction)."""
+    if await SignInLockout.filter(user_id=user.id, locked_at__not_isnull=True).exists():
+        await emit("user.unlocked", user=user)
     await SignInLockout.filter(user_id=user.id).delete()
 
 

@@ -18,8 +18,8 @@ from backend.notifications.email import Mailer
 from backend.notifications.sms import SmsSender
 
 if TYPE_CHECKING:
-    from backend.auth.factors.secrets_box import SecretBox
     from backend.auth.factors.strategy import Strategy
+    from backend.kernel.secret_box import SecretBox
 
 
 @dataclasses.dataclass(frozen=True)

@@ -25,6 +25,7 @@ MODEL_MODULES = [
     "backend.notifications.models",
     "backend.serviceclients.models",
     "backend.auth.models",
+    "backend.events.models",
 ]
 MIGRATIONS_PACKAGE = "backend.infra.migrations"
 

@@ -1,4 +1,5 @@
-"""Encryption at rest for TOTP secrets, with a key derived from LATCHKEY_SECRET_KEY.
+"""Encryption at rest for what must be read back (TOTP secrets, webhook signing secrets),
+with a key derived from LATCHKEY_SECRET_KEY.
 
 A TOTP secret must be recoverable to check codes, so it cannot be hashed like the others.
 """

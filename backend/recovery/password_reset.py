@@ -34,6 +34,7 @@ from backend.auth.throttle.keys import (
     reset_address_key,
     reset_login_key,
 )
+from backend.events.emit import emit
 from backend.kernel import clock, i18n
 from backend.kernel.client_info import ClientInfo
 from backend.kernel.errors import RateLimited
@@ -119,6 +120,7 @@ async def reset(
         await devices.forget_all(user)
         await lockout.unlock(user)
         await record("password.reset", user=user, client=client, session_count=ended)
+        await emit("password.reset", user=user)
     user.password_hash = new_hash
     # The sign-in throttle's wait is for guessers; the owner may sign in at once.
     await throttle.clear(account_key(user.username))

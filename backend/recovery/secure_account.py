@@ -27,6 +27,7 @@ from backend.auth.factors import devices, removal
 from backend.auth.reset_links import InvalidResetToken
 from backend.auth.services import Services
 from backend.auth.sessions import service as sessions
+from backend.events.emit import emit
 from backend.kernel import clock, i18n
 from backend.kernel.client_info import ClientInfo
 from backend.kernel.i18n import N_
@@ -68,6 +69,8 @@ async def secure(services: Services, token: str, client: ClientInfo) -> User:
             factor_count=factors,
             disputed=disputed,
         )
+        await emit("account.secured", user=user)
+        await emit("user.locked", user=user, reason="disputed" if disputed else "secured")
         if disputed:
             await links.end_all(user)
             messages = await _queue_dispute(user, link.recipient)

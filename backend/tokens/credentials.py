@@ -13,6 +13,7 @@ from backend.audit.service import record
 from backend.auth import reauthentication
 from backend.auth.services import Services
 from backend.auth.sessions.models import Session
+from backend.events.emit import emit
 from backend.kernel import clock
 from backend.kernel.client_info import ClientInfo
 from backend.kernel.crypto import digest
@@ -65,6 +66,11 @@ async def generate_for(
                 client=client,
                 client_id=credential.client_id,
             )
+            await emit(
+                "api_credentials.generated",
+                user=user,
+                api_credentials={"client_id": credential.client_id},
+            )
     except IntegrityError:  # a concurrent generate created them first
         raise DomainError("CONFLICT", "The credentials changed meanwhile; try again.") from None
     await tell(
@@ -110,6 +116,7 @@ async def remove(user: User, client_id: str, client: ClientInfo) -> None:
         if not removed:
             raise NotFound("client_id")
         await record("api_credentials.removed", user=user, client=client, client_id=client_id)
+        await emit("api_credentials.removed", user=user, api_credentials={"client_id": client_id})
 
 
 async def get_for(user_id: int) -> ApiCredential | None:

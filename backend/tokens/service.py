@@ -15,6 +15,7 @@ from backend.audit.service import record
 from backend.auth import reauthentication
 from backend.auth.services import Services
 from backend.auth.sessions.models import Session
+from backend.events.emit import emit
 from backend.infra import hot_sql
 from backend.kernel import clock
 from backend.kernel.client_info import ClientInfo
@@ -93,6 +94,7 @@ async def issue(
             scopes=scope_catalog.joined(chosen),
         )
         await record("token.issued", user=user, client=client, token_id=token.id, name=name)
+        await emit("token.issued", user=user, token=token_data(token))
     await tell(
         services.mailer,
         user.email,
@@ -156,6 +158,7 @@ async def regenerate(
         await record(
             "token.regenerated", user=user, client=client, token_id=token.id, name=token.name
         )
+        await emit("token.regenerated", user=user, token=token_data(token))
     await tell(
         services.mailer,
         user.email,
@@ -297,6 +300,11 @@ async def list_for(user_id: int) -> list[ListedToken]:
     return [_listed(row) for row in rows]
 
 
+def token_data(token: RefreshToken) -> dict[str, object]:
+    """A token in an event: what names it, never its secret or hash."""
+    return {"id": str(token.id), "name": token.name, "scopes": scope_catalog.split(token.scopes)}
+
+
 async def delete(user: User, token_id: int, client: ClientInfo) -> None:
     """Revoke a token of `user` and every access token issued from it, at once."""
     async with in_transaction():
@@ -308,6 +316,7 @@ async def delete(user: User, token_id: int, client: ClientInfo) -> None:
             raise NotFound()
         await AccessToken.filter(refresh_token_id=token_id).delete()
         await record("token.deleted", user=user, client=client, token_id=token_id, name=token.name)
+        await emit("token.revoked", user=user, token=token_data(token))
 
 
 async def exchange(

@@ -14,8 +14,8 @@ from typing import Protocol, runtime_checkable
 from backend.accounts.models import User
 from backend.auth.factors.models import Authenticator
 from backend.auth.factors.proof import Proof
-from backend.auth.factors.secrets_box import SecretBox
 from backend.kernel.errors import DomainError
+from backend.kernel.secret_box import SecretBox
 from backend.notifications.email import Mailer
 from backend.notifications.sms import SmsSender
 

@@ -6,10 +6,13 @@ import dataclasses
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from tortoise.transactions import in_transaction
+
 from backend.accounts import limits
 from backend.accounts.models import User
 from backend.audit.service import record
 from backend.auth.sessions.models import Session
+from backend.events.emit import emit
 from backend.infra import hot_sql
 from backend.kernel import clock
 from backend.kernel.client_info import Browser, ClientInfo
@@ -178,17 +181,24 @@ async def list_for(user_id: int, timeouts: Timeouts) -> list[Session]:
 async def revoke(user: User, session_id: int, client: ClientInfo) -> None:
     """Sign out one of the user's sessions; NOT_FOUND when it is not theirs or already gone."""
     session = await Session.get_or_none(user=user, id=session_id)
-    if session is None or await Session.filter(user=user, id=session_id).delete() != 1:
+    if session is None:
         raise NotFound()
     browser = Browser(session.browser_name, session.system_name)
     device = browser.words() if session.user_agent else ""
-    await record("session.revoked", user=user, client=client, device=device)
+    async with in_transaction():
+        if await Session.filter(user=user, id=session_id).delete() != 1:
+            raise NotFound()
+        await record("session.revoked", user=user, client=client, device=device)
+        await emit("session.ended", user=user, reason="revoked", count=1)
 
 
 async def sign_out_others(user: User, keep_session_id: int, client: ClientInfo) -> int:
     """Sign out every session of the user but `keep_session_id`; returns how many ended."""
-    count = await end_others(user, keep_session_id)
-    await record("sessions.signed_out_others", user=user, client=client, count=count)
+    async with in_transaction():
+        count = await end_others(user, keep_session_id)
+        await record("sessions.signed_out_others", user=user, client=client, count=count)
+        if count:
+            await emit("session.ended", user=user, reason="signed_out_others", count=count)
     return count
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
+from tortoise.transactions import in_transaction
+
 from backend.accounts import service as accounts
 from backend.accounts.models import User
 from backend.audit.service import Event, record
@@ -18,6 +20,7 @@ from backend.auth.sessions.models import Session
 from backend.auth.signin import known_browsers
 from backend.auth.throttle import service as throttle
 from backend.auth.throttle.keys import account_key, address_key, known_browser_key
+from backend.events.emit import emit
 from backend.infra import hot_sql
 from backend.kernel.client_info import ClientInfo
 from backend.kernel.errors import InvalidCredentials
@@ -159,11 +162,14 @@ async def resend_code(services: Services, challenge_token: str, method: str | No
 async def sign_out(
     session_token: str, user: User, client: ClientInfo, *, everywhere: bool = False
 ) -> None:
-    if everywhere:
-        await sessions.end_all(user)
-    else:
-        await sessions.end(session_token)
-    await record("sign_out", user=user, client=client, everywhere=everywhere)
+    async with in_transaction():
+        if everywhere:
+            count = await sessions.end_all(user)
+        else:
+            await sessions.end(session_token)
+            count = 1
+        await record("sign_out", user=user, client=client, everywhere=everywhere)
+        await emit("session.ended", user=user, reason="signed_out", count=count)
 
 
 async def _start_session(

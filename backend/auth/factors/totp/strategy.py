@@ -5,11 +5,11 @@ from __future__ import annotations
 from backend.accounts.models import User
 from backend.auth.factors.models import Authenticator
 from backend.auth.factors.proof import Proof, TypedCode
-from backend.auth.factors.secrets_box import SecretBox
 from backend.auth.factors.strategy import Check, SetupDone, SetupStart, Tools
 from backend.auth.factors.totp import otp
 from backend.kernel.errors import DomainError
 from backend.kernel.i18n import N_
+from backend.kernel.secret_box import SecretBox
 
 
 class AuthenticatorApp:
