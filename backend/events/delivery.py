@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from backend.events import emit, endpoints
 from backend.events.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from backend.infra import hot_sql
+from backend.infra import outbox
 from backend.kernel import clock
 from backend.kernel.secret_box import SecretBox
 
@@ -21,47 +21,18 @@ if TYPE_CHECKING:
 log = logging.getLogger("latchkey.webhooks")
 
 TIMEOUT_SECONDS = 10
-# The wait after the 1st, 2nd, ... failed attempt; then the last one again, until GIVE_UP.
-RETRY_WAITS = tuple(
-    timedelta(seconds=seconds) for seconds in (5, 300, 1800, 7200, 18000, 36000, 36000)
+RETRIES = outbox.Retries(
+    # The wait after the 1st, 2nd, ... failed attempt; then the last one again.
+    waits=tuple(timedelta(seconds=s) for s in (5, 300, 1800, 7200, 18000, 36000, 36000)),
+    give_up_after=timedelta(days=3),
+    lease=timedelta(seconds=TIMEOUT_SECONDS * 6),
 )
-GIVE_UP_AFTER = timedelta(days=3)
-# A claimed delivery is not due again for this long: a worker that dies mid-attempt leaves it
-# to another after the lease, never to two at once.
-LEASE = timedelta(seconds=TIMEOUT_SECONDS * 6)
 BATCH = 20
-
-_CLAIM = """
-UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = $1
-WHERE id IN (
-    SELECT id FROM webhook_deliveries WHERE next_attempt_at <= $2
-    ORDER BY next_attempt_at, id LIMIT $3{lock}
-)
-RETURNING id, endpoint_id, message_id, type, payload, created_at, attempts
-"""
-# PostgreSQL: rows another worker is claiming are skipped, not waited for. SQLite runs one
-# write at a time, so its UPDATE is the claim by itself.
-_SKIP_LOCKED = {"postgres": " FOR UPDATE SKIP LOCKED"}
-
-
-_ANY_DUE = "SELECT 1 AS due FROM webhook_deliveries WHERE next_attempt_at <= $1 LIMIT 1"
-
-
-async def claim_due(limit: int = BATCH) -> list[WebhookDelivery]:
-    now = clock.now()
-    # A read first: the claim is a write, and on SQLite every write takes the database's
-    # one write lock, even when it changes nothing.
-    if not await hot_sql.fetch(WebhookDelivery, _ANY_DUE, [now]):
-        return []
-    dialect = hot_sql.client(WebhookDelivery).capabilities.dialect
-    sql = _CLAIM.replace("{lock}", _SKIP_LOCKED.get(dialect, ""))
-    rows = await hot_sql.fetch(WebhookDelivery, sql, [now + LEASE, now, limit])
-    return [hot_sql.as_model(WebhookDelivery, row) for row in rows]
 
 
 async def deliver_due(box: SecretBox, *, limit: int = BATCH) -> int:
     """Attempt every due delivery this worker claims; how many were delivered."""
-    claimed = await claim_due(limit)
+    claimed = await outbox.claim_due(WebhookDelivery, RETRIES, limit)
     if not claimed:
         return 0
     import httpx  # loaded by the first worker that has something to send
@@ -122,16 +93,15 @@ async def _after_failure(
 ) -> None:
     answer = {"status": status, "error": error, "tries": delivery.attempts}
     extra = {"endpoint_id": endpoint.id, "webhook_id": delivery.message_id, **answer}
-    if now - delivery.created_at >= GIVE_UP_AFTER:
+    next_attempt = RETRIES.next_attempt(delivery.attempts, delivery.created_at, now)
+    if next_attempt is None:
         await WebhookDelivery.filter(id=delivery.id).update(given_up_at=now, next_attempt_at=None)
         await endpoints.disable(endpoint)
         log.error("webhook endpoint disabled: failing for three days", extra=extra)
         return
-    wait = RETRY_WAITS[min(delivery.attempts, len(RETRY_WAITS)) - 1]
-    await WebhookDelivery.filter(id=delivery.id).update(next_attempt_at=now + wait)
-    log.warning(
-        "webhook delivery failed; will retry", extra={**extra, "wait_s": int(wait.total_seconds())}
-    )
+    await WebhookDelivery.filter(id=delivery.id).update(next_attempt_at=next_attempt)
+    extra["retry_in_s"] = int((next_attempt - now).total_seconds())
+    log.warning("webhook delivery failed; will retry", extra=extra)
 
 
 async def send_test(box: SecretBox, endpoint: WebhookEndpoint) -> tuple[WebhookDelivery, bool]:

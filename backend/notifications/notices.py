@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from backend.infra import outbox
 from backend.kernel import clock, i18n
 from backend.kernel.i18n import N_
 from backend.notifications import secure_links
@@ -30,9 +31,12 @@ NOT_YOU_LINK = N_(
     "If this was not you, open this link to sign out everywhere and secure your account "
     "(it asks before it changes anything, and works once within 7 days):\n{link}"
 )
-MAX_ATTEMPTS = 12  # with the waits below, about two days of trying
-FIRST_RETRY = timedelta(minutes=1)
-LONGEST_RETRY = timedelta(hours=6)
+# About two days of trying: 1, 2, 4, ... minutes, then every 6 hours, 12 attempts in all.
+RETRIES = outbox.Retries(
+    waits=tuple(min(timedelta(minutes=2**n), timedelta(hours=6)) for n in range(12)),
+    max_attempts=12,
+    lease=timedelta(minutes=1),  # longer than the mail server may take (aiosmtplib: 60 s)
+)
 BATCH = 50
 
 
@@ -80,7 +84,7 @@ async def queue(to: str, subject: str, body: str) -> OutboxMessage:
         subject=subject,
         body=body,
         attempts=1,
-        next_attempt_at=clock.now() + _wait_after(1),
+        next_attempt_at=clock.now() + RETRIES.lease,
     )
 
 
@@ -91,22 +95,10 @@ async def deliver(mailer: Mailer, message: OutboxMessage) -> bool:
 
 async def deliver_due(mailer: Mailer) -> int:
     """Retry the notices whose wait is over; how many were sent."""
-    due = await OutboxMessage.filter(next_attempt_at__lte=clock.now()).order_by("id").limit(BATCH)
     sent = 0
-    for message in due:
-        if await _claim(message):
-            sent += await _send(mailer, message)
+    for message in await outbox.claim_due(OutboxMessage, RETRIES, BATCH):
+        sent += await _send(mailer, message)
     return sent
-
-
-async def _claim(message: OutboxMessage) -> bool:
-    """Move the next attempt on; of several workers, only one sees its update land."""
-    tries = message.attempts + 1
-    claimed = await OutboxMessage.filter(id=message.id, attempts=message.attempts).update(
-        attempts=tries, next_attempt_at=clock.now() + _wait_after(tries)
-    )
-    message.attempts = tries
-    return claimed == 1
 
 
 async def _send(mailer: Mailer, message: OutboxMessage) -> bool:
@@ -115,13 +107,13 @@ async def _send(mailer: Mailer, message: OutboxMessage) -> bool:
         await mailer.send(Email(to=message.recipient, subject=message.subject, body=message.body))
     except Exception:
         log.exception("could not send a notice", extra={"outbox_id": message.id, "tries": tries})
-        if tries >= MAX_ATTEMPTS:
+        now = clock.now()
+        next_attempt = RETRIES.next_attempt(tries, message.created_at, now)
+        if next_attempt is None:
             log.error("gave up on a notice", extra={"outbox_id": message.id})
             await OutboxMessage.filter(id=message.id).delete()
+        else:
+            await OutboxMessage.filter(id=message.id).update(next_attempt_at=next_attempt)
         return False
     await OutboxMessage.filter(id=message.id).delete()
     return True
-
-
-def _wait_after(tries: int) -> timedelta:
-    return min(FIRST_RETRY * 2 ** (tries - 1), LONGEST_RETRY)
