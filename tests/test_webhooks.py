@@ -14,7 +14,7 @@ from tortoise.transactions import in_transaction
 
 from backend.accounts.models import User
 from backend.events import delivery, endpoints
-from backend.events.emit import emit
+from backend.events.emit import emit, write
 from backend.events.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from backend.kernel import clock
 from backend.kernel.secret_box import SecretBox
@@ -314,3 +314,19 @@ async def test_two_served_workers_and_this_one_deliver_each_event_once(app, alic
     assert len(ids) == 40 and len(set(ids)) == 40
     attempts = await WebhookAttempt.all().count()
     assert attempts == 40
+
+
+async def test_a_worker_told_not_to_send_webhooks_leaves_them_to_the_others(database_url):
+    from tests.helpers import serving
+
+    quiet = settings_for(database_url, webhook_delivery=False)
+    with webhook_receiver() as inbox:
+        async with serving(quiet):
+            box = SecretBox(quiet.secret_key)
+            await endpoints.create(box, f"http://127.0.0.1:{inbox.port}/hooks", "webhook.*")
+            endpoint = (await endpoints.listed())[0]
+            await write("webhook.test", {"endpoint": {"id": str(endpoint.id)}}, [endpoint])
+            await asyncio.sleep(2.5)  # its job would have run twice by now
+            assert inbox.received == []
+            assert await delivery.deliver_due(box) == 1  # another worker sends it
+        assert len(inbox.received) == 1

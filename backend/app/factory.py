@@ -116,14 +116,18 @@ def _background_jobs(services: Services) -> list[Coroutine[None, None, None]]:
         await reminders.send_due(services)
 
     async def deliver_webhooks() -> None:
-        await webhooks.deliver_due(services.secret_box)
+        timeout = services.settings.webhook_timeout_seconds
+        await webhooks.deliver_due(services.secret_box, timeout_seconds=timeout)
 
     return [
         housekeeping.run_every(housekeeping.INTERVAL, delete_expired),
         housekeeping.run_every(housekeeping.NOTICE_RETRY_INTERVAL, retry_notices),
         housekeeping.run_every(housekeeping.INTERVAL, remind_expiring_tokens),
-        housekeeping.run_every(housekeeping.WEBHOOK_INTERVAL, deliver_webhooks),
-    ]
+    ] + (
+        [housekeeping.run_every(housekeeping.WEBHOOK_INTERVAL, deliver_webhooks)]
+        if services.settings.webhook_delivery
+        else []
+    )
 
 
 def _htmx_dist() -> Path:

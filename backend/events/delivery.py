@@ -30,7 +30,9 @@ RETRIES = outbox.Retries(
 BATCH = 20
 
 
-async def deliver_due(box: SecretBox, *, limit: int = BATCH) -> int:
+async def deliver_due(
+    box: SecretBox, *, limit: int = BATCH, timeout_seconds: float = TIMEOUT_SECONDS
+) -> int:
     """Attempt every due delivery this worker claims; how many were delivered."""
     claimed = await outbox.claim_due(WebhookDelivery, RETRIES, limit)
     if not claimed:
@@ -39,7 +41,7 @@ async def deliver_due(box: SecretBox, *, limit: int = BATCH) -> int:
 
     ids = {delivery.endpoint_id for delivery in claimed}
     by_id = {e.id: e for e in await WebhookEndpoint.filter(id__in=ids, disabled_at=None)}
-    async with httpx.AsyncClient(follow_redirects=False, timeout=TIMEOUT_SECONDS) as client:
+    async with httpx.AsyncClient(follow_redirects=False, timeout=timeout_seconds) as client:
         done = await asyncio.gather(
             *(
                 attempt(client, box, by_id[delivery.endpoint_id], delivery)

@@ -64,6 +64,10 @@ class Settings:
     # "json": one JSON object a line, for log pipelines; "text": lines for a person;
     # "auto": text on a terminal, else JSON.
     log_format: str = "auto"
+    # Webhooks: how long one delivery attempt may wait (at most 10 s), and whether this
+    # process sends them (every worker does unless told not to).
+    webhook_timeout_seconds: int = 10
+    webhook_delivery: bool = True
     issuer: str = "Latchkey"
     password_min_length: int = 15
     trusted_device_days: int = 30
@@ -127,6 +131,10 @@ class Settings:
             ),
             log_level=reader.text("LOG_LEVEL", "INFO").upper(),
             log_format=reader.choice("LOG_FORMAT", "auto", ("auto", "json", "text")),
+            webhook_timeout_seconds=min(
+                reader.positive("WEBHOOK_TIMEOUT_SECONDS", cls.webhook_timeout_seconds), 10
+            ),
+            webhook_delivery=reader.boolean("WEBHOOK_DELIVERY", cls.webhook_delivery),
             issuer=reader.text("ISSUER", "Latchkey"),
             password_min_length=reader.integer("PASSWORD_MIN_LENGTH", 15),
             trusted_device_days=reader.integer("TRUSTED_DEVICE_DAYS", 30),
