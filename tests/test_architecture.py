@@ -24,7 +24,13 @@ LAYERS: list[set[str]] = [
     {"backend.accounts"},
     {"backend.notifications"},  # mail, texts and notices to the account
     {"backend.auth"},  # sign-in, re-authentication, factors, sessions, throttle
-    {"backend.account_settings", "backend.tokens", "backend.recovery", "backend.serviceclients"},
+    {
+        "backend.account_settings",
+        "backend.tokens",
+        "backend.recovery",
+        "backend.serviceclients",
+        "backend.oidc",
+    },
     {"backend.api"},  # GraphQL: resolvers over the features
     {"backend.server", "web"},  # the HTTP edges: /graphql and OAuth, the pages
     {"backend.app"},  # the composition root: app factory, wiring, CLI, background jobs

@@ -116,6 +116,15 @@ def _parser() -> argparse.ArgumentParser:
     service_remove.add_argument("name")
     service_remove.set_defaults(command=remove_service_client)
     _webhook_commands(commands)
+    signing_key = commands.add_parser(
+        "signing-key", help="the keys that sign ID tokens"
+    ).add_subparsers(required=True, metavar="ACTION")
+    signing_key.add_parser(
+        "rotate", help="sign with new keys; the old ones stay published until their tokens expire"
+    ).set_defaults(command=rotate_signing_keys)
+    signing_key.add_parser(
+        "list", help="the keys and whether they sign or are published"
+    ).set_defaults(command=list_signing_keys)
     demo = user.add_parser("create-demo", help="create a demo user if there are no users yet")
     demo.set_defaults(command=create_demo_user)
     return parser
@@ -151,7 +160,15 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from backend.oidc import keys
+
     asyncio.run(apply_migrations(settings.database_url))
+
+    async def ensure_signing_keys(settings: Settings) -> list[Any]:
+        return await keys.ensure(_box(settings))
+
+    for made in _run(ensure_signing_keys, settings):
+        print(f"Made the {made.alg} signing key {made.kid}.")
     print("Database is up to date.")
     return 0
 
@@ -350,6 +367,29 @@ def list_deliveries(args: argparse.Namespace, settings: Settings) -> int:
             f"{sent.message_id}\t{sent.type}\t{created}\t{delivery.state_of(sent)}\t"
             f"attempts {sent.attempts}\t{answers}"
         )
+    return 0
+
+
+def rotate_signing_keys(args: argparse.Namespace, settings: Settings) -> int:
+    from backend.oidc import keys
+
+    async def rotate(settings: Settings) -> list[Any]:
+        return await keys.rotate(_box(settings))
+
+    for made in _run(rotate, settings):
+        print(f"Now signing {made.alg} with {made.kid}.")
+    print("The previous keys stay published until every token they signed has expired.")
+    return 0
+
+
+def list_signing_keys(args: argparse.Namespace, settings: Settings) -> int:
+    from backend.oidc import keys
+
+    async def listed(settings: Settings) -> list[Any]:
+        return [(row.kid, row.alg, keys.state_of(row)) for row in await keys.listed()]
+
+    for kid, alg, state in _run(listed, settings):
+        print(f"{kid}\t{alg}\t{state}")
     return 0
 
 

@@ -26,6 +26,7 @@ MODEL_MODULES = [
     "backend.serviceclients.models",
     "backend.auth.models",
     "backend.events.models",
+    "backend.oidc.models",
 ]
 MIGRATIONS_PACKAGE = "backend.infra.migrations"
 

@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute, Route
 
 from backend.auth.services import Services
 from backend.kernel.errors import RateLimited
+from backend.oidc import keys as signing_keys
 from backend.server.client_info import client_info
 from backend.serviceclients import service as service_clients
 from backend.tokens import credentials as api_credentials
@@ -64,7 +65,15 @@ class OAuthEndpoints:
             Route("/oauth/token", self._handled(self.token), methods=["POST"]),
             Route("/oauth/revoke", self._handled(self.revoke), methods=["POST"]),
             Route("/oauth/introspect", self._handled(self.introspect), methods=["POST"]),
+            Route("/oauth/jwks", self.jwks, methods=["GET"]),
         ]
+
+    async def jwks(self, request: Request) -> Response:
+        """The public keys that sign ID tokens (RFC 7517). Relying parties cache it; a token
+        with a kid they do not know makes them fetch it again."""
+        await signing_keys.ensure(self.services.secret_box)  # made here on a first start
+        body = await signing_keys.jwks(self.services.secret_box)
+        return JSONResponse(body, headers={"Cache-Control": "public, max-age=300"})
 
     def _handled(self, endpoint):
         async def handle(request: Request) -> Response:
