@@ -9,7 +9,14 @@ from web.navigation import after_sign_in, sign_in
 
 @pytest.mark.parametrize(
     "asked",
-    ["/account", "/account/tokens?regenerate=7", "/account/security#two_factor", "/account/log"],
+    [
+        "/account",
+        "/account/tokens?regenerate=7",
+        "/account/security#two_factor",
+        "/account/log",
+        # An application's sign-in (OpenID Connect) continues once Latchkey's is done.
+        "/oauth/authorize?client_id=abc&redirect_uri=https%3A%2F%2Fp.example%2Fcb",
+    ],
 )
 def test_an_account_page_is_where_it_goes_on_to(asked):
     assert after_sign_in(asked) == asked
@@ -27,6 +34,7 @@ def test_an_account_page_is_where_it_goes_on_to(asked):
         "/accountant",
         "/account/../login",
         "/login",
+        "/oauth/token",
         "javascript:alert(1)",
         "/account/" + "x" * 3000,
         None,

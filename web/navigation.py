@@ -27,6 +27,8 @@ def page_of(path: str) -> str:
 
 SIGN_IN = "/login"
 HOME = "/account"
+# An application's sign-in (OpenID Connect) continues after Latchkey's own.
+AUTHORIZE = "/oauth/authorize"
 
 
 def sign_in(back: str) -> str:
@@ -45,7 +47,8 @@ def after_sign_in(value: object) -> str:
     if any(ord(char) < 0x21 or char == "\\" for char in value):
         return HOME
     parts = urlsplit(value)
-    ours = (parts.path == HOME or parts.path.startswith(HOME + "/")) and ".." not in parts.path
+    ours = parts.path in (HOME, AUTHORIZE) or parts.path.startswith(HOME + "/")
+    ours = ours and ".." not in parts.path
     return value if ours and not (parts.scheme or parts.netloc) else HOME
 
 

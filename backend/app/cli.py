@@ -122,6 +122,7 @@ def _parser() -> argparse.ArgumentParser:
     signing_key.add_parser(
         "rotate", help="sign with new keys; the old ones stay published until their tokens expire"
     ).set_defaults(command=rotate_signing_keys)
+    _oidc_client_commands(commands)
     signing_key.add_parser(
         "list", help="the keys and whether they sign or are published"
     ).set_defaults(command=list_signing_keys)
@@ -367,6 +368,78 @@ def list_deliveries(args: argparse.Namespace, settings: Settings) -> int:
             f"{sent.message_id}\t{sent.type}\t{created}\t{delivery.state_of(sent)}\t"
             f"attempts {sent.attempts}\t{answers}"
         )
+    return 0
+
+
+def _oidc_client_commands(commands: Any) -> None:
+    oidc_client = commands.add_parser(
+        "oidc-client", help="the applications that sign users in through Latchkey"
+    ).add_subparsers(required=True, metavar="ACTION")
+    create = oidc_client.add_parser("create", help="register one; prints its secret once")
+    create.add_argument("name")
+    create.add_argument("--redirect-uri", action="append", required=True, default=[])
+    create.add_argument("--post-logout-redirect-uri", action="append", default=[])
+    create.add_argument("--backchannel-logout-uri", default="")
+    create.add_argument("--public", action="store_true", help="no secret: PKCE only")
+    create.add_argument("--scope", action="append", default=[], help="a platform scope")
+    create.add_argument("--id-token-alg", default="ES256", choices=("ES256", "RS256"))
+    create.set_defaults(command=create_oidc_client)
+    oidc_client.add_parser("list", help="the registered applications").set_defaults(
+        command=list_oidc_clients
+    )
+    remove = oidc_client.add_parser("remove", help="remove one; its codes stop working")
+    remove.add_argument("name")
+    remove.set_defaults(command=remove_oidc_client)
+
+
+def create_oidc_client(args: argparse.Namespace, settings: Settings) -> int:
+    from backend.oidc import clients
+
+    async def create(settings: Settings) -> tuple[Any, str | None]:
+        return await _domain(
+            clients.create(
+                args.name,
+                args.redirect_uri,
+                public=args.public,
+                post_logout_redirect_uris=args.post_logout_redirect_uri,
+                backchannel_logout_uri=args.backchannel_logout_uri,
+                scopes=args.scope,
+                id_token_alg=args.id_token_alg,
+            )
+        )
+
+    client, secret = _run(create, settings)
+    print(f"Registered {client.name}.\n  client_id: {client.client_id}")
+    if secret:
+        print(f"  client_secret: {secret}\nStore the secret now: it is not shown again.")
+    print(f"  discovery: {settings.public_url.rstrip('/')}/.well-known/openid-configuration")
+    return 0
+
+
+def list_oidc_clients(args: argparse.Namespace, settings: Settings) -> int:
+    from backend.oidc import clients
+
+    async def listed(settings: Settings) -> list[Any]:
+        return await clients.listed()
+
+    found = _run(listed, settings)
+    if not found:
+        print("No OpenID Connect clients.")
+    for client in found:
+        kind = "public" if client.secret_hash is None else "confidential"
+        uris = " ".join(client.redirect_uris)
+        print(f"{client.name}\t{client.client_id}\t{kind}\t{uris}")
+    return 0
+
+
+def remove_oidc_client(args: argparse.Namespace, settings: Settings) -> int:
+    from backend.oidc import clients
+
+    async def remove(settings: Settings) -> None:
+        await _domain(clients.remove(args.name))
+
+    _run(remove, settings)
+    print(f"Removed {args.name}.")
     return 0
 
 

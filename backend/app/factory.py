@@ -32,6 +32,7 @@ from backend.server.graphql import GraphQLEndpoint
 from backend.server.graphql_outages import reporting_outages
 from backend.server.headers import SecurityHeaders
 from backend.server.oauth import OAuthEndpoints
+from backend.server.oidc import OidcEndpoints
 from backend.tokens import reminders
 from web import graphiql_page, site
 from web.routes import routes as web_routes
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             methods=["GET", "POST"],
         ),
         *OAuthEndpoints(services).routes(),
+        *OidcEndpoints(services).routes(),
         *health.routes(),
         *web_routes(schema, services),
         *(graphiql_page.routes() if settings.graphiql else []),

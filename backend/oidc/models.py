@@ -23,3 +23,49 @@ class SigningKey(Model):
 
     class Meta:
         table = "oidc_signing_keys"
+
+
+class OidcClient(Model):
+    """An application that signs its users in through Latchkey, registered by the operator.
+    Confidential clients have a secret (only its SHA-256 is kept); public ones use PKCE."""
+
+    id = fields.BigIntField(primary_key=True)
+    client_id = fields.CharField(max_length=64, unique=True)
+    name = fields.CharField(max_length=100, unique=True)
+    secret_hash = fields.CharField(max_length=64, null=True)  # null for a public client
+    third_party = fields.BooleanField(default=False)
+    redirect_uris = fields.JSONField(default=list)  # matched exactly
+    post_logout_redirect_uris = fields.JSONField(default=list)
+    backchannel_logout_uri = fields.CharField(max_length=2000, default="")
+    scopes = fields.JSONField(default=list)  # platform scopes it may ask for
+    id_token_alg = fields.CharField(max_length=8, default="ES256")
+    created_at = fields.DatetimeField(default=clock.now)
+
+    class Meta:
+        table = "oidc_clients"
+
+
+class AuthorizationCode(Model):
+    """A code handed to a client's redirect URI: only its SHA-256 is kept, it works once
+    within a minute, for the client, redirect URI, PKCE challenge and nonce it was made for."""
+
+    id = fields.BigIntField(primary_key=True)
+    code_hash = fields.CharField(max_length=64, unique=True)
+    client = fields.ForeignKeyField(
+        "models.OidcClient", related_name="codes", on_delete=fields.CASCADE
+    )
+    user = fields.ForeignKeyField(
+        "models.User", related_name="oidc_codes", on_delete=fields.CASCADE
+    )
+    redirect_uri = fields.CharField(max_length=2000)
+    scopes = fields.CharField(max_length=1000)  # space-separated
+    nonce = fields.CharField(max_length=500, default="")
+    code_challenge = fields.CharField(max_length=128, default="")
+    auth_time = fields.DatetimeField()
+    second_factor = fields.CharField(max_length=16, null=True)
+    expires_at = fields.DatetimeField(db_index=True)
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "oidc_authorization_codes"
+        indexes = (("client_id",), ("user_id",))

@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Route
 from backend.auth.services import Services
 from backend.kernel.errors import RateLimited
 from backend.oidc import keys as signing_keys
+from backend.server import oidc
 from backend.server.client_info import client_info
 from backend.serviceclients import service as service_clients
 from backend.tokens import credentials as api_credentials
@@ -105,6 +106,17 @@ class OAuthEndpoints:
                 ) from None
             except tokens.ScopeRefused:
                 raise _invalid_scope() from None
+        elif grant_type == "authorization_code":
+            client_id, secret = _presented_credentials(request, form, public=True)
+            client = await oidc.authenticated_client(client_id, secret)
+            if client is None:
+                raise invalid_client()
+            body = await oidc.exchange_code(self.services, client, form)
+            if body is None:
+                raise OAuthError(
+                    "invalid_grant", "The code is invalid, used, expired or not this client's."
+                )
+            return JSONResponse(body, headers=NO_STORE)
         elif grant_type == "client_credentials":
             credential = await self._client(request, form)
             try:
@@ -118,7 +130,7 @@ class OAuthEndpoints:
         else:
             raise OAuthError(
                 "unsupported_grant_type",
-                "Use grant_type=refresh_token or grant_type=client_credentials.",
+                "Use grant_type authorization_code, refresh_token or client_credentials.",
             )
         body = {
             "access_token": issued.secret,
@@ -226,7 +238,10 @@ def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str, st
     return client_id, secret
 
 
-def _presented_credentials(request: Request, form: dict[str, str]) -> tuple[str, str]:
+def _presented_credentials(
+    request: Request, form: dict[str, str], *, public: bool = False
+) -> tuple[str, str]:
+    """`public`: a client_id alone is a public client's authentication (method none)."""
     authorization = request.headers.get("authorization", "")
     scheme, _, encoded = authorization.partition(" ")
     if scheme.lower() == "basic":
@@ -242,6 +257,6 @@ def _presented_credentials(request: Request, form: dict[str, str]) -> tuple[str,
         return unquote_plus(client_id), unquote_plus(secret)
     if authorization:
         raise invalid_client("Use HTTP Basic or form parameters for client authentication.")
-    if not form.get("client_id"):
+    if not form.get("client_id") or not (public or form.get("client_secret")):
         raise invalid_client("Client authentication is required.")
     return form["client_id"], form.get("client_secret", "")

@@ -1,0 +1,150 @@
+"""The authorization code flow (OpenID Connect Core §3.1, RFC 7636): checking a request,
+issuing a code to a signed-in user, and redeeming it once."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from backend.accounts.models import User
+from backend.kernel import clock
+from backend.kernel.crypto import digest, same
+from backend.oidc import clients
+from backend.oidc.models import AuthorizationCode, OidcClient
+
+CODE_LIFETIME = timedelta(seconds=60)
+STANDARD_SCOPES = ("openid", "profile", "email", "phone", "groups")
+
+
+class UnsafeRedirect(Exception):
+    """An unknown client or a redirect URI it did not register: say so on a page, never
+    redirect (it could be anyone's address)."""
+
+
+class AuthorizationError(Exception):
+    """Sent back to the client's redirect URI, as RFC 6749 §4.1.2.1 says."""
+
+    def __init__(self, error: str, description: str) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+
+
+class InvalidGrant(Exception):
+    pass
+
+
+@dataclasses.dataclass(frozen=True)
+class AuthorizationRequest:
+    client: OidcClient
+    redirect_uri: str
+    scopes: tuple[str, ...]
+    state: str
+    nonce: str
+    code_challenge: str
+    prompt: str
+    max_age: int | None
+
+
+async def client_and_redirect(client_id: str, redirect_uri: str) -> OidcClient:
+    client = await clients.find(client_id)
+    # Exact match: one character off is another address.
+    if client is None or redirect_uri not in client.redirect_uris:
+        raise UnsafeRedirect
+    return client
+
+
+def check(client: OidcClient, redirect_uri: str, params: dict[str, str]) -> AuthorizationRequest:
+    if params.get("response_type") != "code":
+        raise AuthorizationError(
+            "unsupported_response_type", "Only the authorization code flow: response_type=code."
+        )
+    scopes = tuple(dict.fromkeys(params.get("scope", "").split()))
+    if "openid" not in scopes:
+        raise AuthorizationError("invalid_scope", "Ask for the openid scope.")
+    allowed = set(STANDARD_SCOPES) | set(client.scopes)
+    if "offline_access" in scopes:
+        allowed.add("offline_access")
+    if not set(scopes) <= allowed:
+        raise AuthorizationError("invalid_scope", "Ask only for scopes this client may have.")
+    challenge = params.get("code_challenge", "")
+    method = params.get("code_challenge_method", "")
+    if challenge and method != "S256":
+        raise AuthorizationError("invalid_request", "PKCE needs code_challenge_method=S256.")
+    if not challenge and clients.is_public(client):
+        raise AuthorizationError("invalid_request", "A public client must send a PKCE challenge.")
+    if challenge and not 43 <= len(challenge) <= 128:
+        raise AuthorizationError("invalid_request", "The PKCE challenge is malformed.")
+    max_age = params.get("max_age")
+    if max_age is not None and not max_age.isdigit():
+        raise AuthorizationError("invalid_request", "max_age is a number of seconds.")
+    return AuthorizationRequest(
+        client=client,
+        redirect_uri=redirect_uri,
+        scopes=scopes,
+        state=params.get("state", ""),
+        nonce=params.get("nonce", "")[:500],
+        code_challenge=challenge,
+        prompt=params.get("prompt", ""),
+        max_age=int(max_age) if max_age is not None else None,
+    )
+
+
+def needs_sign_in(request: AuthorizationRequest, signed_in_at: datetime | None) -> bool:
+    """No session, or one older than max_age, or prompt=login (which the caller clears once
+    the user signed in again)."""
+    if signed_in_at is None or "login" in request.prompt.split():
+        return True
+    if request.max_age is not None:
+        return clock.now() - signed_in_at > timedelta(seconds=request.max_age)
+    return False
+
+
+async def issue_code(
+    request: AuthorizationRequest, user: User, auth_time: datetime, second_factor: str | None
+) -> str:
+    code = secrets.token_urlsafe(32)
+    await AuthorizationCode.create(
+        code_hash=digest(code),
+        client=request.client,
+        user=user,
+        redirect_uri=request.redirect_uri,
+        scopes=" ".join(request.scopes),
+        nonce=request.nonce,
+        code_challenge=request.code_challenge,
+        auth_time=auth_time,
+        second_factor=second_factor,
+        expires_at=clock.now() + CODE_LIFETIME,
+    )
+    return code
+
+
+async def redeem(
+    code: str, client: OidcClient, redirect_uri: str, verifier: str
+) -> AuthorizationCode:
+    """The code's grant, used up; InvalidGrant for a code that is unknown, used, expired,
+    another client's or another redirect URI's, or whose PKCE verifier does not match."""
+    row = await AuthorizationCode.get_or_none(code_hash=digest(code)).select_related("user")
+    if row is None or row.client_id != client.id or row.redirect_uri != redirect_uri:
+        raise InvalidGrant
+    if row.code_challenge and not same(row.code_challenge, _s256(verifier)):
+        raise InvalidGrant
+    if not row.code_challenge and verifier:
+        raise InvalidGrant
+    now = clock.now()
+    used = await AuthorizationCode.filter(id=row.id, used_at=None, expires_at__gt=now).update(
+        used_at=now
+    )
+    if used != 1:
+        raise InvalidGrant
+    return row
+
+
+def _s256(verifier: str) -> str:
+    if not 43 <= len(verifier) <= 128:
+        return ""
+    hashed = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
+    return base64.urlsafe_b64encode(hashed).rstrip(b"=").decode()

@@ -1,0 +1,77 @@
+"""What an ID token and the userinfo endpoint say of a user, by scope; never a secret."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from backend.accounts.models import User
+from backend.kernel import clock
+from backend.kernel.secret_box import SecretBox
+from backend.oidc import keys
+from backend.oidc.models import AuthorizationCode, OidcClient
+
+# RFC 8176 methods for the second factor a sign-in proved, by kind.
+AMR = {"TOTP": "otp", "EMAIL": "otp", "SMS": "sms", "PASSKEY": "hwk", "RECOVERY_CODE": "otp"}
+ACR_MFA = "urn:latchkey:acr:mfa"
+ACR_PWD = "urn:latchkey:acr:pwd"
+
+
+def sub(user: User) -> str:
+    """The user's stable id (never the username, which may be reused after a deletion)."""
+    return str(user.id)
+
+
+def methods(second_factor: str | None) -> list[str]:
+    if not second_factor or second_factor not in AMR:
+        return ["pwd"]
+    return ["pwd", AMR[second_factor], "mfa"]
+
+
+async def id_token(
+    box: SecretBox, issuer: str, client: OidcClient, grant: AuthorizationCode
+) -> str:
+    from joserfc import jwt
+
+    now = clock.now()
+    claims: dict[str, Any] = {
+        "iss": issuer,
+        "sub": sub(grant.user),
+        "aud": client.client_id,
+        "iat": int(now.timestamp()),
+        "exp": int((now + keys.ID_TOKEN_LIFETIME).timestamp()),
+        "auth_time": int(grant.auth_time.timestamp()),
+        "amr": methods(grant.second_factor),
+        "acr": ACR_MFA if grant.second_factor in AMR else ACR_PWD,
+    }
+    if grant.nonce:
+        claims["nonce"] = grant.nonce
+    claims.update(await user_claims(grant.user, grant.scopes.split()))
+    key = await keys.signing_key(box, client.id_token_alg)
+    return jwt.encode({"alg": client.id_token_alg, "kid": key.kid}, claims, key)
+
+
+async def user_claims(user: User, scopes: list[str]) -> dict[str, Any]:
+    claims: dict[str, Any] = {"sub": sub(user)}
+    if "profile" in scopes:
+        name = " ".join(part for part in (user.first_name, user.last_name) if part)
+        claims.update(
+            preferred_username=user.username,
+            name=name or user.username,
+            given_name=user.first_name or None,
+            family_name=user.last_name or None,
+            zoneinfo=user.time_zone,
+            locale=user.language or None,
+            updated_at=_epoch(getattr(user, "updated_at", None)),
+        )
+    if "email" in scopes:
+        claims.update(email=user.email, email_verified=True)
+    if "phone" in scopes and user.mobile_phone:
+        claims.update(phone_number=user.mobile_phone, phone_number_verified=False)
+    if "groups" in scopes:
+        claims["groups"] = sorted(await user.groups.all().values_list("name", flat=True))
+    return {name: value for name, value in claims.items() if value is not None}
+
+
+def _epoch(moment: datetime | None) -> int | None:
+    return int(moment.timestamp()) if moment else None

@@ -1,0 +1,190 @@
+"""OpenID Connect at the HTTP edge: discovery, the authorization endpoint, userinfo, and the
+authorization_code grant of /oauth/token. The rules are backend.oidc's."""
+
+from __future__ import annotations
+
+import html
+from urllib.parse import urlencode, urlsplit
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from backend.auth.services import Services
+from backend.kernel import i18n
+from backend.kernel.i18n import N_
+from backend.oidc import authorization, claims, clients
+from backend.oidc.models import OidcClient
+from backend.server.authentication import authenticate_session
+from backend.server.failure_answers import PAGE_CSP
+from backend.tokens import service as tokens
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+SCOPES_SUPPORTED = [*authorization.STANDARD_SCOPES]
+
+
+class OidcEndpoints:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.issuer = services.settings.public_url.rstrip("/")
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/.well-known/openid-configuration", self.discovery, methods=["GET"]),
+            Route("/oauth/authorize", self.authorize, methods=["GET"]),
+            Route("/oauth/userinfo", self.userinfo, methods=["GET", "POST"]),
+        ]
+
+    async def discovery(self, request: Request) -> Response:
+        issuer = self.issuer
+        body = {
+            "issuer": issuer,
+            "authorization_endpoint": f"{issuer}/oauth/authorize",
+            "token_endpoint": f"{issuer}/oauth/token",
+            "userinfo_endpoint": f"{issuer}/oauth/userinfo",
+            "jwks_uri": f"{issuer}/oauth/jwks",
+            "revocation_endpoint": f"{issuer}/oauth/revoke",
+            "introspection_endpoint": f"{issuer}/oauth/introspect",
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["ES256", "RS256"],
+            "token_endpoint_auth_methods_supported": [
+                "client_secret_basic",
+                "client_secret_post",
+                "none",
+            ],
+            "code_challenge_methods_supported": ["S256"],
+            "scopes_supported": SCOPES_SUPPORTED,
+            "claims_supported": [
+                "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr",
+                "preferred_username", "name", "given_name", "family_name", "zoneinfo",
+                "locale", "email", "email_verified", "phone_number", "phone_number_verified",
+                "groups",
+            ],
+            "acr_values_supported": [claims.ACR_MFA, claims.ACR_PWD],
+            "authorization_response_iss_parameter_supported": True,
+        }  # fmt: skip
+        return JSONResponse(body, headers={"Cache-Control": "public, max-age=300"})
+
+    async def authorize(self, request: Request) -> Response:
+        params = dict(request.query_params)
+        redirect_uri = params.get("redirect_uri", "")
+        try:
+            client = await authorization.client_and_redirect(
+                params.get("client_id", ""), redirect_uri
+            )
+        except authorization.UnsafeRedirect:
+            return _error_page(request)
+        try:
+            asked = authorization.check(client, redirect_uri, params)
+        except authorization.AuthorizationError as error:
+            return self._back(
+                redirect_uri, params, error=error.error, description=error.description
+            )
+        identity = await authenticate_session(request, self.services)
+        session = identity.session
+        signed_in_at = session.created_at if session else None
+        if identity.user is None or authorization.needs_sign_in(asked, signed_in_at):
+            if "none" in asked.prompt.split():
+                return self._back(
+                    redirect_uri, params, error="login_required", description="Sign in first."
+                )
+            back = f"/oauth/authorize?{request.url.query}"
+            return RedirectResponse(f"/login?{urlencode({'next': back})}", status_code=303)
+        code = await authorization.issue_code(
+            asked, identity.user, signed_in_at, session.reauthenticated_factor if session else None
+        )
+        return self._back(redirect_uri, params, code=code)
+
+    def _back(self, redirect_uri: str, params: dict[str, str], **answer: str) -> Response:
+        """To the client's registered redirect URI, with `state` and `iss` (RFC 9207)."""
+        query = {**answer, "iss": self.issuer}
+        if params.get("state"):
+            query["state"] = params["state"]
+        if "description" in query:
+            query["error_description"] = query.pop("description")
+        separator = "&" if urlsplit(redirect_uri).query else "?"
+        return RedirectResponse(f"{redirect_uri}{separator}{urlencode(query)}", status_code=303)
+
+    async def userinfo(self, request: Request) -> Response:
+        scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+        bearer = (
+            await tokens.access_token_bearer(secret.strip()) if scheme.lower() == "bearer" else None
+        )
+        if bearer is None:
+            challenge = 'Bearer realm="latchkey", error="invalid_token"'
+            return JSONResponse(
+                {"error": "invalid_token"},
+                status_code=401,
+                headers={**NO_STORE, "WWW-Authenticate": challenge},
+            )
+        if "openid" not in bearer.scopes:
+            challenge = 'Bearer realm="latchkey", error="insufficient_scope", scope="openid"'
+            return JSONResponse(
+                {"error": "insufficient_scope"},
+                status_code=403,
+                headers={**NO_STORE, "WWW-Authenticate": challenge},
+            )
+        body = await claims.user_claims(bearer.user, list(bearer.scopes))
+        return JSONResponse(body, headers=NO_STORE)
+
+
+async def exchange_code(
+    services: Services, client: OidcClient, form: dict[str, str]
+) -> dict[str, object] | None:
+    """The authorization_code grant for an authenticated client; None for a bad grant."""
+    try:
+        grant = await authorization.redeem(
+            form.get("code", ""),
+            client,
+            form.get("redirect_uri", ""),
+            form.get("code_verifier", ""),
+        )
+    except authorization.InvalidGrant:
+        return None
+    scopes = tuple(grant.scopes.split())
+    issued = await tokens.issue_access_token(
+        services.access_token_lifetime, scopes, user_id=grant.user_id
+    )
+    issuer = services.settings.public_url.rstrip("/")
+    return {
+        "access_token": issued.secret,
+        "token_type": "Bearer",
+        "expires_in": issued.expires_in,
+        "scope": grant.scopes,
+        "id_token": await claims.id_token(services.secret_box, issuer, client, grant),
+    }
+
+
+async def authenticated_client(client_id: str, secret: str) -> OidcClient | None:
+    """client_secret_basic or _post for a confidential client, none for a public one."""
+    client = await clients.find(client_id)
+    if client is None:
+        return None
+    if clients.is_public(client):
+        return client if not secret else None
+    return client if clients.secret_matches(client, secret) else None
+
+
+def _error_page(request: Request) -> Response:
+    """Shown instead of redirecting: the request named no client or a URI not registered."""
+    language = i18n.from_accept_language(request.headers.get("accept-language", ""))
+    title = html.escape(i18n.gettext(language, N_("This sign-in link is not valid")))
+    message = html.escape(
+        i18n.gettext(
+            language,
+            N_(
+                "The application that sent you here is not registered with this address. "
+                "Go back to it and try again, or tell its administrator."
+            ),
+        )
+    )
+    page = (
+        f'<!doctype html><html lang="{language}"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{title}</title></head><body><h1>{title}</h1><p>{message}</p></body></html>"
+    )
+    headers = {**NO_STORE, "Content-Security-Policy": PAGE_CSP}
+    return HTMLResponse(page, status_code=400, headers=headers)

@@ -1,0 +1,200 @@
+"""OpenID Connect's authorization code flow in-process: what a relying party gets, and every
+way a request or a code could be misused."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from datetime import timedelta
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+from joserfc import jwt
+from joserfc.jwk import KeySet
+
+from backend.kernel import clock
+from backend.oidc import clients
+
+CALLBACK = "https://platform.example/callback"
+
+
+def pkce() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+@pytest.fixture
+async def platform(app):
+    client, secret = await clients.create("Platform", [CALLBACK])
+    return client, secret
+
+
+def authorize_url(client_id: str, challenge: str = "", **extra: str) -> str:
+    query = {
+        "client_id": client_id,
+        "redirect_uri": CALLBACK,
+        "response_type": "code",
+        "scope": "openid profile email",
+        "state": "st-1",
+        "nonce": "n-1",
+        **({"code_challenge": challenge, "code_challenge_method": "S256"} if challenge else {}),
+        **extra,
+    }
+    return f"/oauth/authorize?{urlencode(query)}"
+
+
+def answer_of(response) -> dict[str, str]:
+    assert response.status_code == 303, response.text
+    location = response.headers["location"]
+    assert location.startswith(CALLBACK + "?"), location
+    return {name: values[0] for name, values in parse_qs(urlsplit(location).query).items()}
+
+
+async def code_for(client, client_id: str, challenge: str = "") -> str:
+    answer = answer_of(await client.get(authorize_url(client_id, challenge)))
+    assert answer["state"] == "st-1" and answer["iss"] == "http://localhost:8000"
+    return answer["code"]
+
+
+async def redeem(client, platform, code: str, verifier: str = "", **extra: str):
+    registered, secret = platform
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK}
+    if verifier:
+        form["code_verifier"] = verifier
+    form.update(extra)
+    return await client.post("/oauth/token", data=form, auth=(registered.client_id, secret))
+
+
+async def test_a_signed_in_user_gets_a_verifiable_id_token_and_userinfo(
+    client, gql, alice, platform
+):
+    registered, _ = platform
+    verifier, challenge = pkce()
+    code = await code_for(client, registered.client_id, challenge)
+    tokens = (await redeem(client, platform, code, verifier)).json()
+    assert tokens["token_type"] == "Bearer" and tokens["scope"] == "openid profile email"
+    keys = KeySet.import_key_set((await client.get("/oauth/jwks")).json())
+    token = jwt.decode(tokens["id_token"], keys, algorithms=["ES256"])
+    claims = token.claims
+    assert claims["iss"] == "http://localhost:8000" and claims["aud"] == registered.client_id
+    assert claims["nonce"] == "n-1" and claims["amr"] == ["pwd"]
+    assert claims["sub"] == str(alice.id) and claims["preferred_username"] == "alice"
+    assert claims["acr"] == "urn:latchkey:acr:pwd" and claims["exp"] > claims["iat"]
+    assert token.header["kid"]
+    info = await client.get(
+        "/oauth/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}
+    )
+    assert info.json()["email"] == "alice@example.com" and info.json()["sub"] == str(alice.id)
+    # The access token is for reading who signed in, never for changing the account.
+    change = await client.post(
+        "/graphql",
+        json={
+            "query": 'mutation { updateAccount(input: {firstName: "X"}) { userErrors { code } } }'
+        },
+        headers={"Authorization": f"Bearer {tokens['access_token']}"},
+    )
+    assert change.json()["data"]["updateAccount"]["userErrors"] == [{"code": "INSUFFICIENT_SCOPE"}]
+
+
+async def test_discovery_names_the_endpoints_and_only_s256(client, app):
+    body = (await client.get("/.well-known/openid-configuration")).json()
+    assert body["issuer"] == "http://localhost:8000"
+    assert body["authorization_endpoint"] == "http://localhost:8000/oauth/authorize"
+    assert body["jwks_uri"] == "http://localhost:8000/oauth/jwks"
+    assert body["code_challenge_methods_supported"] == ["S256"]
+    assert body["response_types_supported"] == ["code"]
+    assert body["authorization_response_iss_parameter_supported"] is True
+
+
+@pytest.mark.parametrize(
+    "redirect_uri",
+    [
+        CALLBACK + "/",
+        CALLBACK.replace("https", "http"),
+        CALLBACK + "?x=1",
+        "https://evil.example/callback",
+    ],
+)
+async def test_a_redirect_uri_one_character_off_gets_a_page_and_no_redirect(
+    client, alice, platform, redirect_uri
+):
+    registered, _ = platform
+    url = authorize_url(registered.client_id).replace(
+        urlencode({"redirect_uri": CALLBACK}), urlencode({"redirect_uri": redirect_uri})
+    )
+    answer = await client.get(url)
+    assert answer.status_code == 400 and "location" not in answer.headers
+    assert "not registered" in answer.text
+    assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+    unknown = await client.get(authorize_url("no-such-client"))
+    assert unknown.status_code == 400 and "location" not in unknown.headers
+
+
+async def test_plain_pkce_is_refused_and_a_public_client_must_use_pkce(client, alice, app):
+    public, _ = await clients.create("Phone app", [CALLBACK], public=True)
+    plain = answer_of(
+        await client.get(
+            authorize_url(public.client_id, code_challenge="x" * 43, code_challenge_method="plain")
+        )
+    )
+    assert plain["error"] == "invalid_request" and plain["state"] == "st-1"
+    without = answer_of(await client.get(authorize_url(public.client_id)))
+    assert without["error"] == "invalid_request"
+    # With PKCE, a public client redeems with its client_id alone.
+    verifier, challenge = pkce()
+    code = await code_for(client, public.client_id, challenge)
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": CALLBACK,
+        "client_id": public.client_id,
+        "code_verifier": verifier,
+    }
+    assert (await client.post("/oauth/token", data=form)).status_code == 200
+
+
+async def test_a_code_works_once_within_a_minute_for_its_client_uri_and_verifier(
+    client, alice, platform, app
+):
+    registered, _ = platform
+    verifier, challenge = pkce()
+    code = await code_for(client, registered.client_id, challenge)
+    wrong_verifier = await redeem(client, platform, code, pkce()[0])
+    assert wrong_verifier.json()["error"] == "invalid_grant"
+    other, other_secret = await clients.create("Other", [CALLBACK])
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": CALLBACK,
+        "code_verifier": verifier,
+    }
+    stolen = await client.post("/oauth/token", data=form, auth=(other.client_id, other_secret))
+    assert stolen.json()["error"] == "invalid_grant"
+    assert (await redeem(client, platform, code, verifier)).status_code == 200
+    again = await redeem(client, platform, code, verifier)
+    assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
+
+    late = await code_for(client, registered.client_id, challenge)
+    clock.advance(timedelta(seconds=61))
+    assert (await redeem(client, platform, late, verifier)).json()["error"] == "invalid_grant"
+    wrong_secret = await client.post(
+        "/oauth/token", data={**form, "code": late}, auth=(registered.client_id, "nope")
+    )
+    assert wrong_secret.status_code == 401 and wrong_secret.json()["error"] == "invalid_client"
+
+
+async def test_without_a_session_the_user_signs_in_first_or_prompt_none_is_refused(
+    new_client, platform
+):
+    registered, _ = platform
+    async with new_client() as stranger:
+        url = authorize_url(registered.client_id)
+        sent = await stranger.get(url)
+        assert sent.status_code == 303
+        location = urlsplit(sent.headers["location"])
+        assert location.path == "/login"
+        assert parse_qs(location.query)["next"] == [url]
+        refused = answer_of(await stranger.get(url + "&prompt=none"))
+        assert refused["error"] == "login_required" and "code" not in refused
