@@ -198,3 +198,39 @@ async def test_without_a_session_the_user_signs_in_first_or_prompt_none_is_refus
         assert parse_qs(location.query)["next"] == [url]
         refused = answer_of(await stranger.get(url + "&prompt=none"))
         assert refused["error"] == "login_required" and "code" not in refused
+
+
+async def test_prompt_login_and_max_age_ask_to_confirm_it_is_you_then_come_back(
+    client, alice, platform
+):
+    from tests.helpers import reauthenticate
+
+    registered, _ = platform
+    verifier, challenge = pkce()
+    clock.advance(timedelta(minutes=10))
+    for asking in ({"prompt": "login"}, {"max_age": "60"}):
+        url = authorize_url(registered.client_id, challenge, **asking)
+        sent = await client.get(url)
+        location = urlsplit(sent.headers["location"])
+        assert sent.status_code == 303 and location.path == "/account/reauthenticate"
+        back = parse_qs(location.query)["next"][0]
+        assert "prompt=login" not in back and back.startswith("/oauth/authorize?")
+        if "max_age" in asking:  # a silent request cannot ask: it is refused
+            silent = answer_of(await client.get(url + "&prompt=none"))
+            assert silent["error"] == "login_required"
+        confirmed = await reauthenticate(client, back)
+        answer = answer_of(confirmed)
+        tokens = (await redeem(client, platform, answer["code"], verifier)).json()
+        keys = KeySet.import_key_set((await client.get("/oauth/jwks")).json())
+        claims = jwt.decode(tokens["id_token"], keys, algorithms=["ES256"]).claims
+        assert claims["auth_time"] >= int(clock.now().timestamp()) - 1  # proven just now
+        clock.advance(timedelta(minutes=10))
+
+
+async def test_asking_for_a_second_factor_of_an_account_without_one_is_refused(
+    client, alice, platform
+):
+    registered, _ = platform
+    url = authorize_url(registered.client_id, acr_values="urn:latchkey:acr:mfa")
+    refused = answer_of(await client.get(url))
+    assert refused["error"] == "unmet_authentication_requirements"

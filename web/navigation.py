@@ -53,5 +53,17 @@ def after_sign_in(value: object) -> str:
 
 
 def reauthenticate(back: str) -> str:
-    """The "Confirm it's you" page, returning to the account page of `back` afterwards."""
-    return f"{REAUTHENTICATE}?{urlencode({'next': page_of(back)})}"
+    """The "Confirm it's you" page, returning to the account page of `back` afterwards, or
+    to an application's sign-in that asked for a fresh one."""
+    if not is_authorization(back):
+        back = page_of(back)
+    return f"{REAUTHENTICATE}?{urlencode({'next': back})}"
+
+
+def is_authorization(value: object) -> bool:
+    """An application's sign-in at /oauth/authorize, safe to return to."""
+    return (
+        isinstance(value, str)
+        and value.startswith(AUTHORIZE + "?")
+        and after_sign_in(value) == value
+    )

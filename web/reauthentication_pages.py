@@ -119,4 +119,6 @@ class ReauthenticationPages:
 
 
 def _next(value: object) -> str:
-    return value if isinstance(value, str) and value in RETURN_PATHS else "/account"
+    if isinstance(value, str) and (value in RETURN_PATHS or navigation.is_authorization(value)):
+        return value
+    return "/account"

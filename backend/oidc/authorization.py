@@ -10,12 +10,15 @@ import secrets
 from datetime import datetime, timedelta
 
 from backend.accounts.models import User
+from backend.auth.factors.models import TwoFactor
 from backend.kernel import clock
 from backend.kernel.crypto import digest, same
 from backend.oidc import clients
 from backend.oidc.models import AuthorizationCode, OidcClient
 
 CODE_LIFETIME = timedelta(seconds=60)
+ACR_MFA = "urn:latchkey:acr:mfa"
+ACR_PWD = "urn:latchkey:acr:pwd"
 STANDARD_SCOPES = ("openid", "profile", "email", "phone", "groups")
 
 
@@ -47,6 +50,7 @@ class AuthorizationRequest:
     code_challenge: str
     prompt: str
     max_age: int | None
+    acr_values: tuple[str, ...] = ()
 
 
 async def client_and_redirect(client_id: str, redirect_uri: str) -> OidcClient:
@@ -90,17 +94,26 @@ def check(client: OidcClient, redirect_uri: str, params: dict[str, str]) -> Auth
         code_challenge=challenge,
         prompt=params.get("prompt", ""),
         max_age=int(max_age) if max_age is not None else None,
+        acr_values=tuple(params.get("acr_values", "").split()),
     )
 
 
-def needs_sign_in(request: AuthorizationRequest, signed_in_at: datetime | None) -> bool:
-    """No session, or one older than max_age, or prompt=login (which the caller clears once
-    the user signed in again)."""
-    if signed_in_at is None or "login" in request.prompt.split():
+def needs_fresh_proof(request: AuthorizationRequest, proven_at: datetime) -> bool:
+    """prompt=login (which the caller drops once the user proved it again), or a password
+    proof older than max_age."""
+    if "login" in request.prompt.split():
         return True
     if request.max_age is not None:
-        return clock.now() - signed_in_at > timedelta(seconds=request.max_age)
+        return clock.now() - proven_at > timedelta(seconds=request.max_age)
     return False
+
+
+def wants_second_factor(request: AuthorizationRequest) -> bool:
+    return ACR_MFA in request.acr_values
+
+
+async def can_prove_second_factor(user: User) -> bool:
+    return await TwoFactor.filter(user_id=user.id).exists()
 
 
 async def issue_code(

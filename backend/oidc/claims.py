@@ -8,13 +8,12 @@ from typing import Any
 from backend.accounts.models import User
 from backend.kernel import clock
 from backend.kernel.secret_box import SecretBox
-from backend.oidc import keys
+from backend.oidc import authorization, keys
 from backend.oidc.models import AuthorizationCode, OidcClient
 
 # RFC 8176 methods for the second factor a sign-in proved, by kind.
 AMR = {"TOTP": "otp", "EMAIL": "otp", "SMS": "sms", "PASSKEY": "hwk", "RECOVERY_CODE": "otp"}
-ACR_MFA = "urn:latchkey:acr:mfa"
-ACR_PWD = "urn:latchkey:acr:pwd"
+ACR_MFA, ACR_PWD = authorization.ACR_MFA, authorization.ACR_PWD
 
 
 def sub(user: User) -> str:

@@ -20,6 +20,7 @@ from backend.server.failure_answers import PAGE_CSP
 from backend.tokens import service as tokens
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+REAUTHENTICATE = "/account/reauthenticate"  # the pages' "Confirm it's you"
 SCOPES_SUPPORTED = [*authorization.STANDARD_SCOPES]
 
 
@@ -85,17 +86,34 @@ class OidcEndpoints:
             )
         identity = await authenticate_session(request, self.services)
         session = identity.session
-        signed_in_at = session.created_at if session else None
-        if identity.user is None or authorization.needs_sign_in(asked, signed_in_at):
-            if "none" in asked.prompt.split():
+        silent = "none" in asked.prompt.split()
+        # Once the user has signed in or confirmed it's them, prompt=login is satisfied.
+        again = f"/oauth/authorize?{urlencode(_without_login_prompt(params))}"
+        if identity.user is None or session is None:
+            if silent:
                 return self._back(
                     redirect_uri, params, error="login_required", description="Sign in first."
                 )
-            back = f"/oauth/authorize?{request.url.query}"
-            return RedirectResponse(f"/login?{urlencode({'next': back})}", status_code=303)
-        code = await authorization.issue_code(
-            asked, identity.user, signed_in_at, session.reauthenticated_factor if session else None
-        )
+            return RedirectResponse(f"/login?{urlencode({'next': again})}", status_code=303)
+        proven_at = max(session.created_at, session.reauthenticated_at or session.created_at)
+        second_factor = session.reauthenticated_factor
+        missing_factor = authorization.wants_second_factor(asked) and not second_factor
+        if missing_factor and not await authorization.can_prove_second_factor(identity.user):
+            return self._back(
+                redirect_uri,
+                params,
+                error="unmet_authentication_requirements",
+                description="This account has no second factor.",
+            )
+        if missing_factor or authorization.needs_fresh_proof(asked, proven_at):
+            if silent:
+                return self._back(
+                    redirect_uri, params, error="login_required", description="Sign in again."
+                )
+            # "Confirm it's you" asks the password again, and the second factor when 2FA is on.
+            confirm = f"{REAUTHENTICATE}?{urlencode({'next': again})}"
+            return RedirectResponse(confirm, status_code=303)
+        code = await authorization.issue_code(asked, identity.user, proven_at, second_factor)
         return self._back(redirect_uri, params, code=code)
 
     def _back(self, redirect_uri: str, params: dict[str, str], **answer: str) -> Response:
@@ -166,6 +184,12 @@ async def authenticated_client(client_id: str, secret: str) -> OidcClient | None
     if clients.is_public(client):
         return client if not secret else None
     return client if clients.secret_matches(client, secret) else None
+
+
+def _without_login_prompt(params: dict[str, str]) -> dict[str, str]:
+    prompt = " ".join(value for value in params.get("prompt", "").split() if value != "login")
+    kept = {name: value for name, value in params.items() if name != "prompt"}
+    return {**kept, "prompt": prompt} if prompt else kept
 
 
 def _error_page(request: Request) -> Response:
