@@ -234,3 +234,35 @@ async def test_asking_for_a_second_factor_of_an_account_without_one_is_refused(
     url = authorize_url(registered.client_id, acr_values="urn:latchkey:acr:mfa")
     refused = answer_of(await client.get(url))
     assert refused["error"] == "unmet_authentication_requirements"
+
+
+async def test_an_application_signs_its_user_out_with_the_id_token_it_was_given(
+    client, gql, alice, app
+):
+    registered, secret = await clients.create(
+        "Portal", [CALLBACK], post_logout_redirect_uris=["https://platform.example/bye"]
+    )
+    verifier, challenge = pkce()
+    code = await code_for(client, registered.client_id, challenge)
+    tokens = (await redeem(client, (registered, secret), code, verifier)).json()
+    hint = tokens["id_token"]
+
+    # Without a hint, or to a URI the client did not register: a page, nobody signed out.
+    for query in (
+        {"post_logout_redirect_uri": "https://platform.example/bye"},
+        {"id_token_hint": hint, "post_logout_redirect_uri": "https://platform.example/bye/"},
+        {"id_token_hint": hint[:-4] + "AAAA"},
+    ):
+        refused = await client.get(f"/oauth/logout?{urlencode(query)}")
+        assert refused.status_code == 400 and "location" not in refused.headers
+        assert (await gql("{ viewer { username } }"))["viewer"] == {"username": "alice"}
+
+    query = {
+        "id_token_hint": hint,
+        "post_logout_redirect_uri": "https://platform.example/bye",
+        "state": "s-9",
+    }
+    out = await client.get(f"/oauth/logout?{urlencode(query)}")
+    assert out.status_code == 303
+    assert out.headers["location"] == "https://platform.example/bye?state=s-9"
+    assert (await gql("{ viewer { username } }"))["viewer"] is None

@@ -10,12 +10,16 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from backend.api.outcome import SessionOutcome
 from backend.auth.services import Services
+from backend.auth.signin import service as signin
 from backend.kernel import i18n
 from backend.kernel.i18n import N_
-from backend.oidc import authorization, claims, clients
+from backend.oidc import authorization, claims, clients, logout
 from backend.oidc.models import OidcClient
 from backend.server.authentication import authenticate_session
+from backend.server.client_info import client_info
+from backend.server.cookies import apply_outcome
 from backend.server.failure_answers import PAGE_CSP
 from backend.tokens import service as tokens
 
@@ -34,6 +38,7 @@ class OidcEndpoints:
             Route("/.well-known/openid-configuration", self.discovery, methods=["GET"]),
             Route("/oauth/authorize", self.authorize, methods=["GET"]),
             Route("/oauth/userinfo", self.userinfo, methods=["GET", "POST"]),
+            Route("/oauth/logout", self.logout, methods=["GET"]),
         ]
 
     async def discovery(self, request: Request) -> Response:
@@ -44,6 +49,7 @@ class OidcEndpoints:
             "token_endpoint": f"{issuer}/oauth/token",
             "userinfo_endpoint": f"{issuer}/oauth/userinfo",
             "jwks_uri": f"{issuer}/oauth/jwks",
+            "end_session_endpoint": f"{issuer}/oauth/logout",
             "revocation_endpoint": f"{issuer}/oauth/revoke",
             "introspection_endpoint": f"{issuer}/oauth/introspect",
             "response_types_supported": ["code"],
@@ -115,6 +121,32 @@ class OidcEndpoints:
             return RedirectResponse(confirm, status_code=303)
         code = await authorization.issue_code(asked, identity.user, proven_at, second_factor)
         return self._back(redirect_uri, params, code=code)
+
+    async def logout(self, request: Request) -> Response:
+        params = request.query_params
+        try:
+            asked = await logout.check(
+                self.services.secret_box,
+                params.get("id_token_hint", ""),
+                params.get("post_logout_redirect_uri", ""),
+            )
+        except logout.LogoutRefused:
+            return _error_page(request, LOGOUT_REFUSED)
+        identity = await authenticate_session(request, self.services)
+        ended = SessionOutcome()
+        if identity.user is not None and claims.sub(identity.user) == asked.subject:
+            await signin.sign_out(
+                identity.session_token, identity.user, client_info(request, self.services.settings)
+            )
+            ended.session_ended()
+        if asked.redirect_uri is None:
+            response: Response = _page(request, SIGNED_OUT, 200)
+        else:
+            target, state = asked.redirect_uri, params.get("state")
+            if state:
+                target += ("&" if urlsplit(target).query else "?") + urlencode({"state": state})
+            response = RedirectResponse(target, status_code=303)
+        return apply_outcome(response, self.services.settings, ended)
 
     def _back(self, redirect_uri: str, params: dict[str, str], **answer: str) -> Response:
         """To the client's registered redirect URI, with `state` and `iss` (RFC 9207)."""
@@ -192,23 +224,36 @@ def _without_login_prompt(params: dict[str, str]) -> dict[str, str]:
     return {**kept, "prompt": prompt} if prompt else kept
 
 
-def _error_page(request: Request) -> Response:
+UNSAFE_REDIRECT = (
+    N_("This sign-in link is not valid"),
+    N_(
+        "The application that sent you here is not registered with this address. "
+        "Go back to it and try again, or tell its administrator."
+    ),
+)
+LOGOUT_REFUSED = (
+    N_("This sign-out link is not valid"),
+    N_(
+        "It did not come from an application you signed in to, so nothing was signed out. "
+        "To sign out of Latchkey, use the menu on your account page."
+    ),
+)
+SIGNED_OUT = (N_("Signed out"), N_("You are signed out of Latchkey. You can close this page."))
+
+
+def _error_page(request: Request, words: tuple[str, str] = UNSAFE_REDIRECT) -> Response:
     """Shown instead of redirecting: the request named no client or a URI not registered."""
+    return _page(request, words, 400)
+
+
+def _page(request: Request, words: tuple[str, str], status_code: int) -> Response:
     language = i18n.from_accept_language(request.headers.get("accept-language", ""))
-    title = html.escape(i18n.gettext(language, N_("This sign-in link is not valid")))
-    message = html.escape(
-        i18n.gettext(
-            language,
-            N_(
-                "The application that sent you here is not registered with this address. "
-                "Go back to it and try again, or tell its administrator."
-            ),
-        )
-    )
+    title = html.escape(i18n.gettext(language, words[0]))
+    message = html.escape(i18n.gettext(language, words[1]))
     page = (
         f'<!doctype html><html lang="{language}"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{title}</title></head><body><h1>{title}</h1><p>{message}</p></body></html>"
     )
     headers = {**NO_STORE, "Content-Security-Policy": PAGE_CSP}
-    return HTMLResponse(page, status_code=400, headers=headers)
+    return HTMLResponse(page, status_code=status_code, headers=headers)
