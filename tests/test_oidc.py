@@ -266,3 +266,59 @@ async def test_an_application_signs_its_user_out_with_the_id_token_it_was_given(
     assert out.status_code == 303
     assert out.headers["location"] == "https://platform.example/bye?state=s-9"
     assert (await gql("{ viewer { username } }"))["viewer"] is None
+
+
+async def test_offline_access_rotates_refresh_tokens_and_a_reused_one_revokes_the_chain(
+    client, alice, platform
+):
+    registered, secret = platform
+    verifier, challenge = pkce()
+    answer = answer_of(
+        await client.get(
+            authorize_url(registered.client_id, challenge, scope="openid offline_access")
+        )
+    )
+    first = (await redeem(client, platform, answer["code"], verifier)).json()["refresh_token"]
+
+    async def refresh(token: str):
+        form = {"grant_type": "refresh_token", "refresh_token": token}
+        return await client.post("/oauth/token", data=form, auth=(registered.client_id, secret))
+
+    rotated = (await refresh(first)).json()
+    second = rotated["refresh_token"]
+    assert second != first and rotated["id_token"] and rotated["access_token"].startswith("lk_at_")
+    keys = KeySet.import_key_set((await client.get("/oauth/jwks")).json())
+    claims = jwt.decode(rotated["id_token"], keys, algorithms=["ES256"]).claims
+    assert claims["sub"] == str(alice.id) and "nonce" not in claims
+
+    # The first token again: someone kept a copy. The whole chain dies, the newest too.
+    reused = await refresh(first)
+    assert reused.status_code == 400 and reused.json()["error"] == "invalid_grant"
+    assert (await refresh(second)).json()["error"] == "invalid_grant"
+    # Another client cannot use one either; a user's refresh token grant is unaffected.
+    other, other_secret = await clients.create("Other", [CALLBACK])
+    form = {"grant_type": "refresh_token", "refresh_token": second}
+    stolen = await client.post("/oauth/token", data=form, auth=(other.client_id, other_secret))
+    assert stolen.json()["error"] == "invalid_grant"
+
+
+async def test_acr_mfa_asks_for_the_second_factor_and_the_id_token_says_which(
+    client, gql, alice, platform
+):
+    from tests.helpers import reauthenticate
+    from tests.twofactor_helpers import enable_totp, oathtool
+
+    registered, _ = platform
+    secret, _ = await enable_totp(gql)
+    verifier, challenge = pkce()
+    url = authorize_url(registered.client_id, challenge, acr_values="urn:latchkey:acr:mfa")
+    sent = await client.get(url)
+    location = urlsplit(sent.headers["location"])
+    assert location.path == "/account/reauthenticate"
+    back = parse_qs(location.query)["next"][0]
+    answer = answer_of(await reauthenticate(client, back, code=oathtool(secret, 30)))
+    tokens = (await redeem(client, platform, answer["code"], verifier)).json()
+    keys = KeySet.import_key_set((await client.get("/oauth/jwks")).json())
+    claims = jwt.decode(tokens["id_token"], keys, algorithms=["ES256"]).claims
+    assert claims["amr"] == ["pwd", "otp", "mfa"]
+    assert claims["acr"] == "urn:latchkey:acr:mfa"

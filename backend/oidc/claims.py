@@ -6,13 +6,14 @@ from datetime import datetime
 from typing import Any
 
 from backend.accounts.models import User
+from backend.auth.factors.registry import KINDS
 from backend.kernel import clock
 from backend.kernel.secret_box import SecretBox
 from backend.oidc import authorization, keys
-from backend.oidc.models import AuthorizationCode, OidcClient
+from backend.oidc.models import AuthorizationCode, OidcClient, OidcRefreshToken
 
-# RFC 8176 methods for the second factor a sign-in proved, by kind.
-AMR = {"TOTP": "otp", "EMAIL": "otp", "SMS": "sms", "PASSKEY": "hwk", "RECOVERY_CODE": "otp"}
+# RFC 8176 methods for the second factor a sign-in proved, by kind (each kind names its own).
+AMR = {kind.kind: kind.amr for kind in KINDS}
 ACR_MFA, ACR_PWD = authorization.ACR_MFA, authorization.ACR_PWD
 
 
@@ -28,7 +29,7 @@ def methods(second_factor: str | None) -> list[str]:
 
 
 async def id_token(
-    box: SecretBox, issuer: str, client: OidcClient, grant: AuthorizationCode
+    box: SecretBox, issuer: str, client: OidcClient, grant: AuthorizationCode | OidcRefreshToken
 ) -> str:
     from joserfc import jwt
 
@@ -43,8 +44,9 @@ async def id_token(
         "amr": methods(grant.second_factor),
         "acr": ACR_MFA if grant.second_factor in AMR else ACR_PWD,
     }
-    if grant.nonce:
-        claims["nonce"] = grant.nonce
+    nonce = getattr(grant, "nonce", "")  # a refreshed ID token carries none
+    if nonce:
+        claims["nonce"] = nonce
     claims.update(await user_claims(grant.user, grant.scopes.split()))
     key = await keys.signing_key(box, client.id_token_alg)
     return jwt.encode({"alg": client.id_token_alg, "kid": key.kid}, claims, key)

@@ -69,3 +69,30 @@ class AuthorizationCode(Model):
     class Meta:
         table = "oidc_authorization_codes"
         indexes = (("client_id",), ("user_id",))
+
+
+class OidcRefreshToken(Model):
+    """An application's `offline_access` token: only its SHA-256 is kept. Each use gives a
+    new one in the same family; a used one presented again revokes the whole family (it was
+    copied, and either copy may be the thief's)."""
+
+    id = fields.BigIntField(primary_key=True)
+    family = fields.CharField(max_length=32, db_index=True)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    client = fields.ForeignKeyField(
+        "models.OidcClient", related_name="refresh_tokens", on_delete=fields.CASCADE
+    )
+    user = fields.ForeignKeyField(
+        "models.User", related_name="oidc_refresh_tokens", on_delete=fields.CASCADE
+    )
+    scopes = fields.CharField(max_length=1000)
+    auth_time = fields.DatetimeField()
+    second_factor = fields.CharField(max_length=16, null=True)
+    created_at = fields.DatetimeField(default=clock.now)
+    expires_at = fields.DatetimeField(db_index=True)
+    used_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "oidc_refresh_tokens"
+        indexes = (("client_id",), ("user_id",))

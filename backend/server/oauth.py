@@ -91,6 +91,20 @@ class OAuthEndpoints:
         requested = form.get("scope") or None
         catalog = scope_catalog.for_settings(self.services.settings)
         lifetime = self.services.access_token_lifetime
+        if grant_type == "refresh_token" and await _names_an_application(request, form):
+            # An application's offline_access token (OpenID Connect), rotated on each use.
+            client_id, secret = _presented_credentials(request, form, public=True)
+            client = await oidc.authenticated_client(client_id, secret)
+            if client is None:
+                raise invalid_client()
+            body = await oidc.exchange_refresh_token(
+                self.services, client, _required(form, "refresh_token")
+            )
+            if body is None:
+                raise OAuthError(
+                    "invalid_grant", "The refresh token is invalid, used, expired or revoked."
+                )
+            return JSONResponse(body, headers=NO_STORE)
         if grant_type == "refresh_token":
             try:
                 issued = await tokens.exchange(
@@ -236,6 +250,16 @@ def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str, st
     if not CLIENT_ID.fullmatch(client_id):
         raise invalid_client()
     return client_id, secret
+
+
+async def _names_an_application(request: Request, form: dict[str, str]) -> bool:
+    """Whether the request names a registered OpenID Connect client; a user's own refresh
+    token comes with no client, or with whatever a generic OAuth library sends."""
+    try:
+        client_id, _ = _presented_credentials(request, form, public=True)
+    except OAuthError:
+        return False
+    return await oidc.authenticated_client(client_id, "", exists_only=True) is not None
 
 
 def _presented_credentials(

@@ -15,8 +15,8 @@ from backend.auth.services import Services
 from backend.auth.signin import service as signin
 from backend.kernel import i18n
 from backend.kernel.i18n import N_
-from backend.oidc import authorization, claims, clients, logout
-from backend.oidc.models import OidcClient
+from backend.oidc import authorization, claims, clients, logout, refresh
+from backend.oidc.models import AuthorizationCode, OidcClient, OidcRefreshToken
 from backend.server.authentication import authenticate_session
 from backend.server.client_info import client_info
 from backend.server.cookies import apply_outcome
@@ -194,6 +194,26 @@ async def exchange_code(
         )
     except authorization.InvalidGrant:
         return None
+    body = await _tokens_for(services, client, grant)
+    if refresh.wanted(grant.scopes):
+        body["refresh_token"] = await refresh.first(grant)
+    return body
+
+
+async def exchange_refresh_token(
+    services: Services, client: OidcClient, secret: str
+) -> dict[str, object] | None:
+    """The refresh_token grant of an application: rotated; None for a bad or reused one."""
+    try:
+        grant, successor = await refresh.rotate(secret, client)
+    except refresh.RefreshRefused:
+        return None
+    return {**await _tokens_for(services, client, grant), "refresh_token": successor}
+
+
+async def _tokens_for(
+    services: Services, client: OidcClient, grant: AuthorizationCode | OidcRefreshToken
+) -> dict[str, object]:
     scopes = tuple(grant.scopes.split())
     issued = await tokens.issue_access_token(
         services.access_token_lifetime, scopes, user_id=grant.user_id
@@ -208,11 +228,14 @@ async def exchange_code(
     }
 
 
-async def authenticated_client(client_id: str, secret: str) -> OidcClient | None:
-    """client_secret_basic or _post for a confidential client, none for a public one."""
+async def authenticated_client(
+    client_id: str, secret: str, *, exists_only: bool = False
+) -> OidcClient | None:
+    """client_secret_basic or _post for a confidential client, none for a public one;
+    `exists_only`: the client the id names, before any secret is checked."""
     client = await clients.find(client_id)
-    if client is None:
-        return None
+    if client is None or exists_only:
+        return client
     if clients.is_public(client):
         return client if not secret else None
     return client if clients.secret_matches(client, secret) else None

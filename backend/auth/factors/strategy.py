@@ -75,6 +75,8 @@ class Strategy(Protocol):
     # Email and SMS: the security event (and the field it names, if any) that points the
     # codes at another address or phone; "This wasn't me" removes the factor after one.
     redirected_by: tuple[str, str | None] | None
+    # Its RFC 8176 authentication method, named in OpenID Connect ID tokens (otp, hwk, ...).
+    amr: str
 
     @classmethod
     def build(cls, tools: Tools) -> Strategy: ...

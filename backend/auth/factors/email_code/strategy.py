@@ -17,6 +17,7 @@ class CodeByEmail(CodeByMessage):
     api_name = "EMAIL"
     default_name = N_("Code by email")
     redirected_by = ("email.changed", None)
+    amr = "otp"
 
     def __init__(self, mailer: Mailer, secret_key: str) -> None:
         super().__init__(secret_key)

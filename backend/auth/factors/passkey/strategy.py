@@ -30,6 +30,7 @@ class Passkeys:
     one_per_user = False
     backup = False
     redirected_by = None
+    amr = "hwk"
 
     def __init__(self, rp: RelyingParty, secret_key: str) -> None:
         self.rp = rp

@@ -24,6 +24,7 @@ class RecoveryCodes:
     one_per_user = True
     backup = True
     redirected_by = None
+    amr = "otp"
 
     def __init__(self, secret_key: str) -> None:
         self.secret_key = secret_key

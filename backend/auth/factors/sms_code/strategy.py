@@ -19,6 +19,7 @@ class CodeBySms(CodeByMessage):
     api_name = "SMS"
     default_name = N_("Code by SMS")
     redirected_by = ("account.updated", "mobile_phone")
+    amr = "sms"
 
     def __init__(self, sms: SmsSender, secret_key: str) -> None:
         super().__init__(secret_key)

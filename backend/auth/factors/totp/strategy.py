@@ -21,6 +21,7 @@ class AuthenticatorApp:
     one_per_user = False
     backup = False
     redirected_by = None
+    amr = "otp"
 
     def __init__(self, box: SecretBox, issuer: str) -> None:
         self.box = box
