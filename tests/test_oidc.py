@@ -322,3 +322,23 @@ async def test_acr_mfa_asks_for_the_second_factor_and_the_id_token_says_which(
     claims = jwt.decode(tokens["id_token"], keys, algorithms=["ES256"]).claims
     assert claims["amr"] == ["pwd", "otp", "mfa"]
     assert claims["acr"] == "urn:latchkey:acr:mfa"
+
+
+async def test_a_logout_hint_for_another_user_signs_nobody_else_out(
+    client, gql, alice, new_client, settings, app
+):
+    from tests.helpers import GraphQL, make_user
+
+    registered, secret = await clients.create(
+        "Portal", [CALLBACK], post_logout_redirect_uris=["https://platform.example/bye"]
+    )
+    await make_user(settings, "bob")
+    async with new_client() as bobs:
+        await GraphQL(bobs).sign_in("bob")
+        verifier, challenge = pkce()
+        code = await code_for(bobs, registered.client_id, challenge)
+        hint = (await redeem(bobs, (registered, secret), code, verifier)).json()["id_token"]
+    query = {"id_token_hint": hint, "post_logout_redirect_uri": "https://platform.example/bye"}
+    out = await client.get(f"/oauth/logout?{urlencode(query)}")
+    assert out.status_code == 303  # the application's own URI, as asked
+    assert (await gql("{ viewer { username } }"))["viewer"] == {"username": "alice"}
