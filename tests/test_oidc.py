@@ -185,6 +185,25 @@ async def test_a_code_works_once_within_a_minute_for_its_client_uri_and_verifier
     assert wrong_secret.status_code == 401 and wrong_secret.json()["error"] == "invalid_client"
 
 
+async def test_a_second_use_of_a_code_ends_the_tokens_the_first_use_gave(
+    client, alice, platform
+):
+    registered, secret = platform
+    verifier, challenge = pkce()
+    url = authorize_url(registered.client_id, challenge, scope="openid offline_access")
+    code = answer_of(await client.get(url))["code"]
+    given = (await redeem(client, platform, code, verifier)).json()
+    bearer = {"Authorization": f"Bearer {given['access_token']}"}
+    assert (await client.get("/oauth/userinfo", headers=bearer)).status_code == 200
+
+    # The code again: it leaked, and whoever redeemed it first may be the thief.
+    assert (await redeem(client, platform, code, verifier)).json()["error"] == "invalid_grant"
+    assert (await client.get("/oauth/userinfo", headers=bearer)).status_code == 401
+    form = {"grant_type": "refresh_token", "refresh_token": given["refresh_token"]}
+    refreshed = await client.post("/oauth/token", data=form, auth=(registered.client_id, secret))
+    assert refreshed.json()["error"] == "invalid_grant"
+
+
 async def test_without_a_session_the_user_signs_in_first_or_prompt_none_is_refused(
     new_client, platform
 ):
@@ -295,6 +314,8 @@ async def test_offline_access_rotates_refresh_tokens_and_a_reused_one_revokes_th
     reused = await refresh(first)
     assert reused.status_code == 400 and reused.json()["error"] == "invalid_grant"
     assert (await refresh(second)).json()["error"] == "invalid_grant"
+    bearer = {"Authorization": f"Bearer {rotated['access_token']}"}
+    assert (await client.get("/oauth/userinfo", headers=bearer)).status_code == 401
     # Another client cannot use one either; a user's refresh token grant is unaffected.
     other, other_secret = await clients.create("Other", [CALLBACK])
     form = {"grant_type": "refresh_token", "refresh_token": second}

@@ -13,7 +13,7 @@ from backend.accounts.models import User
 from backend.auth.factors.models import TwoFactor
 from backend.kernel import clock
 from backend.kernel.crypto import digest, same
-from backend.oidc import clients
+from backend.oidc import clients, grants
 from backend.oidc.models import AuthorizationCode, OidcClient
 
 CODE_LIFETIME = timedelta(seconds=60)
@@ -148,11 +148,16 @@ async def redeem(
     if not row.code_challenge and verifier:
         raise InvalidGrant
     now = clock.now()
+    grant = grants.new_id()
     used = await AuthorizationCode.filter(id=row.id, used_at=None, expires_at__gt=now).update(
-        used_at=now
+        used_at=now, grant=grant
     )
     if used != 1:
+        spent = await AuthorizationCode.get_or_none(id=row.id)
+        if spent is not None and spent.grant:  # a second use: end what the first one gave
+            await grants.revoke(spent.grant)
         raise InvalidGrant
+    row.used_at, row.grant = now, grant
     return row
 
 

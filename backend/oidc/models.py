@@ -65,6 +65,8 @@ class AuthorizationCode(Model):
     second_factor = fields.CharField(max_length=16, null=True)
     expires_at = fields.DatetimeField(db_index=True)
     used_at = fields.DatetimeField(null=True)
+    # Set when redeemed: the tokens it gave carry it, so a second use revokes them all.
+    grant = fields.CharField(max_length=32, null=True)
 
     class Meta:
         table = "oidc_authorization_codes"
@@ -96,3 +98,29 @@ class OidcRefreshToken(Model):
     class Meta:
         table = "oidc_refresh_tokens"
         indexes = (("client_id",), ("user_id",))
+
+
+class ApplicationAccess(Model):
+    """What one user let one application see: written when the user signs in to it, and for
+    a third-party application when they allow it on the consent page. "Remove access" deletes
+    it, with that application's tokens."""
+
+    id = fields.BigIntField(primary_key=True)
+    user = fields.ForeignKeyField(
+        "models.User", related_name="application_accesses", on_delete=fields.CASCADE
+    )
+    client = fields.ForeignKeyField(
+        "models.OidcClient", related_name="accesses", on_delete=fields.CASCADE
+    )
+    scopes = fields.CharField(max_length=1000, default="")  # every scope it was given
+    # Third-party applications: the scopes the user allowed, and when. Asking for more shows
+    # the consent page again.
+    consented_scopes = fields.CharField(max_length=1000, default="")
+    consented_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(default=clock.now)
+    last_used_at = fields.DatetimeField(default=clock.now)
+
+    class Meta:
+        table = "oidc_application_access"
+        unique_together = (("user", "client"),)
+        indexes = (("client_id",),)

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from backend.kernel import clock
 from backend.kernel.crypto import digest
+from backend.oidc import grants
 from backend.oidc.models import AuthorizationCode, OidcClient, OidcRefreshToken
 
 LIFETIME = timedelta(days=30)
@@ -23,8 +24,9 @@ def wanted(scopes: str) -> bool:
 
 async def first(grant: AuthorizationCode) -> str:
     """The first token of a new family, for a code whose scopes asked for offline_access."""
+    assert grant.grant is not None  # set when the code was redeemed
     return await _new(
-        secrets.token_hex(16),
+        grant.grant,
         client_id=grant.client_id,
         user_id=grant.user_id,
         scopes=grant.scopes,
@@ -45,7 +47,7 @@ async def rotate(secret: str, client: OidcClient) -> tuple[OidcRefreshToken, str
     ).update(used_at=now)
     if used != 1:
         if row.used_at is not None or (await OidcRefreshToken.get(id=row.id)).used_at:
-            await OidcRefreshToken.filter(family=row.family, revoked_at=None).update(revoked_at=now)
+            await grants.revoke(row.family)
         raise RefreshRefused
     successor = await _new(
         row.family,

@@ -216,7 +216,11 @@ async def _tokens_for(
 ) -> dict[str, object]:
     scopes = tuple(grant.scopes.split())
     issued = await tokens.issue_access_token(
-        services.access_token_lifetime, scopes, user_id=grant.user_id
+        services.access_token_lifetime,
+        scopes,
+        user_id=grant.user_id,
+        oidc_client_id=client.id,
+        oidc_grant=grant.grant if isinstance(grant, AuthorizationCode) else grant.family,
     )
     issuer = services.settings.public_url.rstrip("/")
     return {

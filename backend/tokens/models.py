@@ -71,15 +71,27 @@ class AccessToken(Model):
         null=True,
         on_delete=fields.CASCADE,
     )
+    # An application's (OpenID Connect): "Remove access" ends them, and so does a second use
+    # of the authorization code whose grant they carry.
+    oidc_client = fields.ForeignKeyField(
+        "models.OidcClient", related_name="access_tokens", null=True, on_delete=fields.CASCADE
+    )
+    oidc_grant = fields.CharField(max_length=32, null=True)
     created_at = fields.DatetimeField(default=clock.now)
     expires_at = fields.DatetimeField(db_index=True)
     scopes = fields.CharField(max_length=1000, default=LEGACY_SCOPES)  # space-separated
 
     class Meta:
         table = "access_tokens"
-        # What a refresh token, API credential or user issued goes with it, at once,
-        # whatever the table's size.
-        indexes = (("refresh_token_id",), ("user_id",), ("api_credential_id",))
+        # What a refresh token, API credential, application, grant or user issued goes with
+        # it, at once, whatever the table's size.
+        indexes = (
+            ("refresh_token_id",),
+            ("user_id",),
+            ("api_credential_id",),
+            ("oidc_client_id",),
+            ("oidc_grant",),
+        )
 
 
 class TokenUsageDay(Model):

@@ -235,8 +235,9 @@ SELECT t.*, u.username AS owner_username FROM ({_BY_SECRET}) t JOIN users u ON u
 """  # noqa: S608 constant text
 _INSERT_ACCESS = """
 INSERT INTO access_tokens
-(token_hash, user_id, refresh_token_id, api_credential_id, created_at, expires_at, scopes)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+(token_hash, user_id, refresh_token_id, api_credential_id, oidc_client_id, oidc_grant,
+ created_at, expires_at, scopes)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 """
 _MARK_USED = "UPDATE refresh_tokens SET last_used_at = $1, last_used_ip = $2 WHERE id = $3"
 
@@ -368,7 +369,7 @@ async def exchange(
 
 
 async def issue_access_token(
-    lifetime: timedelta, scopes: tuple[str, ...] = (), **origin: int
+    lifetime: timedelta, scopes: tuple[str, ...] = (), **origin: int | str
 ) -> IssuedAccessToken:
     issued, (sql, params) = _new_access_token(lifetime, scopes, **origin)
     await hot_sql.execute(AccessToken, sql, params)
@@ -376,7 +377,7 @@ async def issue_access_token(
 
 
 def _new_access_token(
-    lifetime: timedelta, scopes: tuple[str, ...] = (), **origin: int
+    lifetime: timedelta, scopes: tuple[str, ...] = (), **origin: int | str
 ) -> tuple[IssuedAccessToken, hot_sql.Statement]:
     """A new access token and the statement that stores it."""
     secret = generate(Kind.ACCESS)
@@ -386,6 +387,8 @@ def _new_access_token(
         origin["user_id"],
         origin.get("refresh_token_id"),
         origin.get("api_credential_id"),
+        origin.get("oidc_client_id"),
+        origin.get("oidc_grant"),
         now,
         now + lifetime,
         scope_catalog.joined(scopes),
@@ -394,6 +397,11 @@ def _new_access_token(
         _INSERT_ACCESS,
         params,
     )
+
+
+async def end_access_tokens(**origin: int | str) -> int:
+    """Deletes the access tokens of one origin (an application's grant, say) at once."""
+    return await AccessToken.filter(**origin).delete()
 
 
 async def access_token_bearer(secret: str) -> Bearer | None:
