@@ -309,6 +309,7 @@ async def test_every_account_page_marks_itself_in_the_navigation(client, page):
         "/account/security": "Signing in",
         "/account/sessions": "Device activity",
         "/account/tokens": "Issue token",
+        "/account/applications": "Applications",
         "/account/log": "Security log",
     }
     for path, label in pages.items():

@@ -260,6 +260,8 @@ PLAIN = {
     "requestPasswordReset",  # signed out: the emailed link is the proof
     "resetPassword",
     "secureAccount",
+    "allowApplication",  # the consent page's answer, like GitHub's "Authorize"
+    "removeApplicationAccess",  # only ends access, like deleteToken
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from backend.kernel.i18n import N_
 
@@ -12,6 +12,7 @@ PAGES = (
     ("/account/security", N_("Signing in")),
     ("/account/sessions", N_("Device activity")),
     ("/account/tokens", N_("Issue token")),
+    ("/account/applications", N_("Applications")),
     ("/account/log", N_("Security log")),
 )
 PATHS = tuple(path for path, _ in PAGES)
@@ -67,3 +68,26 @@ def is_authorization(value: object) -> bool:
         and value.startswith(AUTHORIZE + "?")
         and after_sign_in(value) == value
     )
+
+
+def login_hint(back: str) -> str:
+    """The username an application's sign-in suggests (OpenID Connect `login_hint`), to
+    prefill the sign-in form; only a suggestion, and the same page whether it exists."""
+    if not is_authorization(back):
+        return ""
+    hint = parse_qs(urlsplit(back).query).get("login_hint", [""])[0]
+    return hint[:150] if hint.isprintable() else ""
+
+
+def authorization_redirect_origin(back: object) -> str | None:
+    """The origin of the redirect URI an application's sign-in at `back` names, if any."""
+    if not is_authorization(back):
+        return None
+    assert isinstance(back, str)
+    uri = parse_qs(urlsplit(back).query).get("redirect_uri", [""])[0]
+    parts = urlsplit(uri)
+    if parts.scheme not in ("https", "http") or not parts.hostname or not parts.netloc:
+        return None
+    if any(char in parts.netloc for char in " ;,@'\"\\") or not parts.netloc.isprintable():
+        return None
+    return f"{parts.scheme}://{parts.netloc}"

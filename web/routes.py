@@ -8,6 +8,7 @@ from strawberry import Schema
 from backend.auth.services import Services
 from web import edge, site
 from web.account_pages import AccountPages
+from web.application_pages import ApplicationPages
 from web.graphql_client import GraphQLClient
 from web.language_pages import LanguagePages
 from web.passkey_pages import PasskeyPages
@@ -26,6 +27,7 @@ def routes(schema: Schema, services: Services) -> list[BaseRoute]:
         *ReauthenticationPages(renderer).routes(),
         *AccountPages(renderer).routes(),
         *TokenPages(renderer).routes(),
+        *ApplicationPages(renderer).routes(),
         *TwoFactorPages(renderer).routes(),
         *PasskeyPages(renderer).routes(),
         *RecoveryPages(renderer).routes(),

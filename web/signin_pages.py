@@ -46,7 +46,8 @@ class SignInPages:
             return RedirectResponse(back, status_code=303)
         settings = self.renderer.settings
         waiting = outcomes.take(request, settings, "/login")
-        context = waiting[1] if waiting else {"username": "", "errors": [], "next": back}
+        hint = navigation.login_hint(back)  # an application's sign-in may name the user
+        context = waiting[1] if waiting else {"username": hint, "errors": [], "next": back}
         response = self.renderer.render(request, "login.html", context)
         return outcomes.forget(request, response, settings)
 

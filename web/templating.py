@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from backend.kernel import clock, i18n
 from web import navigation, page_language
 from web.factors import FACTOR_KINDS
+from web.scope_descriptions import describe
 
 if TYPE_CHECKING:
     from starlette.templating import Jinja2Templates
@@ -66,6 +67,7 @@ def templates() -> Jinja2Templates:
     templates.env.filters["local_time"] = local_time
     templates.env.filters["local_date"] = local_date
     templates.env.filters["translated"] = translated
+    templates.env.filters["scope_description"] = describe
     templates.env.globals["factor_kinds"] = FACTOR_KINDS
     # For forms that carry the page's language on (imported macros have no context).
     templates.env.globals["page_language"] = page_language.drawing

@@ -20,8 +20,9 @@ from strawberry.types import Info
 
 from backend.account_settings.profile import time_zones
 from backend.accounts import password_policy
-from backend.api import recovery
+from backend.api import applications, recovery
 from backend.api.account import AccountMutations
+from backend.api.applications import ApplicationMutations
 from backend.api.context import Context
 from backend.api.engine.document_limits import MAX_ALIASES, DocumentLimiter
 from backend.api.engine.error_reporting import Schema, is_unexpected
@@ -64,6 +65,12 @@ class Query:
         "or expired. Its page asks before the new password is typed.",
     )
 
+    application = strawberry.field(
+        resolver=applications.application,
+        description="The application a sign-in request names, for the consent page; null "
+        "unless the redirect URI is one it registered.",
+    )
+
     @strawberry.field(description="The IANA time zone names timeZone accepts, sorted.")
     def time_zones(self) -> list[str]:
         return sorted(time_zones())
@@ -83,6 +90,7 @@ Mutation = merge_types(
         TwoFactorMutations,
         PasskeyMutations,
         RecoveryMutations,
+        ApplicationMutations,
     ),
 )
 # Bearer tokens: every root field is checked against the token's scopes, in one place.

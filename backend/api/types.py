@@ -16,6 +16,7 @@ from backend.api.activity_types import (
     viewer_security_events,
     viewer_sessions,
 )
+from backend.api.applications import ApplicationAccessGrant, viewer_applications
 from backend.api.passkey_types import Passkey, viewer_passkeys
 from backend.api.token_types import ApiCredentials, Token, viewer_api_credentials, viewer_tokens
 from backend.api.twofactor import (
@@ -99,6 +100,12 @@ class User:
     @strawberry.field(description="Signed-in sessions, most recently used first.")
     async def sessions(self, info: strawberry.Info) -> list[Session]:
         return await viewer_sessions(info.context, self.model.id)
+
+    @strawberry.field(
+        description="Applications signed in to or allowed through Latchkey, last used first."
+    )
+    async def applications(self) -> list[ApplicationAccessGrant]:
+        return await viewer_applications(self.model.id)
 
     @strawberry.field(
         description="Until when this session may make sensitive changes without the password "

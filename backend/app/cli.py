@@ -381,6 +381,9 @@ def _oidc_client_commands(commands: Any) -> None:
     create.add_argument("--post-logout-redirect-uri", action="append", default=[])
     create.add_argument("--backchannel-logout-uri", default="")
     create.add_argument("--public", action="store_true", help="no secret: PKCE only")
+    create.add_argument(
+        "--third-party", action="store_true", help="run by others: users see a consent page"
+    )
     create.add_argument("--scope", action="append", default=[], help="a platform scope")
     create.add_argument("--id-token-alg", default="ES256", choices=("ES256", "RS256"))
     create.set_defaults(command=create_oidc_client)
@@ -394,6 +397,7 @@ def _oidc_client_commands(commands: Any) -> None:
 
 def create_oidc_client(args: argparse.Namespace, settings: Settings) -> int:
     from backend.oidc import clients
+    from backend.tokens import scopes as scope_catalog
 
     async def create(settings: Settings) -> tuple[Any, str | None]:
         return await _domain(
@@ -401,6 +405,8 @@ def create_oidc_client(args: argparse.Namespace, settings: Settings) -> int:
                 args.name,
                 args.redirect_uri,
                 public=args.public,
+                third_party=args.third_party,
+                known_scopes=scope_catalog.for_settings(settings).names(),
                 post_logout_redirect_uris=args.post_logout_redirect_uri,
                 backchannel_logout_uri=args.backchannel_logout_uri,
                 scopes=args.scope,

@@ -38,6 +38,8 @@ from web import graphiql_page, site
 from web.routes import routes as web_routes
 
 WEB = Path(web.__file__).parent
+# The name of every background job's task starts with it (tests tell their queries apart).
+BACKGROUND_JOB = "latchkey-background:"
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -56,7 +58,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # What start-up built (the schema, models, templates) lives as long as the worker:
             # out of the collector's sight, it is not walked again at every full collection.
             gc.freeze()
-            jobs = [asyncio.create_task(job) for job in _background_jobs(services)]
+            jobs = [
+                asyncio.create_task(job, name=f"{BACKGROUND_JOB}{job.__name__}")
+                for job in _background_jobs(services)
+            ]
             try:
                 yield
             finally:

@@ -20,6 +20,7 @@ CODE_LIFETIME = timedelta(seconds=60)
 ACR_MFA = "urn:latchkey:acr:mfa"
 ACR_PWD = "urn:latchkey:acr:pwd"
 STANDARD_SCOPES = ("openid", "profile", "email", "phone", "groups")
+OFFLINE_ACCESS = "offline_access"  # a refresh token
 
 
 class UnsafeRedirect(Exception):
@@ -61,6 +62,11 @@ async def client_and_redirect(client_id: str, redirect_uri: str) -> OidcClient:
     return client
 
 
+def may_ask(client: OidcClient) -> set[str]:
+    """The scopes this client may ask for: the standard ones and its platform scopes."""
+    return {*STANDARD_SCOPES, OFFLINE_ACCESS, *client.scopes}
+
+
 def check(client: OidcClient, redirect_uri: str, params: dict[str, str]) -> AuthorizationRequest:
     if params.get("response_type") != "code":
         raise AuthorizationError(
@@ -69,10 +75,7 @@ def check(client: OidcClient, redirect_uri: str, params: dict[str, str]) -> Auth
     scopes = tuple(dict.fromkeys(params.get("scope", "").split()))
     if "openid" not in scopes:
         raise AuthorizationError("invalid_scope", "Ask for the openid scope.")
-    allowed = set(STANDARD_SCOPES) | set(client.scopes)
-    if "offline_access" in scopes:
-        allowed.add("offline_access")
-    if not set(scopes) <= allowed:
+    if not set(scopes) <= may_ask(client):
         raise AuthorizationError("invalid_scope", "Ask only for scopes this client may have.")
     challenge = params.get("code_challenge", "")
     method = params.get("code_challenge_method", "")

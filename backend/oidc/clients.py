@@ -12,6 +12,9 @@ from backend.kernel.errors import DomainError, NotFound
 from backend.kernel.i18n import N_
 from backend.oidc.keys import ALGORITHMS
 from backend.oidc.models import OidcClient
+from backend.tokens.scopes import ACCOUNT_READ, ACCOUNT_WRITE
+
+ACCOUNT_SCOPES = (ACCOUNT_READ, ACCOUNT_WRITE)
 
 
 async def create(
@@ -23,9 +26,22 @@ async def create(
     post_logout_redirect_uris: list[str] | None = None,
     backchannel_logout_uri: str = "",
     scopes: list[str] | None = None,
+    known_scopes: tuple[str, ...] = (),
     id_token_alg: str = ALGORITHMS[0],
 ) -> tuple[OidcClient, str | None]:
-    """A new client and, for a confidential one, its secret (shown once)."""
+    """A new client and, for a confidential one, its secret (shown once). `scopes` are
+    platform scopes among `known_scopes`; the account's own never go to a third party."""
+    unknown = [name for name in scopes or [] if name not in known_scopes]
+    if unknown:
+        raise DomainError(
+            "VALIDATION_FAILED", N_("Unknown scope: {name}."), "scope", name=unknown[0]
+        )
+    if third_party and set(scopes or []) & set(ACCOUNT_SCOPES):
+        raise DomainError(
+            "VALIDATION_FAILED",
+            N_("A third-party application never gets the account's own scopes."),
+            "scope",
+        )
     if not redirect_uris:
         raise DomainError(
             "VALIDATION_FAILED", N_("Give at least one redirect URI."), "redirect_uri"

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from backend.kernel import clock
 from backend.kernel.crypto import digest
-from backend.oidc import grants
+from backend.oidc import access, grants
 from backend.oidc.models import AuthorizationCode, OidcClient, OidcRefreshToken
 
 LIFETIME = timedelta(days=30)
@@ -49,6 +49,7 @@ async def rotate(secret: str, client: OidcClient) -> tuple[OidcRefreshToken, str
         if row.used_at is not None or (await OidcRefreshToken.get(id=row.id)).used_at:
             await grants.revoke(row.family)
         raise RefreshRefused
+    await access.record_use(row.user_id, row.client_id)
     successor = await _new(
         row.family,
         client_id=row.client_id,

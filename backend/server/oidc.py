@@ -15,7 +15,7 @@ from backend.auth.services import Services
 from backend.auth.signin import service as signin
 from backend.kernel import i18n
 from backend.kernel.i18n import N_
-from backend.oidc import authorization, claims, clients, logout, refresh
+from backend.oidc import access, authorization, claims, clients, logout, refresh
 from backend.oidc.models import AuthorizationCode, OidcClient, OidcRefreshToken
 from backend.server.authentication import authenticate_session
 from backend.server.client_info import client_info
@@ -25,7 +25,8 @@ from backend.tokens import service as tokens
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 REAUTHENTICATE = "/account/reauthenticate"  # the pages' "Confirm it's you"
-SCOPES_SUPPORTED = [*authorization.STANDARD_SCOPES]
+CONSENT = "/oauth/consent"  # the pages' consent page, for third-party applications
+SCOPES_SUPPORTED = [*authorization.STANDARD_SCOPES, authorization.OFFLINE_ACCESS]
 
 
 class OidcEndpoints:
@@ -94,7 +95,7 @@ class OidcEndpoints:
         session = identity.session
         silent = "none" in asked.prompt.split()
         # Once the user has signed in or confirmed it's them, prompt=login is satisfied.
-        again = f"/oauth/authorize?{urlencode(_without_login_prompt(params))}"
+        again = f"/oauth/authorize?{urlencode(_without_prompts(params, 'login'))}"
         if identity.user is None or session is None:
             if silent:
                 return self._back(
@@ -119,6 +120,15 @@ class OidcEndpoints:
             # "Confirm it's you" asks the password again, and the second factor when 2FA is on.
             confirm = f"{REAUTHENTICATE}?{urlencode({'next': again})}"
             return RedirectResponse(confirm, status_code=303)
+        asks_consent = client.third_party and "consent" in asked.prompt.split()
+        if asks_consent or await access.needs_consent(identity.user, client, asked.scopes):
+            if silent:
+                return self._back(
+                    redirect_uri, params, error="consent_required", description="Ask the user."
+                )
+            answered = f"/oauth/authorize?{urlencode(_without_prompts(params, 'login', 'consent'))}"
+            return RedirectResponse(f"{CONSENT}?{urlencode({'next': answered})}", status_code=303)
+        await access.record_sign_in(identity.user, client, asked.scopes)
         code = await authorization.issue_code(asked, identity.user, proven_at, second_factor)
         return self._back(redirect_uri, params, code=code)
 
@@ -245,8 +255,9 @@ async def authenticated_client(
     return client if clients.secret_matches(client, secret) else None
 
 
-def _without_login_prompt(params: dict[str, str]) -> dict[str, str]:
-    prompt = " ".join(value for value in params.get("prompt", "").split() if value != "login")
+def _without_prompts(params: dict[str, str], *answered: str) -> dict[str, str]:
+    """The request again, once the user answered what these prompt values asked for."""
+    prompt = " ".join(value for value in params.get("prompt", "").split() if value not in answered)
     kept = {name: value for name, value in params.items() if name != "prompt"}
     return {**kept, "prompt": prompt} if prompt else kept
 

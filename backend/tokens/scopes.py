@@ -33,7 +33,9 @@ MAX_DESCRIPTION = 200
 # Root fields a bearer token may reach, by the scope each needs. Public query fields need
 # none. A mutation that is not listed needs a scope no token has: it is refused.
 QUERY_SCOPES = {"viewer": ACCOUNT_READ}
-PUBLIC_QUERIES = frozenset({"passwordPolicy", "passwordResetLink", "timeZones", "tokenScopes"})
+PUBLIC_QUERIES = frozenset(
+    {"passwordPolicy", "passwordResetLink", "timeZones", "tokenScopes", "application"}
+)
 MUTATION_SCOPES = {
     "updateAccount": ACCOUNT_WRITE,
     "verifyEmailChange": ACCOUNT_WRITE,
@@ -61,6 +63,7 @@ DATA_SCOPES = dict.fromkeys(
         "TwoFactor",
         "Authenticator",
         "TrustedDevice",
+        "ApplicationAccessGrant",
     ),
     ACCOUNT_READ,
 )

@@ -21,6 +21,7 @@ PAGES = {
     "/account/security": "Signing in",
     "/account/sessions": "Device activity",
     "/account/tokens": "Issue token",
+    "/account/applications": "Applications",
     "/account/log": "Security log",
 }
 # Outside the repository: looked at by a person, never compared.
