@@ -21,7 +21,7 @@ from starlette.routing import Route
 from backend.auth.services import Services
 from backend.kernel.i18n import N_
 from web import csrf, edge, navigation, outcomes
-from web.content_security import CSP
+from web.content_security import for_forms_going_to
 from web.first_error import focus_first_error
 from web.graphql_client import GraphQLClient, ReauthenticationNeeded, with_session_cookies
 from web.templating import templates
@@ -201,7 +201,8 @@ class Renderer:
         response = templates().TemplateResponse(request, template, context, status_code=status_code)
         if not is_htmx(request):  # htmx answers are focused by static/forms.js
             _focus_first_error(response)
-        response.headers["Content-Security-Policy"] = CSP
+        # A sign-in form's `next` may be an application's sign-in, which ends on its site.
+        response.headers["Content-Security-Policy"] = for_forms_going_to(context.get("next"))
         return csrf.remember(request, response, self.settings)
 
     async def _section_context(
