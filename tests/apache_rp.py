@@ -35,8 +35,8 @@ CLAIMS_PAGE = """<!doctype html><html><head><title>Protected</title></head><body
 """
 SIGNED_OUT_PAGE = "<!doctype html><title>Bye</title><h1>Signed out of the platform</h1>\n"
 
-# The directives the manual shows, with the test's values; the rest runs Apache on its own.
-CONFIG = """\
+# Apache on its own: no system configuration, its files in `root`.
+SERVER = """\
 ServerRoot "{root}"
 DefaultRuntimeDir "{root}"
 PidFile "{root}/httpd.pid"
@@ -66,7 +66,9 @@ DocumentRoot "{root}/www"
     ForceType text/html
     SetOutputFilter INCLUDES
 </Files>
-
+"""
+# What the manual shows (docs/api/openid-connect.md), with the test's values.
+PROTECTION = """\
 OIDCProviderMetadataURL {issuer}/.well-known/openid-configuration
 OIDCClientID {client_id}
 OIDCClientSecret {client_secret}
@@ -109,7 +111,7 @@ def apache_protecting(settings: Settings, issuer: str) -> Iterator[Site]:
             url = f"http://localhost:{port}"
             client_id, secret = _register(settings, f"Apache {attempt}", url)
             (root / "httpd.conf").write_text(
-                CONFIG.format(
+                (SERVER + PROTECTION).format(
                     root=root,
                     port=port,
                     modules=MODULES,

@@ -5,13 +5,14 @@ too) and the page shows who signed in; Apache's logout signs the user out of Lat
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from urllib.parse import quote
 
 import httpx
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.apache_rp import HAVE_APACHE, apache_protecting
+from tests.apache_rp import HAVE_APACHE, PROTECTION, apache_protecting
 from tests.browser.conftest import browser, browser_settings  # noqa: F401 (fixtures)
 from tests.cli_helpers import create_user
 from tests.conftest import IN_CI
@@ -20,10 +21,11 @@ from tests.live import live_server
 from tests.twofactor_helpers import CONFIRM_TOTP, START_TOTP, oathtool
 
 VIEWER = "{ viewer { id username } }"
+MANUAL = Path(__file__).resolve().parents[1] / "docs" / "api" / "openid-connect.md"
 
 
-@pytest.fixture(autouse=True)
-def _apache_installed() -> None:
+@pytest.fixture
+def apache_installed() -> None:
     if not HAVE_APACHE:
         if IN_CI:
             pytest.fail("Apache is missing: .ci/run installs apache2 libapache2-mod-auth-openidc")
@@ -44,6 +46,7 @@ async def password_step(page: Page, latchkey: str) -> None:
 
 
 async def test_the_page_behind_apache_shows_who_signed_in_at_latchkey(
+    apache_installed,
     browser,  # noqa: F811
     browser_settings,  # noqa: F811
 ):
@@ -70,6 +73,7 @@ async def test_the_page_behind_apache_shows_who_signed_in_at_latchkey(
 
 
 async def test_with_an_authenticator_app_the_code_follows_the_password(
+    apache_installed,
     browser,  # noqa: F811
     browser_settings,  # noqa: F811
 ):
@@ -97,6 +101,7 @@ async def test_with_an_authenticator_app_the_code_follows_the_password(
 
 
 async def test_signing_out_at_apache_signs_out_of_latchkey(
+    apache_installed,
     browser,  # noqa: F811
     browser_settings,  # noqa: F811
 ):
@@ -121,3 +126,14 @@ async def test_signing_out_at_apache_signs_out_of_latchkey(
         # And Apache's own session is gone: the page asks Latchkey again.
         await page.goto(f"{site.url}/protected/claims.shtml")
         await expect(page).to_have_url(re.compile(rf"^{re.escape(latchkey)}/login\?next="))
+
+
+def test_the_manual_shows_the_settings_these_tests_run():
+    """docs/api/openid-connect.md's mod_auth_openidc block: these directives, values aside."""
+    shown = MANUAL.read_text().split("```apache\n", 1)[1].split("```", 1)[0]
+
+    def directives(config: str) -> list[str]:
+        lines = (line.strip() for line in config.splitlines())
+        return [line.split()[0] for line in lines if line and not line.startswith("#")]
+
+    assert directives(shown) == directives(PROTECTION)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -28,6 +29,7 @@ SCRIPT = RELYING_PARTY / "openid_client_rp.mjs"
 CALLBACK = "http://localhost:9/callback"  # never opened: the script reads the code off the URL
 SIGNED_OUT = "http://localhost:9/signed-out"
 VIEWER = {"query": "{ viewer { id username } }"}
+MANUAL = Path(__file__).resolve().parents[1] / "docs" / "api" / "openid-connect.md"
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +124,11 @@ async def test_a_confidential_client_signs_in_and_out(node, sqlite_settings):  #
 
 async def test_a_public_client_with_pkce_only_signs_in_and_out(node, sqlite_settings):  # noqa: F811
     await sign_in_and_out(node, sqlite_settings, "--public", "--id-token-alg", "RS256")
+
+
+def test_the_manual_shows_the_calls_the_script_makes():
+    """docs/api/openid-connect.md's openid-client example: the script's calls, except the one
+    that lets the tests use plain http."""
+    shown = MANUAL.read_text().split("```js\n", 1)[1].split("```", 1)[0]
+    calls = set(re.findall(r"\bclient\.(\w+)", SCRIPT.read_text()))
+    assert set(re.findall(r"\bclient\.(\w+)", shown)) == calls - {"allowInsecureRequests"}
