@@ -109,6 +109,7 @@ def apache_protecting(settings: Settings, issuer: str) -> Iterator[Site]:
         for attempt in range(3):  # a rare clash on the port gets a new one
             port = free_port()
             url = f"http://localhost:{port}"
+            (root / "error.log").unlink(missing_ok=True)  # the last attempt's
             client_id, secret = _register(settings, f"Apache {attempt}", url)
             (root / "httpd.conf").write_text(
                 (SERVER + PROTECTION).format(
