@@ -54,7 +54,10 @@ install: $(VENV)/.installed web/node_modules/.package-lock.json catalogs
 catalogs: $(VENV)/.installed
 	$(BIN)/pybabel compile -d backend/kernel/i18n/locale -D messages
 
-install-test: install $(VENV)/.installed-test
+# openid-client, a relying party for tests/test_oidc_node.py, at the lock file's version.
+RP_NPM := tests/relying_party/node_modules
+
+install-test: install $(VENV)/.installed-test $(RP_NPM)/.package-lock.json
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -75,6 +78,9 @@ $(DOCS_NPM)/.package-lock.json: docs-assets/package.json docs-assets/package-loc
 
 web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund
+
+$(RP_NPM)/.package-lock.json: tests/relying_party/package.json tests/relying_party/package-lock.json
+	cd tests/relying_party && npm ci --no-audit --no-fund
 
 # Re-extract the message ids after changing texts, then translate the new ones in the .po.
 messages: install

@@ -7,6 +7,9 @@ cannot do without (see `graphiql`).
 
 from __future__ import annotations
 
+import re
+from urllib.parse import parse_qs, urlsplit
+
 PAGES: dict[str, str] = {
     "default-src": "'self'",
     "img-src": "'self' data:",
@@ -28,6 +31,36 @@ def policy(extra: dict[str, str] | None = None) -> str:
 
 
 CSP = policy()
+AUTHORIZE = "/oauth/authorize?"
+
+
+def for_forms_going_to(destination: object) -> str:
+    """The pages' policy for a page whose forms go on to `destination`. After signing in
+    for an application (`destination` is /oauth/authorize), the answer to the form is a
+    chain of redirects ending at the application's redirect URI, and browsers check
+    form-action on every redirect of that chain: the policy names that URI's origin too.
+    It need not be registered here: /oauth/authorize never redirects to one that is not."""
+    if not isinstance(destination, str) or not destination.startswith(AUTHORIZE):
+        return CSP
+    redirect_uri = parse_qs(urlsplit(destination).query).get("redirect_uri", [""])[0]
+    origin = _origin(redirect_uri)
+    return policy({"form-action": origin}) if origin else CSP
+
+
+def _origin(uri: str) -> str | None:
+    """The origin of an http(s) URI, built only of characters a policy can hold safely."""
+    try:
+        parts = urlsplit(uri)
+        host, port = parts.hostname or "", parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("https", "http"):
+        return None
+    if re.fullmatch(r"[0-9a-f:]+", host) and ":" in host:
+        host = f"[{host}]"  # an IPv6 address
+    elif not re.fullmatch(r"[a-z0-9.-]+", host):
+        return None
+    return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
 
 
 def graphiql(style_nonce: str) -> str:

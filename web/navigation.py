@@ -78,16 +78,3 @@ def login_hint(back: str) -> str:
     hint = parse_qs(urlsplit(back).query).get("login_hint", [""])[0]
     return hint[:150] if hint.isprintable() else ""
 
-
-def authorization_redirect_origin(back: object) -> str | None:
-    """The origin of the redirect URI an application's sign-in at `back` names, if any."""
-    if not is_authorization(back):
-        return None
-    assert isinstance(back, str)
-    uri = parse_qs(urlsplit(back).query).get("redirect_uri", [""])[0]
-    parts = urlsplit(uri)
-    if parts.scheme not in ("https", "http") or not parts.hostname or not parts.netloc:
-        return None
-    if any(char in parts.netloc for char in " ;,@'\"\\") or not parts.netloc.isprintable():
-        return None
-    return f"{parts.scheme}://{parts.netloc}"

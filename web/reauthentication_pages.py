@@ -106,6 +106,7 @@ class ReauthenticationPages:
             "data": outcome.data["viewer"],
             "errors": state.get("errors", {}),
             "state": state,
+            "next": state.get("next"),  # for the page's policy: it may be an application's
             "passkey_options": await self._passkey_options(request, outcome.data["viewer"]),
         }
         return self.renderer.render(request, "reauthenticate.html", context, status)

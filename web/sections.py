@@ -21,7 +21,7 @@ from starlette.routing import Route
 from backend.auth.services import Services
 from backend.kernel.i18n import N_
 from web import csrf, edge, navigation, outcomes
-from web.content_security import CSP, policy
+from web.content_security import for_forms_going_to
 from web.first_error import focus_first_error
 from web.graphql_client import GraphQLClient, ReauthenticationNeeded, with_session_cookies
 from web.templating import templates
@@ -201,7 +201,8 @@ class Renderer:
         response = templates().TemplateResponse(request, template, context, status_code=status_code)
         if not is_htmx(request):  # htmx answers are focused by static/forms.js
             _focus_first_error(response)
-        response.headers["Content-Security-Policy"] = forms_lead_on(context)
+        # A sign-in form's `next` may be an application's sign-in, which ends on its site.
+        response.headers["Content-Security-Policy"] = for_forms_going_to(context.get("next"))
         return csrf.remember(request, response, self.settings)
 
     async def _section_context(
@@ -218,16 +219,6 @@ class Renderer:
             "query": outcome.data,
             "state": state or {},
         }
-
-
-def forms_lead_on(context: dict[str, Any]) -> str:
-    """The page's CSP. A page whose form goes on to an application's sign-in (`next` is an
-    /oauth/authorize address) lets the form's redirects end at the application: browsers
-    hold every redirect after a submission to form-action. The authorize endpoint still
-    redirects only to a URI the application registered."""
-    back = context.get("next") or (context.get("state") or {}).get("next")
-    target = navigation.authorization_redirect_origin(back)
-    return policy({"form-action": target}) if target else CSP
 
 
 def _focus_first_error(response: Response) -> None:
