@@ -363,3 +363,38 @@ async def test_a_logout_hint_for_another_user_signs_nobody_else_out(
     out = await client.get(f"/oauth/logout?{urlencode(query)}")
     assert out.status_code == 303  # the application's own URI, as asked
     assert (await gql("{ viewer { username } }"))["viewer"] == {"username": "alice"}
+
+
+async def test_an_id_token_and_userinfo_carry_no_secret_of_the_sign_in(
+    client, gql, alice, platform
+):
+    from backend.accounts.models import User
+    from tests.helpers import PASSWORD, reauthenticate
+    from tests.twofactor_helpers import enable_totp, oathtool
+
+    registered, client_secret = platform
+    totp_secret, _ = await enable_totp(gql)
+    verifier, challenge = pkce()
+    url = authorize_url(
+        registered.client_id,
+        challenge,
+        scope="openid profile email phone groups offline_access",
+        acr_values="urn:latchkey:acr:mfa",
+        prompt="login",
+    )
+    back = parse_qs(urlsplit((await client.get(url)).headers["location"]).query)["next"][0]
+    otp = oathtool(totp_secret, 30)
+    code = answer_of(await reauthenticate(client, back, code=otp))["code"]
+    given = (await redeem(client, platform, code, verifier)).json()
+    bearer = {"Authorization": f"Bearer {given['access_token']}"}
+    info = (await client.get("/oauth/userinfo", headers=bearer)).text
+
+    # The payload as it travels, not only as a library would decode it.
+    payload = base64.urlsafe_b64decode(given["id_token"].split(".")[1] + "==").decode()
+    stored = await User.get(id=alice.id)
+    secrets_of_the_sign_in = {
+        PASSWORD, stored.password_hash, totp_secret, otp, client_secret, code, verifier,
+        given["access_token"], given["refresh_token"],
+    }  # fmt: skip
+    for text in (payload, info):
+        assert not [secret for secret in secrets_of_the_sign_in if secret and secret in text]
