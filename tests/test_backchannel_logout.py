@@ -24,6 +24,7 @@ from backend.accounts.models import User
 from backend.app import housekeeping
 from backend.auth.sessions import service as sessions
 from backend.kernel import clock
+from backend.kernel.errors import DomainError
 from backend.kernel.secret_box import SecretBox
 from backend.oidc import backchannel, clients
 from backend.oidc.models import BackchannelLogout, OidcClient, SessionClient
@@ -368,3 +369,13 @@ async def test_a_code_whose_session_ended_is_refused(client, gql, alice, portal,
     refused = await _redeem(client, portal, code, verifier)
     assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
     assert len(await owed(portal)) == 1  # told of the end already
+
+
+@pytest.mark.parametrize("uri", ["ftp://rp.example/logout", "/logout", "https://rp.example/l#x"])
+async def test_a_back_channel_logout_uri_is_a_whole_web_address(app, uri):
+    with pytest.raises(DomainError):
+        await clients.create("Odd", [CALLBACK], backchannel_logout_uri=uri)
+    internal, _ = await clients.create(
+        "Intranet", [CALLBACK], backchannel_logout_uri="http://10.0.0.5/bcl"
+    )
+    assert internal.backchannel_logout_uri == "http://10.0.0.5/bcl"
