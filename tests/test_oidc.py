@@ -106,6 +106,9 @@ async def test_discovery_names_the_endpoints_and_only_s256(client, app):
     assert body["code_challenge_methods_supported"] == ["S256"]
     assert body["response_types_supported"] == ["code"]
     assert body["authorization_response_iss_parameter_supported"] is True
+    assert body["backchannel_logout_supported"] is True
+    assert body["backchannel_logout_session_supported"] is True
+    assert "frontchannel_logout_supported" not in body and "sid" in body["claims_supported"]
 
 
 @pytest.mark.parametrize(
@@ -398,3 +401,40 @@ async def test_an_id_token_and_userinfo_carry_no_secret_of_the_sign_in(
     }  # fmt: skip
     for text in (payload, info):
         assert not [secret for secret in secrets_of_the_sign_in if secret and secret in text]
+
+
+async def test_id_tokens_name_the_session_by_a_sid_that_a_refresh_keeps(
+    client, alice, new_client, platform
+):
+    from backend.auth.sessions.models import Session
+    from backend.kernel.crypto import digest
+    from tests.helpers import GraphQL
+
+    registered, secret = platform
+    keys = None
+
+    async def signed_in(browser, client_id: str, **extra: str) -> dict:
+        nonlocal keys
+        verifier, challenge = pkce()
+        answer = answer_of(await browser.get(authorize_url(client_id, challenge, **extra)))
+        tokens = (await redeem(browser, platform, answer["code"], verifier)).json()
+        keys = KeySet.import_key_set((await browser.get("/oauth/jwks")).json())
+        return {**jwt.decode(tokens["id_token"], keys, algorithms=["ES256"]).claims, **tokens}
+
+    first = await signed_in(client, registered.client_id, scope="openid offline_access")
+    again = await signed_in(client, registered.client_id)
+    assert first["sid"] == again["sid"]  # one session, one sid
+    form = {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
+    refreshed = await client.post("/oauth/token", data=form, auth=(registered.client_id, secret))
+    claims = jwt.decode(refreshed.json()["id_token"], keys, algorithms=["ES256"]).claims
+    assert claims["sid"] == first["sid"]
+
+    # It names the session without being anything that could be used as it.
+    cookie = next(value for name, value in client.cookies.items() if "session" in name)
+    session = await Session.get(token_hash=digest(cookie))
+    assert first["sid"] not in (cookie, digest(cookie), str(session.id))
+    assert len(first["sid"]) >= 22
+    async with new_client() as other:
+        await GraphQL(other).sign_in("alice")
+        elsewhere = await signed_in(other, registered.client_id)
+    assert elsewhere["sid"] != first["sid"]

@@ -13,7 +13,7 @@ from typing import Any
 
 from tortoise import Tortoise
 
-from backend.app.wiring import build_services
+from backend.app.wiring import build_services, listen_to_session_ends
 from backend.infra.config import ConfigError, Settings
 from backend.infra.database import (
     UnmigratedDatabase,
@@ -495,6 +495,7 @@ def _run(function: Callable[..., Coroutine[Any, Any, Any]], settings: Settings, 
 
 @contextlib.asynccontextmanager
 async def _database(settings: Settings) -> AsyncIterator[None]:
+    listen_to_session_ends()  # an operator's command that ends sessions tells applications too
     await Tortoise.init(config=tortoise_config(settings.database_url))
     try:
         await ensure_migrated()

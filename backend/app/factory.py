@@ -25,6 +25,7 @@ from backend.events import delivery as webhooks
 from backend.infra.config import Settings
 from backend.infra.database import Timeouts, ensure_migrated, tortoise_config
 from backend.notifications import notices
+from backend.oidc import backchannel
 from backend.recovery import password_reset
 from backend.server import health
 from backend.server.failures import DatabaseOutages
@@ -126,12 +127,21 @@ def _background_jobs(services: Services) -> list[Coroutine[None, None, None]]:
         timeout = services.settings.webhook_timeout_seconds
         await webhooks.deliver_due(services.secret_box, timeout_seconds=timeout)
 
+    async def deliver_logout_tokens() -> None:
+        timeout = services.settings.webhook_timeout_seconds
+        issuer = services.settings.public_url.rstrip("/")
+        await backchannel.deliver_due(services.secret_box, issuer, timeout_seconds=timeout)
+
     return [
         housekeeping.run_every(housekeeping.INTERVAL, delete_expired),
         housekeeping.run_every(housekeeping.NOTICE_RETRY_INTERVAL, retry_notices),
         housekeeping.run_every(housekeeping.INTERVAL, remind_expiring_tokens),
     ] + (
-        [housekeeping.run_every(housekeeping.WEBHOOK_INTERVAL, deliver_webhooks)]
+        # Back-channel logout tokens go out as webhooks do, from the same workers.
+        [
+            housekeeping.run_every(housekeeping.WEBHOOK_INTERVAL, deliver_webhooks),
+            housekeeping.run_every(housekeeping.WEBHOOK_INTERVAL, deliver_logout_tokens),
+        ]
         if services.settings.webhook_delivery
         else []
     )

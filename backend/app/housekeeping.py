@@ -30,6 +30,7 @@ from backend.auth.throttle.service import PER_ACCOUNT, unix_ms
 from backend.events.models import WebhookDelivery
 from backend.kernel import clock
 from backend.notifications.models import SecureAccountLink
+from backend.oidc.models import BackchannelLogout
 from backend.tokens import retention, usage
 from backend.tokens.models import AccessToken
 
@@ -40,6 +41,7 @@ NOTICE_RETRY_INTERVAL = timedelta(minutes=1)
 # Webhook deliveries are due at once: each worker looks this often (one indexed query).
 WEBHOOK_INTERVAL = timedelta(seconds=1)
 WEBHOOK_KEPT = timedelta(days=30)  # deliveries and their attempts, for `webhook deliveries`
+LOGOUT_TOKENS_KEPT = WEBHOOK_KEPT  # back-channel logouts delivered or given up
 
 
 async def delete_expired(timeouts: Timeouts) -> dict[str, int]:
@@ -68,6 +70,9 @@ async def delete_expired(timeouts: Timeouts) -> dict[str, int]:
         "refresh_tokens": await retention.forget_long_expired(now),
         "webhook_deliveries": await WebhookDelivery.filter(
             created_at__lte=now - WEBHOOK_KEPT, next_attempt_at=None
+        ).delete(),
+        "backchannel_logouts": await BackchannelLogout.filter(
+            created_at__lte=now - LOGOUT_TOKENS_KEPT, next_attempt_at=None
         ).delete(),
     }
 

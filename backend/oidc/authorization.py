@@ -9,11 +9,14 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
 from backend.accounts.models import User
 from backend.auth.factors.models import TwoFactor
 from backend.kernel import clock
 from backend.kernel.crypto import digest, same
-from backend.oidc import clients, grants
+from backend.oidc import clients, grants, session_clients
 from backend.oidc.models import AuthorizationCode, OidcClient
 
 CODE_LIFETIME = timedelta(seconds=60)
@@ -39,6 +42,10 @@ class AuthorizationError(Exception):
 
 class InvalidGrant(Exception):
     pass
+
+
+class SessionEnded(Exception):
+    """The session ended while its code was being issued: the user signs in again."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,30 +126,54 @@ async def can_prove_second_factor(user: User) -> bool:
     return await TwoFactor.filter(user_id=user.id).exists()
 
 
-async def issue_code(
-    request: AuthorizationRequest, user: User, auth_time: datetime, second_factor: str | None
-) -> str:
+@dataclasses.dataclass(frozen=True)
+class SignedInSession:
+    """The Latchkey session a code is issued in, and its `sid` (session_clients.py)."""
+
+    id: int
+    sid: str
+    auth_time: datetime
+    second_factor: str | None
+
+
+async def issue_code(request: AuthorizationRequest, user: User, session: SignedInSession) -> str:
+    """A code for the client; the client is remembered as signed in through the session,
+    in the same transaction, so that the session's end reaches it."""
     code = secrets.token_urlsafe(32)
-    await AuthorizationCode.create(
-        code_hash=digest(code),
-        client=request.client,
-        user=user,
-        redirect_uri=request.redirect_uri,
-        scopes=" ".join(request.scopes),
-        nonce=request.nonce,
-        code_challenge=request.code_challenge,
-        auth_time=auth_time,
-        second_factor=second_factor,
-        expires_at=clock.now() + CODE_LIFETIME,
-    )
+    try:
+        await _write_code(request, user, session, digest(code))
+    except IntegrityError:  # the session's row is gone
+        raise SessionEnded from None
     return code
+
+
+async def _write_code(
+    request: AuthorizationRequest, user: User, session: SignedInSession, code_hash: str
+) -> None:
+    async with in_transaction():
+        await AuthorizationCode.create(
+            code_hash=code_hash,
+            client=request.client,
+            user=user,
+            redirect_uri=request.redirect_uri,
+            scopes=" ".join(request.scopes),
+            nonce=request.nonce,
+            code_challenge=request.code_challenge,
+            auth_time=session.auth_time,
+            second_factor=session.second_factor,
+            expires_at=clock.now() + CODE_LIFETIME,
+            session_id=session.id,
+            sid=session.sid,
+        )
+        await session_clients.remember(session.id, request.client.id, session.sid)
 
 
 async def redeem(
     code: str, client: OidcClient, redirect_uri: str, verifier: str
 ) -> AuthorizationCode:
     """The code's grant, used up; InvalidGrant for a code that is unknown, used, expired,
-    another client's or another redirect URI's, or whose PKCE verifier does not match."""
+    another client's or another redirect URI's, whose PKCE verifier does not match, or whose
+    session has ended."""
     row = await AuthorizationCode.get_or_none(code_hash=digest(code)).select_related("user")
     if row is None or row.client_id != client.id or row.redirect_uri != redirect_uri:
         raise InvalidGrant
@@ -159,6 +190,9 @@ async def redeem(
         spent = await AuthorizationCode.get_or_none(id=row.id)
         if spent is not None and spent.grant:  # a second use: end what the first one gave
             await grants.revoke(spent.grant)
+        raise InvalidGrant
+    # Signed out in the meantime: the client was sent its logout token already.
+    if not await session_clients.signed_in(row.session_id, client.id):
         raise InvalidGrant
     row.used_at, row.grant = now, grant
     return row

@@ -18,8 +18,12 @@ ACR_MFA, ACR_PWD = authorization.ACR_MFA, authorization.ACR_PWD
 
 
 def sub(user: User) -> str:
+    return sub_of(user.id)
+
+
+def sub_of(user_id: int) -> str:
     """The user's stable id (never the username, which may be reused after a deletion)."""
-    return str(user.id)
+    return str(user_id)
 
 
 def methods(second_factor: str | None) -> list[str]:
@@ -47,6 +51,8 @@ async def id_token(
     nonce = getattr(grant, "nonce", "")  # a refreshed ID token carries none
     if nonce:
         claims["nonce"] = nonce
+    if grant.sid:  # the session signed in with; a refreshed token keeps its first code's
+        claims["sid"] = grant.sid
     claims.update(await user_claims(grant.user, grant.scopes.split()))
     key = await keys.signing_key(box, client.id_token_alg)
     return jwt.encode({"alg": client.id_token_alg, "kid": key.kid}, claims, key)

@@ -48,6 +48,8 @@ async def create(
         )
     for uri in [*redirect_uris, *(post_logout_redirect_uris or [])]:
         _check_uri(uri)
+    if backchannel_logout_uri:
+        _check_backchannel_uri(backchannel_logout_uri)
     if id_token_alg not in ALGORITHMS:
         raise DomainError("VALIDATION_FAILED", N_("Sign ID tokens with ES256 or RS256."), "alg")
     secret = None if public else secrets.token_urlsafe(32)
@@ -76,6 +78,16 @@ def _check_uri(uri: str) -> None:
     if parts.scheme == "http" and not local:
         raise DomainError(
             "VALIDATION_FAILED", N_("A redirect URI uses https, except on localhost."), "uri"
+        )
+
+
+def _check_backchannel_uri(uri: str) -> None:
+    """Any address the operator names, private ones included (like a webhook's), but a
+    whole one (a fragment is never sent, so it would be a mistake)."""
+    parts = urlsplit(uri)
+    if parts.fragment or not parts.hostname or parts.scheme not in ("https", "http"):
+        raise DomainError(
+            "VALIDATION_FAILED", N_("Give an http:// or https:// URL."), "backchannel_logout_uri"
         )
 
 

@@ -67,6 +67,10 @@ class AuthorizationCode(Model):
     used_at = fields.DatetimeField(null=True)
     # Set when redeemed: the tokens it gave carry it, so a second use revokes them all.
     grant = fields.CharField(max_length=32, null=True)
+    # The Latchkey session the user signed in with, and its `sid` (session_clients.py): a
+    # code whose session has ended is refused.
+    session_id = fields.BigIntField(null=True)
+    sid = fields.CharField(max_length=64, default="", db_default="")
 
     class Meta:
         table = "oidc_authorization_codes"
@@ -94,6 +98,7 @@ class OidcRefreshToken(Model):
     expires_at = fields.DatetimeField(db_index=True)
     used_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)
+    sid = fields.CharField(max_length=64, default="", db_default="")  # its first code's
 
     class Meta:
         table = "oidc_refresh_tokens"
@@ -124,3 +129,50 @@ class ApplicationAccess(Model):
         table = "oidc_application_access"
         unique_together = (("user", "client"),)
         indexes = (("client_id",),)
+
+
+class SessionClient(Model):
+    """An application that signed in through a Latchkey session: when the session ends, it
+    is owed a back-channel logout token. Written when a code is issued; gone with the
+    session, so a session that expires leaves nothing behind and sends nothing."""
+
+    id = fields.BigIntField(primary_key=True)
+    session = fields.ForeignKeyField(
+        "models.Session", related_name="oidc_clients", on_delete=fields.CASCADE
+    )
+    client = fields.ForeignKeyField(
+        "models.OidcClient", related_name="sessions", on_delete=fields.CASCADE
+    )
+    sid = fields.CharField(max_length=64)  # the `sid` of the ID tokens it was given
+    created_at = fields.DatetimeField(default=clock.now)
+
+    class Meta:
+        table = "oidc_session_clients"
+        unique_together = (("session", "client"),)
+        indexes = (("client_id",),)
+
+
+class BackchannelLogout(Model):
+    """A logout token owed to an application for a session that ended, sent by whichever
+    worker claims it (backend/infra/outbox.py). The token is signed at each attempt, with
+    the key that signs then; the row keeps only what it says."""
+
+    id = fields.BigIntField(primary_key=True)
+    client = fields.ForeignKeyField(
+        "models.OidcClient", related_name="backchannel_logouts", on_delete=fields.CASCADE
+    )
+    # The `sub`; not a foreign key: the token still goes when the account is gone.
+    user_id = fields.BigIntField()
+    sid = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField(default=clock.now)
+    attempts = fields.IntField(default=0)
+    # Due when set and past; cleared once delivered or given up.
+    next_attempt_at = fields.DatetimeField(null=True, db_index=True)
+    delivered_at = fields.DatetimeField(null=True)
+    given_up_at = fields.DatetimeField(null=True)
+    last_status = fields.IntField(null=True)  # the last answer's status; null when none came
+    last_error = fields.CharField(max_length=200, default="")
+
+    class Meta:
+        table = "oidc_backchannel_logouts"
+        indexes = (("client_id", "created_at"),)

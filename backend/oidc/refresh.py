@@ -32,6 +32,7 @@ async def first(grant: AuthorizationCode) -> str:
         scopes=grant.scopes,
         auth_time=grant.auth_time,
         second_factor=grant.second_factor,
+        sid=grant.sid,
     )
 
 
@@ -57,6 +58,7 @@ async def rotate(secret: str, client: OidcClient) -> tuple[OidcRefreshToken, str
         scopes=row.scopes,
         auth_time=row.auth_time,
         second_factor=row.second_factor,
+        sid=row.sid,
     )
     return row, successor
 

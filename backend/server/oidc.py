@@ -15,7 +15,7 @@ from backend.auth.services import Services
 from backend.auth.signin import service as signin
 from backend.kernel import i18n
 from backend.kernel.i18n import N_
-from backend.oidc import access, authorization, claims, clients, logout, refresh
+from backend.oidc import access, authorization, claims, clients, logout, refresh, session_clients
 from backend.oidc.models import AuthorizationCode, OidcClient, OidcRefreshToken
 from backend.server.authentication import authenticate_session
 from backend.server.client_info import client_info
@@ -66,13 +66,16 @@ class OidcEndpoints:
             "code_challenge_methods_supported": ["S256"],
             "scopes_supported": SCOPES_SUPPORTED,
             "claims_supported": [
-                "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr",
+                "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "sid", "amr", "acr",
                 "preferred_username", "name", "given_name", "family_name", "zoneinfo",
                 "locale", "email", "email_verified", "phone_number", "phone_number_verified",
                 "groups",
             ],
             "acr_values_supported": [claims.ACR_MFA, claims.ACR_PWD],
             "authorization_response_iss_parameter_supported": True,
+            # Back-channel only: a logout token to each application's registered URI.
+            "backchannel_logout_supported": True,
+            "backchannel_logout_session_supported": True,
         }  # fmt: skip
         return JSONResponse(body, headers={"Cache-Control": "public, max-age=300"})
 
@@ -129,7 +132,16 @@ class OidcEndpoints:
             answered = f"/oauth/authorize?{urlencode(_without_prompts(params, 'login', 'consent'))}"
             return RedirectResponse(f"{CONSENT}?{urlencode({'next': answered})}", status_code=303)
         await access.record_sign_in(identity.user, client, asked.scopes)
-        code = await authorization.issue_code(asked, identity.user, proven_at, second_factor)
+        signed_in = authorization.SignedInSession(
+            id=session.id,
+            sid=session_clients.sid_of(self.services.settings.secret_key, session.id),
+            auth_time=proven_at,
+            second_factor=second_factor,
+        )
+        try:
+            code = await authorization.issue_code(asked, identity.user, signed_in)
+        except authorization.SessionEnded:
+            return RedirectResponse(f"/login?{urlencode({'next': again})}", status_code=303)
         return self._back(redirect_uri, params, code=code)
 
     async def logout(self, request: Request) -> Response:

@@ -11,6 +11,7 @@ from tortoise.transactions import in_transaction
 from backend.accounts import limits
 from backend.accounts.models import User
 from backend.audit.service import record
+from backend.auth.sessions import ending
 from backend.auth.sessions.models import Session
 from backend.events.emit import emit
 from backend.infra import hot_sql
@@ -37,7 +38,6 @@ INSERT INTO sessions (user_id, token_hash, created_at, last_seen_at, ip_address,
 VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $3, $8, $9)
 RETURNING *
 """
-_END = "DELETE FROM sessions WHERE token_hash = $1"
 
 
 async def start(
@@ -156,16 +156,12 @@ def second_factor_proven_until(session: Session | None, window: timedelta) -> da
 
 
 async def end(token: str) -> None:
-    await hot_sql.execute(Session, *end_statement(token))
-
-
-def end_statement(token: str) -> hot_sql.Statement:
-    """The statement that ends the session with this cookie value."""
-    return _END, [digest(token)]
+    """End the session with this cookie value (ending.py tells whoever must know)."""
+    await ending.end(Session.filter(token_hash=digest(token)))
 
 
 async def end_all(user: User) -> int:
-    return await Session.filter(user=user).delete()
+    return len(await ending.end(Session.filter(user_id=user.id)))
 
 
 async def list_for(user_id: int, timeouts: Timeouts) -> list[Session]:
@@ -186,7 +182,7 @@ async def revoke(user: User, session_id: int, client: ClientInfo) -> None:
     browser = Browser(session.browser_name, session.system_name)
     device = browser.words() if session.user_agent else ""
     async with in_transaction():
-        if await Session.filter(user=user, id=session_id).delete() != 1:
+        if len(await ending.end(Session.filter(user_id=user.id, id=session_id))) != 1:
             raise NotFound()
         await record("session.revoked", user=user, client=client, device=device)
         await emit("session.ended", user=user, reason="revoked", count=1)
@@ -203,4 +199,5 @@ async def sign_out_others(user: User, keep_session_id: int, client: ClientInfo) 
 
 
 async def end_others(user: User, keep_session_id: int) -> int:
-    return await Session.filter(user=user).exclude(id=keep_session_id).delete()
+    others = Session.filter(user_id=user.id).exclude(id=keep_session_id)
+    return len(await ending.end(others))

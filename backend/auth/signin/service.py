@@ -186,9 +186,9 @@ async def _start_session(
     password_only = factor in (twofactor.PASSWORD_ONLY, twofactor.RECOGNIZED_DEVICE)
     second_factor = None if password_only else factor
     succeeded = Event("sign_in.succeeded", user, client, {"factor": factor})
+    if replacing:  # a fresh id at every sign-in; the session it replaces ends as a sign-out does
+        await sessions.end(replacing)
     writes = [*along, succeeded.statement()]
-    if replacing:  # a fresh id at every sign-in
-        writes.append(sessions.end_statement(replacing))
     session, token = await sessions.start(user, client, second_factor=second_factor, along=writes)
     succeeded.log()
     known = known_browsers.mint(services.settings.secret_key, user.username)

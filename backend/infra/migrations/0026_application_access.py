@@ -6,7 +6,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0024_oidc_refresh_tokens')]
+    dependencies = [('models', '0025_backchannel_logout')]
 
     initial = False
 
