@@ -101,3 +101,46 @@ def test_a_user_without_a_session_signs_in_and_comes_back_with_a_code(sqlite_set
         keys = KeySet.import_key_set(httpx.get(f"{url}/oauth/jwks").json())
         decoded = jwt.decode(token["id_token"], keys, algorithms=["RS256"])
         assert decoded.header["alg"] == "RS256" and decoded.claims["aud"] == client_id
+
+
+def test_authlib_refreshes_and_a_reused_refresh_token_ends_the_chain(sqlite_settings):  # noqa: F811
+    from authlib.integrations.base_client.errors import OAuthError
+
+    create_user(sqlite_settings)
+    client_id, secret = register(sqlite_settings)
+    with live_server(sqlite_settings) as url:
+        browser = signed_in(url)
+        with OAuth2Client(
+            client_id,
+            secret,
+            scope="openid offline_access",
+            redirect_uri=CALLBACK,
+            code_challenge_method="S256",
+        ) as oauth:
+            verifier = generate_token(48)
+            authorize, _ = oauth.create_authorization_url(
+                f"{url}/oauth/authorize", code_verifier=verifier
+            )
+            callback = browser.get(authorize).headers["location"]
+            first = oauth.fetch_token(
+                f"{url}/oauth/token", authorization_response=callback, code_verifier=verifier
+            )
+            second = oauth.refresh_token(f"{url}/oauth/token", refresh_token=first["refresh_token"])
+            assert second["refresh_token"] != first["refresh_token"] and second["id_token"]
+            assert oauth.get(f"{url}/oauth/userinfo").status_code == 200
+
+            # The first refresh token again (a copy someone kept): the whole chain ends.
+            try:
+                oauth.refresh_token(f"{url}/oauth/token", refresh_token=first["refresh_token"])
+            except OAuthError as error:
+                assert error.error == "invalid_grant"
+            else:
+                raise AssertionError("a used refresh token was accepted")
+            oauth.token = second
+            assert oauth.get(f"{url}/oauth/userinfo").status_code == 401
+            try:
+                oauth.refresh_token(f"{url}/oauth/token", refresh_token=second["refresh_token"])
+            except OAuthError as error:
+                assert error.error == "invalid_grant"
+            else:
+                raise AssertionError("the chain of a reused refresh token still works")
