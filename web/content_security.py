@@ -39,11 +39,16 @@ def for_forms_going_to(destination: object) -> str:
     for an application (`destination` is /oauth/authorize), the answer to the form is a
     chain of redirects ending at the application's redirect URI, and browsers check
     form-action on every redirect of that chain: the policy names that URI's origin too.
-    It need not be registered here: /oauth/authorize never redirects to one that is not."""
-    if not isinstance(destination, str) or not destination.startswith(AUTHORIZE):
+    It need not be registered here: /oauth/authorize never redirects to one that is not.
+    An absolute `destination` (a protected application's address, which the sign-in page
+    accepted as one of LATCHKEY_TRUSTED_ORIGINS) is named the same way."""
+    if not isinstance(destination, str):
         return CSP
-    redirect_uri = parse_qs(urlsplit(destination).query).get("redirect_uri", [""])[0]
-    origin = _origin(redirect_uri)
+    if destination.startswith(AUTHORIZE):
+        redirect_uri = parse_qs(urlsplit(destination).query).get("redirect_uri", [""])[0]
+        origin = _origin(redirect_uri)
+    else:  # an application behind a reverse proxy, on a trusted origin (/login?next=)
+        origin = _origin(destination)
     return policy({"form-action": origin}) if origin else CSP
 
 

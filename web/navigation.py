@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from backend.infra.config import origin_of
 from backend.kernel.i18n import N_
 
 # (path, label): the paths are those of the `Page` objects that render them.
@@ -38,15 +39,18 @@ def sign_in(back: str) -> str:
     return SIGN_IN if back == HOME else f"{SIGN_IN}?{urlencode({'next': back})}"
 
 
-def after_sign_in(value: object) -> str:
+def after_sign_in(value: object, origins: tuple[str, ...] = ()) -> str:
     """Where a sign-in goes on to: `value` when it is one of Latchkey's account pages (its
-    query kept, as in an email's /account/tokens?regenerate=ID), else the account page. A
-    `next` naming another site, or a path a browser would read as one (//host, /\\host),
-    is ignored."""
-    if not isinstance(value, str) or len(value) > 2000 or not value.startswith("/"):
+    query kept, as in an email's /account/tokens?regenerate=ID), or an address on one of
+    `origins` (this server's and LATCHKEY_TRUSTED_ORIGINS: the applications a reverse proxy
+    protects); else the account page. A `next` naming another site, or a path a browser
+    would read as one (//host, /\\host), is ignored."""
+    if not isinstance(value, str) or len(value) > 2000:
         return HOME
     if any(ord(char) < 0x21 or char == "\\" for char in value):
         return HOME
+    if not value.startswith("/"):
+        return value if _on_origin(value, origins) else HOME
     parts = urlsplit(value)
     ours = parts.path in (HOME, AUTHORIZE) or parts.path.startswith(HOME + "/")
     ours = ours and ".." not in parts.path
@@ -78,3 +82,14 @@ def login_hint(back: str) -> str:
     hint = parse_qs(urlsplit(back).query).get("login_hint", [""])[0]
     return hint[:150] if hint.isprintable() else ""
 
+
+
+def _on_origin(url: str, origins: tuple[str, ...]) -> bool:
+    """An absolute http(s) URL on exactly one of `origins` (scheme, host and port)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or "@" in parts.netloc or not parts.hostname:
+        return False
+    try:
+        return origin_of(url) in origins
+    except ValueError:  # a port that is not a number
+        return False

@@ -41,7 +41,7 @@ class SignInPages:
         return RedirectResponse("/account", status_code=303)
 
     async def login_form(self, request: Request) -> Response:
-        back = navigation.after_sign_in(request.query_params.get("next"))
+        back = self._after(request.query_params.get("next"))
         if edge.identity(request).user:
             return RedirectResponse(back, status_code=303)
         settings = self.renderer.settings
@@ -53,7 +53,7 @@ class SignInPages:
 
     async def login(self, request: Request, form: FormData) -> Response:
         username, password = str(form.get("username", "")), str(form.get("password", ""))
-        request.state.next = navigation.after_sign_in(form.get("next"))
+        request.state.next = self._after(form.get("next"))
         outcome = await self.client.execute(
             "SignIn",
             request,
@@ -83,7 +83,7 @@ class SignInPages:
         """The second step: a code from the app, the email or SMS, or a recovery code."""
         challenge, method, methods = _step_fields(form)
         page_language.carry(request, form.get("language"))
-        request.state.next = navigation.after_sign_in(form.get("next"))
+        request.state.next = self._after(form.get("next"))
         request.state.passkey_options = str(form.get("passkey_options", "")) or None
         request.state.can_remember_device = form.get("can_remember_device") == "1"
         if form.get("credential"):
@@ -109,7 +109,7 @@ class SignInPages:
         """Send a code (again), or switch to another method ("Use another method")."""
         challenge, method, methods = _step_fields(form)
         page_language.carry(request, form.get("language"))
-        request.state.next = navigation.after_sign_in(form.get("next"))
+        request.state.next = self._after(form.get("next"))
         request.state.passkey_options = str(form.get("passkey_options", "")) or None
         request.state.can_remember_device = form.get("can_remember_device") == "1"
         if method not in CODES_SENT:  # the app or a recovery code: nothing to send
@@ -177,7 +177,7 @@ class SignInPages:
         return JSONResponse({"challenge": payload["challenge"], "options": payload["options"]})
 
     async def sign_in_with_passkey(self, request: Request, form: FormData) -> Response:
-        request.state.next = navigation.after_sign_in(form.get("next"))
+        request.state.next = self._after(form.get("next"))
         outcome = await self.client.execute(
             "FinishPasskeySignIn",
             request,
@@ -195,7 +195,7 @@ class SignInPages:
         """The second step answered by a passkey (its options came with the first)."""
         challenge, method, methods = _step_fields(form)
         page_language.carry(request, form.get("language"))
-        request.state.next = navigation.after_sign_in(form.get("next"))
+        request.state.next = self._after(form.get("next"))
         outcome = await self.client.execute(
             "VerifySignInWithPasskey",
             request,
@@ -214,6 +214,10 @@ class SignInPages:
                 request, challenge, method, methods, errors=errors, status_code=401
             )
         return self._with_cookies(request, redirect(request, _next(request)))
+
+    def _after(self, value: object) -> str:
+        """Where this sign-in goes on to: see navigation.after_sign_in."""
+        return navigation.after_sign_in(value, self.renderer.settings.sign_in_origins)
 
     def _with_cookies(self, request: Request, response: Response) -> Response:
         return with_session_cookies(request, response, self.renderer.services)

@@ -55,6 +55,12 @@ class Settings:
     max_concurrent_hashes: int = dataclasses.field(default_factory=usable_cpus)
     graphiql: bool = True
     trusted_proxies: tuple[str, ...] = ()
+    # Origins (https://app.example.com) a sign-in may go on to besides the public URL's:
+    # the applications a reverse proxy protects (/login?next=).
+    trusted_origins: tuple[str, ...] = ()
+    # A parent domain (example.com) the session cookie is shared with, for forward auth on
+    # sibling hosts; empty: the cookie stays with the public URL's host.
+    cookie_domain: str = ""
     max_body_bytes: int = 256 * 1024
     # Past either, a request answers 503 instead of waiting on a locked or stuck database:
     # how long one statement may run or wait for a lock, and for a connection.
@@ -90,7 +96,15 @@ class Settings:
 
     @property
     def session_cookie_name(self) -> str:
-        return "__Host-latchkey_session" if self.secure_cookies else "latchkey_session"
+        if not self.secure_cookies:
+            return "latchkey_session"
+        # __Host- cookies may not name a domain; __Secure- ones may.
+        return "__Secure-latchkey_session" if self.cookie_domain else "__Host-latchkey_session"
+
+    @property
+    def sign_in_origins(self) -> tuple[str, ...]:
+        """Where a sign-in may go on to (/login?next=): this server and the trusted origins."""
+        return (origin_of(self.public_url), *self.trusted_origins)
 
     @property
     def device_cookie_name(self) -> str:
@@ -108,11 +122,12 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         reader = _Reader(env)
+        public_url = reader.text("PUBLIC_URL", cls.public_url).rstrip("/")
         return cls(
             database_url=reader.text("DATABASE_URL", DEFAULT_DATABASE_URL),
             secret_key=reader.text("SECRET_KEY", "")
             or _secret_from_file(reader.text("SECRET_KEY_FILE", DEFAULT_SECRET_KEY_FILE)),
-            public_url=reader.text("PUBLIC_URL", cls.public_url).rstrip("/"),
+            public_url=public_url,
             session_idle=timedelta(seconds=reader.integer("SESSION_IDLE_SECONDS", 3600)),
             reauth_window=timedelta(seconds=reader.positive("REAUTH_SECONDS", 600)),
             session_absolute=timedelta(seconds=reader.integer("SESSION_ABSOLUTE_SECONDS", 43200)),
@@ -122,6 +137,10 @@ class Settings:
             max_concurrent_hashes=reader.integer("MAX_CONCURRENT_HASHES", usable_cpus()),
             graphiql=reader.boolean("GRAPHIQL", True),
             trusted_proxies=reader.words("TRUSTED_PROXIES"),
+            trusted_origins=tuple(
+                _origin("TRUSTED_ORIGINS", value) for value in reader.words("TRUSTED_ORIGINS")
+            ),
+            cookie_domain=_cookie_domain(reader.text("COOKIE_DOMAIN", ""), public_url),
             max_body_bytes=reader.integer("MAX_BODY_BYTES", cls.max_body_bytes),
             database_statement_seconds=reader.positive(
                 "DATABASE_STATEMENT_TIMEOUT_SECONDS", cls.database_statement_seconds
@@ -158,6 +177,42 @@ class Settings:
             sms_webhook_url=reader.text("SMS_WEBHOOK_URL", ""),
             sms_webhook_secret=reader.text("SMS_WEBHOOK_SECRET", ""),
         )
+
+
+def origin_of(url: str) -> str:
+    """scheme://host[:port] of a URL, lower-cased, the default port left out."""
+    parts = urlsplit(url)
+    default = {"https": 443, "http": 80}.get(parts.scheme)
+    port = parts.port
+    host = (parts.hostname or "").lower()
+    return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default else "")
+
+
+def _origin(name: str, value: str) -> str:
+    parts = urlsplit(value)
+    if (
+        parts.scheme not in ("https", "http")
+        or not parts.hostname
+        or "@" in parts.netloc
+        or parts.path.strip("/")
+        or parts.query
+        or parts.fragment
+    ):
+        raise ConfigError(
+            f"LATCHKEY_{name} lists origins such as https://app.example.com, not {value!r}"
+        )
+    return origin_of(value)
+
+
+def _cookie_domain(domain: str, public_url: str) -> str:
+    domain = domain.lower().lstrip(".")
+    host = (urlsplit(public_url).hostname or "").lower()
+    if domain and not (host == domain or host.endswith("." + domain)):
+        raise ConfigError(
+            f"LATCHKEY_COOKIE_DOMAIN must be the public URL's host or a parent of it ({host}), "
+            f"not {domain!r}"
+        )
+    return domain
 
 
 def _secret_from_file(path: str) -> str:

@@ -13,6 +13,7 @@ def set_session_cookie(response: Response, settings: Settings, token: str) -> No
         settings.session_cookie_name,
         token,
         path="/",
+        domain=settings.cookie_domain or None,  # shared with sibling hosts when set
         httponly=True,
         secure=settings.secure_cookies,
         samesite="lax",
@@ -49,6 +50,7 @@ def clear_session_cookie(response: Response, settings: Settings) -> None:
     response.delete_cookie(
         settings.session_cookie_name,
         path="/",
+        domain=settings.cookie_domain or None,
         httponly=True,
         secure=settings.secure_cookies,
         samesite="lax",
