@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from datetime import timedelta
 
 import pytest
@@ -292,17 +293,21 @@ async def test_introspection_describes_live_tokens_to_service_clients(
     access = (await exchange(client, refresh)).json()["access_token"]
     headers = basic(client_id, client_secret)
     body = (await client.post("/oauth/introspect", data={"token": access}, headers=headers)).json()
-    assert body["active"] is True and body["sub"] == "alice" and body["token_type"] == "Bearer"
+    assert body["active"] is True and body["sub"] == str(alice.id) and body["username"] == "alice"
+    assert body["token_type"] == "Bearer" and body["email"] == "alice@example.com"
+    assert body["account_type"] == "USER" and body["groups"] == [] and body["zoneinfo"] == "UTC"
+    assert "aud" not in body and "sid" not in body  # no application, no session behind it
     assert body["exp"] - int(clock.now().timestamp()) in range(295, 301)
     with QueryCounter() as counter:
         answer = await client.post("/oauth/introspect", data={"token": refresh}, headers=headers)
     body = answer.json()
     assert body["active"] is True and body["token_type"] == "refresh_token"
-    assert body["sub"] == "alice"
+    assert body["sub"] == str(alice.id) and body["name"] == "alice"
     # The token and its owner's name come in one statement.
     reads_token = [q for q in counter.queries if "refresh_tokens" in q]
     assert len(reads_token) == 1
-    assert [q for q in counter.queries if "users" in q] == reads_token
+    reads_users = [q for q in counter.queries if re.search(r'(FROM|JOIN) "?users\b', q)]
+    assert reads_users == reads_token
 
 
 async def test_introspection_says_only_inactive_for_anything_else(

@@ -438,3 +438,28 @@ async def test_id_tokens_name_the_session_by_a_sid_that_a_refresh_keeps(
         await GraphQL(other).sign_in("alice")
         elsewhere = await signed_in(other, registered.client_id)
     assert elsewhere["sid"] != first["sid"]
+
+
+async def test_introspection_names_the_application_and_session_of_its_access_token(
+    client, gql, alice, platform
+):
+    from backend.serviceclients import service as service_clients
+
+    registered, _ = platform
+    await gql('mutation { updateAccount(input: {firstName: "Alice", lastName: "Liddell", '
+              'language: "ja"}) { userErrors { code } } }')  # fmt: skip
+    verifier, challenge = pkce()
+    code = await code_for(client, registered.client_id, challenge)
+    given = (await redeem(client, platform, code, verifier)).json()
+    keys = KeySet.import_key_set((await client.get("/oauth/jwks")).json())
+    sid = jwt.decode(given["id_token"], keys, algorithms=["ES256"]).claims["sid"]
+    service = await service_clients.create("billing")
+    answer = await client.post(
+        "/oauth/introspect",
+        data={"token": given["access_token"]},
+        auth=(service.client.client_id, service.secret),
+    )
+    body = answer.json()
+    assert body["active"] and body["sub"] == str(alice.id) and body["username"] == "alice"
+    assert body["aud"] == registered.client_id == body["client_id"] and body["sid"] == sid
+    assert body["name"] == "Alice Liddell" and body["locale"] == "ja"

@@ -64,7 +64,7 @@ async def test_a_service_client_from_the_cli_introspects_until_removed(
     refresh = (await issue_token(gql, days=7))["secret"]
     access = (await exchange(client, refresh)).json()["access_token"]
     body = (await introspect(client, access, client_id, secret)).json()
-    assert body["active"] is True and body["username"] == "alice" and body["sub"] == "alice"
+    assert body["active"] is True and body["username"] == "alice" and body["sub"] == str(alice.id)
     form = {"token": refresh, "client_id": client_id, "client_secret": secret}
     body = (await client.post("/oauth/introspect", data=form)).json()
     assert body["active"] is True and body["token_type"] == "refresh_token"

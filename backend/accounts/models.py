@@ -5,6 +5,10 @@ from tortoise.models import Model
 
 from backend.kernel import clock
 
+USER = "USER"
+ADMINISTRATOR = "ADMINISTRATOR"
+ACCOUNT_TYPES = (USER, ADMINISTRATOR)
+
 
 class User(Model):
     id = fields.BigIntField(primary_key=True)
@@ -23,12 +27,22 @@ class User(Model):
     password_hash = fields.CharField(max_length=255)
     password_changed_at = fields.DatetimeField(default=clock.now)
     created_at = fields.DatetimeField(default=clock.now)
+    # USER or ADMINISTRATOR: what services behind Latchkey are told (introspection,
+    # forward authentication), so they need no user table of their own for it.
+    account_type = fields.CharField(max_length=16, default=USER, db_default=USER)
     groups: fields.ManyToManyRelation["Group"] = fields.ManyToManyField(
         "models.Group", related_name="members", through="memberships"
     )
 
     class Meta:
         table = "users"
+
+    @property
+    def display_name(self) -> str:
+        """The name other services show: first and last name, else the username."""
+        return " ".join(part for part in (self.first_name, self.last_name) if part) or (
+            self.username
+        )
 
 
 class EmailChange(Model):

@@ -61,10 +61,9 @@ async def id_token(
 async def user_claims(user: User, scopes: list[str]) -> dict[str, Any]:
     claims: dict[str, Any] = {"sub": sub(user)}
     if "profile" in scopes:
-        name = " ".join(part for part in (user.first_name, user.last_name) if part)
         claims.update(
             preferred_username=user.username,
-            name=name or user.username,
+            name=user.display_name,
             given_name=user.first_name or None,
             family_name=user.last_name or None,
             zoneinfo=user.time_zone,

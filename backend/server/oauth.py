@@ -164,18 +164,32 @@ class OAuthEndpoints:
         info = await tokens.describe(_required(form, "token"))
         if info is None:
             return JSONResponse({"active": False}, headers=NO_STORE)
+        user = info.user
         body: dict[str, object] = {
             "active": True,
-            "sub": info.username,
-            "username": info.username,
+            # The stable id, as in ID tokens: one user has one subject everywhere.
+            "sub": str(user.id),
+            "username": user.username,
             "token_type": info.token_type,
             "scope": scope_catalog.joined(info.scopes),
             "iat": int(info.issued_at.timestamp()),
+            # Who the user is, so a service needs no user table of its own.
+            "email": user.email,
+            "name": user.display_name,
+            "groups": sorted(await user.groups.all().values_list("name", flat=True)),
+            "account_type": user.account_type,
+            "zoneinfo": user.time_zone,
         }
+        if user.language:
+            body["locale"] = user.language
         if info.expires_at is not None:
             body["exp"] = int(info.expires_at.timestamp())
         if info.client_id:
             body["client_id"] = info.client_id
+        if info.audience:
+            body["aud"] = info.audience
+        if info.sid:
+            body["sid"] = info.sid
         return JSONResponse(body, headers=NO_STORE)
 
     async def _client(self, request: Request, form: dict[str, str]) -> ApiCredential:

@@ -243,6 +243,7 @@ async def _tokens_for(
         user_id=grant.user_id,
         oidc_client_id=client.id,
         oidc_grant=grant.grant if isinstance(grant, AuthorizationCode) else grant.family,
+        oidc_sid=grant.sid or None,
     )
     issuer = services.settings.public_url.rstrip("/")
     return {

@@ -77,6 +77,7 @@ class AccessToken(Model):
         "models.OidcClient", related_name="access_tokens", null=True, on_delete=fields.CASCADE
     )
     oidc_grant = fields.CharField(max_length=32, null=True)
+    oidc_sid = fields.CharField(max_length=64, null=True)  # the ID tokens' `sid`
     created_at = fields.DatetimeField(default=clock.now)
     expires_at = fields.DatetimeField(db_index=True)
     scopes = fields.CharField(max_length=1000, default=LEGACY_SCOPES)  # space-separated

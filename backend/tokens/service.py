@@ -229,15 +229,19 @@ _BY_SECRET = """
 SELECT * FROM refresh_tokens WHERE token_hash = $1
 UNION ALL SELECT * FROM refresh_tokens WHERE previous_token_hash = $1
 """
-# The same token with its owner's username, for introspection: one statement.
+# The same token with the owner's columns introspection tells (owner_*): one statement.
+_OWNER_COLUMNS = (
+    "id", "username", "email", "first_name", "last_name", "time_zone", "language", "account_type"
+)  # fmt: skip
+_OWNER_SELECT = ", ".join(f"u.{column} AS owner_{column}" for column in _OWNER_COLUMNS)
 _BY_SECRET_WITH_OWNER = f"""
-SELECT t.*, u.username AS owner_username FROM ({_BY_SECRET}) t JOIN users u ON u.id = t.user_id
+SELECT t.*, {_OWNER_SELECT} FROM ({_BY_SECRET}) t JOIN users u ON u.id = t.user_id
 """  # noqa: S608 constant text
 _INSERT_ACCESS = """
 INSERT INTO access_tokens
 (token_hash, user_id, refresh_token_id, api_credential_id, oidc_client_id, oidc_grant,
- created_at, expires_at, scopes)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ oidc_sid, created_at, expires_at, scopes)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 """
 _MARK_USED = "UPDATE refresh_tokens SET last_used_at = $1, last_used_ip = $2 WHERE id = $3"
 
@@ -389,6 +393,7 @@ def _new_access_token(
         origin.get("api_credential_id"),
         origin.get("oidc_client_id"),
         origin.get("oidc_grant"),
+        origin.get("oidc_sid"),
         now,
         now + lifetime,
         scope_catalog.joined(scopes),
@@ -456,12 +461,14 @@ def _checked_expiry(expires_at: datetime | None, max_days: int) -> datetime | No
 class TokenInfo:
     """What RFC 7662 introspection tells about a live token."""
 
-    username: str
+    user: User
     token_type: str
     expires_at: datetime | None
     issued_at: datetime
     client_id: str | None = None
     scopes: tuple[str, ...] = ()
+    audience: str | None = None  # the application an OpenID Connect token was issued to
+    sid: str | None = None  # the Latchkey session that application signed in through
 
 
 async def revoke_by_secret(secret: str, client: ClientInfo) -> None:
@@ -492,30 +499,33 @@ async def describe(secret: str) -> TokenInfo | None:
     if is_well_formed(secret, Kind.ACCESS):
         access = await AccessToken.get_or_none(
             token_hash=digest(secret), expires_at__gt=now
-        ).select_related("user", "refresh_token", "api_credential")
+        ).select_related("user", "refresh_token", "api_credential", "oidc_client")
         if access is None or (access.refresh_token and access.refresh_token.revoked_at):
             return None
         client_id = access.api_credential.client_id if access.api_credential else None
+        application = access.oidc_client.client_id if access.oidc_client else None
         return TokenInfo(
-            access.user.username,
+            access.user,
             "Bearer",
             access.expires_at,
             access.created_at,
-            client_id,
+            client_id or application,
             scope_catalog.split(access.scopes),
+            audience=application,
+            sid=access.oidc_sid,
         )
     if is_well_formed(secret, Kind.REFRESH):
         hashed = digest(secret)
         rows = await hot_sql.fetch(RefreshToken, _BY_SECRET_WITH_OWNER, [hashed])
         if not rows:
             return None
-        owner = rows[0].pop("owner_username")
+        owner = {column: rows[0].pop(f"owner_{column}") for column in _OWNER_COLUMNS}
         refresh = hot_sql.as_model(RefreshToken, rows[0])
         ends = _secret_ends(refresh, hashed, now)
         if ends and ends <= now:
             return None
         return TokenInfo(
-            owner,
+            hot_sql.as_model(User, owner),
             "refresh_token",
             ends,
             refresh.created_at,
