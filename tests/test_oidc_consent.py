@@ -86,7 +86,7 @@ async def test_a_first_party_application_needs_no_consent_and_is_listed(client, 
     assert listed["viewer"]["applications"] == [
         {
             "application": {"name": "Platform", "thirdParty": False},
-            "scopes": ["email", "openid", "profile"],
+            "scopes": ["openid", "profile", "email"],
         }
     ]
 

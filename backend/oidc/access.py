@@ -36,7 +36,7 @@ async def allow(user: User, client_id: str, scopes: tuple[str, ...]) -> OidcClie
         )
     access = await _access(user, client)
     consented = set(access.consented_scopes.split()) | set(scopes)
-    access.consented_scopes = " ".join(sorted(consented))
+    access.consented_scopes = " ".join(_in_order(consented))
     access.consented_at = clock.now()
     await access.save(update_fields=["consented_scopes", "consented_at"])
     return client
@@ -45,7 +45,7 @@ async def allow(user: User, client_id: str, scopes: tuple[str, ...]) -> OidcClie
 async def record_sign_in(user: User, client: OidcClient, scopes: tuple[str, ...]) -> None:
     """An application got a code for the user: it is listed, with every scope it was given."""
     access = await _access(user, client)
-    access.scopes = " ".join(sorted(set(access.scopes.split()) | set(scopes)))
+    access.scopes = " ".join(_in_order(set(access.scopes.split()) | set(scopes)))
     access.last_used_at = clock.now()
     await access.save(update_fields=["scopes", "last_used_at"])
 
@@ -66,7 +66,7 @@ async def of_user_id(user_id: int) -> list[ApplicationAccess]:
 
 
 async def remove(user: User, client_id: str) -> None:
-    """"Remove access": the consent, the codes not yet redeemed and every token the
+    """ "Remove access": the consent, the codes not yet redeemed and every token the
     application holds for the user end at once; signing in again starts afresh."""
     client = await clients.find(client_id)
     if client is None:
@@ -82,6 +82,15 @@ async def remove(user: User, client_id: str) -> None:
         await AuthorizationCode.filter(user_id=user.id, client_id=client.id, used_at=None).update(
             used_at=clock.now()
         )
+
+
+def _in_order(scopes: set[str]) -> list[str]:
+    """The standard scopes in the order OpenID Connect lists them, then the platform's."""
+    standard = (*authorization.STANDARD_SCOPES, authorization.OFFLINE_ACCESS)
+    return sorted(
+        scopes,
+        key=lambda name: (standard.index(name), "") if name in standard else (len(standard), name),
+    )
 
 
 async def _access(user: User, client: OidcClient) -> ApplicationAccess:
