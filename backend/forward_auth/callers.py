@@ -153,15 +153,12 @@ async def _by_session(value: str, timeouts: Timeouts) -> Caller | Refusal:
     if not value:
         return Refusal.MISSING
     now = clock.now()
-    rows = await hot_sql.fetch(
-        Session,
-        _SESSION,
-        [digest(value), now - timeouts.idle, now - timeouts.absolute, now - LAST_SEEN_RESOLUTION],
-    )
+    stale = now - LAST_SEEN_RESOLUTION
+    live_since = [now - timeouts.idle, now - timeouts.absolute]
+    rows = await hot_sql.fetch(Session, _SESSION, [digest(value), *live_since, stale])
     if not rows:
         return Refusal.MISSING
     if rows[0]["stale"]:
-        stale = now - LAST_SEEN_RESOLUTION
         await hot_sql.execute(Session, _TOUCH_SESSION, [now, rows[0]["session_id"], stale])
     return _caller(rows, Method.SESSION, scopes=None)
 
