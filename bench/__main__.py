@@ -5,6 +5,7 @@ the other. Measured, on a database seeded in bulk:
 
 - the viewer query `{ viewer { username email tokens { name expiresAt } } }`, bearer token;
 - the refresh_token exchange at /oauth/token;
+- /auth/forward (a reverse proxy's sub-request) with a session cookie, and with a bearer token;
 - `signIn` with the right password;
 - the hand-written baselines of the first two (bench/baseline.py);
 - argon2id verifications per second on the server's core, at the product's parameters;
@@ -41,7 +42,7 @@ import httpx
 
 from bench import seed, worst
 from bench.drive import Driver, Measurement, Pinning
-from bench.load import post
+from bench.load import get, post
 
 BIN = Path(sys.executable).parent
 VIEWER_QUERY = "{ viewer { username email tokens { name expiresAt } } }"
@@ -53,6 +54,7 @@ TURNS = 5
 SIGN_IN = """mutation($u: String!, $p: String!) {
   signIn(input: {username: $u, password: $p}) { status } }"""
 WORST_TARGET_MS = 20
+FORWARD = "/auth/forward"
 MIB = 1024 * 1024
 
 SMALL = seed.Shape(users=1000, measured=1000, tokens_per_user=3, events=10_000)
@@ -65,6 +67,8 @@ PATHS = [
     ("viewer_baseline", "  baseline: Starlette + Tortoise by hand"),
     ("exchange", "refresh_token exchange (/oauth/token)"),
     ("exchange_baseline", "  baseline: Starlette + Tortoise by hand"),
+    ("forward_session", "/auth/forward, session cookie"),
+    ("forward_bearer", "/auth/forward, bearer token"),
     ("sign_in", f"signIn (GraphQL), {SIGN_IN_CONNECTIONS} connections"),
 ]
 
@@ -143,6 +147,9 @@ class _Bench:
             "LATCHKEY_GRAPHIQL": "false",  # as in production
             # The load stands in for a proxy telling each user's address (see sign_in_requests).
             "LATCHKEY_TRUSTED_PROXIES": "127.0.0.1",
+            # The seeded sessions must outlive the seeding of a large database.
+            "LATCHKEY_SESSION_IDLE_SECONDS": str(7 * 86400),
+            "LATCHKEY_SESSION_ABSOLUTE_SECONDS": str(7 * 86400),
             **overrides,
         }
 
@@ -177,9 +184,12 @@ class _Bench:
             _check_viewer(port, self.accounts[0])
             _check_exchange(port, self.accounts[-1])
             _check_sign_in(port, self.accounts[0])
-            print("measuring the viewer query, the exchange and signIn", flush=True)
+            _check_forward(port, self.accounts[0])
+            print("measuring the viewer query, the exchange, /auth/forward and signIn", flush=True)
             figures.paths["viewer"] = self.driver.measure(port, self.viewer_requests(), seconds)
             figures.paths["exchange"] = self.driver.measure(port, self.exchange_requests(), seconds)
+            for key, requests in self.forward_requests().items():
+                figures.paths[key] = self.driver.measure(port, requests, seconds)
             figures.rss_before_sign_in_bytes = _peak_rss(pid)
             figures.paths["sign_in"], figures.argon2_per_second = self.sign_in_and_argon2(
                 port, seconds
@@ -256,6 +266,20 @@ class _Bench:
         # not rotate), so every refresh token can be sent again and again.
         form = "application/x-www-form-urlencoded"
         return [post("/oauth/token", _exchange_form(a).encode(), form) for a in self.accounts]
+
+    def forward_requests(self) -> dict[str, list[bytes]]:
+        """A proxy's sub-requests, one user's credentials each, as nginx sends them."""
+        original = {
+            "X-Original-URL": "https://app.example.com/reports",
+            "X-Forwarded-Method": "GET",
+        }
+        return {
+            "forward_session": [
+                get(FORWARD, Cookie=f"latchkey_session={a.session}", **original)
+                for a in self.accounts
+            ],
+            "forward_bearer": [get(FORWARD, **_bearer(a), **original) for a in self.accounts],
+        }
 
     def sign_in_requests(self) -> list[bytes]:
         # Each user signs in from an address of their own, as people do: from one address,
@@ -345,6 +369,13 @@ def _check_exchange(port: int, account: seed.Account) -> None:
     )
     if not answer.json().get("access_token"):
         raise RuntimeError(f"the exchange failed: {answer.text[:300]}")
+
+
+def _check_forward(port: int, account: seed.Account) -> None:
+    for headers in ({"Cookie": f"latchkey_session={account.session}"}, _bearer(account)):
+        answer = httpx.get(f"http://127.0.0.1:{port}{FORWARD}", headers=headers, timeout=30)
+        if answer.headers.get("x-latchkey-user") != account.username:
+            raise RuntimeError(f"/auth/forward failed: {answer.status_code} {answer.text[:300]}")
 
 
 def _check_sign_in(port: int, account: seed.Account) -> None:

@@ -1,11 +1,11 @@
 """Seeding the benchmark's database fast: bulk SQL, one password hash for every account.
 
 The measured accounts (`bench1`, `bench2`, ...) each get an access token (the viewer path),
-a refresh token (the exchange path) and `tokens_per_user - 1` more refresh tokens that
-the viewer query lists; their secrets are returned. Filler accounts, tokens and security
-events make the database large without being measured; their secrets are random and
-thrown away. Rows are written the way the models store them, so the service reads them
-like its own.
+a refresh token (the exchange path), `tokens_per_user - 1` more refresh tokens that the
+viewer query lists, and a browser session (forward authentication); their secrets are
+returned. Filler accounts, tokens and security events make the database large without being
+measured; their secrets are random and thrown away. Rows are written the way the models
+store them, so the service reads them like its own.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from tortoise import Tortoise
 from backend.accounts.passwords import normalize
 from backend.infra.config import Settings
 from backend.infra.database import tortoise_config
-from backend.kernel.crypto import digest
+from backend.kernel.crypto import digest, random_token
 from backend.tokens.format import Kind, generate
 from backend.tokens.models import LEGACY_SCOPES, RefreshToken
 
@@ -38,6 +38,7 @@ class Account:
     username: str
     access_token: str
     refresh_token: str
+    session: str  # the session cookie's value
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,7 +103,7 @@ class _Seeder:
 
     async def measured(self, count: int, tokens_per_user: int) -> list[Account]:
         accounts = [
-            Account(n, f"bench{n}", generate(Kind.ACCESS), generate(Kind.REFRESH))
+            Account(n, f"bench{n}", generate(Kind.ACCESS), generate(Kind.REFRESH), random_token())
             for n in range(1, count + 1)
         ]
         await self._insert(
@@ -126,6 +127,11 @@ class _Seeder:
             for n, a in enumerate(accounts, 1)
         ]
         await self._insert("access_tokens", _ACCESS_COLUMNS, access)
+        sessions = [
+            (n, digest(a.session), self.now, self.now, "192.0.2.1", "bench", "", "")
+            for n, a in enumerate(accounts, 1)
+        ]
+        await self._insert("sessions", _SESSION_COLUMNS, sessions)
         return accounts
 
     async def filler_users(self, first: int, last: int, progress: Callable[[str], None]) -> None:
@@ -156,7 +162,7 @@ class _Seeder:
         """
         if not self.postgres:
             return
-        for table in ("users", "refresh_tokens", "access_tokens", "security_events"):
+        for table in ("users", "refresh_tokens", "access_tokens", "sessions", "security_events"):
             await self.db.execute_script(  # our own table names, no input
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
                 f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
@@ -236,6 +242,17 @@ _ACCESS_COLUMNS = (
     "created_at",
     "expires_at",
     "scopes",
+)
+
+_SESSION_COLUMNS = (
+    "user_id",
+    "token_hash",
+    "created_at",
+    "last_seen_at",
+    "ip_address",
+    "user_agent",
+    "browser_name",
+    "system_name",
 )
 
 # Parameters: the first and last number of the batch, then the ones named per statement.

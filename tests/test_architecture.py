@@ -30,6 +30,7 @@ LAYERS: list[set[str]] = [
         "backend.recovery",
         "backend.serviceclients",
         "backend.oidc",
+        "backend.forward_auth",  # reads sessions (auth) and tokens
     },
     {"backend.api"},  # GraphQL: resolvers over the features
     {"backend.server", "web"},  # the HTTP edges: /graphql and OAuth, the pages

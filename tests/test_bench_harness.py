@@ -52,7 +52,8 @@ async def _exchange(client: httpx.AsyncClient, refresh_token: str) -> httpx.Resp
 async def test_seeded_accounts_sign_in_and_their_tokens_work(database_url: str) -> None:
     accounts = await seed.seed(database_url, SHAPE)
     assert [a.username for a in accounts] == ["bench1", "bench2", "bench3"]
-    assert len({a.access_token for a in accounts} | {a.refresh_token for a in accounts}) == 6
+    secrets = [{a.access_token, a.refresh_token, a.session} for a in accounts]
+    assert len(set().union(*secrets)) == 9
 
     async with _serving(create_app(settings_for(database_url))) as client:
         assert await SecurityEvent.all().count() == SHAPE.events
@@ -66,6 +67,13 @@ async def test_seeded_accounts_sign_in_and_their_tokens_work(database_url: str) 
             assert (await _viewer(client, exchanged.json()["access_token"]))["username"] == (
                 account.username
             )
+            # A proxy's sub-request with the seeded session, and with the access token.
+            for headers in (
+                {"Cookie": f"latchkey_session={account.session}"},
+                {"Authorization": f"Bearer {account.access_token}"},
+            ):
+                forwarded = await client.get("/auth/forward", headers=headers)
+                assert forwarded.headers.get("x-latchkey-user") == account.username
         # Measured and filler accounts alike have the benchmark's password.
         for username in ("bench2", "user5"):
             answer = await client.post(

@@ -32,6 +32,7 @@ from backend.auth.sessions.models import Session
 from backend.auth.signin import service as signin
 from backend.auth.throttle import service as throttle
 from backend.auth.throttle.models import ThrottleCounter
+from backend.forward_auth import callers as forward
 from backend.infra.hot_sql import _for_dialect
 from backend.kernel import clock
 from backend.notifications.models import SecureAccountLink
@@ -100,6 +101,27 @@ HOT = {
     "members of a group": lambda: (
         "SELECT users_id FROM memberships WHERE group_id = $1",
         [7],
+    ),
+    # /auth/forward, before every request of an application behind a proxy.
+    "forward auth: session with its user and groups": lambda: (
+        forward._SESSION,
+        [HASH, clock.now(), clock.now(), clock.now()],
+    ),
+    "forward auth: access token with its user and groups": lambda: (
+        forward._BEARER,
+        [HASH, clock.now()],
+    ),
+    "forward auth: refresh token of a username, with groups": lambda: (
+        forward._REFRESH_TOKEN,
+        [HASH, "ada", clock.now(), clock.now()],
+    ),
+    "forward auth: API credentials of a username, with groups": lambda: (
+        forward._API_CREDENTIALS,
+        ["ada", HASH, clock.now()],
+    ),
+    "forward auth: a session's last use moved": lambda: (
+        forward._TOUCH_SESSION,
+        [clock.now(), 7, clock.now()],
     ),
 }
 

@@ -29,6 +29,7 @@ from backend.oidc import backchannel
 from backend.recovery import password_reset
 from backend.server import health
 from backend.server.failures import DatabaseOutages
+from backend.server.forward_auth import ForwardAuthEndpoint
 from backend.server.graphql import GraphQLEndpoint
 from backend.server.graphql_outages import reporting_outages
 from backend.server.headers import SecurityHeaders
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ),
         *OAuthEndpoints(services).routes(),
         *OidcEndpoints(services).routes(),
+        *ForwardAuthEndpoint(services).routes(),
         *health.routes(),
         *web_routes(schema, services),
         *(graphiql_page.routes() if settings.graphiql else []),
