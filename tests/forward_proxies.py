@@ -197,7 +197,7 @@ def _host_port(url: str) -> str:
 
 
 @contextlib.contextmanager
-def nginx_in_front(latchkey: str, app: str) -> Iterator[Proxy]:
+def nginx_in_front(latchkey: str, app: str, port: int | None = None) -> Iterator[Proxy]:
     with tempfile.TemporaryDirectory(prefix="latchkey-nginx-") as made:
         root = Path(made)
         for folder in ("run", "logs", "tmp"):
@@ -207,7 +207,7 @@ def nginx_in_front(latchkey: str, app: str) -> Iterator[Proxy]:
             (root / "nginx.conf").write_text(nginx_config(port, latchkey, app))
             return [NGINX, "-p", f"{root}/", "-c", "nginx.conf", "-g", "daemon off;"]
 
-        with _running(root, command, ("console.log", "logs/error.log")) as proxy:
+        with _running(root, command, ("console.log", "logs/error.log"), port) as proxy:
             yield proxy
 
 
@@ -225,12 +225,15 @@ def caddy_in_front(latchkey: str, app: str) -> Iterator[Proxy]:
 
 
 @contextlib.contextmanager
-def _running(root: Path, command, log_files: tuple[str, ...]) -> Iterator[Proxy]:
-    """The proxy in the foreground on a free port (a rare clash gets another port)."""
+def _running(
+    root: Path, command, log_files: tuple[str, ...], chosen: int | None = None
+) -> Iterator[Proxy]:
+    """The proxy in the foreground on a free port (a rare clash gets another port), or on
+    the `chosen` one (a test that must name the proxy's address before it starts)."""
     # Caddy writes its autosave and certificates under these, never in the user's home.
     env = {**os.environ, "XDG_CONFIG_HOME": str(root), "XDG_DATA_HOME": str(root)}
     for attempt in range(3):
-        port = free_port()
+        port = chosen or free_port()
         for name in log_files:
             (root / name).unlink(missing_ok=True)
         with (root / "console.log").open("wb") as console:

@@ -156,6 +156,15 @@ async def test_the_user_id_is_the_subject_openid_connect_gives_applications(plat
     assert answer.headers["x-latchkey-user-id"] == viewer["viewer"]["id"]
 
 
+async def test_the_account_type_and_name_come_from_the_account_as_it_is_now(platform):
+    await User.filter(id=platform.alice.id).update(
+        account_type="ADMINISTRATOR", first_name="", last_name=""
+    )
+    seen = told(await platform.forward(platform.cookie))
+    assert seen["x-latchkey-account-type"] == "ADMINISTRATOR"
+    assert seen["x-latchkey-name"] == "alice"  # no name given: the username, as everywhere
+
+
 async def test_a_bearer_access_token_passes_with_its_scopes(platform):
     _, access = await platform.access_token(["orders:read", "account:read"])
     headers = told(await platform.forward(bearer(access)))

@@ -58,6 +58,7 @@ class Caller:
     username: str
     email: str
     name: str
+    account_type: str  # USER or ADMINISTRATOR
     language: str | None  # the user's own choice; None follows the browser
     groups: tuple[str, ...]
     method: Method
@@ -66,7 +67,7 @@ class Caller:
 
 # The user's columns and groups every statement reads, and the joins that give the groups.
 _USER = "u.id AS user_id, u.username, u.email, u.first_name, u.last_name, u.language, " + (
-    "g.name AS group_name"
+    "u.account_type, g.name AS group_name"
 )
 _GROUPS = """LEFT JOIN memberships m ON m.users_id = u.id
 LEFT JOIN "groups" g ON g.id = m.group_id"""
@@ -205,12 +206,14 @@ def _scopes(rows: list[dict[str, Any]]) -> tuple[str, ...]:
 
 def _caller(rows: list[dict[str, Any]], method: Method, scopes: tuple[str, ...] | None) -> Caller:
     user = rows[0]
+    # As introspection and ID tokens name the user (User.display_name).
     name = " ".join(part for part in (user["first_name"], user["last_name"]) if part)
     return Caller(
         user_id=user["user_id"],
         username=user["username"],
         email=user["email"],
-        name=name,
+        name=name or user["username"],
+        account_type=user["account_type"],
         language=user["language"],
         groups=tuple(row["group_name"] for row in rows if row["group_name"] is not None),
         method=method,

@@ -36,7 +36,6 @@ PATH = "/auth/forward"
 # Whatever method the proxy's sub-request uses: nginx and Caddy send GET, others the original.
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 # Every account is a user until accounts of other types exist.
-ACCOUNT_TYPE = "USER"
 CHALLENGE = 'Bearer realm="latchkey"'
 INVALID_TOKEN = 'Bearer realm="latchkey", error="invalid_token"'
 # What a header value keeps as it is: printable ASCII but `%`, so that decoding is safe.
@@ -146,7 +145,7 @@ def identity_headers(caller: Caller, language: str) -> dict[str, str]:
         "X-Latchkey-Groups": ",".join(
             quote(group, safe=_KEPT_IN_A_LIST) for group in caller.groups
         ),
-        "X-Latchkey-Account-Type": ACCOUNT_TYPE,
+        "X-Latchkey-Account-Type": caller.account_type,
         "X-Latchkey-Language": language,
         "X-Latchkey-Auth": caller.method.value,
         "X-Latchkey-Scopes": " ".join(caller.scopes or ()),
