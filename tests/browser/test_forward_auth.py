@@ -66,3 +66,26 @@ async def test_a_browser_without_a_session_signs_in_and_comes_back_to_the_applic
         assert seen["x-latchkey-user"] == "alice"
         assert seen["x-latchkey-auth"] == "session"
 
+
+
+async def test_with_an_authenticator_app_the_code_step_also_comes_back(browser, browser_settings):
+    import httpx
+
+    from tests.helpers import GraphQL
+    from tests.twofactor_helpers import CONFIRM_TOTP, START_TOTP, oathtool
+
+    with protected_application(browser_settings) as (latchkey, application):
+        async with httpx.AsyncClient(base_url=latchkey) as client:
+            gql = GraphQL(client)
+            assert (await gql.sign_in("alice"))["status"] == "SIGNED_IN"
+            secret = (await gql(START_TOTP, {"p": PASSWORD}))["startTotpSetup"]["secret"]
+            confirmed = (await gql(CONFIRM_TOTP, {"c": oathtool(secret)}))["confirmTotpSetup"]
+            assert confirmed["userErrors"] == []
+        page = await browser.new_page()
+        protected = f"{application}/dashboards/42"
+        await page.goto(protected)
+        await sign_in(page)
+        await page.fill("#code", oathtool(secret, 30))  # the next step: the last one was used
+        await page.click("button[type=submit]")
+        await expect(page).to_have_url(protected)
+        assert (await seen_by_the_application(page))["x-latchkey-user"] == "alice"
