@@ -12,9 +12,9 @@ from backend.kernel.errors import DomainError, NotFound
 from backend.kernel.i18n import N_
 from backend.oidc.keys import ALGORITHMS
 from backend.oidc.models import OidcClient
-from backend.tokens.scopes import ACCOUNT_READ, ACCOUNT_WRITE
+from backend.tokens.scopes import ACCOUNT_READ, ACCOUNT_WRITE, ADMIN_READ, ADMIN_WRITE
 
-ACCOUNT_SCOPES = (ACCOUNT_READ, ACCOUNT_WRITE)
+ACCOUNT_SCOPES = (ACCOUNT_READ, ACCOUNT_WRITE, ADMIN_READ, ADMIN_WRITE)
 
 
 async def create(

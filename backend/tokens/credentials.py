@@ -55,6 +55,7 @@ async def generate_for(
 ) -> GeneratedCredentials:
     """Create credentials, or give existing ones a new secret; the old secret dies at once."""
     chosen = scope_catalog.for_settings(services.settings).chosen(scopes)
+    scope_catalog.check_holder(chosen, user)
     await reauthentication.require(services, user, session)
     secret = generate(Kind.CLIENT_SECRET)
     try:
