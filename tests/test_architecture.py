@@ -31,6 +31,7 @@ LAYERS: list[set[str]] = [
         "backend.serviceclients",
         "backend.oidc",
     },
+    {"backend.administration"},  # administrators' use cases, over the features they act on
     {"backend.api"},  # GraphQL: resolvers over the features
     {"backend.server", "web"},  # the HTTP edges: /graphql and OAuth, the pages
     {"backend.app"},  # the composition root: app factory, wiring, CLI, background jobs
