@@ -58,7 +58,6 @@ FIELD_WORDS = {
     "first_name": N_("first name"),
     "last_name": N_("last name"),
     "mobile_phone": N_("mobile phone number"),
-    "account_type": N_("account type"),
     "groups": N_("groups"),
 }
 # Between the words of a list (Japanese has its own comma).
@@ -264,24 +263,23 @@ async def update_user(services: Services, actor: Actor, user_id: int, changes: C
                 changed.append("groups")
     except IntegrityError:  # another account took the address meanwhile
         raise DomainError("CONFLICT", "Another account uses this email address.", "email") from None
-    if changed:
+    if "account_type" in changed:
+        notice = _account_type_notice(user.account_type)
+        await tell_user(services, actor, user, notice, to=old_email)
+    others = [name for name in changed if name != "account_type"]
+    if others:
         language = i18n.language_of(user)
         separator = i18n.gettext(language, LIST_SEPARATOR)
-        words = separator.join(i18n.gettext(language, FIELD_WORDS[name]) for name in changed)
-        await tell_user(
-            services,
-            actor,
-            user,
-            Notice(
-                N_("An administrator changed your account"),
-                N_(
-                    "An administrator ({administrator}) changed your Latchkey account "
-                    "{username}: {fields}."
-                ),
-                {"fields": words},
+        words = separator.join(i18n.gettext(language, FIELD_WORDS[name]) for name in others)
+        notice = Notice(
+            N_("An administrator changed your account"),
+            N_(
+                "An administrator ({administrator}) changed your Latchkey account "
+                "{username}: {fields}."
             ),
-            to=old_email,
+            {"fields": words},
         )
+        await tell_user(services, actor, user, notice, to=old_email)
     return user
 
 
@@ -372,7 +370,13 @@ async def disable_user(services: Services, actor: Actor, user_id: int, reason: s
             **counts,
         )
         if ended:
-            await emit("session.ended", user=user, reason="disabled", count=len(ended))
+            await emit(
+                "session.ended",
+                user=user,
+                reason="disabled",
+                count=len(ended),
+                administrator=administrator_data(actor),
+            )
     notice = Notice(
         N_("Your account was disabled"),
         N_(
@@ -544,7 +548,13 @@ async def end_user_sessions(services: Services, actor: Actor, user_id: int) -> i
         ended = await ending.end(Session.filter(user_id=user.id))
         await record_action(actor, "user.sessions_ended", user, session_count=len(ended))
         if ended:
-            await emit("session.ended", user=user, reason="administrator", count=len(ended))
+            await emit(
+                "session.ended",
+                user=user,
+                reason="administrator",
+                count=len(ended),
+                administrator=administrator_data(actor),
+            )
     await tell_user(
         services,
         actor,
