@@ -92,7 +92,15 @@ async def page(*, search: str | None, status: Status | None, first: int, after: 
 def statement(
     words: list[str], status: Status | None, cursor: str | None, limit: int
 ) -> tuple[str, list]:
-    """The page's SQL (in the connected database's dialect) and parameters."""
+    """The page's SQL (in the connected database's dialect) and parameters.
+
+    With a search, the matching accounts are found first, through the indexes (a
+    materialized CTE), and only then sorted: otherwise PostgreSQL may walk the username
+    index in order and filter, betting that matches are spread evenly along it, and read
+    most of the table when they are not (an email prefix that matches only usernames late
+    in the alphabet). Only the ids and keys of the matches are sorted; the page's rows
+    alone are read whole.
+    """
     params: list = []
     conditions = []
     for word in words:
@@ -100,14 +108,23 @@ def statement(
         low, high = f"${len(params) - 1}", f"${len(params)}"
         ranges = (f"(u.{c}{{C}} >= {low} AND u.{c}{{C}} < {high})" for c in SEARCH_COLUMNS)
         conditions.append("(" + " OR ".join(ranges) + ")")
-    if status is not None:
-        conditions.append(f"({_STATUS[status]})")
     if cursor is not None:
         params.append(cursor)
         conditions.append(f"u.username_key > ${len(params)}")
+    if status is not None:
+        conditions.append(f"({_STATUS[status]})")
     params.append(limit)
     where = f"WHERE {' AND '.join(conditions)}\n" if conditions else ""
-    sql = f"{_SELECT}{where}ORDER BY u.username_key LIMIT ${len(params)}"
+    if not words:
+        sql = f"{_SELECT}{where}ORDER BY u.username_key LIMIT ${len(params)}"
+    else:
+        # The matches' ids and keys alone are sorted; only the page's rows are read whole.
+        sql = (
+            "WITH found AS {MATERIALIZED} (SELECT u.id, u.username_key FROM users u\n"  # noqa: S608
+            f"LEFT JOIN sign_in_lockouts l ON l.user_id = u.id\n{where}),\n"
+            f"page AS (SELECT * FROM found ORDER BY username_key LIMIT ${len(params)})\n"
+            f"{_SELECT}JOIN page p ON p.id = u.id\nORDER BY p.username_key"
+        )
     return _in_dialect(sql, _dialect()), params
 
 
@@ -166,4 +183,7 @@ def _dialect() -> str:
 
 @functools.lru_cache(maxsize=128)
 def _in_dialect(sql: str, dialect: str) -> str:
-    return sql.replace("{C}", "" if dialect == "sqlite" else ' COLLATE "C"')
+    sqlite = dialect == "sqlite"
+    return sql.replace("{C}", "" if sqlite else ' COLLATE "C"').replace(
+        "{MATERIALIZED}", "" if sqlite else "MATERIALIZED"
+    )
