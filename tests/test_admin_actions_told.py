@@ -261,3 +261,55 @@ async def test_an_email_changed_by_an_administrator_is_told_to_the_old_address(g
     assert "email address" in mail and SECURE_LINK.search(mail)
     found = await gql('{ admin { users(search: "robert") { edges { node { username } } } } }')
     assert found["admin"]["users"]["edges"] == [{"node": {"username": "bob"}}]
+
+
+async def test_unlocking_resetting_two_factor_and_ending_sessions_do_what_they_say(
+    gql, new_client, settings, smtp
+):
+    await make_administrator(settings, "root1")
+    bob = await make_user(settings, "bob")
+    await gql.sign_in("root1")
+    target = {"u": str(bob.id)}
+    async with new_client() as bob_client:
+        bob_gql = GraphQL(bob_client)
+        await bob_gql.sign_in("bob")
+        await enable_totp(bob_gql)
+        # Signed out everywhere by the administrator.
+        ended = await gql(
+            """mutation($u: ID!) { endUserSessions(input: {userId: $u}) {
+            endedSessionCount user { username } userErrors { code } } }""",
+            target,
+        )
+        assert ended["endUserSessions"]["endedSessionCount"] == 1
+        assert (await bob_gql("{ viewer { username } }"))["viewer"] is None
+        # Locked after "This wasn't me": refused, then unlocked by the administrator.
+        await lockout.freeze(bob, lockout.SECURED)
+        seen = await gql("query($u: ID!) { admin { user(id: $u) { status } } }", target)
+        assert seen["admin"]["user"]["status"] == "LOCKED"
+        assert errors(await bob_gql.sign_in("bob")) == [(None, "ACCOUNT_LOCKED")]  # a known browser
+        unlocked = await gql(
+            """mutation($u: ID!) { unlockUser(input: {userId: $u}) { user { status }
+            userErrors { code } } }""",
+            target,
+        )
+        assert unlocked["unlockUser"] == {"user": {"status": "ACTIVE"}, "userErrors": []}
+        # With every factor lost, the administrator turns two-factor authentication off.
+        assert (await bob_gql.sign_in("bob"))["status"] == "SECOND_FACTOR_REQUIRED"
+        turned_off = await gql(
+            """mutation($u: ID!) { resetUserTwoFactor(input: {userId: $u}) {
+            user { secondFactors } userErrors { code } } }""",
+            target,
+        )
+        assert turned_off["resetUserTwoFactor"] == {"user": {"secondFactors": []}, "userErrors": []}
+        signed_in = await bob_gql.sign_in("bob")
+        assert signed_in["userErrors"] == [] and signed_in["viewer"] == {"username": "bob"}
+        # The password reset link an administrator sends works as the user's own would.
+        sent = await gql(
+            """mutation($u: ID!) { sendPasswordResetLink(input: {userId: $u}) {
+            userErrors { code } } }""",
+            target,
+        )
+        assert sent["sendPasswordResetLink"]["userErrors"] == []
+        mail = last_mail(smtp, "bob@example.com", subject="Choose a new Latchkey password")
+        assert (await reset(bob_gql, reset_token_in(mail)))["userErrors"] == []
+        assert (await bob_gql.sign_in("bob", NEW_PASSWORD))["userErrors"] == []
