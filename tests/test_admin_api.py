@@ -146,8 +146,15 @@ async def test_only_an_administrator_may_hold_the_admin_scopes_and_only_while_on
     refused = (await alice(ISSUE, {"e": days_ahead(30), "s": ["admin:read"]}))["issueToken"]
     assert errors(refused) == [("scopes", "VALIDATION_FAILED")]
     assert refused["secret"] is None
+    credentials = await alice(
+        """mutation { generateApiCredentials(input: {scopes: ["admin:write"]}) {
+        clientSecret userErrors { field code } } }"""
+    )
+    assert errors(credentials["generateApiCredentials"]) == [("scopes", "VALIDATION_FAILED")]
     listed = await alice("{ tokenScopes { name } }")
     assert "admin:read" not in {scope["name"] for scope in listed["tokenScopes"]}
+    shown = await scene["gql"]("{ tokenScopes { name } }")
+    assert {"admin:read", "admin:write"} <= {scope["name"] for scope in shown["tokenScopes"]}
 
     gql = scene["gql"]
     token = await bearer(gql, ["admin:read", "admin:write"])
