@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -139,3 +140,36 @@ async def test_a_disabled_users_token_stops_on_every_worker_the_moment_the_disab
     after = [ok for sent, answered, ok in outcomes if sent > committed]
     assert before and all(before)  # the token worked on both workers until then
     assert after and not any(after)
+
+
+async def test_a_token_or_credentials_made_as_the_account_is_disabled_are_refused(app, settings):
+    """Issued by a request that passed its session check just before the disable committed:
+    the issue waits for the user's row and finds the account disabled, so nothing is left to
+    come back with enableUser."""
+    from backend.app.wiring import build_services
+    from backend.auth.sessions import service as sessions
+    from backend.kernel import clock
+    from backend.kernel.client_info import ClientInfo
+    from backend.kernel.errors import DomainError
+    from backend.tokens import credentials
+    from backend.tokens import service as tokens
+
+    services = build_services(settings)
+    bob = await make_user(settings, "bob")
+    session, _ = await sessions.start(bob, ClientInfo())
+    await User.filter(id=bob.id).update(disabled_at=clock.now())
+    with pytest.raises(DomainError) as issued:
+        await tokens.issue(
+            services,
+            bob,
+            ClientInfo(),
+            name="late",
+            expires_at=clock.now() + timedelta(days=30),
+            session=session,
+        )
+    assert issued.value.problems[0].code == "ACCOUNT_DISABLED"
+    with pytest.raises(DomainError) as generated:
+        await credentials.generate_for(services, bob, ClientInfo(), session=session)
+    assert generated.value.problems[0].code == "ACCOUNT_DISABLED"
+    assert not await RefreshToken.filter(user_id=bob.id).exists()
+    assert not await ApiCredential.filter(user_id=bob.id).exists()

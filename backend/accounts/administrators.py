@@ -126,6 +126,14 @@ async def enable(user: User) -> bool:
     return bool(changed)
 
 
+async def refuse_disabled(user_id: int) -> None:
+    """ACCOUNT_DISABLED when the account is disabled. Called under the user's row lock
+    (limits.serialise_on_user) by what creates a credential, so that one made as a disable
+    commits cannot outlive it (and come back with enableUser)."""
+    if await User.filter(id=user_id, disabled_at__not_isnull=True).exists():
+        raise AccountDisabled()
+
+
 async def any_administrator() -> bool:
     return await User.filter(account_type=ADMINISTRATOR, disabled_at=None).exists()
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from backend.accounts import limits
+from backend.accounts import administrators, limits
 from backend.accounts.models import User
 from backend.audit.service import record
 from backend.auth import reauthentication
@@ -83,6 +83,7 @@ async def issue(
     async with in_transaction():
         # Count and insert under the user's row lock: parallel issues cannot pass the limit.
         await limits.serialise_on_user(user.id)
+        await administrators.refuse_disabled(user.id)
         await _refuse_when_full(user.id, limit)
         # Ended tokens do not count toward the limit: what an account keeps of them is
         # bounded here, under the same lock, so parallel issues cannot pass this bound either.
