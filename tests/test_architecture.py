@@ -32,6 +32,7 @@ LAYERS: list[set[str]] = [
         "backend.oidc",
         "backend.forward_auth",  # reads sessions (auth) and tokens
     },
+    {"backend.administration"},  # administrators' use cases, over the features they act on
     {"backend.api"},  # GraphQL: resolvers over the features
     {"backend.server", "web"},  # the HTTP edges: /graphql and OAuth, the pages
     {"backend.app"},  # the composition root: app factory, wiring, CLI, background jobs

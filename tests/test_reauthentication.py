@@ -8,10 +8,14 @@ import graphql
 import pytest
 from asgi_lifespan import LifespanManager
 
+from backend.accounts.models import Group
 from backend.api.schema import build_schema
 from backend.app.factory import create_app
 from backend.auth.factors.models import Authenticator
 from backend.kernel import clock
+from tests.admin_helpers import MUTATIONS as ADMIN_MUTATIONS
+from tests.admin_helpers import call as admin_call
+from tests.admin_helpers import make_administrator
 from tests.conftest import _client, settings_for
 from tests.helpers import PASSWORD, GraphQL, days_ahead, exchange, issue_token, make_user
 from tests.twofactor_helpers import enable_totp, next_time_step, oathtool, verify
@@ -265,9 +269,32 @@ PLAIN = {
 }
 
 
+# Administrators' changes to other accounts (tests/admin_helpers.py calls each): sensitive
+# as well, the administrator's own session re-authenticated; a bearer token with admin:write
+# may make those a provisioning script needs (tests/test_admin_api.py tries every caller).
+ADMINISTRATORS = set(ADMIN_MUTATIONS)
+
+
 def test_every_mutation_is_sensitive_or_plain():
     names = set(graphql.build_schema(build_schema().as_str()).mutation_type.fields)
-    assert names == set(SENSITIVE) | PLAIN
+    assert names == set(SENSITIVE) | PLAIN | ADMINISTRATORS
+    assert not (set(SENSITIVE) | PLAIN) & ADMINISTRATORS
+
+
+async def test_every_administrators_change_needs_the_administrators_reauthentication(gql, settings):
+    await make_administrator(settings, "root1")
+    bob = await make_user(settings, "bob")
+    await gql.sign_in("root1")
+    expire_the_stamp()
+    for name in ADMIN_MUTATIONS:
+        answer = await admin_call(gql, name, str(bob.id))
+        assert answer["userErrors"] == [{"field": None, "code": "REAUTHENTICATION_REQUIRED"}], name
+    assert (await gql(REAUTHENTICATE_PASSWORD_ONLY, {"p": PASSWORD}))["reauthenticate"][
+        "userErrors"
+    ] == []
+    await Group.create(name="ops")
+    for name in ADMIN_MUTATIONS:
+        assert (await admin_call(gql, name, str(bob.id)))["userErrors"] == [], name
 
 
 async def test_every_sensitive_mutation_needs_reauthentication(gql, new_client, alice):

@@ -220,10 +220,8 @@ def test_the_operator_manages_endpoints_from_the_command_line(settings):
     assert missing.returncode == 1 and len(missing.stderr.strip().splitlines()) == 1
 
 
-# Made by features still to come (administrators, account deletion).
+# Made by features still to come (account deletion).
 LATER = {
-    "user.disabled",
-    "user.enabled",
     "user.deletion_scheduled",
     "user.deletion_cancelled",
     "user.deleted",
@@ -244,6 +242,8 @@ async def test_every_event_type_comes_from_its_action_and_carries_no_secret(
 ):
     from backend.account_settings.second_factors import reset_by_operator
     from backend.accounts import groups
+    from backend.administration import accounts as administration
+    from backend.administration.authority import COMMAND_LINE
     from backend.app.wiring import build_services
     from backend.events.catalog import TYPES
     from tests.helpers import days_ahead, make_user
@@ -276,6 +276,10 @@ async def test_every_event_type_comes_from_its_action_and_carries_no_secret(
         secrets += [totp, *recovery_codes]
         services = build_services(settings)
         await reset_by_operator(services, await User.get(username="alice"))
+        # An operator disables bob, then enables him.
+        bob = await User.get(username="bob")
+        await administration.disable_user(services, COMMAND_LINE, bob.id, "left the team")
+        await administration.enable_user(services, COMMAND_LINE, bob.id)
         changed = await gql(CHANGE_PASSWORD, {"new": secrets[2]})
         assert changed["changePassword"]["userErrors"] == []
         await gql("mutation { signOut { userErrors { code } } }")

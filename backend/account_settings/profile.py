@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 
 from backend.account_settings import email_change
 from backend.accounts.models import User
-from backend.accounts.service import email_key, normalize_email
+from backend.accounts.service import email_key, normalize_email, with_name_keys
 from backend.audit.service import record
 from backend.auth import reauthentication
 from backend.auth.factors.models import Authenticator
@@ -71,7 +71,7 @@ async def update(
         await email_change.reserve_request(user)
     async with in_transaction():
         if values:
-            await User.filter(id=user.id).update(**values)
+            await User.filter(id=user.id).update(**with_name_keys(dict(values)))
             for name, value in values.items():
                 setattr(user, name, value)
             await record("account.updated", user=user, client=client, fields=sorted(values))
@@ -149,6 +149,12 @@ def _description(value: str, field: str) -> str:
     if len(value) > 1000:
         raise DomainError("VALIDATION_FAILED", "Use at most 1,000 characters.", field)
     return value
+
+
+def phone_number(value: str, field: str = "mobile_phone") -> str | None:
+    """A mobile phone number as stored (E.164), None for an empty one; VALIDATION_FAILED
+    when it is no valid number."""
+    return _phone(value, field)
 
 
 def _phone(value: str, field: str) -> str | None:

@@ -19,6 +19,10 @@ class User(Model):
     email_key = fields.CharField(max_length=254, unique=True)
     first_name = fields.CharField(max_length=100, default="")
     last_name = fields.CharField(max_length=100, default="")
+    # The names folded as usernames are (accounts.service.name_key), for administrators'
+    # case-insensitive search; kept with the names wherever those are written.
+    first_name_key = fields.CharField(max_length=100, default="", db_default="")
+    last_name_key = fields.CharField(max_length=100, default="", db_default="")
     description = fields.CharField(max_length=1000, default="")
     mobile_phone = fields.CharField(max_length=16, null=True)
     time_zone = fields.CharField(max_length=64, default="UTC")
@@ -30,12 +34,26 @@ class User(Model):
     # USER or ADMINISTRATOR: what services behind Latchkey are told (introspection,
     # forward authentication), so they need no user table of their own for it.
     account_type = fields.CharField(max_length=16, default=USER, db_default=USER)
+    # Set by an administrator: sign-in, sessions, tokens and credentials stop (the
+    # account's row stays). The reason is the administrator's, shown to administrators
+    # and in the notice to the user.
+    disabled_at = fields.DatetimeField(null=True)
+    disabled_reason = fields.CharField(max_length=500, default="", db_default="")
     groups: fields.ManyToManyRelation["Group"] = fields.ManyToManyField(
         "models.Group", related_name="members", through="memberships"
     )
 
     class Meta:
         table = "users"
+        # The administrators (few), counted under lock by the last-administrator rule; and
+        # the disabled accounts, listed by status. The search's indexes are the migration's
+        # (0028): on PostgreSQL they compare in the "C" collation, which a model cannot say.
+        indexes = (("account_type",), ("disabled_at",))
+
+    @property
+    def is_administrator(self) -> bool:
+        """An administrator whose account is not disabled: what the admin API asks."""
+        return self.account_type == ADMINISTRATOR and self.disabled_at is None
 
     @property
     def display_name(self) -> str:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Awaitable, Callable
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from backend.accounts.models import User
+from backend.accounts.models import ACCOUNT_TYPES, USER, User
 from backend.accounts.passwords import PasswordHasher
 from backend.events.emit import emit
+from backend.kernel.crypto import random_token
 from backend.kernel.errors import DomainError, Problem
 from backend.kernel.text import can_name, storable
 
@@ -29,6 +31,23 @@ def username_key(username: str) -> str:
 
 def email_key(email: str) -> str:
     return email.casefold()
+
+
+_NAME_KEY_LENGTH = User._meta.fields_map["first_name_key"].max_length
+
+
+def name_key(name: str) -> str:
+    """A first or last name folded as usernames are, for administrators' search: `Ａｄａ`,
+    `ADA` and `ada` are one. Folding may lengthen a name (ß is ss): the key keeps what fits."""
+    return username_key(name)[:_NAME_KEY_LENGTH]
+
+
+def with_name_keys(values: dict) -> dict:
+    """Column values to write, with the folded key of each name among them."""
+    for name in ("first_name", "last_name"):
+        if name in values:
+            values[f"{name}_key"] = name_key(values[name] or "")
+    return values
 
 
 # Names people would take for the service itself or its operators.
@@ -75,12 +94,29 @@ def normalize_email(email: str) -> str:
         ) from None
 
 
-async def create_user(hasher: PasswordHasher, *, username: str, email: str, password: str) -> User:
+async def create_user(
+    hasher: PasswordHasher,
+    *,
+    username: str,
+    email: str,
+    password: str | None,
+    account_type: str = USER,
+    first_name: str = "",
+    last_name: str = "",
+    along: Callable[[User], Awaitable[None]] | None = None,
+    created_by: dict[str, str] | None = None,
+) -> User:
+    """A new account. `password` None: one nobody knows, until the user chooses theirs
+    with an emailed link (an administrator's invitation). `along`: more writes of the
+    creation, in its transaction (the new user given); `created_by`: the administrator
+    the event names."""
     check_username(username)
     email = normalize_email(email)
-    if not password:
+    if account_type not in ACCOUNT_TYPES:
+        raise DomainError("VALIDATION_FAILED", "Choose USER or ADMINISTRATOR.", "account_type")
+    if password is not None and not password:
         raise DomainError("VALIDATION_FAILED", "A password is required.", "password")
-    password_hash = await hasher.hash(password)
+    password_hash = await hasher.hash(password if password is not None else random_token())
     problems = []
     if await User.filter(username_key=username_key(username)).exists():
         problems.append(Problem("CONFLICT", "This username is taken.", "username"))
@@ -96,8 +132,15 @@ async def create_user(hasher: PasswordHasher, *, username: str, email: str, pass
                 email=email,
                 email_key=email_key(email),
                 password_hash=password_hash,
+                account_type=account_type,
+                **with_name_keys({"first_name": first_name, "last_name": last_name}),
             )
-            await emit("user.created", user=user)
+            if created_by is None:
+                await emit("user.created", user=user)
+            else:
+                await emit("user.created", user=user, administrator=created_by)
+            if along is not None:
+                await along(user)
             return user
     except IntegrityError:  # lost a race with a concurrent create
         raise DomainError("CONFLICT", "This username or email address is taken.") from None

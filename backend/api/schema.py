@@ -20,8 +20,10 @@ from strawberry.types import Info
 
 from backend.account_settings.profile import time_zones
 from backend.accounts import password_policy
-from backend.api import applications, recovery
+from backend.api import admin, applications, recovery
 from backend.api.account import AccountMutations
+from backend.api.admin import AdminMutations
+from backend.api.admin_types import Administration
 from backend.api.applications import ApplicationMutations
 from backend.api.context import Context
 from backend.api.engine.document_limits import MAX_ALIASES, DocumentLimiter
@@ -71,6 +73,13 @@ class Query:
         "unless the redirect URI is one it registered.",
     )
 
+    @strawberry.field(
+        description="What administrators see and manage; null unless the viewer is an "
+        "administrator. A bearer token needs admin:read."
+    )
+    def admin(self, info: Info[Context, None]) -> Administration | None:
+        return admin.admin(info)
+
     @strawberry.field(description="The IANA time zone names timeZone accepts, sorted.")
     def time_zones(self) -> list[str]:
         return sorted(time_zones())
@@ -91,6 +100,7 @@ Mutation = merge_types(
         PasskeyMutations,
         RecoveryMutations,
         ApplicationMutations,
+        AdminMutations,
     ),
 )
 # Bearer tokens: every root field is checked against the token's scopes, in one place.

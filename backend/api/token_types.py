@@ -100,7 +100,10 @@ class TokenScope:
 
 
 def available_scopes(info: Info) -> list[TokenScope]:
+    """The scopes the viewer may give a token: an administrator's only to administrators."""
     catalog = scope_catalog.for_settings(info.context.services.settings)
+    viewer = info.context.viewer
+    administrator = viewer is not None and viewer.is_administrator
     return [
         TokenScope(
             name=scope.name,
@@ -109,6 +112,7 @@ def available_scopes(info: Info) -> list[TokenScope]:
             default=scope.name in catalog.default,
         )
         for scope in catalog.scopes
+        if administrator or scope.name not in scope_catalog.ADMIN_SCOPES
     ]
 
 

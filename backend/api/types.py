@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 from datetime import datetime
 
 import strawberry
@@ -26,6 +27,12 @@ from backend.api.twofactor import (
     viewer_two_factor,
 )
 from backend.auth import reauthentication
+
+
+@strawberry.enum(description="What an account may do: administrators manage every account.")
+class AccountType(enum.Enum):
+    USER = models.USER
+    ADMINISTRATOR = models.ADMINISTRATOR
 
 
 @strawberry.type
@@ -54,6 +61,7 @@ class User:
     language: str | None = strawberry.field(
         description='The chosen language ("en" or "ja"); null follows the browser.'
     )
+    account_type: AccountType
     # The tokens, read once however many aliases of the list a document asks for.
     listed_tokens: strawberry.Private[asyncio.Future[list[Token]] | None] = None
 
@@ -138,4 +146,5 @@ class User:
             time_zone=user.time_zone,
             created_at=user.created_at,
             language=user.language,
+            account_type=AccountType(user.account_type),
         )

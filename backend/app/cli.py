@@ -68,7 +68,20 @@ def _parser() -> argparse.ArgumentParser:
         required=True,
         help="read the password from standard input (it never appears in argv)",
     )
+    create.add_argument(
+        "--account-type",
+        choices=("USER", "ADMINISTRATOR"),
+        default="USER",
+        help="ADMINISTRATOR: the account may manage every account (default USER)",
+    )
     create.set_defaults(command=create_user)
+    account_type = user.add_parser(
+        "set-account-type",
+        help="make a user an administrator, or an administrator a user again",
+    )
+    account_type.add_argument("username")
+    account_type.add_argument("type", choices=("USER", "ADMINISTRATOR"), metavar="TYPE")
+    account_type.set_defaults(command=set_account_type)
     reset = user.add_parser("reset-2fa", help="turn off two-factor authentication of a user")
     reset.add_argument("username")
     reset.set_defaults(command=reset_two_factor)
@@ -183,8 +196,19 @@ def export_schema(args: argparse.Namespace, settings: Settings) -> int:
 
 def create_user(args: argparse.Namespace, settings: Settings) -> int:
     password = sys.stdin.readline().rstrip("\r\n")
-    user = _run(_create_user, settings, args.username, args.email, password)
-    print(f"Created user {user.username}.")
+    user = _run(_create_user, settings, args.username, args.email, password, args.account_type)
+    kind = "administrator" if args.account_type == "ADMINISTRATOR" else "user"
+    print(f"Created {kind} {user.username}.")
+    return 0
+
+
+def set_account_type(args: argparse.Namespace, settings: Settings) -> int:
+    changed = _run(_set_account_type, settings, args.username, args.type)
+    kind = "an administrator" if args.type == "ADMINISTRATOR" else "a user"
+    if changed:
+        print(f"{args.username} is now {kind}; the user was told by email.")
+    else:
+        print(f"{args.username} is {kind} already.")
     return 0
 
 
@@ -508,9 +532,16 @@ async def _check_migrated(settings: Settings) -> None:
     return None  # _database() already refused an unmigrated database
 
 
-async def _create_user(settings: Settings, username: str, email: str, password: str) -> Any:
+async def _create_user(
+    settings: Settings, username: str, email: str, password: str, account_type: str = "USER"
+) -> Any:
     from backend.accounts import password_policy
     from backend.accounts.service import create_user
+    from backend.administration.authority import COMMAND_LINE
+    from backend.administration.telling import record_action
+
+    async def logged(user: Any) -> None:
+        await record_action(COMMAND_LINE, "user.created", user, account_type=account_type)
 
     # The same rules as a user's own password change.
     weak = password_policy.problems(
@@ -527,9 +558,25 @@ async def _create_user(settings: Settings, username: str, email: str, password: 
             username=username,
             email=email,
             password=password,
+            account_type=account_type,
+            along=logged,
         )
     except DomainError as error:
         raise CommandFailed("; ".join(p.message for p in error.problems)) from None
+
+
+async def _set_account_type(settings: Settings, username: str, account_type: str) -> bool:
+    from backend.accounts.service import find_by_username
+    from backend.administration import accounts as administration
+    from backend.administration.authority import COMMAND_LINE
+
+    user = await find_by_username(username)
+    if user is None:
+        raise CommandFailed(f"there is no user {username}")
+    services = build_services(settings)
+    return await _domain(
+        administration.set_account_type(services, COMMAND_LINE, user, account_type)
+    )
 
 
 async def _reset_two_factor(settings: Settings, username: str) -> bool:

@@ -56,7 +56,79 @@ DESCRIPTIONS = {
     "reauthenticate.failed": N_("Failed access confirmation (wrong password)"),
     "session.revoke.failed": N_("Failed session sign-out (wrong password)"),
     "sessions.sign_out_others.failed": N_("Failed sign-out of other sessions (wrong password)"),
+    "sign_in.refused_disabled": N_("Sign-in refused: the account is disabled"),
 }
+
+# What an administrator did to the account, naming the administrator (details'
+# "administrator"; empty for an operator's command on the server).
+BY_ADMINISTRATOR = {
+    "administrator.created": N_("An administrator ({administrator}) created your account"),
+    "administrator.updated": N_(
+        "An administrator ({administrator}) changed your account details"
+    ),
+    "administrator.made_administrator": N_(
+        "An administrator ({administrator}) made you an administrator"
+    ),
+    "administrator.made_user": N_(
+        "An administrator ({administrator}) removed your administrator rights"
+    ),
+    "administrator.disabled": N_("An administrator ({administrator}) disabled your account"),
+    "administrator.enabled": N_("An administrator ({administrator}) enabled your account"),
+    "administrator.unlocked": N_("An administrator ({administrator}) unlocked your account"),
+    "administrator.two_factor_reset": N_(
+        "An administrator ({administrator}) turned off your two-factor authentication"
+    ),
+    "administrator.password_reset_link_sent": N_(
+        "An administrator ({administrator}) sent you a link to choose a new password"
+    ),
+    "administrator.sessions_ended": N_(
+        "An administrator ({administrator}) signed out all your sessions"
+    ),
+    "administrator.group_added": N_("An administrator ({administrator}) added you to a group"),
+    "administrator.group_removed": N_(
+        "An administrator ({administrator}) removed you from a group"
+    ),
+}
+# Who acted, when no administrator's account did: a command on the server.
+COMMAND_LINE = N_("the command line")
+
+# The operator log in words: `{administrator}` did it to `{user}` (or to `{group}`).
+OPERATOR_ACTIONS = {
+    "user.created": N_("{administrator} created the account {user}"),
+    "user.updated": N_("{administrator} changed the account details of {user}"),
+    "user.made_administrator": N_("{administrator} made {user} an administrator"),
+    "user.made_user": N_("{administrator} removed the administrator rights of {user}"),
+    "user.disabled": N_("{administrator} disabled {user}"),
+    "user.enabled": N_("{administrator} enabled {user}"),
+    "user.unlocked": N_("{administrator} unlocked {user}"),
+    "user.two_factor_reset": N_(
+        "{administrator} turned off the two-factor authentication of {user}"
+    ),
+    "user.password_reset_link_sent": N_(
+        "{administrator} sent {user} a link to choose a new password"
+    ),
+    "user.sessions_ended": N_("{administrator} signed out every session of {user}"),
+    "group.member_added": N_("{administrator} added {user} to the group {group}"),
+    "group.member_removed": N_("{administrator} removed {user} from the group {group}"),
+    "group.created": N_("{administrator} created the group {group}"),
+    "group.updated": N_("{administrator} changed the group {group}"),
+}
+
+
+def describe_operator_action(
+    action: str,
+    administrator: str,
+    user: str,
+    details: Mapping[str, Any] | None = None,
+    language: str = DEFAULT,
+) -> str:
+    """An operator log entry in words, in `language`."""
+    template = OPERATOR_ACTIONS.get(action)
+    who = administrator or gettext(language, COMMAND_LINE)
+    if template is None:
+        return f"{who}: {action} {user}".strip()
+    group = str((details or {}).get("group", ""))
+    return translate(language, template, {"administrator": who, "user": user, "group": group})
 
 
 def describe(
@@ -69,13 +141,17 @@ def describe(
 
     `factor_names`: a factor kind's stored value to its name in words, from the registry.
     """
-    if kind.endswith(".failed") and kind not in DESCRIPTIONS:
+    details = details or {}
+    if kind in BY_ADMINISTRATOR:
+        who = str(details.get("administrator") or "") or gettext(language, COMMAND_LINE)
+        text = translate(language, BY_ADMINISTRATOR[kind], {"administrator": who})
+    elif kind.endswith(".failed") and kind not in DESCRIPTIONS:
         text = gettext(language, N_("Failed confirmation of a sensitive change (wrong password)"))
     elif kind in DESCRIPTIONS:
         text = gettext(language, DESCRIPTIONS[kind])
     else:
         text = kind.replace("_", " ").replace(".", ": ").capitalize()
-    subject = _subject(kind, details or {}, factor_names or {}, language)
+    subject = _subject(kind, details, factor_names or {}, language)
     if not subject:
         return text
     return translate(language, N_("{event}: {subject}"), {"event": text, "subject": subject})

@@ -24,3 +24,30 @@ class SecurityEvent(Model):
         table = "security_events"
         # A user's log, newest first, a page at a time.
         indexes = (("user_id", "id"),)
+
+
+class OperatorAction(Model):
+    """The operator log: what an administrator (or an operator's command) did, to whom, when.
+
+    Names are kept as text besides the ids, so the log still reads after an account is gone.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    created_at = fields.DatetimeField(default=clock.now)
+    # Null for an operator's command (`latchkey user set-account-type`).
+    administrator = fields.ForeignKeyField(
+        "models.User", related_name="operator_actions", null=True, on_delete=fields.SET_NULL
+    )
+    administrator_name = fields.CharField(max_length=64, default="")
+    action = fields.CharField(max_length=64)
+    user = fields.ForeignKeyField(
+        "models.User", related_name="operator_actions_on", null=True, on_delete=fields.SET_NULL
+    )
+    username = fields.CharField(max_length=64, default="")
+    ip_address = fields.CharField(max_length=45, default="")
+    details = fields.JSONField(default=dict)
+
+    class Meta:
+        table = "operator_log"
+        # Read a page at a time, newest first (by id); an account's actions go with it.
+        indexes = (("administrator_id",), ("user_id",))

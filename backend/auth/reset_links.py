@@ -29,10 +29,12 @@ class InvalidResetToken(DomainError):
         )
 
 
-async def mint(services: Services, user: User) -> str:
-    """A new single-use reset link for `user`; the token is only in the returned URL."""
+async def mint(services: Services, user: User, lifetime: timedelta | None = None) -> str:
+    """A new single-use reset link for `user`; the token is only in the returned URL.
+    It works for `lifetime`, by default the reset links' (an invitation's is longer)."""
     token = random_token()
-    lifetime = timedelta(seconds=services.settings.password_reset_seconds)
+    if lifetime is None:
+        lifetime = timedelta(seconds=services.settings.password_reset_seconds)
     await PasswordReset.create(
         user=user, token_hash=digest(token), expires_at=clock.now() + lifetime
     )

@@ -10,11 +10,12 @@ from tortoise.exceptions import IntegrityError
 from backend.kernel.crypto import digest, same
 from backend.kernel.errors import DomainError, NotFound
 from backend.kernel.i18n import N_
+from backend.kernel.text import can_name
 from backend.oidc.keys import ALGORITHMS
 from backend.oidc.models import OidcClient
-from backend.tokens.scopes import ACCOUNT_READ, ACCOUNT_WRITE
+from backend.tokens.scopes import ACCOUNT_READ, ACCOUNT_WRITE, ADMIN_READ, ADMIN_WRITE
 
-ACCOUNT_SCOPES = (ACCOUNT_READ, ACCOUNT_WRITE)
+ACCOUNT_SCOPES = (ACCOUNT_READ, ACCOUNT_WRITE, ADMIN_READ, ADMIN_WRITE)
 
 
 async def create(
@@ -92,7 +93,8 @@ def _check_backchannel_uri(uri: str) -> None:
 
 
 async def find(client_id: str) -> OidcClient | None:
-    if not client_id or len(client_id) > 64:
+    """The client with this id; None for one no client can have (too long, a NUL...)."""
+    if not client_id or not can_name(OidcClient, "client_id", client_id):
         return None
     return await OidcClient.get_or_none(client_id=client_id)
 

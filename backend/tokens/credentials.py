@@ -8,6 +8,7 @@ from datetime import timedelta
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from backend.accounts import administrators, limits
 from backend.accounts.models import User
 from backend.audit.service import record
 from backend.auth import reauthentication
@@ -55,10 +56,13 @@ async def generate_for(
 ) -> GeneratedCredentials:
     """Create credentials, or give existing ones a new secret; the old secret dies at once."""
     chosen = scope_catalog.for_settings(services.settings).chosen(scopes)
+    scope_catalog.check_holder(chosen, user)
     await reauthentication.require(services, user, session)
     secret = generate(Kind.CLIENT_SECRET)
     try:
         async with in_transaction():
+            await limits.serialise_on_user(user.id)
+            await administrators.refuse_disabled(user.id)
             credential = await _replace_secret(user, secret, scope_catalog.joined(chosen))
             await record(
                 "api_credentials.generated",

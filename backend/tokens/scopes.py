@@ -22,9 +22,19 @@ from backend.kernel.i18n import N_
 
 ACCOUNT_READ = "account:read"
 ACCOUNT_WRITE = "account:write"
+# An administrator's: only an administrator's tokens may carry them, and they work only
+# while their owner is one (see `effective`).
+ADMIN_READ = "admin:read"
+ADMIN_WRITE = "admin:write"
+ADMIN_SCOPES = frozenset({ADMIN_READ, ADMIN_WRITE})
 BUILT_IN = {
     ACCOUNT_READ: N_("See your account: profile, groups, tokens, sessions and security log"),
     ACCOUNT_WRITE: N_("Change your profile details and join or leave groups"),
+    ADMIN_READ: N_("Administrators: see every account, the groups and the operator log"),
+    ADMIN_WRITE: N_(
+        "Administrators: create, change, disable, enable and unlock accounts, and sign "
+        "them out"
+    ),
 }
 # RFC 6749 §3.3 allows more characters in a scope token; these read well in lists and mail.
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}")
@@ -32,7 +42,7 @@ MAX_DESCRIPTION = 200
 
 # Root fields a bearer token may reach, by the scope each needs. Public query fields need
 # none. A mutation that is not listed needs a scope no token has: it is refused.
-QUERY_SCOPES = {"viewer": ACCOUNT_READ}
+QUERY_SCOPES = {"viewer": ACCOUNT_READ, "admin": ADMIN_READ}
 PUBLIC_QUERIES = frozenset(
     {"passwordPolicy", "passwordResetLink", "timeZones", "tokenScopes", "application"}
 )
@@ -43,6 +53,15 @@ MUTATION_SCOPES = {
     "cancelEmailChange": ACCOUNT_WRITE,
     "joinGroup": ACCOUNT_WRITE,
     "leaveGroup": ACCOUNT_WRITE,
+    # What a provisioning script needs. Making an administrator (updateUser with
+    # accountType), resetUserTwoFactor and sendPasswordResetLink need an administrator's
+    # re-authenticated session: the use cases refuse tokens those.
+    "createUser": ADMIN_WRITE,
+    "updateUser": ADMIN_WRITE,
+    "disableUser": ADMIN_WRITE,
+    "enableUser": ADMIN_WRITE,
+    "unlockUser": ADMIN_WRITE,
+    "endUserSessions": ADMIN_WRITE,
 }
 
 
@@ -66,7 +85,22 @@ DATA_SCOPES = dict.fromkeys(
         "ApplicationAccessGrant",
     ),
     ACCOUNT_READ,
+) | dict.fromkeys(
+    (
+        "Administration",
+        "AdminUser",
+        "AdminUserConnection",
+        "AdminUserEdge",
+        "AdminGroup",
+        "OperatorLogConnection",
+        "OperatorLogEdge",
+        "OperatorLogEntry",
+    ),
+    ADMIN_READ,
 )
+# Inside administrators' data, the account data an administrator sees of a user (their
+# sessions, tokens, security log) needs no scope of its own: admin:read covers it.
+COVERS = {ADMIN_READ: frozenset({ACCOUNT_READ})}
 
 
 def allows_query(scopes: frozenset[str], field: str) -> bool:
@@ -78,6 +112,36 @@ def allows_query(scopes: frozenset[str], field: str) -> bool:
 def allows_data(scopes: frozenset[str], type_name: str) -> bool:
     needed = DATA_SCOPES.get(type_name)
     return needed is None or needed in scopes
+
+
+def needed_inside(inside: str | None, needed: str | None) -> bool:
+    """Whether a field of a type read with the scope `inside` that leads to data needing
+    `needed` must check that scope again."""
+    return needed is not None and needed != inside and needed not in COVERS.get(inside, ())
+
+
+def effective(scopes: frozenset[str], holder: object) -> frozenset[str]:
+    """What a token may do now: the administrators' scopes only while its owner is an
+    administrator whose account works, read from the database with the token."""
+    if scopes & ADMIN_SCOPES and not getattr(holder, "is_administrator", False):
+        return scopes - ADMIN_SCOPES
+    return scopes
+
+
+def held(stored: str, holder: object) -> tuple[str, ...]:
+    """A token's stored scopes that work now, in their order (see `effective`)."""
+    working = effective(frozenset(split(stored)), holder)
+    return tuple(name for name in split(stored) if name in working)
+
+
+def check_holder(chosen: Iterable[str], holder: object) -> None:
+    """Only an administrator's tokens and credentials may be given an administrator's scope."""
+    if set(chosen) & ADMIN_SCOPES and not getattr(holder, "is_administrator", False):
+        raise DomainError(
+            "VALIDATION_FAILED",
+            N_("Only an administrator's tokens may have the scopes admin:read and admin:write."),
+            "scopes",
+        )
 
 
 def allows_mutation(scopes: frozenset[str], field: str) -> bool:
@@ -177,6 +241,11 @@ def _catalog(platform: str, default: str) -> Catalog:
     if unknown or not chosen:
         raise ConfigError(
             "LATCHKEY_DEFAULT_SCOPES must name known scopes, separated by spaces or commas"
+        )
+    if set(chosen) & ADMIN_SCOPES:
+        raise ConfigError(
+            "LATCHKEY_DEFAULT_SCOPES may not name admin:read or admin:write: tokens get them "
+            "only when an administrator asks"
         )
     catalog = Catalog(tuple(scopes), ())
     return dataclasses.replace(catalog, default=catalog.ordered(chosen))

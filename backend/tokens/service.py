@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from backend.accounts import limits
+from backend.accounts import administrators, limits
 from backend.accounts.models import User
 from backend.audit.service import record
 from backend.auth import reauthentication
@@ -75,6 +75,7 @@ async def issue(
     name = _checked_name(name)
     expires_at = _checked_expiry(expires_at, services.settings.token_max_days)
     chosen = scope_catalog.for_settings(services.settings).chosen(scopes)
+    scope_catalog.check_holder(chosen, user)
     limit = services.settings.max_tokens_per_user
     await _refuse_when_full(user.id, limit)  # early: the clearer answer when both apply
     await reauthentication.require(services, user, session)
@@ -82,6 +83,7 @@ async def issue(
     async with in_transaction():
         # Count and insert under the user's row lock: parallel issues cannot pass the limit.
         await limits.serialise_on_user(user.id)
+        await administrators.refuse_disabled(user.id)
         await _refuse_when_full(user.id, limit)
         # Ended tokens do not count toward the limit: what an account keeps of them is
         # bounded here, under the same lock, so parallel issues cannot pass this bound either.
@@ -214,12 +216,14 @@ FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL AND (
 )
 ORDER BY created_at DESC, id DESC
 """  # noqa: S608 constant text
-# The access token's user and scopes, unless the refresh token it came from is revoked.
+# The access token's user and scopes, unless the refresh token it came from is revoked or
+# the user's account is disabled (the row read with every request: at once, on every worker).
 _BEARER = """
 SELECT u.*, a.scopes AS access_token_scopes FROM access_tokens a
 JOIN users u ON u.id = a.user_id
 LEFT JOIN refresh_tokens r ON r.id = a.refresh_token_id
 WHERE a.token_hash = $1 AND a.expires_at > $2 AND r.revoked_at IS NULL
+AND u.disabled_at IS NULL
 """
 
 # The refresh token a secret belongs to: its current one, or the one before a regeneration.
@@ -231,7 +235,8 @@ UNION ALL SELECT * FROM refresh_tokens WHERE previous_token_hash = $1
 """
 # The same token with the owner's columns introspection tells (owner_*): one statement.
 _OWNER_COLUMNS = (
-    "id", "username", "email", "first_name", "last_name", "time_zone", "language", "account_type"
+    "id", "username", "email", "first_name", "last_name", "time_zone", "language", "account_type",
+    "disabled_at",
 )  # fmt: skip
 _OWNER_SELECT = ", ".join(f"u.{column} AS owner_{column}" for column in _OWNER_COLUMNS)
 _BY_SECRET_WITH_OWNER = f"""
@@ -421,7 +426,8 @@ async def access_token_bearer(secret: str) -> Bearer | None:
     if not rows:
         return None
     scopes = rows[0].pop("access_token_scopes")
-    return Bearer(hot_sql.as_model(User, rows[0]), frozenset(scope_catalog.split(scopes)))
+    user = hot_sql.as_model(User, rows[0])
+    return Bearer(user, scope_catalog.effective(frozenset(scope_catalog.split(scopes)), user))
 
 
 def _checked_name(name: str) -> str:
@@ -502,6 +508,8 @@ async def describe(secret: str) -> TokenInfo | None:
         ).select_related("user", "refresh_token", "api_credential", "oidc_client")
         if access is None or (access.refresh_token and access.refresh_token.revoked_at):
             return None
+        if access.user.disabled_at is not None:
+            return None
         client_id = access.api_credential.client_id if access.api_credential else None
         application = access.oidc_client.client_id if access.oidc_client else None
         return TokenInfo(
@@ -510,7 +518,7 @@ async def describe(secret: str) -> TokenInfo | None:
             access.expires_at,
             access.created_at,
             client_id or application,
-            scope_catalog.split(access.scopes),
+            scope_catalog.held(access.scopes, access.user),
             audience=application,
             sid=access.oidc_sid,
         )
@@ -522,13 +530,14 @@ async def describe(secret: str) -> TokenInfo | None:
         owner = {column: rows[0].pop(f"owner_{column}") for column in _OWNER_COLUMNS}
         refresh = hot_sql.as_model(RefreshToken, rows[0])
         ends = _secret_ends(refresh, hashed, now)
-        if ends and ends <= now:
+        owner_user = hot_sql.as_model(User, owner)
+        if (ends and ends <= now) or owner_user.disabled_at is not None:
             return None
         return TokenInfo(
-            hot_sql.as_model(User, owner),
+            owner_user,
             "refresh_token",
             ends,
             refresh.created_at,
-            scopes=scope_catalog.split(refresh.scopes),
+            scopes=scope_catalog.held(refresh.scopes, owner_user),
         )
     return None

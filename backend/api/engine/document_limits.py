@@ -47,7 +47,15 @@ ITEM_WEIGHT = 4
 # a user's second factors (account_settings/second_factors.py MAX_AUTHENTICATORS) and their kinds,
 # and the scopes the operator configured (a token's are among them).
 SHORT_LISTS = frozenset(
-    {"userErrors", "recoveryCodes", "authenticators", "methods", "scopes", "tokenScopes"}
+    {
+        "userErrors",
+        "recoveryCodes",
+        "authenticators",
+        "methods",
+        "secondFactors",
+        "scopes",
+        "tokenScopes",
+    }
 )
 
 

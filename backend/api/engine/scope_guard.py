@@ -103,7 +103,7 @@ def limit_account_data(*roots: type) -> None:
         for field in definition.fields:
             for target in _object_types(field.type):
                 needed = scopes.DATA_SCOPES.get(target.name)
-                if needed is not None and needed != inside:
+                if scopes.needed_inside(inside, needed):
                     field.extensions.append(ScopedData(target.name))
                 pending.append(target)
 

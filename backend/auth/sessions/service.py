@@ -87,7 +87,9 @@ async def resume(token: str, timeouts: Timeouts) -> Session | None:
     if not token:
         return None
     session = await Session.get_or_none(token_hash=digest(token)).select_related("user")
-    if session is None:
+    if session is None or session.user.disabled_at is not None:
+        # Disabling ends the account's sessions; one a sign-in started as it committed
+        # would otherwise outlive it: the user's row, read with every session, says no.
         return None
     now = clock.now()
     if now - session.last_seen_at > timeouts.idle or now - session.created_at > timeouts.absolute:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from tortoise.transactions import in_transaction
 
 from backend.accounts import service as accounts
+from backend.accounts.administrators import AccountDisabled
 from backend.accounts.models import User
 from backend.audit.service import Event, record
 from backend.auth import challenges as twofactor
@@ -94,6 +95,7 @@ async def sign_in(
         raise InvalidCredentials()
     elif await services.hasher.verify(account.user.password_hash, password):
         user = account.user
+        await _refuse_disabled(user, client)
         await _upgrade_hash(services, user, password)
         factors = await twofactor.after_password(
             services, user, device_cookie, account.two_factor_policy
@@ -182,6 +184,7 @@ async def _start_session(
     along: Sequence[hot_sql.Statement] = (),
 ) -> SignedIn:
     """`along`: other writes of this sign-in, committed with the session in one trip."""
+    await _refuse_disabled(user, client)  # disabled between the steps, or a passkey's
     # A recognized device is not a second factor: such a session counts as password-only.
     password_only = factor in (twofactor.PASSWORD_ONLY, twofactor.RECOGNIZED_DEVICE)
     second_factor = None if password_only else factor
@@ -193,6 +196,13 @@ async def _start_session(
     succeeded.log()
     known = known_browsers.mint(services.settings.secret_key, user.username)
     return SignedIn(user, session, token, known)
+
+
+async def _refuse_disabled(user: User, client: ClientInfo) -> None:
+    """ACCOUNT_DISABLED, once the password or passkey was right (never before)."""
+    if user.disabled_at is not None:
+        await record("sign_in.refused_disabled", user=user, client=client)
+        raise AccountDisabled()
 
 
 async def _reserve_and_find(
