@@ -469,3 +469,23 @@ async def test_no_secret_reaches_the_log(database_url, caplog):
 def _logged(caplog: pytest.LogCaptureFixture) -> str:
     """Every line as the service writes it, with its fields."""
     return "\n".join(JsonFormatter().format(record) for record in caplog.records)
+
+
+async def test_a_disabled_account_stops_passing_at_the_next_request(platform):
+    _, access = await platform.access_token()
+    _, refresh = await platform.refresh_token()
+    for credentials in (platform.cookie, bearer(access), basic("alice", refresh)):
+        assert (await platform.forward(credentials)).status_code == 200
+    await User.filter(id=platform.alice.id).update(disabled_at=clock.now())
+    for credentials in (platform.cookie, bearer(access), basic("alice", refresh)):
+        assert (await platform.forward(credentials)).status_code == 401
+
+
+async def test_administrators_scopes_stop_when_the_owner_is_no_longer_one(platform):
+    await User.filter(id=platform.alice.id).update(account_type="ADMINISTRATOR")
+    _, access = await platform.access_token(["admin:read", "account:read"])
+    answer = await platform.forward(bearer(access), scope="admin:read")
+    assert answer.status_code == 200 and "admin:read" in answer.headers["x-latchkey-scopes"]
+    await User.filter(id=platform.alice.id).update(account_type="USER")
+    assert (await platform.forward(bearer(access), scope="admin:read")).status_code == 403
+    assert (await platform.forward(bearer(access))).headers["x-latchkey-scopes"] == "account:read"

@@ -14,7 +14,7 @@ import dataclasses
 import enum
 from typing import Any
 
-from backend.accounts.models import User
+from backend.accounts.models import ADMINISTRATOR, User
 from backend.accounts.service import username_key
 from backend.auth.sessions.models import Session
 from backend.auth.sessions.service import LAST_SEEN_RESOLUTION, Timeouts
@@ -79,6 +79,7 @@ SELECT s.id AS session_id, s.last_seen_at <= $4 AS stale, {_USER}
 FROM sessions s JOIN users u ON u.id = s.user_id
 {_GROUPS}
 WHERE s.token_hash = $1 AND s.last_seen_at >= $2 AND s.created_at >= $3
+    AND u.disabled_at IS NULL
 ORDER BY g.name
 """  # noqa: S608 constant text
 _TOUCH_SESSION = "UPDATE sessions SET last_seen_at = $1 WHERE id = $2 AND last_seen_at <= $3"
@@ -91,6 +92,7 @@ FROM access_tokens a JOIN users u ON u.id = a.user_id
 LEFT JOIN refresh_tokens r ON r.id = a.refresh_token_id
 {_GROUPS}
 WHERE a.token_hash = $1 AND a.expires_at > $2 AND r.revoked_at IS NULL
+    AND u.disabled_at IS NULL
 ORDER BY g.name
 """  # noqa: S608 constant text
 
@@ -104,7 +106,7 @@ FROM (SELECT * FROM refresh_tokens WHERE token_hash = $1
       UNION ALL SELECT * FROM refresh_tokens WHERE previous_token_hash = $1) t
 JOIN users u ON u.id = t.user_id
 {_GROUPS}
-WHERE u.username_key = $2 AND t.revoked_at IS NULL AND (
+WHERE u.username_key = $2 AND u.disabled_at IS NULL AND t.revoked_at IS NULL AND (
     (t.token_hash = $1 AND (t.expires_at IS NULL OR t.expires_at > $3))
     OR (t.token_hash <> $1 AND t.previous_valid_until > $3))
 ORDER BY g.name
@@ -121,7 +123,7 @@ SELECT c.id AS credential_id, c.scopes,
     (c.last_used_at IS NULL OR c.last_used_at <= $3) AS stale, {_USER}
 FROM users u JOIN api_credentials c ON c.user_id = u.id
 {_GROUPS}
-WHERE u.username_key = $1 AND c.secret_hash = $2
+WHERE u.username_key = $1 AND c.secret_hash = $2 AND u.disabled_at IS NULL
 ORDER BY g.name
 """  # noqa: S608 constant text
 _MARK_CREDENTIALS_USED = """
@@ -201,7 +203,14 @@ async def _by_api_credentials(username: str, secret: str) -> Caller | Refusal:
 
 
 def _scopes(rows: list[dict[str, Any]]) -> tuple[str, ...]:
-    return scope_catalog.split(rows[0]["scopes"])
+    """The token's scopes that work now: the administrators' only while its owner is one."""
+    owner = _Holder(is_administrator=rows[0]["account_type"] == ADMINISTRATOR)
+    return scope_catalog.held(rows[0]["scopes"], owner)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Holder:
+    is_administrator: bool  # disabled accounts are not found at all
 
 
 def _caller(rows: list[dict[str, Any]], method: Method, scopes: tuple[str, ...] | None) -> Caller:
