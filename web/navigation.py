@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from backend.infra.config import origin_of
@@ -17,6 +18,15 @@ PAGES = (
     ("/account/log", N_("Security log")),
 )
 PATHS = tuple(path for path, _ in PAGES)
+# The administrators' pages, listed in the navigation for administrators only
+# (web/admin_pages.py); one account's page is /admin/users/<id> under "Users".
+ADMIN_PAGES = (
+    ("/admin", N_("Users")),
+    ("/admin/groups", N_("Groups")),
+    ("/admin/log", N_("Operator log")),
+)
+ADMIN_PATHS = tuple(path for path, _ in ADMIN_PAGES)
+_ADMIN_USER = re.compile(r"/admin/users/[1-9][0-9]{0,18}")
 # "Confirm it's you": re-authentication before a sensitive change (web/reauthentication_pages.py).
 REAUTHENTICATE = "/account/reauthenticate"
 
@@ -25,6 +35,18 @@ def page_of(path: str) -> str:
     """The account page an address belongs to: the longest page path it starts with."""
     owners = [page for page in PATHS if path == page or path.startswith(page + "/")]
     return max(owners, key=len, default="/account")
+
+
+def is_admin_page(path: object) -> bool:
+    """One of the administrators' pages, exactly: a path to come back to after "Confirm
+    it's you" or signing in."""
+    return isinstance(path, str) and (path in ADMIN_PATHS or bool(_ADMIN_USER.fullmatch(path)))
+
+
+def admin_page_of(path: str) -> str:
+    """The administrators' navigation entry an address belongs to (an account's page is
+    under "Users")."""
+    return path if path in ADMIN_PATHS else "/admin"
 
 
 SIGN_IN = "/login"
@@ -53,14 +75,15 @@ def after_sign_in(value: object, origins: tuple[str, ...] = ()) -> str:
         return value if _on_origin(value, origins) else HOME
     parts = urlsplit(value)
     ours = parts.path in (HOME, AUTHORIZE) or parts.path.startswith(HOME + "/")
+    ours = ours or is_admin_page(parts.path)
     ours = ours and ".." not in parts.path
     return value if ours and not (parts.scheme or parts.netloc) else HOME
 
 
 def reauthenticate(back: str) -> str:
     """The "Confirm it's you" page, returning to the account page of `back` afterwards, or
-    to an application's sign-in that asked for a fresh one."""
-    if not is_authorization(back):
+    to an administrators' page, or to an application's sign-in that asked for a fresh one."""
+    if not is_authorization(back) and not is_admin_page(back):
         back = page_of(back)
     return f"{REAUTHENTICATE}?{urlencode({'next': back})}"
 

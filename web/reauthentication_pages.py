@@ -25,7 +25,8 @@ PATH = navigation.REAUTHENTICATE
 # The address of this page before it had re-authentication's name: bookmarks still work.
 FORMER_PATH = "/account/confirm-access"
 SECTION = "reauthenticate"
-# Only back to our own account pages: an open redirect would lend our name to phishing.
+# Only back to our own account pages (and the administrators' pages, see
+# navigation.is_admin_page): an open redirect would lend our name to phishing.
 RETURN_PATHS = navigation.PATHS
 
 
@@ -120,6 +121,10 @@ class ReauthenticationPages:
 
 
 def _next(value: object) -> str:
-    if isinstance(value, str) and (value in RETURN_PATHS or navigation.is_authorization(value)):
+    if isinstance(value, str) and (
+        value in RETURN_PATHS
+        or navigation.is_admin_page(value)
+        or navigation.is_authorization(value)
+    ):
         return value
     return "/account"

@@ -8,6 +8,9 @@ from strawberry import Schema
 from backend.auth.services import Services
 from web import edge, site
 from web.account_pages import AccountPages
+from web.admin_gate import AdminGate
+from web.admin_group_pages import AdminGroupPages
+from web.admin_pages import AdminPages
 from web.application_pages import ApplicationPages
 from web.graphql_client import GraphQLClient
 from web.language_pages import LanguagePages
@@ -22,6 +25,7 @@ from web.twofactor_pages import TwoFactorPages
 
 def routes(schema: Schema, services: Services) -> list[BaseRoute]:
     renderer = Renderer(GraphQLClient(schema, services), services)
+    gate = AdminGate(renderer)
     pages = [
         *SignInPages(renderer).routes(),
         *ReauthenticationPages(renderer).routes(),
@@ -32,5 +36,7 @@ def routes(schema: Schema, services: Services) -> list[BaseRoute]:
         *PasskeyPages(renderer).routes(),
         *RecoveryPages(renderer).routes(),
         *LanguagePages(renderer).routes(),
+        *AdminPages(renderer, gate).routes(),
+        *AdminGroupPages(renderer, gate).routes(),
     ]
     return [*edge.behind_edge(pages, services), *site.routes()]

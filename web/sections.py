@@ -32,6 +32,9 @@ class Section:
     name: str  # the template is partials/<name>.html
     operation: str  # the query that fills it: operations/<operation>.graphql
     params: tuple[str, ...] = ()  # query-string parameters passed on as its variables
+    # Or the variables drawn from the request some other way (an id in the path, a filter
+    # checked against its choices); it replaces `params`.
+    variables: Callable[[Request], dict[str, Any]] | None = None
 
     @property
     def template(self) -> str:
@@ -54,6 +57,13 @@ class Page:
 
     def section(self, name: str) -> Section:
         return next(section for section in self.sections if section.name == name)
+
+    def at(self, request: Request) -> Page:
+        """This page for the request's path parameters: a path such as /admin/users/{id}
+        names one page per account, and its outcomes and return address are that one's."""
+        if "{" not in self.path:
+            return self
+        return dataclasses.replace(self, path=self.path.format(**request.path_params))
 
 
 class CsrfFailed(Exception):
@@ -102,11 +112,12 @@ class Renderer:
         return endpoint
 
     def form_endpoint(
-        self, page: Page, section: str, action: Action
+        self, template: Page, section: str, action: Action
     ) -> Callable[[Request], Awaitable[Response]]:
         """A POST endpoint: check CSRF and the session, run `action`, answer with the section."""
 
         async def endpoint(request: Request, form: FormData) -> Response:
+            page = template.at(request)
             if edge.identity(request).user is None:
                 return await self.page(request, page)
             try:
@@ -133,7 +144,7 @@ class Renderer:
 
         async def get_or_post(request: Request) -> Response:
             if request.method == "GET":  # a form's address opened again: back to its page
-                return RedirectResponse(f"{page.path}#{section}", status_code=303)
+                return RedirectResponse(f"{template.at(request).path}#{section}", status_code=303)
             return await protected(request)
 
         return get_or_post
@@ -154,6 +165,7 @@ class Renderer:
         states: dict[str, dict[str, Any]] | None = None,
         status_code: int = 200,
     ) -> Response:
+        page = page.at(request)
         if edge.identity(request).user is None:
             back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(navigation.sign_in(back), status_code=303)
@@ -177,6 +189,7 @@ class Renderer:
         status_code: int = 200,
     ) -> Response:
         """The outcome of a form post: the section for htmx, the whole page otherwise."""
+        page = page.at(request)
         if not is_htmx(request):
             return await self.page(request, page, {section_name: state}, status_code)
         header = await self.client.execute("Header", request)
@@ -211,7 +224,10 @@ class Renderer:
         section: Section,
         state: dict[str, Any] | None,
     ) -> dict[str, Any]:
-        variables = {name: request.query_params.get(name) for name in section.params}
+        if section.variables is not None:
+            variables = section.variables(request)
+        else:
+            variables = {name: request.query_params.get(name) for name in section.params}
         outcome = await self.client.execute(section.operation, request, **variables)
         return {
             "section": section,

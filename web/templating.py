@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from backend.kernel import clock, i18n
 from web import navigation, page_language
+from web.admin_labels import ACCOUNT_STATUSES, ACCOUNT_TYPES
 from web.factors import FACTOR_KINDS
 from web.scope_descriptions import describe
 
@@ -74,4 +75,8 @@ def templates() -> Jinja2Templates:
     templates.env.filters["within_days"] = within_days
     templates.env.globals["navigation"] = navigation.PAGES
     templates.env.globals["page_of"] = navigation.page_of
+    templates.env.globals["admin_navigation"] = navigation.ADMIN_PAGES
+    templates.env.globals["admin_page_of"] = navigation.admin_page_of
+    templates.env.globals["account_statuses"] = ACCOUNT_STATUSES
+    templates.env.globals["account_types"] = ACCOUNT_TYPES
     return templates
