@@ -10,8 +10,9 @@ import pytest
 
 from backend.accounts.models import Group, User
 from tests.admin_helpers import expire_the_stamp, make_administrator
-from tests.helpers import make_user, reauthenticate, sent_to_reauthenticate, submit
+from tests.helpers import GraphQL, make_user, reauthenticate, sent_to_reauthenticate, submit
 from tests.test_pages import sign_in
+from tests.twofactor_helpers import enable_totp
 
 ADMIN_PAGES = ("/admin", "/admin/groups", "/admin/log")
 
@@ -167,8 +168,25 @@ async def test_changing_groups_and_account_type_and_a_refused_demotion(client, s
     demote |= {"email": "root1@example.com", "account_type": "USER"}
     refused = await submit(client, f"/admin/users/{root.id}/profile", data=demote)
     assert 'role="alert">Nothing was saved.' in refused.text
-    assert "administrator" in refused.text.lower()
+    assert "This is the last administrator whose account works." in refused.text
     assert (await User.get(username="root1")).account_type == root.account_type
+
+
+async def test_resetting_two_factor_asks_first_then_turns_it_off(client, new_client, scene):
+    async with new_client() as bob_api:
+        bob = GraphQL(bob_api)
+        await bob.sign_in("bob")
+        await enable_totp(bob)
+    bob_page = scene["bob_page"]
+    page = await client.get(bob_page)
+    await reauthenticate(client, bob_page)
+    form = {"csrf_token": csrf(page.text)}
+    asked = await submit(client, bob_page + "/two-factor/reset", data=form)
+    assert "Turn off two-factor authentication for bob? This deletes:" in asked.text
+    assert '<ul class="plain" data-field="second-factors">' in asked.text  # nothing went yet
+    done = await submit(client, bob_page + "/two-factor/reset", data={**form, "confirm": "yes"})
+    assert 'role="status">Two-factor authentication is off for this account.' in done.text
+    assert '<p data-field="second-factors">Two-factor authentication is off.</p>' in done.text
 
 
 async def test_groups_page_creates_a_group_and_makes_it_self_service(client, scene):
