@@ -218,3 +218,26 @@ async def test_the_admin_pages_in_japanese(client, scene):
     assert "管理" in users.text
     user = await client.get(scene["bob_page"], headers=headers)
     assert "アカウントを無効にする" in user.text
+
+
+async def test_creating_an_account_from_the_users_page(client, scene, smtp):
+    page = await client.get("/admin")
+    form = {
+        "csrf_token": csrf(page.text),
+        "username": "carol",
+        "email": "carol@example.com",
+        "first_name": "Carol",
+        "account_type": "USER",
+        "groups": "ops",
+        "send_invitation": "yes",
+    }
+    done = await submit(client, "/admin/users/new", data=form)
+    assert done.posted.headers["location"] == "/admin#admin_new_user"
+    carol = await User.get(username="carol")
+    created = rf'role="status">Account created: <a href="/admin/users/{carol.id}">carol'
+    assert re.search(created, done.text)
+    assert row_status(done.text, "carol") == "ACTIVE"
+    assert [group.name for group in await carol.groups.all()] == ["ops"]
+
+    taken = await submit(client, "/admin/users/new", data={**form, "email": "c2@example.com"})
+    assert 'data-error-for="username"' in taken.text and 'value="c2@example.com"' in taken.text

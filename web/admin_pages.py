@@ -49,7 +49,13 @@ def _user_variables(request: Request) -> dict[str, Any]:
 USERS = Page(
     path="/admin",
     title=N_("Users"),
-    sections=(Section("admin_users", "AdminUsers", variables=_users_variables),),
+    sections=(
+        Section("admin_users", "AdminUsers", variables=_users_variables),
+        # A new account; its query lists the groups it may join.
+        Section("admin_new_user", "AdminGroups"),
+    ),
+    refreshes=(("admin_new_user", "admin_users"),),
+    asks_reauthentication=True,
 )
 USER = Page(
     path="/admin/users/{id}",
@@ -73,6 +79,14 @@ PROFILE_FIELDS = {
     "account_type": "accountType",
 }
 REASON_CHARS = 500
+# The new account form's fields: (form name, the API's name).
+NEW_FIELDS = {
+    "username": "username",
+    "email": "email",
+    "first_name": "firstName",
+    "last_name": "lastName",
+    "account_type": "accountType",
+}
 State = tuple[dict[str, Any], int]
 
 
@@ -98,6 +112,13 @@ class AdminPages:
         user_path = "/admin/users/{id:int}"
         return [
             Route(USERS.path, self.gate.guard(self._show(USERS)), methods=["GET"]),
+            Route(
+                "/admin/users/new",
+                self.gate.guard(
+                    self.renderer.form_endpoint(USERS, "admin_new_user", self._create_user)
+                ),
+                methods=["GET", "POST"],
+            ),
             Route(user_path, self.gate.guard(self._show(USER)), methods=["GET"]),
             *(
                 Route(
@@ -141,6 +162,20 @@ class AdminPages:
         if result.errors:
             return {"errors": result.errors, "failed": "sessions_ended"}, 422
         return {"sessions_ended": result.payload["endedSessionCount"]}, 200
+
+    async def _create_user(self, request: Request, form: FormData) -> State:
+        values: dict[str, Any] = {name: str(form.get(name, "")).strip() for name in NEW_FIELDS}
+        values["groups"] = sorted({v for v in form.getlist("groups") if isinstance(v, str)})
+        values["send_invitation"] = form.get("send_invitation") == "yes"
+        if values["account_type"] not in ACCOUNT_TYPES:
+            values["account_type"] = "USER"
+        created = {api: values[name] for name, api in NEW_FIELDS.items()}
+        invitation = {"groups": values["groups"], "sendInvitation": values["send_invitation"]}
+        result = await self.client.run("CreateUser", request, input={**created, **invitation})
+        if result.errors:
+            return {"values": values, "errors": result.errors}, 422
+        user = result.payload["user"]
+        return {"created": user, "invited": values["send_invitation"]}, 200
 
     async def _update(self, request: Request, form: FormData) -> State:
         user_id = str(request.path_params["id"])
