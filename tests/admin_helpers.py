@@ -42,6 +42,7 @@ MUTATIONS = {
     "endUserSessions": "endUserSessions(input: {userId: $u})",
     "createGroup": 'createGroup(input: {name: "auditors"})',
     "updateGroup": 'updateGroup(input: {name: "ops", selfService: true})',
+    "deleteUser": "deleteUser(input: {userId: $u})",
 }
 # What a bearer token with admin:write may do (PRODUCT.md); the rest need a session.
 TOKEN_MAY = {

@@ -33,6 +33,7 @@ LAYERS: list[set[str]] = [
         "backend.forward_auth",  # reads sessions (auth) and tokens
     },
     {"backend.administration"},  # administrators' use cases, over the features they act on
+    {"backend.lifecycle"},  # exporting and deleting accounts, by their users or administrators
     {"backend.api"},  # GraphQL: resolvers over the features
     {"backend.server", "web"},  # the HTTP edges: /graphql and OAuth, the pages
     {"backend.app"},  # the composition root: app factory, wiring, CLI, background jobs

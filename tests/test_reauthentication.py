@@ -237,6 +237,8 @@ SENSITIVE = {
     "regenerateRecoveryCodes": "regenerateRecoveryCodes(input: {})",
     "startPasskeyRegistration": "startPasskeyRegistration(input: {})",
     "deletePasskey": "deletePasskey(input: {id: $passkey})",
+    "exportAccountData": "exportAccountData(input: {})",
+    "scheduleAccountDeletion": 'scheduleAccountDeletion(input: {confirmation: "alice"})',
 }
 PLAIN = {
     "signIn",
@@ -266,6 +268,7 @@ PLAIN = {
     "secureAccount",
     "allowApplication",  # the consent page's answer, like GitHub's "Authorize"
     "removeApplicationAccess",  # only ends access, like deleteToken
+    "cancelAccountDeletion",  # signed out: the emailed link is the proof
 }
 
 
@@ -446,6 +449,11 @@ TABLE = {
     "regenerateRecoveryCodes": ("regenerateRecoveryCodes(input: {password: null{proof}})", True),
     "startPasskeyRegistration": ("startPasskeyRegistration(input: {password: null{proof}})", True),
     "deletePasskey": ("deletePasskey(input: {id: $passkey{proof}})", True),
+    "exportAccountData": ("exportAccountData(input: {password: null{proof}})", True),
+    "scheduleAccountDeletion": (
+        'scheduleAccountDeletion(input: {confirmation: "alice"{proof}})',
+        True,
+    ),
 }
 TYPES = {
     "session": "ID!",
@@ -486,6 +494,7 @@ class Account:
                 "disableTwoFactor",
                 "regenerateRecoveryCodes",
                 "startPasskeyRegistration",
+                "exportAccountData",
             }
             and "password" in proof
         ):
@@ -545,6 +554,8 @@ async def test_inline_proof_is_enough_for_every_sensitive_mutation(account, name
             "removeAuthenticator",
             "disableTwoFactor",
             "regenerateRecoveryCodes",
+            "exportAccountData",
+            "scheduleAccountDeletion",
         }:
             pytest.skip("its input never had `otp`")
         proof[code_name] = account.code()

@@ -220,12 +220,12 @@ def test_the_operator_manages_endpoints_from_the_command_line(settings):
     assert missing.returncode == 1 and len(missing.stderr.strip().splitlines()) == 1
 
 
-# Made by features still to come (account deletion).
-LATER = {
-    "user.deletion_scheduled",
-    "user.deletion_cancelled",
-    "user.deleted",
-}
+# Made by features still to come.
+LATER: set[str] = set()
+SCHEDULE_DELETION = """mutation($c: String!) { scheduleAccountDeletion(input: {confirmation: $c})
+  { userErrors { code } } }"""
+CANCEL_DELETION = """mutation($t: String!) { cancelAccountDeletion(input: {token: $t})
+  { userErrors { code } } }"""
 CHANGE_PASSWORD = """mutation($new: String!) { changePassword(input: {newPassword: $new,
   newPasswordConfirmation: $new}) { userErrors { code } } }"""
 REGENERATE = """mutation($id: ID!, $e: DateTime) { regenerateToken(input: {id: $id, expiresAt: $e})
@@ -246,6 +246,7 @@ async def test_every_event_type_comes_from_its_action_and_carries_no_secret(
     from backend.administration.authority import COMMAND_LINE
     from backend.app.wiring import build_services
     from backend.events.catalog import TYPES
+    from backend.lifecycle import deletion
     from tests.helpers import days_ahead, make_user
     from tests.recovery_helpers import (
         NEW_PASSWORD,
@@ -289,6 +290,16 @@ async def test_every_event_type_comes_from_its_action_and_carries_no_secret(
         reset_link = reset_token_in(last_mail(smtp, subject="Your account was secured"))
         assert (await reset(gql, reset_link))["userErrors"] == []
         secrets += [link, reset_link]
+        # alice schedules her account's deletion and cancels it; an operator deletes bob.
+        assert (await gql.sign_in("alice", NEW_PASSWORD))["userErrors"] == []
+        scheduled = await gql(SCHEDULE_DELETION, {"c": "alice"})
+        assert scheduled["scheduleAccountDeletion"]["userErrors"] == []
+        mail = last_mail(smtp, subject="Your Latchkey account will be deleted")
+        cancel_token = mail.split("/account-deletion/cancel/", 1)[1].split()[0]
+        cancelled = await gql(CANCEL_DELETION, {"t": cancel_token})
+        assert cancelled["cancelAccountDeletion"]["userErrors"] == []
+        await deletion.delete_user(services, COMMAND_LINE, bob.id)
+        secrets.append(cancel_token)
         await delivery.send_test(box, endpoint)
 
         async def all_types() -> bool:

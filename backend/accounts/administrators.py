@@ -23,14 +23,17 @@ Called inside the caller's transaction, the lock is held until what the caller d
 from __future__ import annotations
 
 import functools
+from datetime import datetime
 
 from backend.accounts.models import ACCOUNT_TYPES, ADMINISTRATOR, USER, User
 from backend.infra import hot_sql
 from backend.kernel import clock
 from backend.kernel.errors import DomainError, NotFound
-from backend.kernel.i18n import N_
+from backend.kernel.i18n import N_, Moment
 
-_ACTIVE = f"account_type = '{ADMINISTRATOR}' AND disabled_at IS NULL"
+_ACTIVE = (
+    f"account_type = '{ADMINISTRATOR}' AND disabled_at IS NULL AND deletion_scheduled_at IS NULL"
+)
 # $1: the account changed. The others keep working: they need no lock.
 _GUARDED = f"""
 WITH admins AS (SELECT id FROM users WHERE {_ACTIVE} ORDER BY id {{lock}})
@@ -41,6 +44,18 @@ RETURNING id
 """  # noqa: S608 constant text
 _DEMOTE = ("account_type = $2", f"account_type = '{ADMINISTRATOR}'")
 _DISABLE = ("disabled_at = $2, disabled_reason = $3", "disabled_at IS NULL")
+# An account whose deletion is scheduled no longer counts as a working administrator.
+_SCHEDULE_DELETION = (
+    "deletion_scheduled_at = $2, deletion_due_at = $3",
+    "deletion_scheduled_at IS NULL",
+)
+# Deleting: the row goes, unless it is the last working administrator's.
+_DELETE = f"""
+WITH admins AS (SELECT id FROM users WHERE {_ACTIVE} ORDER BY id {{lock}})
+DELETE FROM users
+WHERE id = $1 AND (NOT ({_ACTIVE}) OR (SELECT count(*) FROM admins WHERE id <> $1) > 0)
+RETURNING id
+"""  # noqa: S608 constant text
 _PROMOTE = f"""
 UPDATE users SET account_type = '{ADMINISTRATOR}'
 WHERE id = $1 AND account_type <> '{ADMINISTRATOR}' RETURNING id
@@ -72,6 +87,20 @@ class AccountDisabled(DomainError):
         super().__init__(
             "ACCOUNT_DISABLED",
             N_("An administrator disabled this account. Contact your administrator."),
+        )
+
+
+class AccountDeletionScheduled(DomainError):
+    """Told only to whoever gave the right password (or passkey), with the date."""
+
+    def __init__(self, due_at: datetime, time_zone: str | None = "UTC") -> None:
+        super().__init__(
+            "ACCOUNT_DELETION_SCHEDULED",
+            N_(
+                "This account will be deleted on {date}. To keep it, open the link in the "
+                "email about its deletion."
+            ),
+            date=Moment(due_at, time_zone),
         )
 
 
@@ -127,15 +156,47 @@ async def enable(user: User) -> bool:
 
 
 async def refuse_disabled(user_id: int) -> None:
-    """ACCOUNT_DISABLED when the account is disabled. Called under the user's row lock
-    (limits.serialise_on_user) by what creates a credential, so that one made as a disable
-    commits cannot outlive it (and come back with enableUser)."""
-    if await User.filter(id=user_id, disabled_at__not_isnull=True).exists():
+    """ACCOUNT_DISABLED when the account is disabled (ACCOUNT_DELETION_SCHEDULED when its
+    deletion is scheduled). Called under the user's row lock (limits.serialise_on_user) by
+    what creates a credential, so that one made as a disable or a scheduled deletion
+    commits cannot outlive it (and come back with enableUser or the cancel link)."""
+    user = await User.get_or_none(id=user_id).only("id", "disabled_at", "deletion_due_at")
+    if user is not None and user.disabled_at is not None:
         raise AccountDisabled()
+    if user is not None and user.deletion_due_at is not None:
+        raise AccountDeletionScheduled(user.deletion_due_at)
+
+
+async def schedule_deletion(user: User, due_at: datetime) -> bool:
+    """Mark the account for deletion at `due_at`; whether it was not marked already.
+    LAST_ADMINISTRATOR for the last working administrator."""
+    now = clock.now()
+    changed = await _guarded(User, _SCHEDULE_DELETION, [user.id, now, due_at])
+    if changed:
+        user.deletion_scheduled_at, user.deletion_due_at = now, due_at
+        return True
+    current = await _current(user.id)
+    if current.deletion_scheduled_at is not None:
+        user.deletion_scheduled_at = current.deletion_scheduled_at
+        user.deletion_due_at = current.deletion_due_at
+        return False
+    raise LastAdministrator()
+
+
+async def delete(user: User) -> None:
+    """Delete the account's row (inside the caller's transaction, after everything that
+    references it). LAST_ADMINISTRATOR for the last working administrator."""
+    db = hot_sql.client(User)
+    lock = "" if db.capabilities.dialect == "sqlite" else "FOR UPDATE"
+    if not await hot_sql.fetch(User, _DELETE.replace("{lock}", lock), [user.id]):
+        await _current(user.id)  # NOT_FOUND when it is gone already
+        raise LastAdministrator()
 
 
 async def any_administrator() -> bool:
-    return await User.filter(account_type=ADMINISTRATOR, disabled_at=None).exists()
+    return await User.filter(
+        account_type=ADMINISTRATOR, disabled_at=None, deletion_scheduled_at=None
+    ).exists()
 
 
 async def _guarded(model: type[User], statement: tuple[str, str], params: list) -> list:

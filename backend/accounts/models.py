@@ -39,6 +39,11 @@ class User(Model):
     # and in the notice to the user.
     disabled_at = fields.DatetimeField(null=True)
     disabled_reason = fields.CharField(max_length=500, default="", db_default="")
+    # Set when the account's deletion is scheduled (by its user): sign-in stops, and the
+    # background job deletes the account once `deletion_due_at` has passed, unless the
+    # emailed link cancels it first (backend/lifecycle/).
+    deletion_scheduled_at = fields.DatetimeField(null=True)
+    deletion_due_at = fields.DatetimeField(null=True)
     groups: fields.ManyToManyRelation["Group"] = fields.ManyToManyField(
         "models.Group", related_name="members", through="memberships"
     )
@@ -48,12 +53,16 @@ class User(Model):
         # The administrators (few), counted under lock by the last-administrator rule; and
         # the disabled accounts, listed by status. The search's indexes are the migration's
         # (0028): on PostgreSQL they compare in the "C" collation, which a model cannot say.
-        indexes = (("account_type",), ("disabled_at",))
+        indexes = (("account_type",), ("disabled_at",), ("deletion_due_at",))
 
     @property
     def is_administrator(self) -> bool:
         """An administrator whose account is not disabled: what the admin API asks."""
-        return self.account_type == ADMINISTRATOR and self.disabled_at is None
+        return (
+            self.account_type == ADMINISTRATOR
+            and self.disabled_at is None
+            and self.deletion_scheduled_at is None
+        )
 
     @property
     def display_name(self) -> str:
@@ -91,3 +100,33 @@ class Group(Model):
 
     class Meta:
         table = "groups"
+
+
+class HeldUsername(Model):
+    """A deleted account's username, which no new account may take until `held_until`, so
+    that nobody is mistaken for the person who left (links, mentions, old messages)."""
+
+    id = fields.BigIntField(primary_key=True)
+    username_key = fields.CharField(max_length=64, unique=True)
+    held_until = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "held_usernames"
+
+
+class DeletionCancelLink(Model):
+    """The emailed link that cancels a scheduled deletion: only the SHA-256 of its token is
+    kept, it works once, and only until the deletion."""
+
+    id = fields.BigIntField(primary_key=True)
+    user = fields.ForeignKeyField(
+        "models.User", related_name="deletion_cancel_links", on_delete=fields.CASCADE
+    )
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(default=clock.now)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "deletion_cancel_links"
+        indexes = (("user_id",),)

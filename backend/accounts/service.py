@@ -9,9 +9,10 @@ from collections.abc import Awaitable, Callable
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from backend.accounts.models import ACCOUNT_TYPES, USER, User
+from backend.accounts.models import ACCOUNT_TYPES, USER, HeldUsername, User
 from backend.accounts.passwords import PasswordHasher
 from backend.events.emit import emit
+from backend.kernel import clock
 from backend.kernel.crypto import random_token
 from backend.kernel.errors import DomainError, Problem
 from backend.kernel.text import can_name, storable
@@ -118,7 +119,9 @@ async def create_user(
         raise DomainError("VALIDATION_FAILED", "A password is required.", "password")
     password_hash = await hasher.hash(password if password is not None else random_token())
     problems = []
-    if await User.filter(username_key=username_key(username)).exists():
+    if await User.filter(username_key=username_key(username)).exists() or await _held(
+        username_key(username)
+    ):
         problems.append(Problem("CONFLICT", "This username is taken.", "username"))
     if await User.filter(email_key=email_key(email)).exists():
         problems.append(Problem("CONFLICT", "Another account uses this email address.", "email"))
@@ -135,6 +138,10 @@ async def create_user(
                 account_type=account_type,
                 **with_name_keys({"first_name": first_name, "last_name": last_name}),
             )
+            # Again after the insert: a deletion that commits meanwhile (and frees the
+            # name, which the insert waited for) has held it by now.
+            if await _held(user.username_key):
+                raise IntegrityError("held username")
             if created_by is None:
                 await emit("user.created", user=user)
             else:
@@ -144,6 +151,11 @@ async def create_user(
             return user
     except IntegrityError:  # lost a race with a concurrent create
         raise DomainError("CONFLICT", "This username or email address is taken.") from None
+
+
+async def _held(key: str) -> bool:
+    """Whether a deleted account's username is still held (90 days after the deletion)."""
+    return await HeldUsername.filter(username_key=key, held_until__gt=clock.now()).exists()
 
 
 async def set_email(user: User, email: str) -> None:

@@ -21,6 +21,7 @@ from backend.api.engine.input_guard import guard_inputs
 from backend.api.errors import UserError
 from backend.api.types import AccountType
 from backend.kernel.errors import NotFound
+from backend.lifecycle import deletion
 
 
 def admin(info: Info[Context, None]) -> Administration | None:
@@ -88,6 +89,16 @@ class UpdateUserInput:
 class DisableUserInput:
     user_id: strawberry.ID
     reason: str = strawberry.field(default="", description="Shown to the user and administrators.")
+
+
+@strawberry.input
+class DeleteUserInput:
+    user_id: strawberry.ID
+
+
+@strawberry.type
+class DeleteUserPayload:
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input
@@ -222,6 +233,22 @@ class AdminMutations:
         user_id = user_id_of(input.user_id)
         await administration.unlock_user(context.services, _actor(context), user_id)
         return AdminUserPayload(user=await _answer(user_id))
+
+    @strawberry.mutation(
+        description="Delete an account at once, with everything that names it (its security "
+        "log kept under a pseudonym); its username is held for 90 days. Needs an "
+        "administrator's re-authenticated session. LAST_ADMINISTRATOR for the last "
+        "administrator."
+    )
+    async def delete_user(
+        self, info: Info[Context, None], input: DeleteUserInput
+    ) -> DeleteUserPayload:
+        context = info.context
+        user_id = user_id_of(input.user_id)
+        await deletion.delete_user(context.services, _actor(context), user_id)
+        if context.identity.user is not None and context.identity.user.id == user_id:
+            context.end_session()  # an administrator who deleted their own account
+        return DeleteUserPayload()
 
     @strawberry.mutation(
         description="Turn off two-factor authentication, for a user who lost every factor. "

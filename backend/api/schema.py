@@ -31,6 +31,7 @@ from backend.api.engine.error_reporting import Schema, is_unexpected
 from backend.api.engine.introspection_cache import IntrospectionByText
 from backend.api.engine.scope_guard import MUTATION, QUERY, limit_account_data, limit_bearer_scopes
 from backend.api.engine.validation_cache import ValidationByText
+from backend.api.lifecycle import LifecycleMutations
 from backend.api.passkeys import PasskeyMutations
 from backend.api.reauthentication import ReauthenticationMutations
 from backend.api.recovery import RecoveryMutations
@@ -100,6 +101,7 @@ Mutation = merge_types(
         PasskeyMutations,
         RecoveryMutations,
         ApplicationMutations,
+        LifecycleMutations,
         AdminMutations,
     ),
 )

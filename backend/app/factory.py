@@ -24,6 +24,7 @@ from backend.auth.services import Services
 from backend.events import delivery as webhooks
 from backend.infra.config import Settings
 from backend.infra.database import Timeouts, ensure_migrated, tortoise_config
+from backend.lifecycle import deletion
 from backend.notifications import notices
 from backend.oidc import backchannel
 from backend.recovery import password_reset
@@ -125,6 +126,10 @@ def _background_jobs(services: Services) -> list[Coroutine[None, None, None]]:
     async def remind_expiring_tokens() -> None:
         await reminders.send_due(services)
 
+    async def delete_due_accounts() -> None:
+        await deletion.delete_due(services)
+        await deletion.forget_old_log_rows(services)
+
     async def deliver_webhooks() -> None:
         timeout = services.settings.webhook_timeout_seconds
         await webhooks.deliver_due(services.secret_box, timeout_seconds=timeout)
@@ -138,6 +143,7 @@ def _background_jobs(services: Services) -> list[Coroutine[None, None, None]]:
         housekeeping.run_every(housekeeping.INTERVAL, delete_expired),
         housekeeping.run_every(housekeeping.NOTICE_RETRY_INTERVAL, retry_notices),
         housekeeping.run_every(housekeeping.INTERVAL, remind_expiring_tokens),
+        housekeeping.run_every(housekeeping.DELETION_INTERVAL, delete_due_accounts),
     ] + (
         # Back-channel logout tokens go out as webhooks do, from the same workers.
         [

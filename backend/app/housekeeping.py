@@ -38,6 +38,8 @@ log = logging.getLogger("latchkey.housekeeping")
 
 INTERVAL = timedelta(minutes=10)
 NOTICE_RETRY_INTERVAL = timedelta(minutes=1)
+# Accounts whose scheduled deletion is due: each worker looks this often (one indexed query).
+DELETION_INTERVAL = timedelta(minutes=1)
 # Webhook deliveries are due at once: each worker looks this often (one indexed query).
 WEBHOOK_INTERVAL = timedelta(seconds=1)
 WEBHOOK_KEPT = timedelta(days=30)  # deliveries and their attempts, for `webhook deliveries`

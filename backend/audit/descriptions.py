@@ -57,15 +57,22 @@ DESCRIPTIONS = {
     "session.revoke.failed": N_("Failed session sign-out (wrong password)"),
     "sessions.sign_out_others.failed": N_("Failed sign-out of other sessions (wrong password)"),
     "sign_in.refused_disabled": N_("Sign-in refused: the account is disabled"),
+    "sign_in.refused_deletion_scheduled": N_(
+        "Sign-in refused: the account's deletion is scheduled"
+    ),
+    "account.exported": N_("Account data exported"),
+    "account.deletion_scheduled": N_(
+        "Account deletion scheduled: signed out everywhere, tokens and API credentials deleted"
+    ),
+    "account.deletion_cancelled": N_("Account deletion cancelled"),
+    "account.deleted": N_("Account deleted"),
 }
 
 # What an administrator did to the account, naming the administrator (details'
 # "administrator"; empty for an operator's command on the server).
 BY_ADMINISTRATOR = {
     "administrator.created": N_("An administrator ({administrator}) created your account"),
-    "administrator.updated": N_(
-        "An administrator ({administrator}) changed your account details"
-    ),
+    "administrator.updated": N_("An administrator ({administrator}) changed your account details"),
     "administrator.made_administrator": N_(
         "An administrator ({administrator}) made you an administrator"
     ),
@@ -108,6 +115,7 @@ OPERATOR_ACTIONS = {
         "{administrator} sent {user} a link to choose a new password"
     ),
     "user.sessions_ended": N_("{administrator} signed out every session of {user}"),
+    "user.deleted": N_("{administrator} deleted the account {user}"),
     "group.member_added": N_("{administrator} added {user} to the group {group}"),
     "group.member_removed": N_("{administrator} removed {user} from the group {group}"),
     "group.created": N_("{administrator} created the group {group}"),

@@ -19,6 +19,9 @@ class SecurityEvent(Model):
     browser_name = fields.CharField(max_length=64, default="", db_default="")
     system_name = fields.CharField(max_length=64, default="", db_default="")
     details = fields.JSONField(default=dict)
+    # Once the account is deleted: the row no longer names it (user is null) but keeps an
+    # HMAC of its id, with no address, device or details, until the retention ends.
+    pseudonym = fields.CharField(max_length=64, null=True)
 
     class Meta:
         table = "security_events"

@@ -81,6 +81,12 @@ class Settings:
     max_tokens_per_user: int = 100  # live (unexpired, undeleted) refresh tokens
     access_token_seconds: int = 300
     password_reset_seconds: int = 3600  # how long an emailed reset link works
+    # Account deletion: the days between scheduling and deleting (0: at once), whether users
+    # may delete their own accounts, and how long a deleted account's security log rows
+    # (under a pseudonym) are kept, counted from each row's time.
+    account_deletion_days: int = 7
+    self_deletion: bool = True
+    audit_retention_days: int = 365
     # Token scopes: the platform's own as `name=description;...`, and what a token gets
     # when none are asked for; backend.tokens.scopes reads both.
     scopes: str = ""
@@ -163,6 +169,11 @@ class Settings:
             password_reset_seconds=reader.positive(
                 "PASSWORD_RESET_SECONDS", cls.password_reset_seconds
             ),
+            account_deletion_days=reader.integer(
+                "ACCOUNT_DELETION_DAYS", cls.account_deletion_days
+            ),
+            self_deletion=reader.boolean("SELF_DELETION", cls.self_deletion),
+            audit_retention_days=reader.positive("AUDIT_RETENTION_DAYS", cls.audit_retention_days),
             scopes=reader.text("SCOPES", ""),
             default_scopes=reader.text("DEFAULT_SCOPES", cls.default_scopes),
             token_rotation_grace_seconds=reader.integer("TOKEN_ROTATION_GRACE_SECONDS", 86400),

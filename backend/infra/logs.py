@@ -53,7 +53,14 @@ def _bounded(value: Any) -> Any:
 
 # What follows these in a path is a mailed link's token, usable until the link is confirmed.
 _LINK_PATHS = re.compile(
-    "|".join(re.escape(path) for path in (link_paths.PASSWORD_RESET, link_paths.SECURE_ACCOUNT)),
+    "|".join(
+        re.escape(path)
+        for path in (
+            link_paths.PASSWORD_RESET,
+            link_paths.SECURE_ACCOUNT,
+            link_paths.ACCOUNT_DELETION_CANCEL,
+        )
+    ),
     re.IGNORECASE,
 )
 HIDDEN = "…"

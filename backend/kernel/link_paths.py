@@ -3,3 +3,4 @@ the link is used, so the logs hide it (infra/logs.py) wherever a path is written
 
 PASSWORD_RESET = "/password-reset/"
 SECURE_ACCOUNT = "/secure-account/"
+ACCOUNT_DELETION_CANCEL = "/account-deletion/cancel/"

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from tortoise.transactions import in_transaction
 
 from backend.accounts import service as accounts
-from backend.accounts.administrators import AccountDisabled
+from backend.accounts.administrators import AccountDeletionScheduled, AccountDisabled
 from backend.accounts.models import User
 from backend.audit.service import Event, record
 from backend.auth import challenges as twofactor
@@ -199,10 +199,14 @@ async def _start_session(
 
 
 async def _refuse_disabled(user: User, client: ClientInfo) -> None:
-    """ACCOUNT_DISABLED, once the password or passkey was right (never before)."""
+    """ACCOUNT_DISABLED, or ACCOUNT_DELETION_SCHEDULED with the date, once the password or
+    passkey was right (never before)."""
     if user.disabled_at is not None:
         await record("sign_in.refused_disabled", user=user, client=client)
         raise AccountDisabled()
+    if user.deletion_due_at is not None:
+        await record("sign_in.refused_deletion_scheduled", user=user, client=client)
+        raise AccountDeletionScheduled(user.deletion_due_at, user.time_zone)
 
 
 async def _reserve_and_find(
