@@ -281,3 +281,23 @@ async def test_an_administrator_deletes_an_account_at_once(gql, settings, smtp):
     assert entry.administrator_name == "root1" and entry.username != "bob"
     missing = (await gql(DELETE_USER, {"u": str(bob.id)}))["deleteUser"]
     assert errors(missing) == [("userId", "NOT_FOUND")]
+
+
+async def test_the_emailed_link_opens_a_page_whose_button_keeps_the_account(
+    client, gql, alice, smtp
+):
+    import re
+
+    from tests.helpers import submit
+
+    await gql(SCHEDULE, {"c": "alice", "p": PASSWORD})
+    link = CANCEL_LINK + cancel_token(smtp)
+    page = await client.get(link)  # opening it (a mail scanner, say) changes nothing
+    assert page.status_code == 200 and "Cancel the deletion" in page.text
+    assert (await User.get(username="alice")).deletion_scheduled_at is not None
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    kept = await submit(client, link, data={"csrf_token": csrf})
+    assert 'role="status">Your account will not be deleted' in kept.text
+    assert (await User.get(username="alice")).deletion_scheduled_at is None
+    again = await submit(client, link, data={"csrf_token": csrf})
+    assert 'data-error-for="token"' in again.text  # used once

@@ -21,6 +21,8 @@ ACCOUNT = Page(
         Section("account_details", "AccountDetails"),
         Section("language", "Language"),
         Section("groups", "Groups"),
+        # At the bottom, as Keycloak places it: the data first, then leaving.
+        Section("delete_account", "DeleteAccountSection"),
     ),
 )
 SECURITY = Page(

@@ -1,4 +1,5 @@
-"""Forgot password and "This wasn't me": pages for people who cannot sign in.
+"""Forgot password, "This wasn't me" and keeping an account scheduled for deletion: pages
+for people who cannot sign in.
 
 Plain forms that work without JavaScript; each post ends on a GET-able page (post,
 redirect, get). The links in emails only show a form: only its POST acts, so mail
@@ -21,6 +22,7 @@ from web.signin_pages import redirect
 
 RESET = "/password-reset"
 SECURE = "/secure-account"
+CANCEL_DELETION = "/account-deletion/cancel"  # the link of the deletion email
 
 
 class RecoveryPages:
@@ -41,6 +43,11 @@ class RecoveryPages:
             Route(f"{SECURE}/done", self.secured, methods=["GET"]),
             Route(f"{SECURE}/{{token}}", self.secure_form, methods=["GET"]),
             Route(f"{SECURE}/{{token}}", protected(self.secure), methods=["POST"]),
+            Route(f"{CANCEL_DELETION}/done", self.deletion_cancelled, methods=["GET"]),
+            Route(f"{CANCEL_DELETION}/{{token}}", self.cancel_deletion_form, methods=["GET"]),
+            Route(
+                f"{CANCEL_DELETION}/{{token}}", protected(self.cancel_deletion), methods=["POST"]
+            ),
         ]
 
     async def request_form(self, request: Request) -> Response:
@@ -109,6 +116,24 @@ class RecoveryPages:
 
     async def secured(self, request: Request) -> Response:
         return await self._once(request, "secure_account.html")
+
+    async def cancel_deletion_form(self, request: Request) -> Response:
+        state = self._take(request) or {}
+        context = {"errors": state.get("errors", {})}
+        return self._forget(request, self._render(request, "cancel_deletion.html", context))
+
+    async def cancel_deletion(self, request: Request, form: FormData) -> Response:
+        token = request.path_params["token"]
+        result = await self.client.run("CancelAccountDeletion", request, token=token)
+        if result.errors:
+            if is_htmx(request):
+                context = {"errors": result.errors}
+                return self._render(request, "cancel_deletion.html", context, 422)
+            return self._back(request, request.url.path, {"errors": result.errors})
+        return self._done(request, f"{CANCEL_DELETION}/done")
+
+    async def deletion_cancelled(self, request: Request) -> Response:
+        return await self._once(request, "cancel_deletion.html")
 
     async def _reset_page(
         self, request: Request, errors: dict[str, str], status_code: int = 200

@@ -12,6 +12,7 @@ from web.admin_gate import AdminGate
 from web.admin_group_pages import AdminGroupPages
 from web.admin_pages import AdminPages
 from web.application_pages import ApplicationPages
+from web.deletion_pages import DeletionPages
 from web.graphql_client import GraphQLClient
 from web.language_pages import LanguagePages
 from web.passkey_pages import PasskeyPages
@@ -32,6 +33,7 @@ def routes(schema: Schema, services: Services) -> list[BaseRoute]:
         *AccountPages(renderer).routes(),
         *TokenPages(renderer).routes(),
         *ApplicationPages(renderer).routes(),
+        *DeletionPages(renderer).routes(),
         *TwoFactorPages(renderer).routes(),
         *PasskeyPages(renderer).routes(),
         *RecoveryPages(renderer).routes(),
