@@ -11,6 +11,7 @@ import pytest
 
 from backend.accounts.models import ADMINISTRATOR, Group, User
 from backend.audit.models import OperatorAction
+from backend.kernel import clock
 from tests.admin_helpers import (
     MUTATIONS,
     TOKEN_MAY,
@@ -241,7 +242,10 @@ async def test_the_users_are_listed_by_status(scene, settings):
     assert await names("LOCKED") == [("carol", "LOCKED")]
     assert await names("ACTIVE") == [("alice", "ACTIVE"), ("root1", "ACTIVE")]
     assert await names("DELETION_SCHEDULED") == []
-    del bob
+    # A scheduled deletion says so first, whatever else holds (bob is disabled too).
+    await User.filter(id=bob.id).update(deletion_scheduled_at=clock.now())
+    assert await names("DELETION_SCHEDULED") == [("bob", "DELETION_SCHEDULED")]
+    assert await names("DISABLED") == []
 
 
 async def test_an_administrator_sees_an_account_but_none_of_its_secrets(scene, settings):

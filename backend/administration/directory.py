@@ -40,8 +40,7 @@ class Status(enum.Enum):
     ACTIVE = "ACTIVE"
     DISABLED = "DISABLED"
     LOCKED = "LOCKED"  # password sign-in locked (auth/lockout.py) until a reset or unlock
-    # Account deletion is not built yet: no account has this status so far.
-    DELETION_SCHEDULED = "DELETION_SCHEDULED"
+    DELETION_SCHEDULED = "DELETION_SCHEDULED"  # until the deletion, or a cancel
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,15 +59,18 @@ _SELECT = """
 SELECT u.*, l.failures AS lockout_failures FROM users u
 LEFT JOIN sign_in_lockouts l ON l.user_id = u.id
 """
+_KEPT = "u.deletion_scheduled_at IS NULL"  # a scheduled deletion says so first
 _STATUS = {
-    Status.ACTIVE: f"u.disabled_at IS NULL AND (l.failures IS NULL OR l.failures < {int(lockout.MAX_FAILURES)})",  # noqa: E501
-    Status.DISABLED: "u.disabled_at IS NOT NULL",
-    Status.LOCKED: f"u.disabled_at IS NULL AND l.failures >= {int(lockout.MAX_FAILURES)}",
-    Status.DELETION_SCHEDULED: "1 = 0",
+    Status.ACTIVE: f"{_KEPT} AND u.disabled_at IS NULL AND (l.failures IS NULL OR l.failures < {int(lockout.MAX_FAILURES)})",  # noqa: E501
+    Status.DISABLED: f"{_KEPT} AND u.disabled_at IS NOT NULL",
+    Status.LOCKED: f"{_KEPT} AND u.disabled_at IS NULL AND l.failures >= {int(lockout.MAX_FAILURES)}",  # noqa: E501
+    Status.DELETION_SCHEDULED: "u.deletion_scheduled_at IS NOT NULL",
 }
 
 
 def status_of(user: User, lockout_failures: int | None) -> Status:
+    if user.deletion_scheduled_at is not None:
+        return Status.DELETION_SCHEDULED
     if user.disabled_at is not None:
         return Status.DISABLED
     if (lockout_failures or 0) >= lockout.MAX_FAILURES:
