@@ -241,3 +241,19 @@ async def test_creating_an_account_from_the_users_page(client, scene, smtp):
 
     taken = await submit(client, "/admin/users/new", data={**form, "email": "c2@example.com"})
     assert 'data-error-for="username"' in taken.text and 'value="c2@example.com"' in taken.text
+
+
+async def test_deleting_an_account_asks_first_then_goes_back_to_the_list(client, scene):
+    bob_page = scene["bob_page"]
+    page = await client.get(bob_page)
+    form = {"csrf_token": csrf(page.text), "username": "bob"}
+    asked = await submit(client, bob_page + "/delete", data=form)
+    assert 'id="confirm-delete"' in asked.text and "cannot be undone" in asked.text
+    assert await User.filter(username="bob").exists()  # the first press deletes nothing
+
+    done = await submit(client, bob_page + "/delete", data={**form, "confirm": "yes"})
+    assert done.posted.headers["location"] == "/admin#admin_users"
+    assert 'role="status">The account bob was deleted.' in done.text
+    assert 'data-username="bob"' not in done.text
+    assert not await User.filter(username="bob").exists()
+    assert (await client.get(bob_page)).status_code == 404

@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 from backend.kernel.i18n import N_
 from web.admin_gate import AdminGate
 from web.admin_labels import ACCOUNT_STATUSES, ACCOUNT_TYPES
-from web.sections import Action, Page, Renderer, Section
+from web.sections import Action, Elsewhere, Page, Renderer, Section
 
 # The API answers a search of more words with an error; the page searches the first ones.
 SEARCH_WORDS = 4
@@ -108,6 +108,7 @@ class AdminPages:
                 self._simple("SendPasswordResetLink", "reset_link_sent"),
             ),
             "/sessions/end": ("admin_user_access", self._end_sessions),
+            "/delete": ("admin_user_access", self._delete),
         }
         user_path = "/admin/users/{id:int}"
         return [
@@ -154,6 +155,18 @@ class AdminPages:
         if form.get("confirm") != "yes":  # the first press says what goes, also without JS
             return {"confirm_reset": True}, 200
         return await self._simple("ResetUserTwoFactor", "two_factor_reset")(request, form)
+
+    async def _delete(self, request: Request, form: FormData) -> State:
+        """Deleting is final: the first press says so, the second deletes and goes back to
+        the list (the account's page is gone with it)."""
+        if form.get("confirm") != "yes":
+            return {"confirm_delete": True}, 200
+        user_id = str(request.path_params["id"])
+        username = str(form.get("username", ""))[:64]
+        result = await self.client.run("DeleteUser", request, userId=user_id)
+        if result.errors:
+            return {"errors": result.errors, "failed": "deleted"}, 422
+        raise Elsewhere(USERS, "admin_users", {"deleted": username})
 
     async def _end_sessions(self, request: Request, form: FormData) -> State:
         result = await self.client.run(

@@ -70,6 +70,15 @@ class CsrfFailed(Exception):
     pass
 
 
+class Elsewhere(Exception):  # noqa: N818 (an outcome, not a failure)
+    """An action's outcome belongs on another page: the one it acted on is gone (a deleted
+    account's page), so the answer goes to `page`'s `section`, shown once."""
+
+    def __init__(self, page: Page, section: str, state: dict[str, Any]) -> None:
+        super().__init__(page.path)
+        self.page, self.section, self.state = page, section, state
+
+
 # A form action: runs mutations for the posted form, returns the section's state and status.
 Action = Callable[[Request, FormData], Awaitable[tuple[dict[str, Any], int]]]
 
@@ -125,6 +134,10 @@ class Renderer:
             except ReauthenticationNeeded:
                 # To "Confirm it's you", and back to this page; the change is not replayed.
                 response = redirect(request, navigation.reauthenticate(page.path))
+                return with_session_cookies(request, response, self.services)
+            except Elsewhere as moved:
+                response = redirect(request, f"{moved.page.path}#{moved.section}")
+                outcomes.keep(response, self.settings, moved.page.path, moved.section, moved.state)
                 return with_session_cookies(request, response, self.services)
             response = None
             if not is_htmx(request):
