@@ -65,9 +65,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 asyncio.create_task(job, name=f"{BACKGROUND_JOB}{job.__name__}")
                 for job in _background_jobs(services)
             ]
+            app.state.started = True  # /health/started
             try:
                 yield
             finally:
+                app.state.started = False
                 for job in jobs:
                     job.cancel()
                 await asyncio.gather(*jobs, return_exceptions=True)
