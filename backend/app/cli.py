@@ -49,6 +49,12 @@ def _parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--host", default="127.0.0.1")
     serve_cmd.add_argument("--port", type=int, default=8000)
     serve_cmd.add_argument("--workers", type=int, default=1)
+    serve_cmd.add_argument(
+        "--metrics-port",
+        type=int,
+        help="serve Prometheus metrics at /metrics on this port only "
+        "(default: LATCHKEY_METRICS_PORT; none unless one is given)",
+    )
     serve_cmd.set_defaults(command=serve)
 
     commands.add_parser("migrate", help="apply database migrations").set_defaults(command=migrate)
@@ -145,8 +151,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
     _run(_check_migrated, settings)
     if "LATCHKEY_PUBLIC_URL" not in os.environ:
         # Unset, the public URL follows the port; the workers read it from the environment.
@@ -157,6 +161,31 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         f"Latchkey listening on http://{args.host}:{args.port}; open {settings.public_url}",
         file=sys.stderr,
     )
+    metrics_port = settings.metrics_port if args.metrics_port is None else args.metrics_port
+    with contextlib.ExitStack() as stack:
+        if metrics_port:
+            _serve_metrics(stack, args.host, metrics_port)
+        _run_uvicorn(args, settings)
+    return 0
+
+
+def _serve_metrics(stack: contextlib.ExitStack, host: str, port: int) -> None:
+    from backend.infra import metrics
+
+    # The directory is named in the environment before any worker starts (they inherit it).
+    stack.enter_context(metrics.multiprocess_directory())
+    try:
+        server = metrics.serve(host, port)
+    except OSError as error:
+        raise CommandFailed(f"cannot serve metrics on port {port}: {error.strerror}") from None
+    stack.callback(server.server_close)
+    stack.callback(server.shutdown)
+    print(f"Metrics at http://{host}:{port}/metrics", file=sys.stderr)
+
+
+def _run_uvicorn(args: argparse.Namespace, settings: Settings) -> None:
+    import uvicorn
+
     uvicorn.run(
         "backend.app.factory:create_app",
         factory=True,
@@ -170,7 +199,6 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         ),
         proxy_headers=False,  # client addresses come from LATCHKEY_TRUSTED_PROXIES only
     )
-    return 0
 
 
 def migrate(args: argparse.Namespace, settings: Settings) -> int:

@@ -36,6 +36,7 @@ from backend.server.graphql_outages import reporting_outages
 from backend.server.headers import SecurityHeaders
 from backend.server.oauth import OAuthEndpoints
 from backend.server.oidc import OidcEndpoints
+from backend.server.request_metrics import RequestMetrics
 from backend.tokens import reminders
 from web import graphiql_page, site
 from web.routes import routes as web_routes
@@ -114,8 +115,10 @@ class _Latchkey(Starlette):
 
     def build_middleware_stack(self) -> ASGIApp:
         # Starlette puts its error handler and body-size limit outside any middleware we
-        # list, so their 500 and 413 answers would miss the headers.
-        return SecurityHeaders(super().build_middleware_stack(), hsts=self.hsts)
+        # list, so their 500 and 413 answers would miss the headers. The metrics count
+        # every answer, those included.
+        headed = SecurityHeaders(super().build_middleware_stack(), hsts=self.hsts)
+        return RequestMetrics(headed, self.routes)
 
 
 def _background_jobs(services: Services) -> list[Coroutine[None, None, None]]:

@@ -27,7 +27,7 @@ from backend.auth import reset_links as links
 from backend.auth.models import SignInLockout
 from backend.auth.services import Services
 from backend.events.emit import emit
-from backend.infra import hot_sql
+from backend.infra import hot_sql, metrics
 from backend.kernel import clock
 from backend.kernel.client_info import ClientInfo
 from backend.kernel.errors import DomainError
@@ -107,6 +107,7 @@ async def count_failure(services: Services, user: User, client: ClientInfo) -> N
         await SignInLockout.filter(user_id=user.id).update(locked_at=clock.now())
         await record("account.locked", user=user, client=client, failures=failures)
         await emit("user.locked", user=user, reason="failures")
+    metrics.account_locked()
     link = await links.mint(services, user)
     await tell(
         services.mailer,

@@ -95,6 +95,9 @@ class Settings:
     smtp: SmtpSettings = dataclasses.field(default_factory=lambda: SmtpSettings())
     sms_webhook_url: str = ""
     sms_webhook_secret: str = ""
+    # The port `/metrics` is served on (Prometheus' text format), apart from the
+    # application's; 0: no metrics are served.
+    metrics_port: int = 0
 
     @property
     def secure_cookies(self) -> bool:
@@ -187,7 +190,14 @@ class Settings:
             ),
             sms_webhook_url=reader.text("SMS_WEBHOOK_URL", ""),
             sms_webhook_secret=reader.text("SMS_WEBHOOK_SECRET", ""),
+            metrics_port=_port("METRICS_PORT", reader.integer("METRICS_PORT", 0)),
         )
+
+
+def _port(name: str, value: int) -> int:
+    if value > 65535:
+        raise ConfigError(f"LATCHKEY_{name} must be a port number (1 to 65535), or 0 for none")
+    return value
 
 
 def origin_of(url: str) -> str:

@@ -22,9 +22,9 @@ from backend.auth.signin import known_browsers
 from backend.auth.throttle import service as throttle
 from backend.auth.throttle.keys import account_key, address_key, known_browser_key
 from backend.events.emit import emit
-from backend.infra import hot_sql
+from backend.infra import hot_sql, metrics
 from backend.kernel.client_info import ClientInfo
-from backend.kernel.errors import InvalidCredentials
+from backend.kernel.errors import DomainError, InvalidCredentials, RateLimited
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,6 +83,47 @@ async def sign_in(
 ) -> SignedIn | SecondFactorRequired:
     """`replacing`: the session this browser had, which ends when a new one starts.
     `known_browser`: the cookie of a browser that signed in before (known_browsers.py)."""
+    try:
+        result = await _sign_in(
+            services,
+            username,
+            password,
+            client,
+            device_cookie,
+            replacing=replacing,
+            known_browser=known_browser,
+        )
+    except Exception as error:
+        metrics.sign_in(_outcome_of(error))
+        raise
+    metrics.sign_in(
+        "second_factor_required" if isinstance(result, SecondFactorRequired) else "success"
+    )
+    return result
+
+
+def _outcome_of(error: Exception) -> str:
+    if isinstance(error, lockout.AccountLocked):
+        return "locked"
+    if isinstance(error, InvalidCredentials):  # a locked account a stranger tries, too
+        return "failure"
+    if isinstance(error, RateLimited):
+        return "throttled"
+    if isinstance(error, AccountDisabled | AccountDeletionScheduled):
+        return "refused"
+    return "error"
+
+
+async def _sign_in(
+    services: Services,
+    username: str,
+    password: str,
+    client: ClientInfo,
+    device_cookie: str,
+    *,
+    replacing: str,
+    known_browser: str,
+) -> SignedIn | SecondFactorRequired:
     nonce = known_browsers.vouched_nonce(known_browser, services.settings.secret_key, username)
     account = await _reserve_and_find(username, client, nonce)
     if account is None:
@@ -133,8 +174,22 @@ async def verify_sign_in(
     """`proof`: a typed code, or a passkey's assertion (proof.py); None when none was given."""
     challenge = await twofactor.live_challenge(challenge_token)
     if challenge is None:
+        metrics.second_factor_check(method, "expired")
         raise twofactor.challenge_expired()
-    method = await twofactor.complete_challenge(services, challenge, proof, client, method=method)
+    try:
+        method = await twofactor.complete_challenge(
+            services, challenge, proof, client, method=method
+        )
+    except RateLimited:
+        metrics.second_factor_check(method, "throttled")
+        raise
+    except DomainError:
+        metrics.second_factor_check(method, "failure")
+        raise
+    except Exception:
+        metrics.second_factor_check(method, "error")
+        raise
+    metrics.second_factor_check(method, "success")
     signed_in = await _start_session(
         services, challenge.user, client, factor=method, replacing=replacing
     )
