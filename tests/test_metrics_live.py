@@ -102,7 +102,7 @@ def test_metrics_are_served_on_the_metrics_port_only(metrics_server):
     scrape = httpx.get(metrics_url, timeout=10)
     assert scrape.status_code == 200
     assert scrape.headers["content-type"].startswith("text/plain")
-    assert "# TYPE latchkey_sign_ins_total counter" in scrape.text
+    assert "# TYPE latchkey_http_requests_total counter" in scrape.text
 
 
 def _every_kind_of_request(url: str) -> None:

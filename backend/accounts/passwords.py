@@ -13,6 +13,7 @@ from typing import TypeVar
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from backend.infra import metrics
 from backend.infra.argon2_workspace import Workspace, decode, encode
 
 T = TypeVar("T")
@@ -49,10 +50,12 @@ class PasswordHasher:
         self._dummy_hash = _unmatchable_hash(self._parameters)
 
     async def hash(self, password: str) -> str:
-        return await self._lanes.run(self._hash, normalize(password))
+        with metrics.password_hash():
+            return await self._lanes.run(self._hash, normalize(password))
 
     async def verify(self, stored_hash: str, password: str) -> bool:
-        return await self._lanes.run(self._verify, stored_hash, normalize(password))
+        with metrics.password_hash():
+            return await self._lanes.run(self._verify, stored_hash, normalize(password))
 
     async def verify_nothing(self, password: str) -> None:
         """Spend the time of a real verify, so an unknown user answers like a known one."""

@@ -28,6 +28,7 @@ from backend.forward_auth.credentials import (
     Unreadable,
 )
 from backend.forward_auth.requirements import Requirements, Unmet
+from backend.infra import metrics
 from backend.kernel import i18n
 from backend.server.client_info import client_info
 from backend.server.original_request import OriginalRequest, original_request
@@ -83,6 +84,7 @@ class ForwardAuthEndpoint:
             client_info(request, settings),
         )
         if isinstance(caller, Refusal):
+            metrics.forward_auth("unauthenticated")
             return self._unauthenticated(caller, original)
         requirements = Requirements(
             any_of_groups=frozenset(request.query_params.getlist("group")),
@@ -90,12 +92,14 @@ class ForwardAuthEndpoint:
         )
         unmet = requirements.unmet_by(caller)
         if unmet is not None:
+            metrics.forward_auth("forbidden")
             return _forbidden(unmet, caller, requirements, original)
         language = i18n.choose(caller.language, request.headers.get("accept-language"))
         log.debug(
             "forward auth passed",
             extra={"user_id": caller.user_id, "kind": caller.method.value, **_logged(original)},
         )
+        metrics.forward_auth("allowed")
         return Response(status_code=200, headers=identity_headers(caller, language))
 
     def _unauthenticated(self, refusal: Refusal, original: OriginalRequest) -> Response:

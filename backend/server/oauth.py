@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from backend.auth.services import Services
+from backend.infra import metrics
 from backend.kernel.errors import RateLimited
 from backend.oidc import keys as signing_keys
 from backend.server import oidc
@@ -86,6 +87,20 @@ class OAuthEndpoints:
         return handle
 
     async def token(self, request: Request, form: dict[str, str]) -> Response:
+        grant_type = form.get("grant_type", "")
+        try:
+            answer = await self._token(request, form)
+        except OAuthError as refused:  # the grant, client or scope refused, or throttled
+            outcome = "throttled" if refused.status_code == 429 else "failure"
+            metrics.token_grant(grant_type, outcome)
+            raise
+        except Exception:
+            metrics.token_grant(grant_type, "error")
+            raise
+        metrics.token_grant(grant_type, "success")
+        return answer
+
+    async def _token(self, request: Request, form: dict[str, str]) -> Response:
         grant_type = _required(form, "grant_type")
         # RFC 6749 §6 and §4.4.2: fewer scopes than granted may be asked for, never more.
         requested = form.get("scope") or None
@@ -160,8 +175,13 @@ class OAuthEndpoints:
         return Response(status_code=200, headers=NO_STORE)
 
     async def introspect(self, request: Request, form: dict[str, str]) -> Response:
-        await self._service_client(request, form)
+        try:
+            await self._service_client(request, form)
+        except OAuthError:
+            metrics.introspection("unauthorized")
+            raise
         info = await tokens.describe(_required(form, "token"))
+        metrics.introspection("inactive" if info is None else "active")
         if info is None:
             return JSONResponse({"active": False}, headers=NO_STORE)
         user = info.user
