@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from backend.events import emit, endpoints
 from backend.events.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from backend.infra import outbox
+from backend.infra import metrics, outbox
 from backend.kernel import clock
 from backend.kernel.secret_box import SecretBox
 
@@ -34,7 +34,7 @@ async def deliver_due(
     box: SecretBox, *, limit: int = BATCH, timeout_seconds: float = TIMEOUT_SECONDS
 ) -> int:
     """Attempt every due delivery this worker claims; how many were delivered."""
-    claimed = await outbox.claim_due(WebhookDelivery, RETRIES, limit)
+    claimed = await outbox.claim_due(WebhookDelivery, RETRIES, limit, "webhook")
     if not claimed:
         return 0
     import httpx  # loaded by the first worker that has something to send
@@ -81,6 +81,7 @@ async def attempt(
         await WebhookDelivery.filter(id=delivery.id).update(
             delivered_at=clock.now(), next_attempt_at=None
         )
+        metrics.outbox_delivery("webhook", "delivered")
         return True
     await _after_failure(endpoint, delivery, now, status, error)
     return False
@@ -96,6 +97,7 @@ async def _after_failure(
     answer = {"status": status, "error": error, "tries": delivery.attempts}
     extra = {"endpoint_id": endpoint.id, "webhook_id": delivery.message_id, **answer}
     next_attempt = RETRIES.next_attempt(delivery.attempts, delivery.created_at, now)
+    metrics.outbox_delivery("webhook", "given_up" if next_attempt is None else "failed")
     if next_attempt is None:
         await WebhookDelivery.filter(id=delivery.id).update(given_up_at=now, next_attempt_at=None)
         await endpoints.disable(endpoint)

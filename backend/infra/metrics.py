@@ -58,6 +58,12 @@ DELIVERY_OUTCOMES = ("delivered", "failed", "given_up")
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
+def enabled() -> bool:
+    """Whether metrics are served (`serve` named the directory): work done only for them,
+    such as counting the outbox, is skipped otherwise."""
+    return bool(os.environ.get(MULTIPROCESS_DIRECTORY))
+
+
 def allowed(value: str, values: tuple[str, ...]) -> str:
     return value if value in values else OTHER
 

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from tortoise.models import Model
 
-from backend.infra import hot_sql
+from backend.infra import hot_sql, metrics
 from backend.kernel import clock
 
 M = TypeVar("M", bound=Model)
@@ -40,6 +40,8 @@ class Retries:
         return now + self.waits[min(attempts, len(self.waits)) - 1]
 
 
+# Waiting to be sent, due or not (a sent or abandoned row has no next attempt).
+_PENDING = "SELECT COUNT(*) AS pending FROM {table} WHERE next_attempt_at IS NOT NULL"
 _ANY_DUE = "SELECT 1 AS due FROM {table} WHERE next_attempt_at <= $1 LIMIT 1"
 _CLAIM = """
 UPDATE {table} SET attempts = attempts + 1, next_attempt_at = $1
@@ -54,10 +56,14 @@ RETURNING *
 _SKIP_LOCKED = {"postgres": " FOR UPDATE SKIP LOCKED"}
 
 
-async def claim_due(model: type[M], retries: Retries, limit: int) -> list[M]:
-    """The due rows this worker now holds for one attempt, their `attempts` counted."""
+async def claim_due(model: type[M], retries: Retries, limit: int, kind: str) -> list[M]:
+    """The due rows this worker now holds for one attempt, their `attempts` counted.
+    `kind`: what the rows carry, for the metrics (backend.infra.metrics.OUTBOX_KINDS)."""
     now = clock.now()
     table = model._meta.db_table
+    if metrics.enabled():
+        rows = await hot_sql.fetch(model, _sql(_PENDING, table, ""), [])
+        metrics.outbox_pending(kind, rows[0]["pending"])
     # A read first: the claim is a write, and on SQLite every write takes the database's
     # one write lock, even when it changes nothing.
     if not await hot_sql.fetch(model, _sql(_ANY_DUE, table, ""), [now]):

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from backend.infra import outbox
+from backend.infra import metrics, outbox
 from backend.kernel import clock, i18n
 from backend.kernel.i18n import N_
 from backend.notifications import secure_links
@@ -96,7 +96,7 @@ async def deliver(mailer: Mailer, message: OutboxMessage) -> bool:
 async def deliver_due(mailer: Mailer) -> int:
     """Retry the notices whose wait is over; how many were sent."""
     sent = 0
-    for message in await outbox.claim_due(OutboxMessage, RETRIES, BATCH):
+    for message in await outbox.claim_due(OutboxMessage, RETRIES, BATCH, "email"):
         sent += await _send(mailer, message)
     return sent
 
@@ -109,6 +109,7 @@ async def _send(mailer: Mailer, message: OutboxMessage) -> bool:
         log.exception("could not send a notice", extra={"outbox_id": message.id, "tries": tries})
         now = clock.now()
         next_attempt = RETRIES.next_attempt(tries, message.created_at, now)
+        metrics.outbox_delivery("email", "given_up" if next_attempt is None else "failed")
         if next_attempt is None:
             log.error("gave up on a notice", extra={"outbox_id": message.id})
             await OutboxMessage.filter(id=message.id).delete()
@@ -116,4 +117,5 @@ async def _send(mailer: Mailer, message: OutboxMessage) -> bool:
             await OutboxMessage.filter(id=message.id).update(next_attempt_at=next_attempt)
         return False
     await OutboxMessage.filter(id=message.id).delete()
+    metrics.outbox_delivery("email", "delivered")
     return True

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 
+from backend.infra import metrics
+
 log = logging.getLogger("latchkey.sms")
 
 SECRET_HEADER = "X-Latchkey-Webhook-Secret"
@@ -36,4 +38,7 @@ class SmsSender:
                 )
                 response.raise_for_status()
         except httpx.HTTPError as error:
+            # Not retried: the person asking for the code asks again.
+            metrics.outbox_delivery("sms", "given_up")
             raise SmsDeliveryFailed(f"the SMS webhook failed: {type(error).__name__}") from None
+        metrics.outbox_delivery("sms", "delivered")

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from backend.auth.sessions.ending import EndedSession
 from backend.events import delivery as webhooks
-from backend.infra import outbox
+from backend.infra import metrics, outbox
 from backend.kernel import clock
 from backend.kernel.secret_box import SecretBox
 from backend.oidc import claims, keys
@@ -81,6 +81,9 @@ def logout_token(key: Any, issuer: str, client: OidcClient, logout: BackchannelL
     return jwt.encode(header, token_claims, key)
 
 
+KIND = "backchannel_logout"  # in the metrics
+
+
 async def deliver_due(
     box: SecretBox,
     issuer: str,
@@ -89,7 +92,7 @@ async def deliver_due(
     timeout_seconds: float = webhooks.TIMEOUT_SECONDS,
 ) -> int:
     """Attempt every due logout token this worker claims; how many were delivered."""
-    claimed = await outbox.claim_due(BackchannelLogout, RETRIES, limit)
+    claimed = await outbox.claim_due(BackchannelLogout, RETRIES, limit, KIND)
     if not claimed:
         return 0
     import httpx  # loaded by the first worker that has something to send
@@ -117,6 +120,7 @@ async def _attempt(
     now = clock.now()
     if client is None or not client.backchannel_logout_uri:  # no longer hears of logouts
         await BackchannelLogout.filter(id=logout.id).update(given_up_at=now, next_attempt_at=None)
+        metrics.outbox_delivery(KIND, "given_up")
         return False
     token = logout_token(signing[client.id_token_alg], issuer, client, logout)
     status, error = None, ""
@@ -133,6 +137,7 @@ async def _attempt(
         await BackchannelLogout.filter(id=logout.id).update(
             delivered_at=clock.now(), next_attempt_at=None, last_status=status, last_error=""
         )
+        metrics.outbox_delivery(KIND, "delivered")
         return True
     await _after_failure(client, logout, now, status, error)
     return False
@@ -154,6 +159,7 @@ async def _after_failure(
     }
     next_attempt = RETRIES.next_attempt(logout.attempts, logout.created_at, now)
     values: dict[str, Any] = {"last_status": status, "last_error": error}
+    metrics.outbox_delivery(KIND, "given_up" if next_attempt is None else "failed")
     if next_attempt is None:
         await BackchannelLogout.filter(id=logout.id).update(
             given_up_at=now, next_attempt_at=None, **values

@@ -1,0 +1,75 @@
+"""The recording hooks, in-process: outcomes counted where the domain decides them, and
+label values kept to their lists."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from prometheus_client import REGISTRY
+
+from backend.infra import metrics
+from backend.kernel import clock
+from backend.notifications import notices
+from backend.notifications.email import Email
+from tests.conftest import settings_for
+from tests.helpers import PASSWORD, SIGN_IN, make_user, serving
+
+
+def _value(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def test_a_value_outside_its_list_is_counted_as_other():
+    before = _value("latchkey_sign_ins_total", outcome="other")
+    metrics.sign_in("alice@example.com")
+    assert _value("latchkey_sign_ins_total", outcome="other") == before + 1
+    assert metrics.allowed("PROPFIND", metrics.METHODS) == "other"
+    assert metrics.allowed("GET", metrics.METHODS) == "GET"
+
+
+@pytest.fixture
+def database(sqlite_template: Path, tmp_path: Path) -> str:
+    shutil.copy(sqlite_template, tmp_path / "latchkey.sqlite3")
+    return f"sqlite://{tmp_path / 'latchkey.sqlite3'}"
+
+
+async def test_sign_in_outcomes_come_from_the_sign_in_service(database):
+    settings = settings_for(database)
+    async with serving(settings) as client:
+        await make_user(settings, "alice")
+        counted = {
+            outcome: _value("latchkey_sign_ins_total", outcome=outcome)
+            for outcome in ("success", "failure")
+        }
+
+        async def sign_in(password: str) -> None:
+            variables = {"username": "alice", "password": password}
+            await client.post("/graphql", json={"query": SIGN_IN, "variables": variables})
+
+        await sign_in(PASSWORD)
+        await sign_in("not alice's password")
+        # A wrong password answers HTTP 200 as well: only the service tells them apart.
+        assert _value("latchkey_sign_ins_total", outcome="success") == counted["success"] + 1
+        assert _value("latchkey_sign_ins_total", outcome="failure") == counted["failure"] + 1
+
+
+class _RefusingMailer:
+    async def send(self, email: Email) -> None:
+        raise ConnectionRefusedError("the mail server is down")
+
+
+async def test_the_outbox_counts_pending_messages_and_failed_deliveries(database, monkeypatch):
+    monkeypatch.setenv(metrics.MULTIPROCESS_DIRECTORY, "/nonexistent")  # metrics served
+    async with serving(settings_for(database)):
+        failed = _value("latchkey_outbox_deliveries_total", kind="email", outcome="failed")
+        for number in range(3):
+            await notices.queue("bob@example.com", f"Notice {number}", "Hello")
+        clock.advance(notices.RETRIES.lease + timedelta(seconds=1))
+        assert await notices.deliver_due(_RefusingMailer()) == 0
+        assert _value("latchkey_outbox_pending", kind="email") == 3
+        assert (
+            _value("latchkey_outbox_deliveries_total", kind="email", outcome="failed") == failed + 3
+        )
