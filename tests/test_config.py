@@ -76,3 +76,16 @@ def test_the_public_url_defaults_to_a_name_passkeys_can_use():
     assert (rp.id, rp.origin) == ("localhost", "http://localhost:8000")
     behind = RelyingParty.for_public_url("https://id.example.com", "Latchkey")
     assert (behind.id, behind.origin) == ("id.example.com", "https://id.example.com")
+
+
+def test_metrics_are_off_unless_a_port_is_given():
+    assert Settings.from_env({"LATCHKEY_SECRET_KEY": "k"}).metrics_port == 0
+    assert (
+        Settings.from_env(
+            {"LATCHKEY_SECRET_KEY": "k", "LATCHKEY_METRICS_PORT": "9100"}
+        ).metrics_port
+        == 9100
+    )
+    for wrong in ("70000", "-1", "ninety"):
+        with pytest.raises(ConfigError, match="LATCHKEY_METRICS_PORT"):
+            Settings.from_env({"LATCHKEY_SECRET_KEY": "k", "LATCHKEY_METRICS_PORT": wrong})

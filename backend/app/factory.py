@@ -22,6 +22,7 @@ from backend.app import housekeeping
 from backend.app.wiring import build_services
 from backend.auth.services import Services
 from backend.events import delivery as webhooks
+from backend.infra import metrics
 from backend.infra.config import Settings
 from backend.infra.database import Timeouts, ensure_migrated, tortoise_config
 from backend.lifecycle import deletion
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     job.cancel()
                 await asyncio.gather(*jobs, return_exceptions=True)
                 await password_reset.settle()  # reset links being mailed
+                metrics.worker_stopped()
 
     routes = [
         Route(

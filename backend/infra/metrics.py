@@ -11,7 +11,9 @@ type), and the supervising process, which handles no request itself, serves `/me
 the metrics port alone from a collector that sums the files: a scrape sees the whole server,
 whichever worker would have answered, and the application's own port has no `/metrics`.
 A fresh directory per start means counts never carry over from an earlier run (counters
-restart at zero, as Prometheus expects after a restart).
+restart at zero, as Prometheus expects after a restart). A worker that stops removes its
+gauges' files (`worker_stopped`); one killed outright leaves its last gauge values in the
+sums until the server restarts.
 
 The families are made on first use, not at import: prometheus-client reads
 PROMETHEUS_MULTIPROC_DIR when a value is made, and `serve` sets it only after the modules
@@ -178,6 +180,15 @@ def password_hash() -> Iterator[None]:
         yield
     finally:
         gauge.dec()
+
+
+def worker_stopped() -> None:
+    """Forget this process's gauges (`livesum`, `livemax`): a worker that stopped holds no
+    password hash and counts no outbox. Its counters stay in the sums."""
+    if enabled():
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(os.getpid())
 
 
 @contextmanager
