@@ -93,6 +93,8 @@ def test_postgres_outage_answers_503_and_recovers_without_restart(outage_rig):
     assert page.headers["content-type"].startswith("text/html")
     assert httpx.get(f"{url}/health", timeout=10).status_code == 503
     assert httpx.get(f"{url}/health/live", timeout=10).status_code == 200
+    assert httpx.get(f"{url}/health/ready", timeout=10).status_code == 503
+    assert httpx.get(f"{url}/health/started", timeout=10).status_code == 200
 
     database.start()
 
@@ -106,3 +108,4 @@ def test_postgres_outage_answers_503_and_recovers_without_restart(outage_rig):
     viewer = httpx.post(f"{url}/graphql", json=VIEWER, headers=bearer, timeout=10)
     assert viewer.json()["data"]["viewer"]["username"] == "alice"
     assert httpx.get(f"{url}/health", timeout=10).status_code == 200
+    assert httpx.get(f"{url}/health/ready", timeout=10).status_code == 200
