@@ -3,8 +3,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 # Parallel test processes for `make test`: most tests wait on browsers, servers and mail,
-# so four processes pay off even on two cores.
-TEST_WORKERS ?= 4
+# so a third process pays off even on two cores.
+TEST_WORKERS ?= 3
 
 .PHONY: run test lint bench bench-scale schema install install-test messages catalogs docs
 
