@@ -10,6 +10,12 @@ ADMINISTRATOR = "ADMINISTRATOR"
 ACCOUNT_TYPES = (USER, ADMINISTRATOR)
 
 
+def display_name(first_name: str, last_name: str, username: str) -> str:
+    """The name other services show (ID tokens, introspection, forward auth): first and last
+    name, else the username."""
+    return " ".join(part for part in (first_name, last_name) if part) or username
+
+
 class User(Model):
     id = fields.BigIntField(primary_key=True)
     username = fields.CharField(max_length=64)
@@ -66,10 +72,7 @@ class User(Model):
 
     @property
     def display_name(self) -> str:
-        """The name other services show: first and last name, else the username."""
-        return " ".join(part for part in (self.first_name, self.last_name) if part) or (
-            self.username
-        )
+        return display_name(self.first_name, self.last_name, self.username)
 
 
 class EmailChange(Model):

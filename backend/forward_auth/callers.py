@@ -14,7 +14,7 @@ import dataclasses
 import enum
 from typing import Any
 
-from backend.accounts.models import ADMINISTRATOR, User
+from backend.accounts.models import ADMINISTRATOR, User, display_name
 from backend.accounts.service import username_key
 from backend.auth.sessions.models import Session
 from backend.auth.sessions.service import LAST_SEEN_RESOLUTION, Timeouts
@@ -215,13 +215,11 @@ class _Holder:
 
 def _caller(rows: list[dict[str, Any]], method: Method, scopes: tuple[str, ...] | None) -> Caller:
     user = rows[0]
-    # As introspection and ID tokens name the user (User.display_name).
-    name = " ".join(part for part in (user["first_name"], user["last_name"]) if part)
     return Caller(
         user_id=user["user_id"],
         username=user["username"],
         email=user["email"],
-        name=name or user["username"],
+        name=display_name(user["first_name"], user["last_name"], user["username"]),
         account_type=user["account_type"],
         language=user["language"],
         groups=tuple(row["group_name"] for row in rows if row["group_name"] is not None),
