@@ -10,7 +10,7 @@ application `access_denied` at its registered redirect URI.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from backend.kernel.i18n import N_
-from backend.server.oidc import UNSAFE_REDIRECT
+from backend.server.oidc import UNSAFE_REDIRECT, answer_uri
 from web import edge, navigation
 from web.graphql_client import with_session_cookies
 from web.scope_descriptions import describe
@@ -105,16 +105,15 @@ class ApplicationPages:
         )
         if page.data["application"] is None:
             return self._not_valid(request)
-        answer = {
-            "error": "access_denied",
-            "error_description": "The user did not allow it.",
-            "iss": self.renderer.settings.public_url.rstrip("/"),
-        }
-        if asked["state"]:
-            answer["state"] = asked["state"]
-        uri = asked["redirect_uri"]
-        separator = "&" if urlsplit(uri).query else "?"
-        return redirect(request, f"{uri}{separator}{urlencode(answer)}")
+        issuer = self.renderer.settings.public_url.rstrip("/")
+        denied = answer_uri(
+            issuer,
+            asked["redirect_uri"],
+            asked["state"],
+            error="access_denied",
+            description="The user did not allow it.",
+        )
+        return redirect(request, denied)
 
     def _not_valid(self, request: Request) -> Response:
         title, message = UNSAFE_REDIRECT

@@ -171,14 +171,8 @@ class OidcEndpoints:
         return apply_outcome(response, self.services.settings, ended)
 
     def _back(self, redirect_uri: str, params: dict[str, str], **answer: str) -> Response:
-        """To the client's registered redirect URI, with `state` and `iss` (RFC 9207)."""
-        query = {**answer, "iss": self.issuer}
-        if params.get("state"):
-            query["state"] = params["state"]
-        if "description" in query:
-            query["error_description"] = query.pop("description")
-        separator = "&" if urlsplit(redirect_uri).query else "?"
-        return RedirectResponse(f"{redirect_uri}{separator}{urlencode(query)}", status_code=303)
+        target = answer_uri(self.issuer, redirect_uri, params.get("state", ""), **answer)
+        return RedirectResponse(target, status_code=303)
 
     async def userinfo(self, request: Request) -> Response:
         scheme, _, secret = request.headers.get("authorization", "").partition(" ")
@@ -201,6 +195,18 @@ class OidcEndpoints:
             )
         body = await claims.user_claims(bearer.user, list(bearer.scopes))
         return JSONResponse(body, headers=NO_STORE)
+
+
+def answer_uri(issuer: str, redirect_uri: str, state: str, **answer: str) -> str:
+    """The authorization's answer at the client's registered redirect URI, with `state` and
+    `iss` (RFC 9207); `description` becomes `error_description`."""
+    query = {**answer, "iss": issuer}
+    if state:
+        query["state"] = state
+    if "description" in query:
+        query["error_description"] = query.pop("description")
+    separator = "&" if urlsplit(redirect_uri).query else "?"
+    return f"{redirect_uri}{separator}{urlencode(query)}"
 
 
 async def exchange_code(
