@@ -60,12 +60,13 @@ def live_server(
     host_name: str = "127.0.0.1",
     log: Path | None = None,
     workers: int = 1,
+    serve_options: tuple[str, ...] = (),
     **extra_env: str,
 ) -> Iterator[str]:
     """`host_name`: how the browser names the server (it listens on 127.0.0.1 either way);
     passkeys need a domain name, and localhost is a secure context. `log`: a file that gets
     everything the server writes, as an operator would collect it. `workers`: uvicorn's
-    worker processes."""
+    worker processes. `serve_options`: more of `latchkey serve`'s options."""
     # Tests run in several processes at once, each picking free ports: a rare clash gets
     # a new port rather than a failed test.
     for attempt in range(3):
@@ -75,7 +76,15 @@ def live_server(
         with contextlib.ExitStack() as files:
             output = files.enter_context(log.open("wb")) if log else subprocess.PIPE
             process = subprocess.Popen(
-                [str(LATCHKEY), "serve", "--port", str(port), "--workers", str(workers)],
+                [
+                    str(LATCHKEY),
+                    "serve",
+                    "--port",
+                    str(port),
+                    "--workers",
+                    str(workers),
+                    *serve_options,
+                ],
                 env=env,
                 stdout=output,
                 stderr=subprocess.STDOUT,

@@ -1,4 +1,4 @@
-"""`latchkey serve --workers 2` with a metrics port: `/metrics` there only, counted across
+"""`latchkey serve --workers 2 --metrics-port PORT`: `/metrics` there only, counted across
 both workers, every label value from a fixed list, and a scrape promtool accepts."""
 
 from __future__ import annotations
@@ -18,10 +18,13 @@ from backend.infra import metrics
 from backend.server.request_metrics import UNMATCHED
 from tests.cli_helpers import create_user
 from tests.conftest import settings_for
-from tests.helpers import PASSWORD, SIGN_IN
+from tests.helpers import ISSUE_TOKEN, PASSWORD, SIGN_IN, days_ahead
 from tests.live import free_port, live_server
+from tests.test_cli import latchkey
+from tests.test_service_clients import create as create_service_client
 
 SECRET_LOOKING = "tok_3f9a1c7e5b2d4a6f8e0c"
+SERVICE_CLIENT: list[str] = []  # its client_id and secret, once the server's fixture made it
 FAMILIES = {
     "latchkey_http_requests",
     "latchkey_http_request_duration_seconds",
@@ -45,8 +48,10 @@ def metrics_server(
     shutil.copy(sqlite_template, path)
     settings = settings_for(f"sqlite://{path}")
     create_user(settings)
+    assert latchkey(settings, "group", "create", "staff").returncode == 0
+    SERVICE_CLIENT.extend(create_service_client(settings, "billing"))
     port = free_port()
-    with live_server(settings, workers=2, LATCHKEY_METRICS_PORT=str(port)) as url:
+    with live_server(settings, workers=2, serve_options=("--metrics-port", str(port))) as url:
         yield url, f"http://127.0.0.1:{port}/metrics"
 
 
@@ -94,6 +99,60 @@ def test_sign_ins_are_counted_across_both_workers(metrics_server):
 
     assert made("success") == successes
     assert made("failure") == failures
+
+
+def _made(before: str, after: str, family: str, **labels: str) -> float:
+    return _count(after, family, **labels) - _count(before, family, **labels)
+
+
+def test_grants_introspections_and_forward_auth_are_counted_across_both_workers(metrics_server):
+    url, metrics_url = metrics_server
+    browser = httpx.Client(base_url=url, timeout=10)
+    variables = {"username": "alice", "password": PASSWORD}
+    assert browser.post("/graphql", json={"query": SIGN_IN, "variables": variables}).is_success
+    variables = {"name": "metrics", "expiresAt": days_ahead(30), "password": PASSWORD}
+    issued = browser.post("/graphql", json={"query": ISSUE_TOKEN, "variables": variables})
+    refresh = issued.json()["data"]["issueToken"]["secret"]
+    before = httpx.get(metrics_url, timeout=10).text
+
+    # Each on a new connection, so that both workers answer some.
+    def token(refresh_token: str) -> httpx.Response:
+        form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+        return httpx.post(f"{url}/oauth/token", data=form, timeout=10)
+
+    access = [token(refresh).json()["access_token"] for _ in range(5)]
+    for _ in range(2):
+        assert token(refresh[:-2] + "zz").status_code == 400
+
+    def introspect(value: str, secret: str) -> httpx.Response:
+        client_id = SERVICE_CLIENT[0]
+        return httpx.post(
+            f"{url}/oauth/introspect", data={"token": value}, auth=(client_id, secret), timeout=10
+        )
+
+    for value in access[:3]:
+        assert introspect(value, SERVICE_CLIENT[1]).json()["active"] is True
+    assert introspect("lk_at_" + "B" * 38, SERVICE_CLIENT[1]).json() == {"active": False}
+    assert introspect(access[0], "lk_ss_" + "C" * 38).status_code == 401
+
+    def forward(query: str = "", **headers: str) -> int:
+        return httpx.get(f"{url}/auth/forward{query}", headers=headers, timeout=10).status_code
+
+    for value in access:
+        assert forward(Authorization=f"Bearer {value}") == 200
+    assert forward() == 401
+    assert forward("?group=staff", Authorization=f"Bearer {access[0]}") == 403
+    after = httpx.get(metrics_url, timeout=10).text
+
+    grants = "latchkey_token_grants"
+    assert _made(before, after, grants, grant_type="refresh_token", outcome="success") == 5
+    assert _made(before, after, grants, grant_type="refresh_token", outcome="failure") == 2
+    assert _made(before, after, "latchkey_introspections", outcome="active") == 3
+    assert _made(before, after, "latchkey_introspections", outcome="inactive") == 1
+    assert _made(before, after, "latchkey_introspections", outcome="unauthorized") == 1
+    assert _made(before, after, "latchkey_forward_auth", outcome="allowed") == 5
+    assert _made(before, after, "latchkey_forward_auth", outcome="unauthenticated") == 1
+    assert _made(before, after, "latchkey_forward_auth", outcome="forbidden") == 1
 
 
 def test_metrics_are_served_on_the_metrics_port_only(metrics_server):

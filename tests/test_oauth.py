@@ -7,8 +7,10 @@ import re
 from datetime import timedelta
 
 import pytest
+from prometheus_client import REGISTRY
 
 from backend.audit.models import SecurityEvent
+from backend.infra import metrics
 from backend.kernel import clock
 from backend.kernel.client_info import ClientInfo
 from backend.serviceclients import service as service_clients
@@ -50,6 +52,17 @@ async def client_credentials(client, client_id, secret, **form):
         data={"grant_type": "client_credentials", **form},
         headers=basic(client_id, secret),
     )
+
+
+def _grants_counted() -> dict[str, float]:
+    return {
+        outcome: REGISTRY.get_sample_value(
+            "latchkey_token_grants_total",
+            {"grant_type": "client_credentials", "outcome": outcome},
+        )
+        or 0.0
+        for outcome in metrics.TOKEN_OUTCOMES
+    }
 
 
 def error_of(response) -> tuple[int, str]:
@@ -162,8 +175,11 @@ async def test_repeated_wrong_secrets_lock_the_client_id_then_it_recovers(client
     client_id, secret = credentials
     for _ in range(5):
         await client_credentials(client, client_id, "wrong")
+    counted = _grants_counted()
     locked = await client_credentials(client, client_id, secret)
     assert locked.status_code == 429 and "Retry-After" in locked.headers
+    # The lock, not the answer's status code, says why: throttled, not a failed grant.
+    assert _grants_counted() == {**counted, "throttled": counted["throttled"] + 1}
     clock.advance(timedelta(seconds=31))
     assert (await client_credentials(client, client_id, secret)).status_code == 200
 

@@ -83,6 +83,8 @@ class OAuthEndpoints:
                 return await endpoint(request, await _form(request))
             except OAuthError as error:
                 return error.response()
+            except RateLimited as limited:
+                return _client_locked(limited).response()
 
         return handle
 
@@ -90,9 +92,11 @@ class OAuthEndpoints:
         grant_type = form.get("grant_type", "")
         try:
             answer = await self._token(request, form)
-        except OAuthError as refused:  # the grant, client or scope refused, or throttled
-            outcome = "throttled" if refused.status_code == 429 else "failure"
-            metrics.token_grant(grant_type, outcome)
+        except OAuthError:  # the grant, client or scope refused
+            metrics.token_grant(grant_type, "failure")
+            raise
+        except RateLimited:  # the client is locked after wrong secrets
+            metrics.token_grant(grant_type, "throttled")
             raise
         except Exception:
             metrics.token_grant(grant_type, "error")
@@ -177,7 +181,7 @@ class OAuthEndpoints:
     async def introspect(self, request: Request, form: dict[str, str]) -> Response:
         try:
             await self._service_client(request, form)
-        except OAuthError:
+        except (OAuthError, RateLimited):
             metrics.introspection("unauthorized")
             raise
         info = await tokens.describe(_required(form, "token"))
@@ -221,8 +225,6 @@ class OAuthEndpoints:
             )
         except api_credentials.ClientRefused:
             raise invalid_client() from None
-        except RateLimited as limited:
-            raise _client_locked(limited) from None
 
     async def _service_client(self, request: Request, form: dict[str, str]) -> None:
         """Only the platform's service clients may introspect; users' API credentials may not."""
@@ -233,8 +235,6 @@ class OAuthEndpoints:
             )
         except service_clients.ServiceClientRefused:
             raise invalid_client() from None
-        except RateLimited as limited:
-            raise _client_locked(limited) from None
 
 
 def _invalid_scope() -> OAuthError:
