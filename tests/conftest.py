@@ -19,6 +19,7 @@ from asgi_lifespan import LifespanManager
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from backend.app.factory import create_app
+from backend.infra import metrics
 from backend.infra.config import Settings, SmtpSettings
 from backend.infra.database import apply_migrations
 from backend.kernel import clock
@@ -138,6 +139,16 @@ def settings_for(database_url: str, **overrides: object) -> Settings:
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def metrics_served(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Count as a server with a metrics port does, read in this process from
+    prometheus-client's own registry. Its values stay in memory: the module was imported
+    before the variable is set, and it reads the variable at import."""
+    import prometheus_client  # noqa: F401
+
+    monkeypatch.setenv(metrics.MULTIPROCESS_DIRECTORY, "/nonexistent")
 
 
 @pytest.fixture(autouse=True)

@@ -4,6 +4,8 @@ label values kept to their lists."""
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,7 +24,7 @@ def _value(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
-def test_a_value_outside_its_list_is_counted_as_other():
+def test_a_value_outside_its_list_is_counted_as_other(metrics_served):
     before = _value("latchkey_sign_ins_total", outcome="other")
     metrics.sign_in("alice@example.com")
     assert _value("latchkey_sign_ins_total", outcome="other") == before + 1
@@ -36,7 +38,7 @@ def database(sqlite_template: Path, tmp_path: Path) -> str:
     return f"sqlite://{tmp_path / 'latchkey.sqlite3'}"
 
 
-async def test_sign_in_outcomes_come_from_the_sign_in_service(database):
+async def test_sign_in_outcomes_come_from_the_sign_in_service(database, metrics_served):
     settings = settings_for(database)
     async with serving(settings) as client:
         await make_user(settings, "alice")
@@ -61,8 +63,7 @@ class _RefusingMailer:
         raise ConnectionRefusedError("the mail server is down")
 
 
-async def test_the_outbox_counts_pending_messages_and_failed_deliveries(database, monkeypatch):
-    monkeypatch.setenv(metrics.MULTIPROCESS_DIRECTORY, "/nonexistent")  # metrics served
+async def test_the_outbox_counts_pending_messages_and_failed_deliveries(database, metrics_served):
     async with serving(settings_for(database)):
         failed = _value("latchkey_outbox_deliveries_total", kind="email", outcome="failed")
         for number in range(3):
@@ -73,3 +74,29 @@ async def test_the_outbox_counts_pending_messages_and_failed_deliveries(database
         assert (
             _value("latchkey_outbox_deliveries_total", kind="email", outcome="failed") == failed + 3
         )
+
+
+OFF = """
+import asyncio, sys
+from backend.app.factory import create_app
+from tests.conftest import settings_for
+from tests.helpers import SIGN_IN, serving
+
+async def main():
+    async with serving(settings_for(sys.argv[1])) as client:
+        variables = {"username": "nobody", "password": "not a password"}
+        answer = await client.post("/graphql", json={"query": SIGN_IN, "variables": variables})
+        assert answer.status_code == 200
+        assert (await client.get("/health/ready")).status_code == 200
+
+asyncio.run(main())
+print(sorted(name for name in sys.modules if name.startswith("prometheus_client")))
+"""
+
+
+def test_without_a_metrics_port_nothing_is_counted_or_imported(database):
+    ran = subprocess.run(
+        [sys.executable, "-c", OFF, database], capture_output=True, text=True, timeout=120
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip().splitlines()[-1] == "[]"

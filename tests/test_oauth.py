@@ -171,7 +171,9 @@ async def test_a_wrong_client_secret_is_invalid_client_with_a_basic_challenge(cl
     assert error_of(missing) == (401, "invalid_client")
 
 
-async def test_repeated_wrong_secrets_lock_the_client_id_then_it_recovers(client, credentials):
+async def test_repeated_wrong_secrets_lock_the_client_id_then_it_recovers(
+    client, credentials, metrics_served
+):
     client_id, secret = credentials
     for _ in range(5):
         await client_credentials(client, client_id, "wrong")

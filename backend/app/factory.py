@@ -118,9 +118,10 @@ class _Latchkey(Starlette):
     def build_middleware_stack(self) -> ASGIApp:
         # Starlette puts its error handler and body-size limit outside any middleware we
         # list, so their 500 and 413 answers would miss the headers. The metrics count
-        # every answer, those included.
+        # every answer, those included; without them, no request pays for finding its route
+        # template.
         headed = SecurityHeaders(super().build_middleware_stack(), hsts=self.hsts)
-        return RequestMetrics(headed, self.routes)
+        return RequestMetrics(headed, self.routes) if metrics.enabled() else headed
 
 
 def _background_jobs(services: Services) -> list[Coroutine[None, None, None]]:

@@ -1,7 +1,7 @@
 """Prometheus metrics: the fixed families, recorded where the domain decides an outcome.
 
-Off until `latchkey serve --metrics-port PORT` (or LATCHKEY_METRICS_PORT) is given; the
-counting costs a dictionary lookup and an addition either way.
+Off until `latchkey serve --metrics-port PORT` (or LATCHKEY_METRICS_PORT) is given; until
+then nothing is counted and prometheus-client is not even imported.
 
 Across workers: uvicorn's workers are separate processes, each counting its own requests.
 `serve` makes a fresh, empty directory for each start, names it in PROMETHEUS_MULTIPROC_DIR
@@ -29,9 +29,9 @@ import functools
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, ParamSpec
 
 MULTIPROCESS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
 OTHER = "other"
@@ -64,6 +64,18 @@ def enabled() -> bool:
     """Whether metrics are served (`serve` named the directory): work done only for them,
     such as counting the outbox, is skipped otherwise."""
     return bool(os.environ.get(MULTIPROCESS_DIRECTORY))
+
+
+P = ParamSpec("P")
+
+
+def _when_served(record: Callable[P, None]) -> Callable[P, None]:
+    @functools.wraps(record)
+    def recording(*args: P.args, **kwargs: P.kwargs) -> None:
+        if enabled():
+            record(*args, **kwargs)
+
+    return recording
 
 
 def allowed(value: str, values: tuple[str, ...]) -> str:
@@ -127,16 +139,19 @@ def _families() -> dict[str, Any]:
     }
 
 
+@_when_served
 def http_request(handler: str, method: str, status: int, seconds: float) -> None:
     families = _families()
     families["requests"].labels(handler, allowed(method, METHODS), str(status)).inc()
     families["duration"].labels(handler).observe(seconds)
 
 
+@_when_served
 def sign_in(outcome: str) -> None:
     _families()["sign_ins"].labels(allowed(outcome, SIGN_IN_OUTCOMES)).inc()
 
 
+@_when_served
 def second_factor_check(method: str | None, outcome: str) -> None:
     _families()["second_factor"].labels(
         allowed((method or "").lower(), SECOND_FACTOR_METHODS),
@@ -144,28 +159,34 @@ def second_factor_check(method: str | None, outcome: str) -> None:
     ).inc()
 
 
+@_when_served
 def account_locked() -> None:
     _families()["lockouts"].inc()
 
 
+@_when_served
 def token_grant(grant_type: str, outcome: str) -> None:
     _families()["grants"].labels(
         allowed(grant_type, GRANT_TYPES), allowed(outcome, TOKEN_OUTCOMES)
     ).inc()
 
 
+@_when_served
 def introspection(outcome: str) -> None:
     _families()["introspections"].labels(allowed(outcome, INTROSPECTION_OUTCOMES)).inc()
 
 
+@_when_served
 def forward_auth(outcome: str) -> None:
     _families()["forward_auth"].labels(allowed(outcome, FORWARD_AUTH_OUTCOMES)).inc()
 
 
+@_when_served
 def outbox_pending(kind: str, count: int) -> None:
     _families()["outbox_pending"].labels(allowed(kind, OUTBOX_KINDS)).set(count)
 
 
+@_when_served
 def outbox_delivery(kind: str, outcome: str) -> None:
     _families()["deliveries"].labels(
         allowed(kind, OUTBOX_KINDS), allowed(outcome, DELIVERY_OUTCOMES)
@@ -174,6 +195,9 @@ def outbox_delivery(kind: str, outcome: str) -> None:
 
 @contextmanager
 def password_hash() -> Iterator[None]:
+    if not enabled():
+        yield
+        return
     gauge = _families()["hashes"]
     gauge.inc()
     try:
