@@ -33,22 +33,39 @@ BATCH = 20
 async def deliver_due(
     box: SecretBox, *, limit: int = BATCH, timeout_seconds: float = TIMEOUT_SECONDS
 ) -> int:
-    """Attempt every due delivery this worker claims; how many were delivered."""
+    """Attempt the due deliveries this worker claims, `limit` at a time, until a claim comes
+    back short; how many were delivered."""
     claimed = await outbox.claim_due(WebhookDelivery, RETRIES, limit, "webhook")
     if not claimed:
         return 0
     import httpx  # loaded by the first worker that has something to send
 
+    delivered = 0
+    # One client for every batch: its connections to an endpoint are kept and reused.
+    async with httpx.AsyncClient(follow_redirects=False, timeout=timeout_seconds) as client:
+        while claimed:
+            delivered += await _attempt_all(client, box, claimed)
+            # A full batch: more may be due, and waiting for the next look would cap a
+            # worker at one batch a second.
+            more = len(claimed) == limit
+            claimed = (
+                await outbox.claim_due(WebhookDelivery, RETRIES, limit, "webhook") if more else []
+            )
+    return delivered
+
+
+async def _attempt_all(
+    client: httpx.AsyncClient, box: SecretBox, claimed: list[WebhookDelivery]
+) -> int:
     ids = {delivery.endpoint_id for delivery in claimed}
     by_id = {e.id: e for e in await WebhookEndpoint.filter(id__in=ids, disabled_at=None)}
-    async with httpx.AsyncClient(follow_redirects=False, timeout=timeout_seconds) as client:
-        done = await asyncio.gather(
-            *(
-                attempt(client, box, by_id[delivery.endpoint_id], delivery)
-                for delivery in claimed
-                if delivery.endpoint_id in by_id
-            )
+    done = await asyncio.gather(
+        *(
+            attempt(client, box, by_id[delivery.endpoint_id], delivery)
+            for delivery in claimed
+            if delivery.endpoint_id in by_id
         )
+    )
     return sum(done)
 
 
