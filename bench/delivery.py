@@ -64,6 +64,8 @@ class Result:
     undelivered_rows: int  # webhook deliveries not marked delivered, notices left in the outbox
     attempts: int  # webhook attempts the database recorded
     load_average: float = 0.0
+    server_cpu_seconds: float = 0.0  # of `latchkey serve` and its workers, start-up included
+    start_up_cpu_seconds: float = 0.0  # the same, until the first event arrived
     timed_out: bool = False
 
     @property
@@ -313,8 +315,9 @@ def run(
             f"in {time.monotonic() - started:.1f} s"
         )
         timed_out = False
-        with _serving(url, workers, mail.port) as started:
-            last_told = started
+        with _serving(url, workers, mail.port) as server:
+            started = last_told = server.started
+            cpu_at_first = None  # the server's start-up is over when the first event arrives
             while len(hooks.ids) < split.webhooks or len(mail.recipients) < split.mail:
                 now = time.monotonic()
                 if now - started > timeout:
@@ -326,9 +329,12 @@ def run(
                         f"{now - started:5.0f} s: {len(hooks.ids):,} webhooks, "
                         f"{len(mail.recipients):,} notices"
                     )
+                if cpu_at_first is None and (hooks.first_at or mail.first_at):
+                    cpu_at_first = server.cpu_seconds()
                 time.sleep(0.05)
             last = max(hooks.last_at, mail.last_at)
             time.sleep(LINGER_SECONDS)  # a second send of anything would arrive meanwhile
+            cpu = server.cpu_seconds()
         firsts = [at for at in (hooks.first_at, mail.first_at) if at]
         undelivered, attempts = asyncio.run(_tally(url))
         return Result(
@@ -343,13 +349,44 @@ def run(
             undelivered_rows=undelivered,
             attempts=attempts,
             load_average=os.getloadavg()[0],
+            server_cpu_seconds=cpu,
+            start_up_cpu_seconds=cpu_at_first or 0.0,
             timed_out=timed_out,
         )
 
 
+class _Server:
+    """`latchkey serve` as started: when, and the CPU its processes have used."""
+
+    def __init__(self, process: subprocess.Popen[bytes], started: float) -> None:
+        self.process = process
+        self.started = started
+
+    def cpu_seconds(self) -> float:
+        """User and system time of the server and its workers (Linux /proc), or 0."""
+        tick = os.sysconf("SC_CLK_TCK")
+        tree, total = {self.process.pid}, 0.0
+        with contextlib.suppress(OSError):
+            stats = {}
+            for entry in Path("/proc").iterdir():
+                if entry.name.isdigit():
+                    with contextlib.suppress(OSError):
+                        fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                        stats[int(entry.name)] = fields
+            grew = True
+            while grew:  # uvicorn's workers are its children, spawned ones have one more level
+                children = {pid for pid, f in stats.items() if int(f[1]) in tree} - tree
+                tree |= children
+                grew = bool(children)
+            for pid in tree:
+                if pid in stats:
+                    total += (int(stats[pid][11]) + int(stats[pid][12])) / tick
+        return total
+
+
 @contextlib.contextmanager
-def _serving(url: str, workers: int, smtp_port: int) -> Iterator[float]:
-    """`latchkey serve --workers N`; when it was started (time.monotonic())."""
+def _serving(url: str, workers: int, smtp_port: int) -> Iterator[_Server]:
+    """`latchkey serve --workers N` against `url`, mailing to `smtp_port`."""
     port = _free_port()
     env = _env(
         url,
@@ -365,7 +402,7 @@ def _serving(url: str, workers: int, smtp_port: int) -> Iterator[float]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        yield started
+        yield _Server(process, started)
     finally:
         process.terminate()
         try:
@@ -420,6 +457,13 @@ def report(result: Result) -> None:
         f"\n{result.delivered:,} events in {seconds:.1f} s from the server's start "
         f"({rate:,.0f} events/s; the first arrived after {result.first_arrival:.1f} s)"
     )
+    if result.server_cpu_seconds:
+        delivering = result.server_cpu_seconds - result.start_up_cpu_seconds
+        print(
+            f"server CPU {result.server_cpu_seconds:.1f} s: {result.start_up_cpu_seconds:.1f} "
+            f"until the first arrival, then {1000 * delivering / max(result.delivered, 1):.2f} ms "
+            "an event (the database's and the receivers' not counted)"
+        )
     verdict = "met" if result.met else "MISSED"
     why = []
     if result.timed_out or not result.complete:
