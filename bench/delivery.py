@@ -63,6 +63,7 @@ class Result:
     first_arrival: float  # seconds from the server's start
     undelivered_rows: int  # webhook deliveries not marked delivered, notices left in the outbox
     attempts: int  # webhook attempts the database recorded
+    failed_attempts: collections.Counter[str]  # by status or error; each was tried again
     load_average: float = 0.0
     server_cpu_seconds: float = 0.0  # of `latchkey serve` and its workers, start-up included
     start_up_cpu_seconds: float = 0.0  # the same, until the first event arrived
@@ -272,10 +273,11 @@ def _recipient(n: int) -> str:
     return f"notice{n}@example.com"
 
 
-async def _tally(url: str) -> tuple[int, int]:
-    """Rows not delivered (webhooks not marked delivered, notices still in the outbox), and
-    webhook attempts recorded."""
+async def _tally(url: str) -> tuple[int, int, collections.Counter[str]]:
+    """Rows not delivered (webhooks not marked delivered, notices still in the outbox),
+    webhook attempts recorded, and the failed ones by answer or error."""
     from tortoise import Tortoise
+    from tortoise.expressions import Q
 
     from backend.events.models import WebhookAttempt, WebhookDelivery
     from backend.infra.database import tortoise_config
@@ -285,7 +287,11 @@ async def _tally(url: str) -> tuple[int, int]:
     try:
         left = await WebhookDelivery.filter(delivered_at=None).count()
         left += await OutboxMessage.all().count()
-        return left, await WebhookAttempt.all().count()
+        attempts = await WebhookAttempt.all().count()
+        not_2xx = Q(status__isnull=True) | Q(status__lt=200) | Q(status__gte=300)
+        answers = await WebhookAttempt.filter(not_2xx).values_list("status", "error")
+        failed = collections.Counter(error or str(status) for status, error in answers)
+        return left, attempts, failed
     finally:
         await Tortoise.close_connections()
 
@@ -336,7 +342,7 @@ def run(
             time.sleep(LINGER_SECONDS)  # a second send of anything would arrive meanwhile
             cpu = server.cpu_seconds()
         firsts = [at for at in (hooks.first_at, mail.first_at) if at]
-        undelivered, attempts = asyncio.run(_tally(url))
+        undelivered, attempts, failed = asyncio.run(_tally(url))
         return Result(
             split=split,
             workers=workers,
@@ -348,6 +354,7 @@ def run(
             first_arrival=(min(firsts) - started) if firsts else 0.0,
             undelivered_rows=undelivered,
             attempts=attempts,
+            failed_attempts=failed,
             load_average=os.getloadavg()[0],
             server_cpu_seconds=cpu,
             start_up_cpu_seconds=cpu_at_first or 0.0,
@@ -453,6 +460,9 @@ def report(result: Result) -> None:
     print(f"{'bad signatures':34} {'':8} {result.bad_signatures:8,}")
     print(f"{'rows left undelivered':34} {'':8} {result.undelivered_rows:8,}")
     print(f"{'webhook attempts recorded':34} {'':8} {result.attempts:8,}")
+    failed = ", ".join(f"{n} {why}" for why, n in result.failed_attempts.most_common())
+    retried = result.failed_attempts.total()
+    print(f"{'  of which failed, then retried':34} {'':8} {retried:8,}  {failed}")
     print(
         f"\n{result.delivered:,} events in {seconds:.1f} s from the server's start "
         f"({rate:,.0f} events/s; the first arrived after {result.first_arrival:.1f} s)"

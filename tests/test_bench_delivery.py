@@ -22,7 +22,9 @@ def test_two_served_workers_deliver_every_queued_event_once_signed(database_url:
     assert len(result.webhook_ids) == 180
     assert set(result.webhook_ids.values()) == {1}
     assert result.recipients == {delivery._recipient(n): 1 for n in range(20)}
-    assert result.attempts == 180  # none attempted twice, even without arriving twice
+    # A second attempt follows only a failed one (a busy machine may fail one), never one
+    # that delivered.
+    assert result.attempts == 180 + result.failed_attempts.total()
     assert result.undelivered_rows == 0
     assert result.complete and result.duplicates == 0
 
