@@ -6,7 +6,7 @@ PYTHON ?= python3
 # so a third process pays off even on two cores.
 TEST_WORKERS ?= 3
 
-.PHONY: run test lint bench bench-scale schema install install-test messages catalogs docs
+.PHONY: run test lint bench bench-scale bench-delivery schema install install-test messages catalogs docs
 
 # `make run PORT=8001`: the public URL follows the port unless LATCHKEY_PUBLIC_URL is set.
 PORT ?= 8000
@@ -31,6 +31,11 @@ bench: install-test
 
 bench-scale: install-test
 	$(BIN)/python -m bench --scale $(BENCH_ARGS)
+
+# Queued webhooks and notices delivered by `latchkey serve --workers 2` to loopback receivers;
+# options in BENCH_ARGS too (--events, --workers, --database); see docs/performance.md.
+bench-delivery: install-test
+	$(BIN)/python -m bench.delivery $(BENCH_ARGS)
 
 schema: install
 	$(BIN)/latchkey export-schema > schema.graphql

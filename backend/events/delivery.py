@@ -17,6 +17,7 @@ from backend.kernel.secret_box import SecretBox
 
 if TYPE_CHECKING:
     import httpx
+    from standardwebhooks import Webhook
 
 log = logging.getLogger("latchkey.webhooks")
 
@@ -33,58 +34,100 @@ BATCH = 20
 async def deliver_due(
     box: SecretBox, *, limit: int = BATCH, timeout_seconds: float = TIMEOUT_SECONDS
 ) -> int:
-    """Attempt every due delivery this worker claims; how many were delivered."""
+    """Attempt the due deliveries this worker claims, `limit` at a time, until a claim comes
+    back short; how many were delivered."""
     claimed = await outbox.claim_due(WebhookDelivery, RETRIES, limit, "webhook")
     if not claimed:
         return 0
     import httpx  # loaded by the first worker that has something to send
 
+    delivered = 0
+    # One client for every batch: its connections to an endpoint are kept and reused.
+    async with httpx.AsyncClient(follow_redirects=False, timeout=timeout_seconds) as client:
+        while claimed:
+            delivered += await _attempt_all(client, box, claimed)
+            # A full batch: more may be due, and waiting for the next look would cap a
+            # worker at one batch a second.
+            more = len(claimed) == limit
+            claimed = (
+                await outbox.claim_due(WebhookDelivery, RETRIES, limit, "webhook") if more else []
+            )
+    return delivered
+
+
+async def _attempt_all(
+    client: httpx.AsyncClient, box: SecretBox, claimed: list[WebhookDelivery]
+) -> int:
     ids = {delivery.endpoint_id for delivery in claimed}
     by_id = {e.id: e for e in await WebhookEndpoint.filter(id__in=ids, disabled_at=None)}
-    async with httpx.AsyncClient(follow_redirects=False, timeout=timeout_seconds) as client:
-        done = await asyncio.gather(
-            *(
-                attempt(client, box, by_id[delivery.endpoint_id], delivery)
-                for delivery in claimed
-                if delivery.endpoint_id in by_id
-            )
-        )
-    return sum(done)
+    return await _attempt_batch(
+        client, box, [(by_id[d.endpoint_id], d) for d in claimed if d.endpoint_id in by_id]
+    )
 
 
 async def attempt(
     client: httpx.AsyncClient, box: SecretBox, endpoint: WebhookEndpoint, delivery: WebhookDelivery
 ) -> bool:
     """POST the delivery, signed; record the attempt and what comes next."""
-    import httpx
+    return await _attempt_batch(client, box, [(endpoint, delivery)]) == 1
+
+
+async def _attempt_batch(
+    client: httpx.AsyncClient,
+    box: SecretBox,
+    batch: list[tuple[WebhookEndpoint, WebhookDelivery]],
+) -> int:
+    """POST each delivery, signed, all at once; then record the attempts and the deliveries
+    together (two statements for the batch, not two for each), and each failure's next try."""
     from standardwebhooks import Webhook
 
-    now = clock.now()
-    signature = Webhook(endpoints.secret_of(box, endpoint)).sign(
-        delivery.message_id, now, delivery.payload
+    # Opening a sealed secret is a decryption: once per endpoint, not once per delivery.
+    signers = {e.id: Webhook(endpoints.secret_of(box, e)) for e, _ in batch}
+    answers = await asyncio.gather(
+        *(_post(client, signers[e.id], e, delivery) for e, delivery in batch)
     )
+    await WebhookAttempt.bulk_create(
+        [
+            WebhookAttempt(delivery_id=delivery.id, at=at, status=status, error=error)
+            for (_, delivery), (at, status, error) in zip(batch, answers, strict=True)
+        ]
+    )
+    delivered = {
+        delivery.id
+        for (_, delivery), (_, status, _) in zip(batch, answers, strict=True)
+        if status is not None and 200 <= status < 300
+    }
+    if delivered:
+        await WebhookDelivery.filter(id__in=list(delivered)).update(
+            delivered_at=clock.now(), next_attempt_at=None
+        )
+        for _ in delivered:
+            metrics.outbox_delivery("webhook", "delivered")
+    for (endpoint, delivery), (at, status, error) in zip(batch, answers, strict=True):
+        if delivery.id not in delivered:
+            await _after_failure(endpoint, delivery, at, status, error)
+    return len(delivered)
+
+
+async def _post(
+    client: httpx.AsyncClient, signer: Webhook, endpoint: WebhookEndpoint, delivery: WebhookDelivery
+) -> tuple[datetime, int | None, str]:
+    """When the attempt was made, the answer's status (None when none came) and the error."""
+    import httpx
+
+    now = clock.now()
     headers = {
         "content-type": "application/json",
         "webhook-id": delivery.message_id,
         "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": signature,
+        "webhook-signature": signer.sign(delivery.message_id, now, delivery.payload),
         "user-agent": "Latchkey-Webhooks",
     }
-    status, error = None, ""
     try:
         answer = await client.post(endpoint.url, content=delivery.payload.encode(), headers=headers)
-        status = answer.status_code
     except httpx.HTTPError as failure:
-        error = type(failure).__name__
-    await WebhookAttempt.create(delivery_id=delivery.id, at=now, status=status, error=error)
-    if status is not None and 200 <= status < 300:
-        await WebhookDelivery.filter(id=delivery.id).update(
-            delivered_at=clock.now(), next_attempt_at=None
-        )
-        metrics.outbox_delivery("webhook", "delivered")
-        return True
-    await _after_failure(endpoint, delivery, now, status, error)
-    return False
+        return now, None, type(failure).__name__
+    return now, answer.status_code, ""
 
 
 async def _after_failure(

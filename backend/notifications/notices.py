@@ -93,12 +93,17 @@ async def deliver(mailer: Mailer, message: OutboxMessage) -> bool:
     return await _send(mailer, message)
 
 
-async def deliver_due(mailer: Mailer) -> int:
-    """Retry the notices whose wait is over; how many were sent."""
+async def deliver_due(mailer: Mailer, *, limit: int = BATCH) -> int:
+    """Retry the notices whose wait is over, `limit` at a time, until a claim comes back
+    short; how many were sent."""
     sent = 0
-    for message in await outbox.claim_due(OutboxMessage, RETRIES, BATCH, "email"):
-        sent += await _send(mailer, message)
-    return sent
+    while True:
+        claimed = await outbox.claim_due(OutboxMessage, RETRIES, limit, "email")
+        for message in claimed:
+            sent += await _send(mailer, message)
+        # A full batch: more may be due, and the next look is a minute away.
+        if len(claimed) < limit:
+            return sent
 
 
 async def _send(mailer: Mailer, message: OutboxMessage) -> bool:

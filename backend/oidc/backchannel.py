@@ -91,20 +91,35 @@ async def deliver_due(
     limit: int = BATCH,
     timeout_seconds: float = webhooks.TIMEOUT_SECONDS,
 ) -> int:
-    """Attempt every due logout token this worker claims; how many were delivered."""
+    """Attempt the due logout tokens this worker claims, `limit` at a time, until a claim
+    comes back short; how many were delivered."""
     claimed = await outbox.claim_due(BackchannelLogout, RETRIES, limit, KIND)
     if not claimed:
         return 0
     import httpx  # loaded by the first worker that has something to send
 
+    delivered = 0
+    # As for webhooks: one client for every batch, and a full batch is followed by another.
+    async with httpx.AsyncClient(follow_redirects=False, timeout=timeout_seconds) as http:
+        while claimed:
+            delivered += await _attempt_all(http, box, issuer, claimed)
+            more = len(claimed) == limit
+            claimed = (
+                await outbox.claim_due(BackchannelLogout, RETRIES, limit, KIND) if more else []
+            )
+    return delivered
+
+
+async def _attempt_all(
+    http: httpx.AsyncClient, box: SecretBox, issuer: str, claimed: list[BackchannelLogout]
+) -> int:
     by_id = {c.id: c for c in await OidcClient.filter(id__in={row.client_id for row in claimed})}
     signing = {
         alg: await keys.signing_key(box, alg) for alg in {c.id_token_alg for c in by_id.values()}
     }
-    async with httpx.AsyncClient(follow_redirects=False, timeout=timeout_seconds) as http:
-        done = await asyncio.gather(
-            *(_attempt(http, signing, issuer, by_id.get(row.client_id), row) for row in claimed)
-        )
+    done = await asyncio.gather(
+        *(_attempt(http, signing, issuer, by_id.get(row.client_id), row) for row in claimed)
+    )
     return sum(done)
 
 
