@@ -84,10 +84,14 @@ def instrument(app: Any, route_of: Callable[[dict[str, Any]], str]) -> Any:
     if not enabled():
         return app
     from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+    from opentelemetry.util.http import get_excluded_urls
 
     middleware = OpenTelemetryMiddleware(
         _RealScope(app),
         tracer_provider=_provider(),
+        # OTEL_PYTHON_ASGI_EXCLUDED_URLS or OTEL_PYTHON_EXCLUDED_URLS, matched against the
+        # URL with the route template for the path (`health` for the probes).
+        excluded_urls=get_excluded_urls("ASGI"),
         # The spans of each message received and sent say nothing an operator needs.
         exclude_spans=["receive", "send"],
     )
