@@ -219,6 +219,27 @@ def test_requests_operations_and_statements_are_traced_without_secrets(database_
                 assert secret.lower() not in text.lower(), f"{what} in span {span.name}: {text}"
 
 
+def test_an_error_is_sent_by_its_type_alone():
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.trace import StatusCode
+
+    from backend.infra import tracing
+
+    sent = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(tracing._error_types_only(sent)))
+    with contextlib.suppress(KeyError), provider.get_tracer("test").start_as_current_span("x"):
+        raise KeyError(PATH_SECRET)
+    (span,) = sent.get_finished_spans()
+    assert span.status.status_code is StatusCode.ERROR
+    assert span.status.description == "KeyError"
+    assert [(e.name, dict(e.attributes or {})) for e in span.events] == [
+        ("exception", {"exception.type": "KeyError"})
+    ]
+
+
 def test_without_the_endpoint_nothing_is_loaded(database_url: str, tmp_path: Path):
     """In a process of its own: the test's own process has loaded opentelemetry's classes
     to read what the receiver gets."""

@@ -13,7 +13,8 @@ What a span never carries: a request's span sees neither its path nor its query 
 (only the route template, such as `/password-reset/{token}`), nor any header but Host,
 User-Agent and the trace context; an operation's span has its name and type, never the
 document or the variables; a statement's span has the SQL text, whose values are all
-parameters, never the parameters.
+parameters, never the parameters. An error is sent by its type alone (see
+_error_types_only).
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ async def exporting() -> AsyncIterator[None]:
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
     provider = _provider()
-    processor = BatchSpanProcessor(OTLPSpanExporter())
+    processor = BatchSpanProcessor(_error_types_only(OTLPSpanExporter()))
     provider.add_span_processor(processor)
     _tracer = provider.get_tracer("latchkey")
     try:
@@ -76,6 +77,59 @@ async def exporting() -> AsyncIterator[None]:
         _tracer = None
         # What is still queued goes out before the worker ends (the export blocks: a thread).
         await asyncio.to_thread(processor.shutdown)
+
+
+def _error_types_only(exporter: Any) -> Any:
+    """`exporter`, sent spans whose errors are told by their type alone.
+
+    An exception that escapes a span is recorded with its message and stack trace (whose
+    last line repeats the message), and the span's status says the message too; a message
+    may quote a value (a database's duplicate key, a token in a KeyError). The logs keep
+    the whole of it."""
+    from opentelemetry.sdk.trace import Event, ReadableSpan
+    from opentelemetry.sdk.trace.export import SpanExporter
+    from opentelemetry.trace import Status
+
+    def told_by_type(span: ReadableSpan) -> ReadableSpan:
+        events = [
+            Event(
+                event.name,
+                {"exception.type": (event.attributes or {}).get("exception.type", "")},
+                event.timestamp,
+            )
+            if event.name == "exception"
+            else event
+            for event in span.events
+        ]
+        description = span.status.description
+        if description is not None:
+            description = description.split(":", 1)[0]
+        return ReadableSpan(
+            name=span.name,
+            context=span.context,
+            parent=span.parent,
+            resource=span.resource,
+            attributes=span.attributes,
+            events=events,
+            links=span.links,
+            kind=span.kind,
+            status=Status(span.status.status_code, description),
+            start_time=span.start_time,
+            end_time=span.end_time,
+            instrumentation_scope=span.instrumentation_scope,
+        )
+
+    class ErrorTypesOnly(SpanExporter):
+        def export(self, spans: Any) -> Any:
+            return exporter.export([told_by_type(span) for span in spans])
+
+        def shutdown(self) -> None:
+            exporter.shutdown()
+
+        def force_flush(self, timeout_millis: int = 30000) -> bool:
+            return exporter.force_flush(timeout_millis)
+
+    return ErrorTypesOnly()
 
 
 def instrument(app: Any, route_of: Callable[[dict[str, Any]], str]) -> Any:
@@ -186,22 +240,13 @@ def statements(db_system: str, statements: list[tuple[str, list[Any]]]) -> Itera
 
 @contextlib.contextmanager
 def _statement(db_system: str, sql: str, name: str | None = None) -> Iterator[None]:
-    from opentelemetry.trace import SpanKind, StatusCode
+    from opentelemetry.trace import SpanKind
 
     attributes = {"db.system": db_system, "db.statement": sql}
     with _tracer.start_as_current_span(
-        name or _operation(sql),
-        kind=SpanKind.CLIENT,
-        attributes=attributes,
-        # An error's message may quote a value (a duplicate key): only its type is kept.
-        record_exception=False,
-        set_status_on_exception=False,
-    ) as span:
-        try:
-            yield
-        except BaseException as error:
-            span.set_status(StatusCode.ERROR, type(error).__name__)
-            raise
+        name or _operation(sql), kind=SpanKind.CLIENT, attributes=attributes
+    ):
+        yield
 
 
 def _operation(sql: str) -> str:
