@@ -133,7 +133,9 @@ def test_requests_operations_and_statements_are_traced_without_secrets(database_
             # live_server asks /health until the server answers.
             "OTEL_PYTHON_ASGI_EXCLUDED_URLS": "health",
         }
-        with live_server(settings, **otel) as url, httpx.Client(base_url=url) as browser:
+        # Two workers, each a process with its own exporter.
+        server = live_server(settings, workers=2, **otel)
+        with server as url, httpx.Client(base_url=url) as browser:
             signed_in = graphql(browser, SIGN_IN, username="alice", password=PASSWORD)
             assert signed_in["signIn"]["status"] == "SIGNED_IN"
             cookie = browser.cookies["latchkey_session"]
@@ -151,7 +153,7 @@ def test_requests_operations_and_statements_are_traced_without_secrets(database_
             assert who.json()["data"]["viewer"]["username"] == "alice"
             link = browser.get(f"/password-reset/{PATH_SECRET}", params={"code": QUERY_SECRET})
             assert link.status_code == 200
-        # Stopping flushes what the worker still held.
+        # Stopping flushes what the workers still held.
 
     spans = receiver.spans
     assert spans, "no span arrived"

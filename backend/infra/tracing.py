@@ -2,7 +2,8 @@
 
 Off unless OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set, and
 costless then: no opentelemetry module is imported, the application is not wrapped, and a
-database statement costs one comparison more. The packages come with the `tracing` extra.
+database statement costs a comparison and a call more. The packages come with the
+`tracing` extra.
 
 On, each worker (a process of its own) makes its own provider and exporter when the
 application starts, and flushes what is left when it stops. The exporter sends OTLP over
