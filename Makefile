@@ -71,7 +71,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,tracing]'
 	touch $@
 
 $(VENV)/.installed-docs: $(VENV)/.installed

@@ -17,12 +17,13 @@ from starlette.types import ASGIApp
 from tortoise.contrib.starlette import RegisterTortoise
 
 import web
+from backend.api.engine.operation_spans import with_operation_spans
 from backend.api.schema import build_schema
 from backend.app import housekeeping
 from backend.app.wiring import build_services
 from backend.auth.services import Services
 from backend.events import delivery as webhooks
-from backend.infra import metrics
+from backend.infra import metrics, tracing
 from backend.infra.config import Settings
 from backend.infra.database import Timeouts, ensure_migrated, tortoise_config
 from backend.lifecycle import deletion
@@ -37,7 +38,7 @@ from backend.server.graphql_outages import reporting_outages
 from backend.server.headers import SecurityHeaders
 from backend.server.oauth import OAuthEndpoints
 from backend.server.oidc import OidcEndpoints
-from backend.server.request_metrics import RequestMetrics
+from backend.server.request_metrics import RequestMetrics, handler_of
 from backend.tokens import reminders
 from web import graphiql_page, site
 from web.routes import routes as web_routes
@@ -51,11 +52,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     services = build_services(settings)
     schema = reporting_outages(build_schema(introspection=settings.graphiql))
+    if tracing.enabled():
+        schema = with_operation_spans(schema)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         config = tortoise_config(settings.database_url, Timeouts.of(settings))
-        async with RegisterTortoise(app, config=config):
+        async with RegisterTortoise(app, config=config), tracing.exporting():
             await ensure_migrated()
             # Tortoise and anyio read source files at import (a model's field comments); the
             # lines, about 0.25 MiB, are not needed again.
@@ -121,7 +124,8 @@ class _Latchkey(Starlette):
         # every answer, those included; without them, no request pays for finding its route
         # template.
         headed = SecurityHeaders(super().build_middleware_stack(), hsts=self.hsts)
-        return RequestMetrics(headed, self.routes) if metrics.enabled() else headed
+        measured = RequestMetrics(headed, self.routes) if metrics.enabled() else headed
+        return tracing.instrument(measured, lambda scope: handler_of(self.routes, scope))
 
 
 def _background_jobs(services: Services) -> list[Coroutine[None, None, None]]:

@@ -15,8 +15,14 @@ from typing import Any
 
 import asyncpg
 from tortoise.backends.asyncpg.client import AsyncpgDBClient, TransactionWrapper
-from tortoise.backends.base.client import PoolConnectionWrapper, TransactionContextPooled
+from tortoise.backends.base.client import (
+    NestedTransactionContext,
+    PoolConnectionWrapper,
+    TransactionContextPooled,
+)
 from tortoise.connection import get_connections
+
+from backend.infra import tracing
 
 
 def is_broken(error: BaseException) -> bool:
@@ -82,7 +88,16 @@ class _TransactionContext(TransactionContextPooled):
             get_connections().reset(self.token)
 
 
-class PostgresClient(AsyncpgDBClient):
+class _TransactionWrapper(tracing.TracedStatements, TransactionWrapper):
+    db_system = "postgresql"
+
+    def _in_transaction(self) -> NestedTransactionContext:
+        return NestedTransactionContext(_TransactionWrapper(self))
+
+
+class PostgresClient(tracing.TracedStatements, AsyncpgDBClient):
+    db_system = "postgresql"
+
     def __init__(self, *args: Any, acquire_timeout: float | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.acquire_timeout = acquire_timeout
@@ -91,7 +106,7 @@ class PostgresClient(AsyncpgDBClient):
         return _PoolConnection(self, self._pool_init_lock)
 
     def _in_transaction(self) -> _TransactionContext:
-        return _TransactionContext(TransactionWrapper(self), self._pool_init_lock)
+        return _TransactionContext(_TransactionWrapper(self), self._pool_init_lock)
 
 
 client_class = PostgresClient

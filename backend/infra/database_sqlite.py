@@ -15,7 +15,11 @@ import asyncio
 import sqlite3
 from typing import Any
 
-from tortoise.backends.base.client import ConnectionWrapper, TransactionalDBClient
+from tortoise.backends.base.client import (
+    ConnectionWrapper,
+    NestedTransactionContext,
+    TransactionalDBClient,
+)
 from tortoise.backends.sqlite.client import (
     SqliteClient as TortoiseSqliteClient,
 )
@@ -25,6 +29,8 @@ from tortoise.backends.sqlite.client import (
 )
 from tortoise.connection import get_connections
 from tortoise.exceptions import IntegrityError, OperationalError
+
+from backend.infra import tracing
 
 
 async def _take_turn(lock: asyncio.Lock, seconds: float | None) -> None:
@@ -92,7 +98,16 @@ class _TransactionContext(SqliteTransactionContext):
         return self.connection
 
 
-class SqliteClient(TortoiseSqliteClient):
+class _TransactionWrapper(tracing.TracedStatements, SqliteTransactionWrapper):
+    db_system = "sqlite"
+
+    def _in_transaction(self) -> NestedTransactionContext:
+        return NestedTransactionContext(_TransactionWrapper(self))
+
+
+class SqliteClient(tracing.TracedStatements, TortoiseSqliteClient):
+    db_system = "sqlite"
+
     def __init__(self, file_path: str, acquire_timeout: float | None = None, **kwargs: Any):
         # Not a pragma: Tortoise sends every other parameter to SQLite as one.
         super().__init__(file_path, **kwargs)
@@ -108,17 +123,19 @@ class SqliteClient(TortoiseSqliteClient):
         the rows of each (see hot_sql.run_together)."""
         async with self.acquire_connection() as connection:
             try:
-                # aiosqlite's own way into its thread: the sqlite3 connection is used there only.
-                return await connection._execute(
-                    _run_together, connection._conn, statements, while_rows
-                )
+                with tracing.statements(self.db_system, statements):
+                    # aiosqlite's own way into its thread: the sqlite3 connection is used there
+                    # only.
+                    return await connection._execute(
+                        _run_together, connection._conn, statements, while_rows
+                    )
             except sqlite3.OperationalError as error:
                 raise OperationalError(error) from error
             except sqlite3.IntegrityError as error:
                 raise IntegrityError(error) from error
 
     def _in_transaction(self) -> _TransactionContext:
-        return _TransactionContext(SqliteTransactionWrapper(self), self._lock)
+        return _TransactionContext(_TransactionWrapper(self), self._lock)
 
 
 client_class = SqliteClient
