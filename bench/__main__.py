@@ -198,7 +198,7 @@ class _Bench:
         baseline = [
             str(BIN / "uvicorn"),
             "--factory",
-            "bench.baseline:create_app",
+            "bench.baselines:create_app",
             "--log-level",
             "warning",
         ]
