@@ -117,7 +117,8 @@ INSERT INTO throttle_counters ("key", failures, locked_until_ms, updated_at_ms)
 VALUES ($1, 1, NULL, $2)
 ON CONFLICT ("key") DO UPDATE SET
     failures = throttle_counters.failures + 1,
-    locked_until_ms = CASE WHEN throttle_counters.failures + 1 >= CAST($4 AS BIGINT) THEN CAST($3 AS BIGINT) ELSE NULL END,
+    locked_until_ms = CASE WHEN throttle_counters.failures + 1 >= CAST($4 AS BIGINT)
+        THEN CAST($3 AS BIGINT) ELSE NULL END,
     updated_at_ms = $2
 WHERE throttle_counters.locked_until_ms IS NULL OR throttle_counters.locked_until_ms <= $2
 RETURNING failures
