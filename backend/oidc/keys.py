@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import weakref
 from datetime import timedelta
 from typing import Any
 
@@ -94,11 +95,24 @@ async def jwks(box: SecretBox) -> dict[str, Any]:
     return KeySet(keys).as_dict(private=False)
 
 
+# Keys opened and imported, per box, by what was sealed: opening and importing a key costs
+# more than a signature. The row that says which key signs is still read for every token,
+# so a rotation on another worker takes effect at once.
+_opened: weakref.WeakKeyDictionary[SecretBox, dict[tuple[str, str], Any]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def private_key(box: SecretBox, row: SigningKey) -> Any:
     from joserfc.jwk import JWKRegistry
 
-    data = json.loads(box.open(row.sealed_jwk, bound_to=_sealed_for(row.kid)))
-    return JWKRegistry.import_key(data)
+    opened = _opened.setdefault(box, {})
+    sealed = (row.kid, row.sealed_jwk)
+    key = opened.get(sealed)
+    if key is None:
+        data = json.loads(box.open(row.sealed_jwk, bound_to=_sealed_for(row.kid)))
+        key = opened[sealed] = JWKRegistry.import_key(data)
+    return key
 
 
 async def signing_key(box: SecretBox, alg: str = "ES256") -> Any:
