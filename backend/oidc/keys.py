@@ -13,6 +13,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from backend.infra import hot_sql
 from backend.kernel import clock
 from backend.kernel.secret_box import SecretBox
 from backend.oidc.models import SigningKey
@@ -21,6 +22,10 @@ ALGORITHMS = ("ES256", "RS256")  # ES256 by default; RS256 for clients that ask 
 ID_TOKEN_LIFETIME = timedelta(hours=1)
 # Clocks differ: a relying party may still check a token a little after it expired.
 LEEWAY = timedelta(minutes=5)
+
+
+# The key that signs an algorithm now ($1), read for every token.
+_SIGNING = "SELECT * FROM oidc_signing_keys WHERE signing_for = $1"
 
 
 def _sealed_for(kid: str) -> str:
@@ -117,7 +122,8 @@ def private_key(box: SecretBox, row: SigningKey) -> Any:
 
 async def signing_key(box: SecretBox, alg: str = "ES256") -> Any:
     """The key that signs `alg` tokens now (made if there is none yet)."""
-    row = await SigningKey.get_or_none(signing_for=alg)
+    rows = await hot_sql.fetch_models(SigningKey, _SIGNING, [alg])
+    row = rows[0] if rows else None
     if row is None:
         await ensure(box)
         row = await SigningKey.get(signing_for=alg)
