@@ -6,8 +6,11 @@ the other. Measured, on a database seeded in bulk:
 - the viewer query `{ viewer { username email tokens { name expiresAt } } }`, bearer token;
 - the refresh_token exchange at /oauth/token;
 - /auth/forward (a reverse proxy's sub-request) with a session cookie, and with a bearer token;
+- /oauth/introspect of an access token by a service client;
+- the authorization_code exchange at /oauth/token (PKCE, an ES256 ID token);
 - `signIn` with the right password;
-- the hand-written baselines of the first two (bench/baseline.py);
+- the hand-written baseline of each (bench/baselines/), in the same run, each right after
+  the product's path, both servers running;
 - argon2id verifications per second on the server's core, at the product's parameters;
 - the peak memory (VmHWM) of each server process;
 - the server CPU of the worst documents we can write (bench/worst.py).
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import dataclasses
 import ipaddress
@@ -35,7 +39,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import asyncpg
 import httpx
@@ -56,21 +60,35 @@ SIGN_IN = """mutation($u: String!, $p: String!) {
 WORST_TARGET_MS = 20
 FORWARD = "/auth/forward"
 MIB = 1024 * 1024
+FORM = "application/x-www-form-urlencoded"
+# Codes work once, so each run of the code exchange sends codes of its own: at most this
+# many a second of a run (a run that would need more fails, rather than reuse one).
+CODES_PER_SECOND = 3000
 
 SMALL = seed.Shape(users=1000, measured=1000, tokens_per_user=3, events=10_000)
 SCALE_SMALL = dataclasses.replace(SMALL, tokens_per_user=100)
 SCALE_LARGE = seed.Shape(users=1_000_000, measured=1000, tokens_per_user=100, events=10_000_000)
 
 # The rows of the table: (key, label).
+BY_HAND = "  baseline: Starlette + Tortoise by hand"
 PATHS = [
     ("viewer", "viewer query, bearer token (GraphQL)"),
-    ("viewer_baseline", "  baseline: Starlette + Tortoise by hand"),
+    ("viewer_baseline", BY_HAND),
     ("exchange", "refresh_token exchange (/oauth/token)"),
-    ("exchange_baseline", "  baseline: Starlette + Tortoise by hand"),
+    ("exchange_baseline", BY_HAND),
     ("forward_session", "/auth/forward, session cookie"),
+    ("forward_session_baseline", BY_HAND),
     ("forward_bearer", "/auth/forward, bearer token"),
+    ("forward_bearer_baseline", BY_HAND),
+    ("introspect", "/oauth/introspect, access token"),
+    ("introspect_baseline", BY_HAND),
+    ("code_exchange", "code exchange, PKCE + ES256 ID token"),
+    ("code_exchange_baseline", "  baseline: by hand, joserfc"),
     ("sign_in", f"signIn (GraphQL), {SIGN_IN_CONNECTIONS} connections"),
+    ("sign_in_baseline", BY_HAND),
 ]
+# The paths of the second round of targets, each measured on the product, then its baseline.
+ROUND_TWO = ("viewer", "exchange", "forward_session", "forward_bearer")
 
 
 @dataclasses.dataclass
@@ -78,8 +96,9 @@ class Figures:
     shape: seed.Shape
     paths: dict[str, Measurement] = dataclasses.field(default_factory=dict)
     argon2_per_second: float = 0.0
-    rss_bytes: int = 0  # latchkey serve, after every path
+    rss_bytes: int = 0  # latchkey serve, after round two's paths and signIn
     rss_before_sign_in_bytes: int = 0
+    rss_all_bytes: int = 0  # after every path
     baseline_rss_bytes: int = 0
     load_average: float = 0.0  # of the machine, the last minute, when measured
 
@@ -132,6 +151,8 @@ class _Bench:
         self.database = database
         self.sqlite_path = directory / "bench.sqlite3"
         self.accounts: list[seed.Account] = []
+        self.applications: seed.Applications | None = None
+        self.codes: list[seed.Code] = []
 
     @property
     def url(self) -> str:
@@ -172,65 +193,105 @@ class _Bench:
         self.accounts = asyncio.run(
             seed.seed(self.url, shape, lambda line: print(f"  {line}", flush=True))
         )
+        self.applications = asyncio.run(
+            seed.applications(self.url, self.env()["LATCHKEY_SECRET_KEY"])
+        )
+        # Four runs (warm-ups included) and two checks.
+        per_run = math.ceil(CODES_PER_SECOND * max(1.0, self.args.seconds))
+        count = 2 * (per_run + CODES_PER_SECOND) + 2
+        self.codes = asyncio.run(seed.codes(self.url, self.accounts, count))
+        print(f"  {count:,} authorization codes", flush=True)
         print(f"  seeded in {time.monotonic() - started:.0f} s", flush=True)
         return self.accounts[0]
 
     def hot_paths(self, shape: seed.Shape) -> Figures:
+        """Every path on the product and then on its baseline, back to back, both servers
+        running (the one not measured is idle), so that both meet the same machine."""
         self.prepare(shape)
         figures = Figures(shape)
         seconds = self.args.seconds
         serve = [str(BIN / "latchkey"), "serve", "--workers", "1"]
-        with self.serving(serve) as (port, pid):
-            _check_viewer(port, self.accounts[0])
-            _check_exchange(port, self.accounts[-1])
-            _check_sign_in(port, self.accounts[0])
-            _check_forward(port, self.accounts[0])
-            print("measuring the viewer query, the exchange, /auth/forward and signIn", flush=True)
-            figures.paths["viewer"] = self.driver.measure(port, self.viewer_requests(), seconds)
-            figures.paths["exchange"] = self.driver.measure(port, self.exchange_requests(), seconds)
-            for key, requests in self.forward_requests().items():
-                figures.paths[key] = self.driver.measure(port, requests, seconds)
-            figures.rss_before_sign_in_bytes = _peak_rss(pid)
-            figures.paths["sign_in"], figures.argon2_per_second = self.sign_in_and_argon2(
-                port, seconds
-            )
-            figures.rss_bytes = _peak_rss(pid)
         baseline = [
             str(BIN / "uvicorn"),
             "--factory",
-            "bench.baseline:create_app",
+            "bench.baselines:create_app",
             "--log-level",
             "warning",
         ]
-        with self.serving(baseline) as (port, pid):
-            _check_viewer(port, self.accounts[1 % len(self.accounts)])
-            _check_exchange(port, self.accounts[-1])
-            print("measuring the baselines", flush=True)
-            figures.paths["viewer_baseline"] = self.driver.measure(
-                port, self.viewer_requests(), seconds
-            )
-            figures.paths["exchange_baseline"] = self.driver.measure(
-                port, self.exchange_requests(), seconds
-            )
-            figures.baseline_rss_bytes = _peak_rss(pid)
+        codes = iter(self.codes)
+        with self.serving(serve) as (port, pid), self.serving(baseline) as (by_hand, by_hand_pid):
+            for server, account in ((port, self.accounts[0]), (by_hand, self.accounts[1])):
+                _check_viewer(server, account)
+                _check_exchange(server, self.accounts[-1])
+                _check_forward(server, account)
+                _check_sign_in(server, account)
+            print("measuring each path, then its baseline", flush=True)
+            requests = {
+                "viewer": self.viewer_requests(),
+                "exchange": self.exchange_requests(),
+                **self.forward_requests(),
+                "introspect": self.introspect_requests(),
+            }
+            # Round two's paths and signIn first: the peak memory after them is the one its
+            # guard was set on; introspection and the code exchange load more (joserfc).
+            for key in ROUND_TWO:
+                self.pair(figures, key, requests[key], port, by_hand)
+            figures.rss_before_sign_in_bytes = _peak_rss(pid)
+            signed_in, figures.argon2_per_second = self.sign_in_and_argon2(port, by_hand, seconds)
+            figures.paths["sign_in"], figures.paths["sign_in_baseline"] = signed_in
+            figures.rss_bytes = _peak_rss(pid)
+            for server, account in ((port, self.accounts[0]), (by_hand, self.accounts[1])):
+                _check_introspect(server, account, self.applications)
+                _check_code(server, next(codes), self.applications)
+            self.pair(figures, "introspect", requests["introspect"], port, by_hand)
+            for key, server in (("code_exchange", port), ("code_exchange_baseline", by_hand)):
+                figures.paths[key] = self.code_exchanges(server, codes, seconds)
+            figures.rss_all_bytes = _peak_rss(pid)
+            figures.baseline_rss_bytes = _peak_rss(by_hand_pid)
         figures.load_average = os.getloadavg()[0]
         return figures
 
-    def sign_in_and_argon2(self, port: int, seconds: float) -> tuple[Measurement, float]:
-        """signIn, and argon2id verifications on the server's core, taking turns a few
-        seconds at a time: whatever else slows the machine meanwhile slows both alike."""
-        print("measuring signIn and argon2id in turns on the server's core", flush=True)
+    def pair(
+        self, figures: Figures, key: str, requests: list[bytes], port: int, by_hand: int
+    ) -> None:
+        figures.paths[key] = self.driver.measure(port, requests, self.args.seconds)
+        figures.paths[f"{key}_baseline"] = self.driver.measure(by_hand, requests, self.args.seconds)
+
+    def code_exchanges(self, port: int, codes: Iterator[seed.Code], seconds: float) -> Measurement:
+        """A warm-up and a run, each sending codes no run sent before."""
+        measured = Measurement(0, 1.0, 0.0, 0.0)
+        for run_seconds in (min(1.0, seconds), seconds):
+            count = math.ceil(CODES_PER_SECOND * max(1.0, run_seconds))
+            batch = [next(codes) for _ in range(count)]
+            measured = self.driver.measure(
+                port, self.code_requests(batch), run_seconds, warm_up=False
+            )
+        return measured
+
+    def sign_in_and_argon2(
+        self, port: int, by_hand: int, seconds: float
+    ) -> tuple[tuple[Measurement, Measurement], float]:
+        """signIn, the baseline's sign-in and argon2id verifications on the server's core,
+        taking turns a few seconds at a time: whatever else slows the machine meanwhile
+        slows all three alike."""
+        print("measuring signIn, its baseline and argon2id in turns on the server's core")
         driver = self.driver.narrower(SIGN_IN_CONNECTIONS)
         turn = max(1.0, seconds / TURNS)
-        sign_ins, rates = [], []
+        product, baseline, rates = [], [], []
         for number in range(TURNS):
-            sign_ins.append(
-                driver.measure(
-                    port, self.sign_in_requests(), turn, expect="SIGNED_IN", warm_up=number == 0
+            for server, measured in ((port, product), (by_hand, baseline)):
+                measured.append(
+                    driver.measure(
+                        server,
+                        self.sign_in_requests(),
+                        turn,
+                        expect="SIGNED_IN",
+                        warm_up=number == 0,
+                    )
                 )
-            )
             rates.append(self.argon2_rate(turn))
-        return Measurement.combined(sign_ins), sum(rates) / len(rates)
+        combined = (Measurement.combined(product), Measurement.combined(baseline))
+        return combined, sum(rates) / len(rates)
 
     def argon2_rate(self, seconds: float) -> float:
         rate = subprocess.run(
@@ -264,8 +325,7 @@ class _Bench:
     def exchange_requests(self) -> list[bytes]:
         # An exchange mints an access token and leaves the refresh token as it is (it does
         # not rotate), so every refresh token can be sent again and again.
-        form = "application/x-www-form-urlencoded"
-        return [post("/oauth/token", _exchange_form(a).encode(), form) for a in self.accounts]
+        return [post("/oauth/token", _exchange_form(a).encode(), FORM) for a in self.accounts]
 
     def forward_requests(self) -> dict[str, list[bytes]]:
         """A proxy's sub-requests, one user's credentials each, as nginx sends them."""
@@ -281,6 +341,28 @@ class _Bench:
             "forward_bearer": [get(FORWARD, **_bearer(a), **original) for a in self.accounts],
         }
 
+    def introspect_requests(self) -> list[bytes]:
+        assert self.applications is not None
+        basic = _basic(self.applications.service_client_id, self.applications.service_secret)
+        # A client's attempts are reserved per address before its secret is checked, five at
+        # most: one address with 32 introspections in flight would lock its own client out
+        # (429). Each request comes from an address of its own, as many services' would.
+        return [
+            post(
+                "/oauth/introspect",
+                f"token={a.access_token}".encode(),
+                FORM,
+                **basic,
+                **{"X-Forwarded-For": _address(n)},
+            )
+            for n, a in enumerate(self.accounts)
+        ]
+
+    def code_requests(self, codes: list[seed.Code]) -> list[bytes]:
+        assert self.applications is not None
+        basic = _basic(self.applications.oidc_client_id, self.applications.oidc_secret)
+        return [post("/oauth/token", _code_form(c).encode(), FORM, **basic) for c in codes]
+
     def sign_in_requests(self) -> list[bytes]:
         # Each user signs in from an address of their own, as people do: from one address,
         # 32 sign-ins at once would meet the per-address throttle, answered without a hash.
@@ -289,7 +371,7 @@ class _Bench:
                 "/graphql",
                 json.dumps(_sign_in_body(a)).encode(),
                 "application/json",
-                **{"X-Forwarded-For": str(ipaddress.IPv4Address("10.0.0.1") + n)},
+                **{"X-Forwarded-For": _address(n)},
             )
             for n, a in enumerate(self.accounts)
         ]
@@ -344,6 +426,26 @@ def _exchange_form(account: seed.Account) -> str:
     return f"grant_type=refresh_token&refresh_token={account.refresh_token}"
 
 
+def _address(n: int) -> str:
+    return str(ipaddress.IPv4Address("10.0.0.1") + n)
+
+
+def _basic(client_id: str, secret: str) -> dict[str, str]:
+    encoded = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    return {"Authorization": f"Basic {encoded}"}
+
+
+def _code_form(code: seed.Code) -> str:
+    return urlencode(
+        {
+            "grant_type": "authorization_code",
+            "code": code.code,
+            "redirect_uri": seed.REDIRECT_URI,
+            "code_verifier": code.verifier,
+        }
+    )
+
+
 def _sign_in_body(account: seed.Account) -> dict:
     return {"query": SIGN_IN, "variables": {"u": account.username, "p": seed.PASSWORD}}
 
@@ -376,6 +478,30 @@ def _check_forward(port: int, account: seed.Account) -> None:
         answer = httpx.get(f"http://127.0.0.1:{port}{FORWARD}", headers=headers, timeout=30)
         if answer.headers.get("x-latchkey-user") != account.username:
             raise RuntimeError(f"/auth/forward failed: {answer.status_code} {answer.text[:300]}")
+
+
+def _check_introspect(port: int, account: seed.Account, made: seed.Applications | None) -> None:
+    assert made is not None
+    answer = httpx.post(
+        f"http://127.0.0.1:{port}/oauth/introspect",
+        data={"token": account.access_token},
+        headers=_basic(made.service_client_id, made.service_secret),
+        timeout=30,
+    )
+    if answer.json().get("username") != account.username:
+        raise RuntimeError(f"introspection failed: {answer.status_code} {answer.text[:300]}")
+
+
+def _check_code(port: int, code: seed.Code, made: seed.Applications | None) -> None:
+    assert made is not None
+    answer = httpx.post(
+        f"http://127.0.0.1:{port}/oauth/token",
+        content=_code_form(code).encode(),
+        headers={"Content-Type": FORM, **_basic(made.oidc_client_id, made.oidc_secret)},
+        timeout=30,
+    )
+    if not answer.json().get("id_token"):
+        raise RuntimeError(f"the code exchange failed: {answer.status_code} {answer.text[:300]}")
 
 
 def _check_sign_in(port: int, account: seed.Account) -> None:
@@ -424,29 +550,39 @@ def _report(figures: Figures) -> None:
         print(f"{label:42} {m.per_second:8.0f} {m.p50_ms:8.1f} {m.p99_ms:8.1f}")
     print(f"{'argon2id verify, one core, same parameters':42} {figures.argon2_per_second:8.1f}")
     print(
-        f"peak RSS: latchkey serve {figures.rss_bytes / MIB:.1f} MiB "
+        f"peak RSS: latchkey serve {figures.rss_bytes / MIB:.1f} MiB after round two's paths "
         f"({figures.rss_before_sign_in_bytes / MIB:.1f} MiB before signIn), "
+        f"{figures.rss_all_bytes / MIB:.1f} MiB after every path; "
         f"baseline {figures.baseline_rss_bytes / MIB:.1f} MiB"
     )
     p = figures.paths
-    viewer = _ratio(p["viewer"].per_second, p["viewer_baseline"].per_second)
-    exchange = _ratio(p["exchange"].per_second, p["exchange_baseline"].per_second)
-    sign_in = _ratio(p["sign_in"].per_second, figures.argon2_per_second)
+
+    def ratio(key: str) -> float:
+        return _ratio(p[key].per_second, p[f"{key}_baseline"].per_second)
+
     rss = figures.rss_bytes / MIB
+    argon2 = _ratio(p["sign_in"].per_second, figures.argon2_per_second)
     print("\ntargets")
-    print(f"  viewer / baseline          {viewer:5.2f}x  (at least 1.0x: {_verdict(viewer >= 1)})")
-    print(
-        f"  viewer p99              {p['viewer'].p99_ms:6.1f} ms  "
-        f"(at most 60 ms: {_verdict(p['viewer'].p99_ms <= 60)})"
-    )
-    print(
-        f"  exchange / baseline        {exchange:5.2f}x  "
-        f"(at least 1.3x: {_verdict(exchange >= 1.3)})"
-    )
-    print(
-        f"  signIn / argon2id verify   {sign_in:5.2f}x  (at least 0.9x: {_verdict(sign_in >= 0.9)})"
-    )
-    print(f"  peak RSS                {rss:6.1f} MiB (at most 80 MiB: {_verdict(rss <= 80)})")
+    for key, label, at_least in (
+        ("forward_session", "/auth/forward session / baseline", 1.2),
+        ("forward_bearer", "/auth/forward bearer / baseline", 1.2),
+        ("introspect", "introspect / baseline", 1.2),
+        ("code_exchange", "code exchange / baseline", 1.0),
+        ("sign_in", "signIn / baseline", 0.9),
+        ("viewer", "viewer / baseline", 1.0),
+        ("exchange", "exchange / baseline", 1.3),
+    ):
+        met = ratio(key) >= at_least
+        print(f"  {label:34} {ratio(key):5.2f}x  (at least {at_least}x: {_verdict(met)})")
+    for key, label, at_most in (
+        ("forward_session", "/auth/forward session p99", 20),
+        ("forward_bearer", "/auth/forward bearer p99", 20),
+        ("viewer", "viewer p99", 60),
+    ):
+        ms = p[key].p99_ms
+        print(f"  {label:32} {ms:6.1f} ms  (at most {at_most} ms: {_verdict(ms <= at_most)})")
+    print(f"  {'peak RSS':32} {rss:6.1f} MiB (at most 80 MiB: {_verdict(rss <= 80)})")
+    print(f"  {'signIn / argon2id alone (context)':34} {argon2:5.2f}x")
 
 
 def _report_scale(small: Figures, large: Figures) -> None:

@@ -109,7 +109,9 @@ class Driver:
             port, requests, seconds=seconds, connections=self.connections, expect=expect.encode()
         )
         if result.failures:
-            raise RuntimeError(f"{result.failures} requests did not answer 200")
+            raise RuntimeError(
+                f"{result.failures} requests did not answer 200, the first: {result.first_failure}"
+            )
         return Measurement(
             result.requests, result.seconds, result.percentile(0.5), result.percentile(0.99)
         )

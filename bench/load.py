@@ -20,6 +20,7 @@ class Result:
     seconds: float
     latencies: list[float]
     failures: int
+    first_failure: str = ""  # the status line and the start of the body, to say why
 
     @property
     def per_second(self) -> float:
@@ -64,7 +65,7 @@ async def _load(
     port: int, requests: list[bytes], seconds: float, connections: int, expect: bytes
 ) -> Result:
     latencies: list[float] = []
-    failures = [0]
+    failures: list = [0, ""]
     start = time.perf_counter()
     deadline = start + seconds
     stride = max(1, len(requests) // connections)
@@ -74,7 +75,7 @@ async def _load(
     await asyncio.gather(
         *(_connection(port, turn, deadline, latencies, failures, expect) for turn in turns)
     )
-    return Result(len(latencies), time.perf_counter() - start, latencies, failures[0])
+    return Result(len(latencies), time.perf_counter() - start, latencies, *failures)
 
 
 async def _connection(port, turn, deadline, latencies, failures, expect) -> None:
@@ -87,6 +88,9 @@ async def _connection(port, turn, deadline, latencies, failures, expect) -> None
             body = await reader.readexactly(_content_length(head))
             if not head.startswith(b"HTTP/1.1 200") or expect not in body:
                 failures[0] += 1
+                failures[1] = failures[1] or (head.split(b"\r\n")[0] + b" " + body[:200]).decode(
+                    "utf-8", "replace"
+                )
                 continue
             latencies.append(time.perf_counter() - sent)
     finally:

@@ -3,14 +3,21 @@
 The measured accounts (`bench1`, `bench2`, ...) each get an access token (the viewer path),
 a refresh token (the exchange path), `tokens_per_user - 1` more refresh tokens that the
 viewer query lists, and a browser session (forward authentication); their secrets are
-returned. Filler accounts, tokens and security events make the database large without being
-measured; their secrets are random and thrown away. Rows are written the way the models
+returned. Each measured account is in two of three groups (forward authentication and
+introspection name them). `applications` adds a service client (introspection) and an
+OpenID Connect client signed in through every measured session; `codes` adds unused
+authorization codes for it, each with its own PKCE verifier. Filler accounts, tokens and
+security events make the database large without being measured; their secrets are random
+and thrown away. Rows are written the way the models
 store them, so the service reads them like its own.
 """
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import hashlib
+import json
 import secrets
 import time
 from collections.abc import Callable
@@ -23,13 +30,18 @@ from backend.accounts.passwords import normalize
 from backend.infra.config import Settings
 from backend.infra.database import tortoise_config
 from backend.kernel.crypto import digest, random_token
-from backend.tokens.format import Kind, generate
+from backend.kernel.secret_box import SecretBox
+from backend.oidc import keys
+from backend.tokens.format import Kind, generate, new_client_id
 from backend.tokens.models import LEGACY_SCOPES, RefreshToken
 
 PASSWORD = "benchmark password that is long enough"
 ROWS_PER_STATEMENT = 1000  # keeps SQLite's bound-parameter count well under its limit
 FILLER_BATCH = 200_000  # rows per generated INSERT ... SELECT, one transaction each
 PROGRESS_EVERY = 1_000_000  # rows
+GROUPS = ("staff", "engineering", "on-call")
+REDIRECT_URI = "https://app.example.com/callback"
+CODE_SCOPES = "openid profile email groups offline_access"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,6 +51,21 @@ class Account:
     access_token: str
     refresh_token: str
     session: str  # the session cookie's value
+
+
+@dataclasses.dataclass(frozen=True)
+class Applications:
+    service_client_id: str  # introspects
+    service_secret: str
+    oidc_client_id: str  # exchanges codes: confidential, with PKCE, ES256 ID tokens
+    oidc_secret: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Code:
+    account: Account
+    code: str
+    verifier: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,6 +103,97 @@ async def seed(
         return accounts
     finally:
         await Tortoise.close_connections()
+
+
+async def applications(url: str, secret_key: str) -> Applications:
+    """A service client, and an OpenID Connect client that every measured session signed in
+    to (as when a code was issued in it); the signing keys, sealed with `secret_key`."""
+    await Tortoise.init(config=tortoise_config(url))
+    try:
+        await keys.ensure(SecretBox(secret_key))
+        seeder = _Seeder(Tortoise.get_connection("default"), "", datetime.now(UTC))
+        made = Applications(
+            new_client_id("lk_sc_"), generate(Kind.SERVICE_SECRET), random_token(18), random_token()
+        )
+        await seeder._insert(
+            "service_clients",
+            ("name", "client_id", "secret_hash", "created_at"),
+            [("bench", made.service_client_id, digest(made.service_secret), seeder.now)],
+        )
+        await seeder._insert(
+            "oidc_clients",
+            _OIDC_CLIENT_COLUMNS,
+            [
+                (
+                    made.oidc_client_id,
+                    "bench",
+                    digest(made.oidc_secret),
+                    False,
+                    json.dumps([REDIRECT_URI]),
+                    "[]",
+                    "",
+                    "[]",
+                    "ES256",
+                    seeder.now,
+                )
+            ],
+        )
+        client_id = await seeder._one("SELECT id FROM oidc_clients")
+        sessions = await seeder.db.execute_query_dict("SELECT id FROM sessions ORDER BY id")
+        await seeder._insert(
+            "oidc_session_clients",
+            ("session_id", "client_id", "sid", "created_at"),
+            [(row["id"], client_id, _sid(row["id"]), seeder.now) for row in sessions],
+        )
+        await seeder.after()
+        return made
+    finally:
+        await Tortoise.close_connections()
+
+
+async def codes(url: str, accounts: list[Account], count: int) -> list[Code]:
+    """`count` unused codes of the seeded client, spread over the measured accounts (each
+    issued in its session). A code works once: a run sends each at most once. They expire
+    with the seeded tokens instead of in a minute, so that they can be made before the runs
+    that use them."""
+    await Tortoise.init(config=tortoise_config(url))
+    try:
+        seeder = _Seeder(Tortoise.get_connection("default"), "", datetime.now(UTC))
+        client_id = await seeder._one("SELECT id FROM oidc_clients")
+        sessions = {
+            row["user_id"]: row["id"]
+            for row in await seeder.db.execute_query_dict("SELECT id, user_id FROM sessions")
+        }
+        made, rows = [], []
+        for n in range(count):
+            account = accounts[n % len(accounts)]
+            code, verifier = random_token(), random_token(48)
+            challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+            session = sessions[account.user_id]
+            rows.append(
+                (
+                    digest(code),
+                    client_id,
+                    account.user_id,
+                    REDIRECT_URI,
+                    CODE_SCOPES,
+                    f"nonce-{n}",
+                    challenge.rstrip(b"=").decode(),
+                    seeder.now,
+                    seeder.expires,
+                    session,
+                    _sid(session),
+                )
+            )
+            made.append(Code(account, code, verifier))
+        await seeder._insert("oidc_authorization_codes", _CODE_COLUMNS, rows)
+        return made
+    finally:
+        await Tortoise.close_connections()
+
+
+def _sid(session_id: int) -> str:
+    return hashlib.sha256(f"bench sid {session_id}".encode()).hexdigest()[:32]
 
 
 async def add_listed_tokens(url: str, account: Account, total: int) -> None:
@@ -132,6 +250,15 @@ class _Seeder:
             for n, a in enumerate(accounts, 1)
         ]
         await self._insert("sessions", _SESSION_COLUMNS, sessions)
+        await self._insert(
+            "groups",
+            ("id", "name", "description", "self_service", "created_at"),
+            [(n, name, "", False, self.now) for n, name in enumerate(GROUPS, 1)],
+        )
+        memberships = [
+            (n, group) for n in range(1, count + 1) for group in (1, 2, 3) if group != n % 3 + 1
+        ]
+        await self._insert("memberships", ("users_id", "group_id"), memberships)
         return accounts
 
     async def filler_users(self, first: int, last: int, progress: Callable[[str], None]) -> None:
@@ -162,7 +289,8 @@ class _Seeder:
         """
         if not self.postgres:
             return
-        for table in ("users", "refresh_tokens", "access_tokens", "sessions", "security_events"):
+        tables = ("users", "refresh_tokens", "access_tokens", "sessions", "security_events")
+        for table in (*tables, "groups", "service_clients", "oidc_clients"):
             await self.db.execute_script(  # our own table names, no input
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
                 f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
@@ -207,6 +335,10 @@ class _Seeder:
         sql = template["postgres" if self.postgres else "sqlite"]
         await self.db.execute_query(sql, [start, end, *extra])
 
+    async def _one(self, sql: str) -> int:
+        rows = await self.db.execute_query_dict(sql)
+        return int(next(iter(rows[0].values())))
+
     def _mark(self, n: int) -> str:
         return f"${n}" if self.postgres else "?"
 
@@ -244,6 +376,31 @@ _ACCESS_COLUMNS = (
     "scopes",
 )
 
+_OIDC_CLIENT_COLUMNS = (
+    "client_id",
+    "name",
+    "secret_hash",
+    "third_party",
+    "redirect_uris",
+    "post_logout_redirect_uris",
+    "backchannel_logout_uri",
+    "scopes",
+    "id_token_alg",
+    "created_at",
+)
+_CODE_COLUMNS = (
+    "code_hash",
+    "client_id",
+    "user_id",
+    "redirect_uri",
+    "scopes",
+    "nonce",
+    "code_challenge",
+    "auth_time",
+    "expires_at",
+    "session_id",
+    "sid",
+)
 _SESSION_COLUMNS = (
     "user_id",
     "token_hash",

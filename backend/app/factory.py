@@ -81,7 +81,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await password_reset.settle()  # reset links being mailed
                 metrics.worker_stopped()
 
+    # Routes are tried in order, for every request: the one a proxy asks before each request
+    # of the applications it protects comes first.
     routes = [
+        *ForwardAuthEndpoint(services).routes(),
         Route(
             "/graphql",
             GraphQLEndpoint(schema, services, ide_page=graphiql_page.page),
@@ -89,7 +92,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ),
         *OAuthEndpoints(services).routes(),
         *OidcEndpoints(services).routes(),
-        *ForwardAuthEndpoint(services).routes(),
         *health.routes(),
         *web_routes(schema, services),
         *(graphiql_page.routes() if settings.graphiql else []),

@@ -14,6 +14,7 @@ from tortoise.transactions import in_transaction
 
 from backend.accounts.models import User
 from backend.auth.factors.models import TwoFactor
+from backend.infra import hot_sql
 from backend.kernel import clock
 from backend.kernel.crypto import digest, same
 from backend.oidc import clients, grants, session_clients
@@ -174,7 +175,7 @@ async def redeem(
     """The code's grant, used up; InvalidGrant for a code that is unknown, used, expired,
     another client's or another redirect URI's, whose PKCE verifier does not match, or whose
     session has ended."""
-    row = await AuthorizationCode.get_or_none(code_hash=digest(code)).select_related("user")
+    row = await _code_with_user(digest(code))
     if row is None or row.client_id != client.id or row.redirect_uri != redirect_uri:
         raise InvalidGrant
     if row.code_challenge and not same(row.code_challenge, _s256(verifier)):
@@ -183,9 +184,7 @@ async def redeem(
         raise InvalidGrant
     now = clock.now()
     grant = grants.new_id()
-    used = await AuthorizationCode.filter(id=row.id, used_at=None, expires_at__gt=now).update(
-        used_at=now, grant=grant
-    )
+    used = len(await hot_sql.fetch(AuthorizationCode, _USE, [now, grant, row.id]))
     if used != 1:
         spent = await AuthorizationCode.get_or_none(id=row.id)
         if spent is not None and spent.grant:  # a second use: end what the first one gave
@@ -195,6 +194,32 @@ async def redeem(
     if not await session_clients.signed_in(row.session_id, client.id):
         raise InvalidGrant
     row.used_at, row.grant = now, grant
+    return row
+
+
+# The code with its user's columns as user__<column>, in one statement ($1 its digest).
+_USER_COLUMNS = tuple(User._meta.fields_db_projection.values())
+_USER_SELECT = ", ".join(f'u."{column}" AS "user__{column}"' for column in _USER_COLUMNS)
+_CODE_WITH_USER = f"""
+SELECT c.*, {_USER_SELECT} FROM oidc_authorization_codes c JOIN users u ON u.id = c.user_id
+WHERE c.code_hash = $1
+"""  # noqa: S608 the models' own column names
+# Used up, unless used or expired already: $1 now, $2 the grant, $3 the code's id.
+_USE = """
+UPDATE oidc_authorization_codes SET used_at = $1, "grant" = $2
+WHERE id = $3 AND used_at IS NULL AND expires_at > $1
+RETURNING id
+"""
+
+
+async def _code_with_user(code_hash: str) -> AuthorizationCode | None:
+    rows = await hot_sql.fetch(AuthorizationCode, _CODE_WITH_USER, [code_hash])
+    if not rows:
+        return None
+    columns = rows[0]
+    user = {column: columns.pop(f"user__{column}") for column in _USER_COLUMNS}
+    row = hot_sql.as_model(AuthorizationCode, columns)
+    row.user = hot_sql.as_model(User, user)
     return row
 
 

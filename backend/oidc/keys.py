@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 import secrets
+import weakref
 from datetime import timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from backend.infra import hot_sql
 from backend.kernel import clock
 from backend.kernel.secret_box import SecretBox
 from backend.oidc.models import SigningKey
@@ -20,6 +22,10 @@ ALGORITHMS = ("ES256", "RS256")  # ES256 by default; RS256 for clients that ask 
 ID_TOKEN_LIFETIME = timedelta(hours=1)
 # Clocks differ: a relying party may still check a token a little after it expired.
 LEEWAY = timedelta(minutes=5)
+
+
+# The key that signs an algorithm now ($1), read for every token.
+_SIGNING = "SELECT * FROM oidc_signing_keys WHERE signing_for = $1"
 
 
 def _sealed_for(kid: str) -> str:
@@ -94,16 +100,30 @@ async def jwks(box: SecretBox) -> dict[str, Any]:
     return KeySet(keys).as_dict(private=False)
 
 
+# Keys opened and imported, per box, by what was sealed: opening and importing a key costs
+# more than a signature. The row that says which key signs is still read for every token,
+# so a rotation on another worker takes effect at once.
+_opened: weakref.WeakKeyDictionary[SecretBox, dict[tuple[str, str], Any]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def private_key(box: SecretBox, row: SigningKey) -> Any:
     from joserfc.jwk import JWKRegistry
 
-    data = json.loads(box.open(row.sealed_jwk, bound_to=_sealed_for(row.kid)))
-    return JWKRegistry.import_key(data)
+    opened = _opened.setdefault(box, {})
+    sealed = (row.kid, row.sealed_jwk)
+    key = opened.get(sealed)
+    if key is None:
+        data = json.loads(box.open(row.sealed_jwk, bound_to=_sealed_for(row.kid)))
+        key = opened[sealed] = JWKRegistry.import_key(data)
+    return key
 
 
 async def signing_key(box: SecretBox, alg: str = "ES256") -> Any:
     """The key that signs `alg` tokens now (made if there is none yet)."""
-    row = await SigningKey.get_or_none(signing_for=alg)
+    rows = await hot_sql.fetch_models(SigningKey, _SIGNING, [alg])
+    row = rows[0] if rows else None
     if row is None:
         await ensure(box)
         row = await SigningKey.get(signing_for=alg)

@@ -44,6 +44,8 @@ _KEPT = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
 _KEPT_IN_A_LIST = _KEPT.replace(",", "")
 _KEPT_QUOTED = _KEPT.replace('"', "").replace("\\", "")
 
+_NONE = Requirements()
+
 log = logging.getLogger("latchkey.forward_auth")
 
 _REFUSALS = {
@@ -86,10 +88,12 @@ class ForwardAuthEndpoint:
         if isinstance(caller, Refusal):
             metrics.forward_auth("unauthenticated")
             return self._unauthenticated(caller, original)
-        requirements = Requirements(
-            any_of_groups=frozenset(request.query_params.getlist("group")),
-            all_of_scopes=frozenset(request.query_params.getlist("scope")),
-        )
+        requirements = _NONE
+        if request.scope["query_string"]:  # most locations ask for nothing more
+            requirements = Requirements(
+                any_of_groups=frozenset(request.query_params.getlist("group")),
+                all_of_scopes=frozenset(request.query_params.getlist("scope")),
+            )
         unmet = requirements.unmet_by(caller)
         if unmet is not None:
             metrics.forward_auth("forbidden")
@@ -146,9 +150,7 @@ def identity_headers(caller: Caller, language: str) -> dict[str, str]:
         "X-Latchkey-User-Id": str(caller.user_id),
         "X-Latchkey-Email": _encoded(caller.email),
         "X-Latchkey-Name": _encoded(caller.name),
-        "X-Latchkey-Groups": ",".join(
-            quote(group, safe=_KEPT_IN_A_LIST) for group in caller.groups
-        ),
+        "X-Latchkey-Groups": ",".join(_encoded(group, in_a_list=True) for group in caller.groups),
         "X-Latchkey-Account-Type": caller.account_type,
         "X-Latchkey-Language": language,
         "X-Latchkey-Auth": caller.method.value,
@@ -156,8 +158,13 @@ def identity_headers(caller: Caller, language: str) -> dict[str, str]:
     }
 
 
-def _encoded(value: str) -> str:
-    return quote(value, safe=_KEPT)
+def _encoded(value: str, *, in_a_list: bool = False) -> str:
+    # Printable ASCII but `%` (and `,` in a list) is kept as it is: most values are only
+    # that, and are sent without quote()'s work.
+    plain = value.isascii() and value.isprintable() and "%" not in value
+    if plain and not (in_a_list and "," in value):
+        return value
+    return quote(value, safe=_KEPT_IN_A_LIST if in_a_list else _KEPT)
 
 
 def _forbidden(

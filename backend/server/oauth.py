@@ -200,7 +200,11 @@ class OAuthEndpoints:
             # Who the user is, so a service needs no user table of its own.
             "email": user.email,
             "name": user.display_name,
-            "groups": sorted(await user.groups.all().values_list("name", flat=True)),
+            "groups": sorted(
+                info.groups
+                if info.groups is not None
+                else await user.groups.all().values_list("name", flat=True)
+            ),
             "account_type": user.account_type,
             "zoneinfo": user.time_zone,
         }

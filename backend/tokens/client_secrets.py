@@ -12,6 +12,8 @@ from typing import Protocol, TypeVar
 
 from backend.auth.throttle import service as throttle
 from backend.auth.throttle.keys import client_address_key, client_secret_key
+from backend.auth.throttle.models import ThrottleCounter
+from backend.infra import hot_sql
 from backend.kernel.client_info import ClientInfo
 from backend.kernel.crypto import digest, same
 from backend.tokens.format import Kind, is_well_formed
@@ -42,6 +44,14 @@ async def verify(
     expected = found.secret_hash if found else digest("no such client")
     if not (same(digest(secret), expected) and is_well_formed(secret, kind)) or found is None:
         return None
-    await throttle.clear(per_client)
-    await throttle.refund(per_address, throttle.PER_ADDRESS)  # only failures use it up
+    # The client's count starts afresh and the address gets its attempt back (only failures
+    # use it up): in one trip on SQLite.
+    await hot_sql.run_together(
+        ThrottleCounter,
+        [
+            throttle.clear_statement(per_client),
+            throttle.refund_statement(per_address, throttle.PER_ADDRESS),
+        ],
+        atomic=False,  # as two statements were: neither needs the other
+    )
     return found

@@ -32,8 +32,7 @@ BUILT_IN = {
     ACCOUNT_WRITE: N_("Change your profile details and join or leave groups"),
     ADMIN_READ: N_("Administrators: see every account, the groups and the operator log"),
     ADMIN_WRITE: N_(
-        "Administrators: create, change, disable, enable and unlock accounts, and sign "
-        "them out"
+        "Administrators: create, change, disable, enable and unlock accounts, and sign them out"
     ),
 }
 # RFC 6749 §3.3 allows more characters in a scope token; these read well in lists and mail.

@@ -242,6 +242,23 @@ _OWNER_SELECT = ", ".join(f"u.{column} AS owner_{column}" for column in _OWNER_C
 _BY_SECRET_WITH_OWNER = f"""
 SELECT t.*, {_OWNER_SELECT} FROM ({_BY_SECRET}) t JOIN users u ON u.id = t.user_id
 """  # noqa: S608 constant text
+# A live access token for introspection, with its user, the client it was issued to and the
+# user's groups, in one statement: one row per group, or one with no group. $1 the digest,
+# $2 now. As the bearer statement, a token whose refresh token is revoked is not live.
+_DESCRIBED_COLUMNS = ("expires_at", "created_at", "scopes", "oidc_sid", "credential", "application")
+_DESCRIBE_ACCESS = """
+SELECT u.*, a.expires_at AS token_expires_at, a.created_at AS token_created_at,
+    a.scopes AS token_scopes, a.oidc_sid AS token_oidc_sid,
+    c.client_id AS token_credential, o.client_id AS token_application, g.name AS group_name
+FROM access_tokens a JOIN users u ON u.id = a.user_id
+LEFT JOIN refresh_tokens r ON r.id = a.refresh_token_id
+LEFT JOIN api_credentials c ON c.id = a.api_credential_id
+LEFT JOIN oidc_clients o ON o.id = a.oidc_client_id
+LEFT JOIN memberships m ON m.users_id = u.id
+LEFT JOIN "groups" g ON g.id = m.group_id
+WHERE a.token_hash = $1 AND a.expires_at > $2 AND r.revoked_at IS NULL
+    AND u.disabled_at IS NULL
+"""
 _INSERT_ACCESS = """
 INSERT INTO access_tokens
 (token_hash, user_id, refresh_token_id, api_credential_id, oidc_client_id, oidc_grant,
@@ -255,6 +272,11 @@ async def _by_secret(hashed: str) -> RefreshToken | None:
     """The refresh token whose current or previous secret has this digest, revoked or not."""
     found = await hot_sql.fetch_models(RefreshToken, _BY_SECRET, [hashed])
     return found[0] if found else None
+
+
+def _as_datetime(value: datetime | str) -> datetime:
+    """A column read under another name: SQLite gives its ISO text."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _secret_ends(token: RefreshToken, hashed: str, now: datetime) -> datetime | None:
@@ -475,6 +497,7 @@ class TokenInfo:
     scopes: tuple[str, ...] = ()
     audience: str | None = None  # the application an OpenID Connect token was issued to
     sid: str | None = None  # the Latchkey session that application signed in through
+    groups: tuple[str, ...] | None = None  # the user's group names, when read with the token
 
 
 async def revoke_by_secret(secret: str, client: ClientInfo) -> None:
@@ -503,24 +526,24 @@ async def describe(secret: str) -> TokenInfo | None:
     """Introspection of a live access or refresh token; None when it is not active."""
     now = clock.now()
     if is_well_formed(secret, Kind.ACCESS):
-        access = await AccessToken.get_or_none(
-            token_hash=digest(secret), expires_at__gt=now
-        ).select_related("user", "refresh_token", "api_credential", "oidc_client")
-        if access is None or (access.refresh_token and access.refresh_token.revoked_at):
+        rows = await hot_sql.fetch(AccessToken, _DESCRIBE_ACCESS, [digest(secret), now])
+        if not rows:
             return None
-        if access.user.disabled_at is not None:
-            return None
-        client_id = access.api_credential.client_id if access.api_credential else None
-        application = access.oidc_client.client_id if access.oidc_client else None
+        token = {column: rows[0].pop(f"token_{column}") for column in _DESCRIBED_COLUMNS}
+        groups = tuple(row["group_name"] for row in rows if row["group_name"] is not None)
+        del rows[0]["group_name"]
+        user = hot_sql.as_model(User, rows[0])
+        application = token["application"]
         return TokenInfo(
-            access.user,
+            user,
             "Bearer",
-            access.expires_at,
-            access.created_at,
-            client_id or application,
-            scope_catalog.held(access.scopes, access.user),
+            _as_datetime(token["expires_at"]),
+            _as_datetime(token["created_at"]),
+            token["credential"] or application,
+            scope_catalog.held(token["scopes"], user),
             audience=application,
-            sid=access.oidc_sid,
+            sid=token["oidc_sid"],
+            groups=groups,
         )
     if is_well_formed(secret, Kind.REFRESH):
         hashed = digest(secret)
