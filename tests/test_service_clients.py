@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import subprocess
 from datetime import timedelta
@@ -80,6 +81,16 @@ async def test_a_service_client_from_the_cli_introspects_until_removed(
     assert error_of(await introspect(client, access, client_id, secret)) == (401, "invalid_client")
     again = latchkey(settings, "remove", "billing")
     assert again.returncode == 1 and "there is no service client billing" in again.stderr
+
+
+async def test_a_service_introspecting_in_parallel_gets_every_answer(gql, client, settings, alice):
+    client_id, secret = create(settings, "gateway")
+    access = (await exchange(client, (await issue_token(gql))["secret"])).json()["access_token"]
+    answers = await asyncio.gather(
+        *(introspect(client, access, client_id, secret) for _ in range(20))
+    )
+    assert [answer.status_code for answer in answers] == [200] * 20
+    assert all(answer.json()["active"] is True for answer in answers)
 
 
 def test_list_shows_names_and_ids_never_secrets_and_only_a_digest_is_stored(database_url):

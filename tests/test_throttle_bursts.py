@@ -197,6 +197,14 @@ class TestClientSecrets:
         checked = statuses.count(401)  # one per secret checked
         assert checked <= most_checks_in_a_burst(BUDGET, right_one_got_in=right_one_got_in)
 
+    async def test_parallel_requests_with_the_right_secret_all_get_in(self, client, credentials):
+        # A service's requests overlap: none may hold the others' attempts while in flight.
+        client_id, secret = credentials
+        responses = await asyncio.gather(
+            *(self.token(client, client_id, secret) for _ in range(20))
+        )
+        assert [response.status_code for response in responses] == [200] * 20
+
     async def test_one_address_guessing_many_client_ids_is_locked(self, client, credentials):
         client_id, secret = credentials
         for number in range(50):

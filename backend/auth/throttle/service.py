@@ -86,6 +86,11 @@ UPDATE throttle_counters SET
 WHERE "key" = $1 AND failures > 0
 """
 _CLEAR = 'DELETE FROM throttle_counters WHERE "key" = $1'
+# Parameters: $1 key, $2 now. A lock another request set meanwhile stays.
+_CLEAR_UNLESS_LOCKED = """
+DELETE FROM throttle_counters
+WHERE "key" = $1 AND (locked_until_ms IS NULL OR locked_until_ms <= $2)
+"""
 
 
 class Reservation:
@@ -161,6 +166,24 @@ async def clear(key: str) -> None:
 
 def clear_statement(key: str) -> hot_sql.Statement:
     return _CLEAR, [key]
+
+
+async def failures_unless_locked(keys: Sequence[str]) -> dict[str, int]:
+    """The failures counted on each of `keys` that has any, reserving nothing (a read);
+    RateLimited while one of them is locked."""
+    now = unix_ms(clock.now())
+    rows = await ThrottleCounter.filter(key__in=list(keys)).values_list(
+        "key", "failures", "locked_until_ms"
+    )
+    locks = [int(until) for _, _, until in rows if until is not None and until > now]
+    if locks:
+        raise RateLimited(-(-(max(locks) - now) // 1000))
+    return {key: int(failures) for key, failures, _ in rows if failures}
+
+
+async def clear_unless_locked(key: str) -> None:
+    """Start `key`'s count afresh, unless a lock landed since it was read."""
+    await hot_sql.execute(ThrottleCounter, _CLEAR_UNLESS_LOCKED, [key, unix_ms(clock.now())])
 
 
 def _reserve_statement(key: str, policy: Policy, now: int) -> hot_sql.Statement:
