@@ -1,10 +1,10 @@
 """POST /oauth/introspect by hand (RFC 7662), for a service client and an access token.
 
-The service client authenticates as with the product: its attempt is counted per address
-and per client before the secret is checked (a counter row each, locking at the same
-limits), its secret is compared by SHA-256 digest in constant time, a success clears the
-client's count and gives the address its attempt back, and its last use is written at most
-once a minute. Then the access token by hash with its user, refresh token, API credential
+The service client authenticates as with the product: the counters of its address and of
+the client are read (a lock refuses), its secret is compared by SHA-256 digest in constant
+time, a failure is counted on both (locking at the same limits), a success clears the
+client's count when it had failures, and its last use is written at most once a minute.
+Then the access token by hash with its user, refresh token, API credential
 and application; the user's group names; the same JSON fields.
 """
 
@@ -48,7 +48,11 @@ async def introspect(request: Request) -> Response:
     client_id, secret = presented
     address = client_address(request)
     per_address, per_client = f"bench-ip:{address}", f"bench-sc:{client_id}:{address}"
-    if not await _reserve(per_address, PER_ADDRESS) or not await _reserve(per_client, PER_CLIENT):
+    now_ms = int(time.time() * 1000)
+    counters = await Tortoise.get_connection("default").execute_query_dict(
+        sql(_COUNTERS), [per_address, per_client]
+    )
+    if any(row["locked_until_ms"] and row["locked_until_ms"] > now_ms for row in counters):
         return oauth_error("invalid_client", "Too many attempts.", 429)
     client = await ServiceClient.get_or_none(client_id=client_id)
     expected = client.secret_hash if client else sha256_hex("no such client")
@@ -57,8 +61,13 @@ async def introspect(request: Request) -> Response:
         or not well_formed(secret, SERVICE_PREFIX)
         or client is None
     ):
+        if not await _reserve(per_address, PER_ADDRESS) or not await _reserve(
+            per_client, PER_CLIENT
+        ):
+            return oauth_error("invalid_client", "Too many attempts.", 429)
         return oauth_error("invalid_client", "Client authentication failed.", 401)
-    await _clear(per_client, per_address)
+    if any(row["key"] == per_client and row["failures"] for row in counters):
+        await Tortoise.get_connection("default").execute_query(sql(_CLEAR), [per_client])
     now = datetime.now(UTC)
     if client.last_used_at is None or now - client.last_used_at >= LAST_USED_EVERY:
         await ServiceClient.filter(id=client.id).update(last_used_at=now)
@@ -124,10 +133,8 @@ WHERE throttle_counters.locked_until_ms IS NULL OR throttle_counters.locked_unti
 RETURNING failures
 """
 _CLEAR = 'DELETE FROM throttle_counters WHERE "key" = $1'
-_REFUND = """
-UPDATE throttle_counters SET failures = failures - 1,
-    locked_until_ms = CASE WHEN failures - 1 < CAST($2 AS BIGINT) THEN NULL ELSE locked_until_ms END
-WHERE "key" = $1 AND failures > 0
+_COUNTERS = """
+SELECT "key", failures, locked_until_ms FROM throttle_counters WHERE "key" IN ($1, $2)
 """
 
 
@@ -138,9 +145,3 @@ async def _reserve(key: str, limit: int) -> bool:
         sql(_RESERVE), [key, now, now + LOCK_MS, limit]
     )
     return bool(rows)
-
-
-async def _clear(per_client: str, per_address: str) -> None:
-    db = Tortoise.get_connection("default")
-    await db.execute_query(sql(_CLEAR), [per_client])
-    await db.execute_query(sql(_REFUND), [per_address, PER_ADDRESS])
