@@ -23,6 +23,9 @@ from tests.live import free_port, live_server
 from tests.test_cli import latchkey
 from tests.test_service_clients import create as create_service_client
 
+# One test process takes the module, so its two-worker server starts once.
+pytestmark = pytest.mark.xdist_group("metrics-live")
+
 SECRET_LOOKING = "tok_3f9a1c7e5b2d4a6f8e0c"
 SERVICE_CLIENT: list[str] = []  # its client_id and secret, once the server's fixture made it
 FAMILIES = {
