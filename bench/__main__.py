@@ -41,7 +41,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-import asyncpg
 import httpx
 
 from bench import seed, worst
@@ -183,7 +182,7 @@ class _Bench:
         )
         started = time.monotonic()
         if self.database:
-            asyncio.run(_reset_postgres(self.database))
+            asyncio.run(seed.reset_postgres(self.database))
         else:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{self.sqlite_path}{suffix}").unlink(missing_ok=True)
@@ -395,14 +394,6 @@ class _Bench:
         finally:
             process.terminate()
             process.wait(timeout=10)
-
-
-async def _reset_postgres(url: str) -> None:
-    connection = await asyncpg.connect(url)
-    try:
-        await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-    finally:
-        await connection.close()
 
 
 def _database_name(url: str) -> str:

@@ -214,20 +214,12 @@ def prepare(url: str) -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     else:
-        asyncio.run(_reset_postgres(url))
+        from bench import seed
+
+        asyncio.run(seed.reset_postgres(url))
     subprocess.run(
         [str(BIN / "latchkey"), "migrate"], env=_env(url), check=True, capture_output=True
     )
-
-
-async def _reset_postgres(url: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(url)
-    try:
-        await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-    finally:
-        await connection.close()
 
 
 async def queue(url: str, split: Split, webhook_url: str, secret_key: str = SECRET_KEY) -> str:

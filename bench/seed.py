@@ -448,3 +448,15 @@ _FILLER_EVENTS = {  # then: now, the number of accounts
     SELECT i, (i % $4) + 1, 'sign_in.succeeded', $3::timestamptz, '192.0.2.1', 'bench',
     '{}' FROM generate_series($1::bigint, $2::bigint) AS i""",
 }
+
+
+async def reset_postgres(url: str) -> None:
+    """Drop the schema `public` with all it holds and make it afresh (a database the bench
+    may own: never a product database)."""
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await connection.close()
