@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from backend.accounts import groups
 from backend.accounts.models import User
 from backend.auth.factors.registry import KINDS
-from backend.infra import hot_sql
 from backend.kernel import clock
 from backend.kernel.secret_box import SecretBox
 from backend.oidc import authorization, keys
@@ -16,10 +16,6 @@ from backend.oidc.models import AuthorizationCode, OidcClient, OidcRefreshToken
 # RFC 8176 methods for the second factor a sign-in proved, by kind (each kind names its own).
 AMR = {kind.kind: kind.amr for kind in KINDS}
 ACR_MFA, ACR_PWD = authorization.ACR_MFA, authorization.ACR_PWD
-# The user's group names ($1 the user's id), without building the ORM's many-to-many query.
-_GROUP_NAMES = """
-SELECT g.name FROM memberships m JOIN "groups" g ON g.id = m.group_id WHERE m.users_id = $1
-"""
 
 
 def sub(user: User) -> str:
@@ -80,8 +76,7 @@ async def user_claims(user: User, scopes: list[str]) -> dict[str, Any]:
     if "phone" in scopes and user.mobile_phone:
         claims.update(phone_number=user.mobile_phone, phone_number_verified=False)
     if "groups" in scopes:
-        rows = await hot_sql.fetch(User, _GROUP_NAMES, [user.id])
-        claims["groups"] = sorted(row["name"] for row in rows)
+        claims["groups"] = list(await groups.names_of(user.id))
     return {name: value for name, value in claims.items() if value is not None}
 
 

@@ -200,11 +200,7 @@ class OAuthEndpoints:
             # Who the user is, so a service needs no user table of its own.
             "email": user.email,
             "name": user.display_name,
-            "groups": sorted(
-                info.groups
-                if info.groups is not None
-                else await user.groups.all().values_list("name", flat=True)
-            ),
+            "groups": list(info.groups),
             "account_type": user.account_type,
             "zoneinfo": user.time_zone,
         }

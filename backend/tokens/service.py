@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from backend.accounts import administrators, limits
+from backend.accounts import administrators, groups, limits
 from backend.accounts.models import User
 from backend.audit.service import record
 from backend.auth import reauthentication
@@ -497,7 +497,7 @@ class TokenInfo:
     scopes: tuple[str, ...] = ()
     audience: str | None = None  # the application an OpenID Connect token was issued to
     sid: str | None = None  # the Latchkey session that application signed in through
-    groups: tuple[str, ...] | None = None  # the user's group names, when read with the token
+    groups: tuple[str, ...] = ()  # the user's group names, in order
 
 
 async def revoke_by_secret(secret: str, client: ClientInfo) -> None:
@@ -530,7 +530,7 @@ async def describe(secret: str) -> TokenInfo | None:
         if not rows:
             return None
         token = {column: rows[0].pop(f"token_{column}") for column in _DESCRIBED_COLUMNS}
-        groups = tuple(row["group_name"] for row in rows if row["group_name"] is not None)
+        names = sorted(row["group_name"] for row in rows if row["group_name"] is not None)
         del rows[0]["group_name"]
         user = hot_sql.as_model(User, rows[0])
         application = token["application"]
@@ -543,7 +543,7 @@ async def describe(secret: str) -> TokenInfo | None:
             scope_catalog.held(token["scopes"], user),
             audience=application,
             sid=token["oidc_sid"],
-            groups=groups,
+            groups=tuple(names),
         )
     if is_well_formed(secret, Kind.REFRESH):
         hashed = digest(secret)
@@ -562,5 +562,6 @@ async def describe(secret: str) -> TokenInfo | None:
             ends,
             refresh.created_at,
             scopes=scope_catalog.held(refresh.scopes, owner_user),
+            groups=await groups.names_of(owner_user.id),
         )
     return None
