@@ -11,11 +11,15 @@ from pathlib import Path
 
 import pytest
 from prometheus_client import REGISTRY
+from starlette.responses import PlainTextResponse
+from starlette.routing import Match, Route
+from starlette.types import Scope
 
 from backend.infra import metrics
 from backend.kernel import clock
 from backend.notifications import notices
 from backend.notifications.email import Email
+from backend.server.request_metrics import UNMATCHED, handler_of
 from tests.conftest import settings_for
 from tests.helpers import PASSWORD, SIGN_IN, make_user, serving
 
@@ -100,3 +104,38 @@ def test_without_a_metrics_port_nothing_is_counted_or_imported(database):
     )
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.strip().splitlines()[-1] == "[]"
+
+
+async def test_requests_are_counted_by_route_template_files_under_their_mount(
+    database, metrics_served
+):
+    # The router moves a mount's path into the scope's root path on its way in: read after
+    # the answer, a file would have been counted as matching no route.
+    def counted(handler: str) -> float:
+        return _value("latchkey_http_requests_total", handler=handler, method="GET", status="200")
+
+    async with serving(settings_for(database)) as client:
+        before = {handler: counted(handler) for handler in ("/static", "/health/live")}
+        unmatched = counted(UNMATCHED)
+        assert (await client.get("/static/latchkey.css")).status_code == 200
+        assert (await client.get("/health/live")).status_code == 200
+        assert counted("/static") == before["/static"] + 1
+        assert counted("/health/live") == before["/health/live"] + 1
+        assert counted(UNMATCHED) == unmatched
+
+
+def test_a_request_s_route_template_is_found_once_however_many_parts_ask():
+    # The metrics and the tracing both label a request by its template: the routes are
+    # tried for it once.
+    tried = []
+
+    class Tried(Route):
+        def matches(self, scope: Scope) -> tuple[Match, Scope]:
+            tried.append(self.path)
+            return super().matches(scope)
+
+    routes = [Tried("/first", PlainTextResponse), Tried("/tokens/{id}", PlainTextResponse)]
+    scope = {"type": "http", "method": "GET", "path": "/tokens/7", "root_path": ""}
+    assert handler_of(routes, scope) == "/tokens/{id}"
+    assert handler_of(routes, scope) == "/tokens/{id}"
+    assert tried == ["/first", "/tokens/{id}"]

@@ -12,6 +12,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from backend.infra import metrics
 
 UNMATCHED = "unmatched"  # no route answers the path (a 404)
+# Where the request's scope keeps its template once found: the metrics and the tracing
+# both ask, and the router changes the scope's root path on its way into a mount.
+ROUTE_TEMPLATE = "latchkey.route_template"
 
 
 class RequestMetrics:
@@ -24,6 +27,7 @@ class RequestMetrics:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
+        handler = handler_of(self.routes, scope)  # before the router changes the scope
         status = 500  # unless an answer starts
 
         async def sending(message: Message) -> None:
@@ -35,17 +39,20 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, sending)
         finally:
-            metrics.http_request(
-                handler_of(self.routes, scope),
-                scope["method"],
-                status,
-                time.perf_counter() - started,
-            )
+            metrics.http_request(handler, scope["method"], status, time.perf_counter() - started)
 
 
 def handler_of(routes: Sequence[BaseRoute], scope: Scope) -> str:
     """The template of the route that takes the request; a mount's own path for what is
-    under it (its files are not told apart)."""
+    under it (its files are not told apart). Found once per request, before the router
+    has seen the scope."""
+    template = scope.get(ROUTE_TEMPLATE)
+    if template is None:
+        template = scope[ROUTE_TEMPLATE] = _matching(routes, scope)
+    return template
+
+
+def _matching(routes: Sequence[BaseRoute], scope: Scope) -> str:
     partial = None
     for route in routes:
         match, _ = route.matches(scope)
